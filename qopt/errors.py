@@ -1,0 +1,33 @@
+"""The exceptions qopt raises. Every one derives from :class:`QoptError`."""
+
+from __future__ import annotations
+
+
+class QoptError(Exception):
+    """Base class of every error qopt raises on purpose."""
+
+
+class InstanceFormatError(QoptError):
+    """A malformed instance file; names the file and, where known, the line (1-based)."""
+
+    def __init__(self, path: object, line: int | None, message: str):
+        self.path = str(path)
+        self.line = line
+        where = f"{self.path}, line {line}" if line is not None else self.path
+        super().__init__(f"{where}: {message}")
+
+
+class OptionError(QoptError, ValueError):
+    """A bad option value or an option name a solver or command does not know."""
+
+
+class SizeLimitError(QoptError, MemoryError):
+    """A request that would not fit (memory, qubits, variables); raised before allocating."""
+
+
+class SolverError(QoptError, RuntimeError):
+    """A solver could not produce a result (infeasible model, backend failure, ...)."""
+
+
+class ConfigError(QoptError, ValueError):
+    """A malformed configuration (sweep TOML, partitioner preset); names the file and key."""

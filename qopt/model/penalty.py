@@ -1,0 +1,98 @@
+"""Penalty policies: how strongly each constraint is weighted in the QUBO.
+
+``penalty`` may be
+- ``"auto"``: the smallest weight that provably keeps every infeasible x above the optimum
+  (see :func:`auto_penalty`);
+- a number: the same weight for every constraint;
+- a mapping ``{constraint name or index: weight}``: per constraint, the rest ``"auto"``;
+- a sequence with one weight per constraint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from qopt.errors import OptionError
+from qopt.model.program import BinaryProgram
+
+
+def _is_integral(values: np.ndarray) -> bool:
+    return bool(np.all(np.abs(values - np.rint(values)) < 1e-9))
+
+
+def is_packing(program: BinaryProgram) -> bool:
+    """All constraints ``a.x <= b`` with integral a >= 0 and b (knapsack / independent set)."""
+    A = program.A
+    return (program.num_constraints > 0 and all(s == "<=" for s in program.constraint_senses)
+            and (A.data >= 0).all() and _is_integral(A.data) and _is_integral(program.rhs))
+
+
+def objective_range(program: BinaryProgram) -> float:
+    """Upper bound on max f - min f of the minimisation objective over {0,1}^n."""
+    c, U, _ = program.minimisation_objective()
+    return float(np.abs(c).sum() + np.abs(U.data).sum())
+
+
+def auto_penalty(program: BinaryProgram) -> float:
+    """A weight P with E(x) > min over feasible for every infeasible x.
+
+    Packing programs: turning off one chosen variable of a violated row lowers the penalty by at
+    least P (integral data, squared violation >= 1) and raises the objective by at most
+    ``max_j |c_j| + sum_k |U_jk|``, so P = that + 1 walks every infeasible x down to a feasible
+    one. Otherwise the objective's range + 1 (squared violation >= 1 needs integral rows; for
+    fractional rows the weight is divided by the smallest non-zero squared coefficient).
+    """
+    c, U, _ = program.minimisation_objective()
+    if is_packing(program):
+        absU = abs(U) + abs(U).T
+        flip = np.abs(c) + np.asarray(absU.sum(axis=1)).ravel()
+        return float(flip.max(initial=0.0) + 1.0)
+    weight = objective_range(program) + 1.0
+    A = program.A
+    if A.nnz and not (_is_integral(A.data) and _is_integral(program.rhs)):
+        weight /= min(1.0, float(np.min(np.abs(A.data))) ** 2)
+    return weight
+
+
+def resolve_penalties(program: BinaryProgram, penalty) -> np.ndarray:
+    """One weight per constraint, shape (m,), from a policy (see module docstring)."""
+    m = program.num_constraints
+    auto = None
+
+    def _auto() -> float:
+        nonlocal auto
+        if auto is None:
+            auto = auto_penalty(program)
+        return auto
+
+    if isinstance(penalty, str):
+        if penalty != "auto":
+            raise OptionError("penalty must be 'auto', a number, a mapping or a sequence; "
+                              f"got {penalty!r}")
+        return np.full(m, _auto() if m else 0.0)
+    if isinstance(penalty, int | float | np.number):
+        if penalty <= 0:
+            raise OptionError(f"penalty must be positive, got {penalty}")
+        return np.full(m, float(penalty))
+    if isinstance(penalty, Mapping):
+        weights = np.full(m, np.nan)
+        for key, w in penalty.items():
+            if isinstance(key, str):
+                if key not in program.constraint_names:
+                    raise OptionError(f"penalty names unknown constraint {key!r}")
+                idx = program.constraint_names.index(key)
+            else:
+                idx = int(key)
+                if not 0 <= idx < m:
+                    raise OptionError(f"penalty names constraint {idx}, program has {m}")
+            weights[idx] = float(w)
+        weights[np.isnan(weights)] = _auto() if np.isnan(weights).any() else 0.0
+        return weights
+    if isinstance(penalty, Sequence | np.ndarray):
+        weights = np.asarray(penalty, dtype=float)
+        if weights.shape != (m,):
+            raise OptionError(f"penalty sequence has {weights.size} weights for {m} constraints")
+        return weights
+    raise OptionError(f"unsupported penalty policy {penalty!r}")

@@ -1,0 +1,113 @@
+"""The Problem protocol every problem class implements.
+
+A problem holds its native data and speaks its native objective; ``to_program()`` gives the
+BinaryProgram whose variables are the problem's ``num_vars`` bits (same order, see
+:mod:`qopt.bits`). ``sense`` says whether the native objective is minimised or maximised.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from functools import cached_property
+from typing import Any, ClassVar
+
+import numpy as np
+
+from qopt.bits import as_bit_matrix
+from qopt.model.program import BinaryProgram
+
+
+class Problem(ABC):
+    """Base class of the problem classes in the registry.
+
+    Subclasses set ``kind`` (the registry key, e.g. ``"mdkp"``), ``sense`` and implement
+    ``num_vars``, ``evaluate``, ``violation``, ``build_program``, ``decode`` and ``encode``.
+    ``evaluate`` / ``violation`` / ``is_feasible`` take x of shape (n,) (-> scalar) or (k, n)
+    (-> shape (k,)), vectorised over rows.
+    """
+
+    kind: ClassVar[str] = ""
+    sense: ClassVar[str] = "min"
+    #: kinds of neighbourhood move ``local_search`` may use: "flip" and/or "swap"
+    moves: ClassVar[tuple[str, ...]] = ("flip",)
+
+    def __init__(self, name: str | None = None, optimum: float | None = None,
+                 source: str | None = None):
+        self.name = name or self.kind
+        self.optimum = optimum
+        self.source = source
+
+    # ---- required -------------------------------------------------------------------------
+    @property
+    @abstractmethod
+    def num_vars(self) -> int: ...
+
+    @abstractmethod
+    def evaluate_batch(self, X: np.ndarray) -> np.ndarray:
+        """Native objective of each row of X, shape (k, n) uint8 -> (k,) float."""
+
+    @abstractmethod
+    def violation_batch(self, X: np.ndarray) -> np.ndarray:
+        """Total constraint violation of each row, shape (k,), 0 when feasible."""
+
+    @abstractmethod
+    def build_program(self) -> BinaryProgram:
+        """The BinaryProgram of this problem (called once, cached by ``to_program``)."""
+
+    @abstractmethod
+    def decode(self, bits) -> Any:
+        """Native, JSON-serialisable solution of one bit vector (list of items, permutation ...)."""
+
+    @abstractmethod
+    def encode(self, solution) -> np.ndarray:
+        """Inverse of ``decode``: bits, shape (n,) uint8."""
+
+    # ---- provided ---------------------------------------------------------------------------
+    def evaluate(self, x):
+        X, single = as_bit_matrix(x)
+        v = self.evaluate_batch(X)
+        return float(v[0]) if single else v
+
+    def violation(self, x):
+        X, single = as_bit_matrix(x)
+        v = self.violation_batch(X)
+        return float(v[0]) if single else v
+
+    def is_feasible(self, x, tol: float = 1e-9):
+        v = self.violation(x)
+        return bool(v <= tol) if np.ndim(x) == 1 else v <= tol
+
+    def to_program(self) -> BinaryProgram:
+        return self._program
+
+    @cached_property
+    def _program(self) -> BinaryProgram:
+        return self.build_program()
+
+    def to_minimisation(self, values):
+        """Native objective value(s) mapped to the minimisation the toolkit uses."""
+        if self.sense == "min":
+            return values
+        return -np.asarray(values) if np.ndim(values) else -values
+
+    def repair(self, x) -> np.ndarray:
+        """A feasible solution near x (default: x unchanged; classes override)."""
+        return np.asarray(x, dtype=np.uint8).copy()
+
+    def neighbours(self, x) -> np.ndarray:
+        """Neighbourhood of one bit vector for local search, shape (k, n); default 1-flips."""
+        return flip_neighbours(x)
+
+    def describe(self) -> dict:
+        """Plain data for reports and plots (sizes, graph / matrix summaries)."""
+        return {"kind": self.kind, "name": self.name, "num_vars": self.num_vars,
+                "sense": self.sense, "optimum": self.optimum}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r}, num_vars={self.num_vars})"
+
+
+def flip_neighbours(x) -> np.ndarray:
+    """All 1-flip neighbours of one bit vector x, shape (n,) -> (n, n) uint8 (row i flips bit i)."""
+    x = np.asarray(x, dtype=np.uint8)
+    return x[None, :] ^ np.eye(len(x), dtype=np.uint8)

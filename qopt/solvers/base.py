@@ -1,0 +1,143 @@
+"""Solver protocol: options as a dataclass, ``run(task, ...) -> SolverOutput``.
+
+Like dimod's samplers, every solver returns the same thing, a :class:`SolverOutput` whose
+:class:`Samples` are bit rows over the variables the solver was given (the QUBO's, slack
+included, for ``input = "qubo"``; the program's for ``"program"`` and ``"problem"``).
+:func:`qopt.solve` turns that into a :class:`~qopt.solvers.result.SolveResult`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from qopt.errors import OptionError
+
+if TYPE_CHECKING:
+    from qopt.model.program import BinaryProgram
+    from qopt.model.qubo import QUBO
+    from qopt.problems.base import Problem
+
+
+@dataclass
+class Samples:
+    """Bit rows, shape (k, n) uint8, with optional weights, shape (k,): counts or probabilities.
+
+    Rows need not be unique. ``weights=None`` means each row counts once.
+    """
+
+    bits: np.ndarray
+    weights: np.ndarray | None = None
+
+    def __post_init__(self):
+        self.bits = np.atleast_2d(np.asarray(self.bits, dtype=np.uint8))
+        if self.weights is not None:
+            self.weights = np.asarray(self.weights, dtype=float).reshape(-1)
+            if self.weights.shape[0] != self.bits.shape[0]:
+                raise ValueError("one weight per sample row is needed")
+
+    def unique(self) -> Samples:
+        """Rows merged: unique bit rows with summed weights, normalised to probabilities."""
+        w = np.ones(len(self.bits)) if self.weights is None else self.weights
+        rows, inverse = np.unique(self.bits, axis=0, return_inverse=True)
+        total = np.bincount(inverse.reshape(-1), weights=w, minlength=len(rows))
+        s = total.sum()
+        return Samples(rows, total / s if s > 0 else total)
+
+
+@dataclass
+class SolverOutput:
+    """What a solver run produced, before decoding and metrics."""
+
+    samples: Samples
+    status: str = "done"
+    evaluations: int | None = None
+    shots: int | None = None
+    history: list[Any] = field(default_factory=list)
+    num_qubits: int | None = None
+    depth: int | None = None
+    two_qubit_gates: int | None = None
+    time: dict[str, float] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+class Task:
+    """What a solver is handed: the problem and, built on first use, its program and QUBO.
+
+    ``penalty`` and ``encoding`` are the conversion options of
+    :func:`qopt.model.convert.program_to_qubo`.
+    """
+
+    def __init__(self, problem: Problem, *, penalty="auto", encoding: str = "slack",
+                 qubo: QUBO | None = None):
+        self.problem = problem
+        self.penalty = penalty
+        self.encoding = encoding
+        if qubo is not None:
+            self.__dict__["qubo"] = qubo
+
+    @property
+    def program(self) -> BinaryProgram:
+        return self.problem.to_program()
+
+    @cached_property
+    def qubo(self) -> QUBO:
+        from qopt.model.convert import program_to_qubo
+
+        given = getattr(self.problem, "qubo", None)
+        if given is not None:
+            return given
+        return program_to_qubo(self.program, penalty=self.penalty, encoding=self.encoding)
+
+
+class Solver:
+    """Base class. Subclasses set ``name``, ``Options`` (a dataclass), ``input`` and ``run``.
+
+    ``input`` is ``"qubo"`` (samples over QUBO variables), ``"program"`` or ``"problem"``
+    (samples over the program's variables). No work happens in ``__init__`` beyond
+    validating options.
+    """
+
+    name: ClassVar[str] = ""
+    input: ClassVar[str] = "qubo"
+    Options: ClassVar[type] = None  # type: ignore[assignment]
+
+    def __init__(self, **options):
+        self.options = make_options(self.Options, options, self.name)
+
+    def run(self, task: Task, *, backend=None, optimizer=None, seed: int | None = None,
+            budget: int | None = None) -> SolverOutput:
+        raise NotImplementedError
+
+    def solve(self, target, **kwargs):
+        """Shortcut for ``qopt.solve(target, solver=self, **kwargs)``."""
+        from qopt.solving import solve
+
+        return solve(target, solver=self, **kwargs)
+
+
+def make_options(options_cls, given: dict, solver_name: str):
+    """Validate ``given`` against the dataclass ``options_cls``; unknown names are an error."""
+    if options_cls is None:
+        if given:
+            raise OptionError(f"solver {solver_name!r} takes no options, got {sorted(given)}")
+        return None
+    known = {f.name: f for f in dataclasses.fields(options_cls)}
+    unknown = sorted(set(given) - set(known))
+    if unknown:
+        raise OptionError(f"solver {solver_name!r} has no option {', '.join(map(repr, unknown))}; "
+                          f"its options are: {', '.join(known) or 'none'}")
+    opts = options_cls(**given)
+    check = getattr(opts, "validate", None)
+    if check is not None:
+        check()
+    return opts
+
+
+def rng_from(seed) -> np.random.Generator:
+    """The one way solvers make randomness: a Generator from a seed (or a Generator)."""
+    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)

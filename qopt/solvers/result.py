@@ -1,0 +1,106 @@
+"""SolveResult: everything a solve reports, as plain JSON-serialisable data.
+
+Objectives are in the problem's native sense; ``energy`` values are QUBO energies
+(minimisation). ``gap`` is the relative optimality gap |optimum - objective| / |optimum| as a
+fraction (0.05 = 5 %), ``approximation_ratio`` is objective / optimum for maximisation and
+optimum / objective for minimisation; both are ``None`` when unknown or infeasible.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+import numpy as np
+
+
+def plain(value: Any) -> Any:
+    """Recursively turn numpy scalars / arrays and tuples into JSON-native Python values."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return plain(value.tolist())
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        f = float(value)
+        return f
+    if isinstance(value, float | int | str | bool) or value is None:
+        return value
+    return str(value)
+
+
+@dataclass
+class SampleReport:
+    """One solution as reported: program bits, native objective, feasibility."""
+
+    solution: list[int]
+    objective: float | None
+    feasible: bool
+    violation: float
+    energy: float | None = None
+    decoded: Any = None
+
+
+@dataclass
+class SolveResult:
+    problem: str
+    problem_class: str | None
+    solver: str
+    solution: list[int]
+    decoded: Any
+    objective: float | None
+    feasible: bool
+    violation: float
+    sense: str
+    optimum: float | None = None
+    gap: float | None = None
+    approximation_ratio: float | None = None
+    probability_optimum: float | None = None
+    energy: float | None = None
+    raw: SampleReport | None = None
+    postprocess: list[dict] = field(default_factory=list)
+    status: str = "done"
+    num_vars: int = 0
+    num_slack: int = 0
+    num_qubits: int | None = None
+    depth: int | None = None
+    two_qubit_gates: int | None = None
+    evaluations: int | None = None
+    shots: int | None = None
+    budget: int | None = None
+    wall_time: float = 0.0
+    time: dict[str, float] = field(default_factory=dict)
+    history: list[Any] = field(default_factory=list)
+    options: dict[str, Any] = field(default_factory=dict)
+    backend: str | None = None
+    seed: int | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return plain(asdict(self))
+
+    def to_json(self, **kwargs) -> str:
+        return json.dumps(self.to_dict(), **kwargs)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> SolveResult:
+        known = {f.name for f in fields(cls)}
+        kwargs = {k: v for k, v in data.items() if k in known}
+        if kwargs.get("raw") is not None:
+            kwargs["raw"] = SampleReport(**kwargs["raw"])
+        return cls(**kwargs)
+
+    @classmethod
+    def from_json(cls, text: str) -> SolveResult:
+        return cls.from_dict(json.loads(text))
+
+    @property
+    def num_qubits_or_vars(self) -> int:
+        return self.num_qubits if self.num_qubits is not None else self.num_vars

@@ -1,0 +1,167 @@
+"""``qopt.solve``: one entry point from any supported input to a SolveResult."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from importlib import metadata
+
+import numpy as np
+import scipy.sparse as sp
+
+from qopt.errors import OptionError
+from qopt.model.program import BinaryProgram
+from qopt.model.qubo import QUBO
+from qopt.problems import load, problem_class
+from qopt.problems.base import Problem
+from qopt.problems.custom import ProgramProblem, QUBOProblem
+from qopt.solvers.base import Samples, SolverOutput, Task
+from qopt.solvers.postprocess import postprocess as run_postprocess
+from qopt.solvers.registry import make_solver
+from qopt.solvers.result import SampleReport, SolveResult
+
+_VERSIONED = ("qopt", "numpy", "scipy", "qiskit", "qiskit-aer", "pennylane", "highspy")
+
+
+def as_problem(target, kind: str | None = None) -> Problem:
+    """Turn any supported input into a Problem.
+
+    Accepts a Problem, a BinaryProgram, a :class:`QUBO`, a square numpy / scipy matrix (a QUBO
+    ``x'Mx``), a networkx graph (with ``kind`` "maxcut" or "mis"), or a string
+    ``"kind:instance"`` naming a shipped instance or a file.
+    """
+    if isinstance(target, Problem):
+        return target
+    if isinstance(target, BinaryProgram):
+        return ProgramProblem(target)
+    if isinstance(target, QUBO):
+        return QUBOProblem(target)
+    if isinstance(target, str):
+        if ":" not in target and kind is None:
+            raise OptionError(f"{target!r}: name an instance as 'kind:instance', e.g. 'mdkp:hp1'")
+        k, _, inst = target.partition(":") if kind is None else (kind, "", target)
+        return load(k, inst)
+    try:
+        import networkx as nx
+    except ImportError:  # pragma: no cover - networkx is a core dependency
+        nx = None
+    if nx is not None and isinstance(target, nx.Graph):
+        if kind is None:
+            raise OptionError("a networkx graph needs kind='maxcut' or kind='mis'")
+        cls = problem_class(kind)
+        if not hasattr(cls, "from_graph"):
+            raise OptionError(f"problem class {kind!r} does not take a graph")
+        return cls.from_graph(target)
+    if sp.issparse(target) or isinstance(target, np.ndarray | list):
+        matrix = target if sp.issparse(target) else np.asarray(target, float)
+        return QUBOProblem(QUBO.from_matrix(matrix))
+    raise OptionError(f"cannot solve an object of type {type(target).__name__}")
+
+
+def package_versions() -> dict[str, str]:
+    out = {}
+    for name in _VERSIONED:
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            out[name] = metadata.version(name)
+    return out
+
+
+def _report(problem: Problem, bits: np.ndarray, energy: float | None) -> SampleReport:
+    return SampleReport(solution=[int(b) for b in bits], objective=float(problem.evaluate(bits)),
+                        feasible=bool(problem.is_feasible(bits)),
+                        violation=float(problem.violation(bits)), energy=energy,
+                        decoded=problem.decode(bits))
+
+
+def _metrics(problem: Problem, objective: float, feasible: bool
+             ) -> tuple[float | None, float | None]:
+    """(gap, approximation ratio) of a native objective value, None where undefined."""
+    opt = problem.optimum
+    if opt is None or not feasible:
+        return None, None
+    gap = abs(opt - objective) / abs(opt) if opt != 0 else (0.0 if objective == 0 else None)
+    if problem.sense == "max":
+        ratio = objective / opt if opt != 0 else None
+    else:
+        ratio = opt / objective if objective != 0 else (1.0 if opt == 0 else None)
+    return gap, ratio
+
+
+def solve(target, solver="exact", *, kind: str | None = None, backend=None, optimizer=None,
+          seed: int | None = None, budget: int | None = None, penalty="auto",
+          encoding: str = "slack", postprocess: bool = True, **options) -> SolveResult:
+    """Solve ``target`` (see :func:`as_problem`) with ``solver`` (a name, class or instance).
+
+    ``options`` are the solver's own option fields; ``penalty`` and ``encoding`` control the
+    QUBO conversion; ``postprocess`` applies the problem's repair and local search to the best
+    raw sample (both reported). Bad options raise :class:`~qopt.errors.OptionError` before
+    any work is done.
+    """
+    t_start = time.perf_counter()
+    slv = make_solver(solver, **options)
+    if budget is not None and (not isinstance(budget, int | np.integer) or budget <= 0):
+        raise OptionError(f"budget must be a positive number of evaluations, got {budget!r}")
+    problem = as_problem(target, kind)
+    task = Task(problem, penalty=penalty, encoding=encoding)
+    out: SolverOutput = slv.run(task, backend=backend, optimizer=optimizer, seed=seed,
+                                budget=budget)
+
+    samples = out.samples.unique()
+    on_qubo = slv.input == "qubo"
+    prog_bits = task.qubo.program_bits(samples.bits) if on_qubo else samples.bits
+    energies = task.qubo.energy(samples.bits) if on_qubo else None
+    viol = problem.violation_batch(prog_bits)
+    objs = problem.evaluate_batch(prog_bits)
+    feas = viol <= 1e-9
+    minimised = problem.to_minimisation(objs)
+    # best raw sample: feasible first by objective; else lowest energy (or violation)
+    if feas.any():
+        order = np.lexsort((minimised, ~feas))
+    elif energies is not None:
+        order = np.argsort(energies, kind="stable")
+    else:
+        order = np.lexsort((minimised, viol))
+    best = order[0]
+    raw = _report(problem, prog_bits[best], None if energies is None else float(energies[best]))
+
+    prob_opt = None
+    if problem.optimum is not None and len(samples.bits):
+        hit = feas & np.isclose(objs, problem.optimum, rtol=1e-9, atol=1e-9)
+        prob_opt = float(samples.weights[hit].sum())
+
+    final_bits, steps = prog_bits[best], []
+    if postprocess:
+        final_bits, steps = run_postprocess(problem, prog_bits[best])
+    final = _report(problem, final_bits,
+                    float(task.qubo.energy(task.qubo.complete(final_bits))) if on_qubo else None)
+    gap, ratio = _metrics(problem, final.objective, final.feasible)
+    wall = time.perf_counter() - t_start
+    timing = dict(out.time)
+    timing.setdefault("classical", wall - sum(timing.values()))
+    qubo = task.qubo if on_qubo else None
+    return SolveResult(
+        problem=problem.name, problem_class=problem.kind, solver=slv.name,
+        solution=final.solution, decoded=final.decoded, objective=final.objective,
+        feasible=final.feasible, violation=final.violation, sense=problem.sense,
+        optimum=problem.optimum, gap=gap, approximation_ratio=ratio,
+        probability_optimum=prob_opt, energy=final.energy, raw=raw, postprocess=steps,
+        status=out.status, num_vars=problem.num_vars,
+        num_slack=qubo.num_slack if qubo is not None else 0,
+        num_qubits=out.num_qubits, depth=out.depth, two_qubit_gates=out.two_qubit_gates,
+        evaluations=out.evaluations, shots=out.shots, budget=budget, wall_time=wall,
+        time=timing, history=out.history,
+        options=_options_dict(slv, penalty, encoding, postprocess),
+        backend=None if backend is None else str(backend), seed=seed, info=out.info,
+        versions=package_versions())
+
+
+def _options_dict(slv, penalty, encoding, postprocess) -> dict:
+    import dataclasses
+
+    opts = dataclasses.asdict(slv.options) if slv.options is not None else {}
+    opts.update(penalty=penalty if isinstance(penalty, str | int | float) else str(penalty),
+                encoding=encoding, postprocess=postprocess)
+    return opts
+
+
+__all__ = ["Samples", "as_problem", "solve"]
