@@ -1,0 +1,137 @@
+"""Qiskit circuit builders for the QAOA family (export path for Aer / IBM / the partitioner).
+
+Conventions (shared with :mod:`qopt.backends.statevector`):
+
+* bit order of :mod:`qopt.bits`: variable i is qubit i;
+* the cost Hamiltonian ``H_C`` is the QUBO energy written in spin form,
+  ``H_C = sum_i h_i Z_i + sum_{i<j} J_ij Z_i Z_j + offset`` (:meth:`QUBO.to_ising`), so its
+  eigenvalue on basis state |s> is ``QUBO.energy(bits of s)``;
+* cost layer ``exp(-i gamma H_C)`` = ``RZ(2 gamma h_i)`` on each qubit and ``RZZ(2 gamma J_ij)``
+  on each coupled pair (the offset becomes a global phase ``-gamma * offset``);
+* mixer ``exp(-i beta sum_i X_i)`` = ``RX(2 beta)`` on each qubit;
+* warm start (Egger et al.): qubit i starts in ``RY(theta_i)|0>`` with
+  ``sin^2(theta_i / 2) = c_i`` and mixes with ``exp(-i beta R_i)``, ``R_i = RY(theta_i) Z
+  RY(-theta_i)``, i.e. ``RY(theta_i) RZ(2 beta) RY(-theta_i)``; at ``c_i = 1/2`` this is the
+  standard ``RX(2 beta)`` mixer on ``|+>``.
+
+Angles may be floats or Qiskit ``Parameter`` objects (a parametrised template).
+Multi-angle QAOA: ``gammas`` of shape (p, num_terms) gives every cost term its own angle (terms
+in the order of :meth:`Ising.terms`: fields first, then couplings) and ``betas`` of shape
+(p, n) gives every qubit its own mixer angle.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from qopt.errors import OptionError
+
+if TYPE_CHECKING:
+    from qiskit import QuantumCircuit
+
+    from qopt.model.qubo import Ising
+
+
+def as_ising(qubo_or_ising) -> Ising:
+    """The Ising form of a :class:`QUBO` (or an :class:`Ising` as is)."""
+    from qopt.model.qubo import QUBO, Ising
+
+    if isinstance(qubo_or_ising, Ising):
+        return qubo_or_ising
+    if isinstance(qubo_or_ising, QUBO):
+        return qubo_or_ising.to_ising()
+    raise OptionError(f"expected a QUBO or an Ising model, got {type(qubo_or_ising).__name__}")
+
+
+def _angles(values, p: int | None, width: int, what: str) -> tuple[list[list], int, list | None]:
+    """(p rows of ``width`` angles (floats or Parameters), p, the per-layer angles if 1-D)."""
+    arr = np.asarray(values, dtype=object)
+    if arr.ndim == 0:
+        arr = arr.reshape(1)
+    if arr.ndim == 1:
+        rows = [[a] * width for a in arr]
+    elif arr.ndim == 2:
+        if arr.shape[1] != width:
+            raise OptionError(f"multi-angle {what} need {width} angles per layer, "
+                              f"got shape {arr.shape}")
+        rows = [list(r) for r in arr]
+    else:
+        raise OptionError(f"{what} must have shape (p,) or (p, {width}), got {arr.shape}")
+    if p is not None and len(rows) != p:
+        raise OptionError(f"gammas and betas need the same number of layers, got {p} and "
+                          f"{len(rows)}")
+    conv = [[float(a) if isinstance(a, int | float | np.number) else a for a in r] for r in rows]
+    return conv, len(rows), (list(arr) if arr.ndim == 1 else None)
+
+
+def qaoa_circuit(qubo_or_ising, gammas, betas, *, measure: bool = False,
+                 warm_start=None) -> QuantumCircuit:
+    """The QAOA circuit for ``qubo_or_ising`` with p = len(gammas) layers.
+
+    Args:
+        qubo_or_ising: a :class:`~qopt.model.qubo.QUBO` or :class:`~qopt.model.qubo.Ising`.
+        gammas: cost angles, shape (p,) (or (p, num_terms) for multi-angle QAOA).
+        betas: mixer angles, shape (p,) (or (p, n) for multi-angle QAOA).
+        measure: append a measurement of every qubit into a classical register.
+        warm_start: relaxed values c in (0, 1), shape (n,): warm-start initial state and mixer.
+
+    Returns:
+        A ``QuantumCircuit`` on n qubits whose final state equals the engine's
+        :meth:`~qopt.backends.statevector.StatevectorEngine.qaoa_state` (global phase included
+        for standard angles; multi-angle circuits drop the offset's global phase).
+    """
+    from qiskit import QuantumCircuit
+
+    ising = as_ising(qubo_or_ising)
+    n = ising.num_spins
+    qubits, coeffs = ising.terms()
+    gam, p, layer_gammas = _angles(gammas, None, len(qubits), "gammas")
+    bet, _, _ = _angles(betas, p, n, "betas")
+    thetas = None
+    if warm_start is not None:
+        c = np.asarray(warm_start, dtype=float).reshape(-1)
+        if c.shape != (n,) or np.any(c < 0) or np.any(c > 1):
+            raise OptionError(f"warm_start needs {n} values in [0, 1], got shape {c.shape}")
+        thetas = 2.0 * np.arcsin(np.sqrt(c))
+
+    qc = QuantumCircuit(n, n if measure else 0, name="qaoa")
+    if thetas is None:
+        qc.h(range(n))
+    else:
+        for i in range(n):
+            qc.ry(float(thetas[i]), i)
+    phase = 0.0
+    for layer in range(p):
+        for k, (q, c) in enumerate(zip(qubits, coeffs)):
+            angle = 2.0 * float(c) * gam[layer][k]
+            if len(q) == 1:
+                qc.rz(angle, q[0])
+            else:
+                qc.rzz(angle, q[0], q[1])
+        # the offset only contributes the global phase exp(-i gamma offset) (standard QAOA)
+        if layer_gammas is not None and ising.offset != 0.0:
+            g = layer_gammas[layer]
+            phase = phase - (float(g) if isinstance(g, int | float | np.number) else g) * float(
+                ising.offset)
+        for i in range(n):
+            if thetas is None:
+                qc.rx(2.0 * bet[layer][i], i)
+            else:
+                qc.ry(-float(thetas[i]), i)
+                qc.rz(2.0 * bet[layer][i], i)
+                qc.ry(float(thetas[i]), i)
+    qc.global_phase = phase
+    if measure:
+        qc.measure(range(n), range(n))
+    return qc
+
+
+def qaoa_resources(qubo_or_ising, p: int) -> dict[str, int]:
+    """Analytic size of the standard QAOA circuit: qubits and two-qubit (RZZ) gates."""
+    ising = as_ising(qubo_or_ising)
+    return {"num_qubits": ising.num_spins, "two_qubit_gates": int(p) * int(ising.J.nnz)}
+
+
+__all__ = ["as_ising", "qaoa_circuit", "qaoa_resources"]
