@@ -94,6 +94,11 @@ class Problem(ABC):
         """A feasible solution near x (default: x unchanged; classes override)."""
         return np.asarray(x, dtype=np.uint8).copy()
 
+    def permutation_size(self) -> int | None:
+        """m when the bits one-hot encode a permutation of m items (``decode`` gives it as a
+        list, ``encode`` takes one back), else None (default). Permutation solvers use it."""
+        return None
+
     def neighbours(self, x) -> np.ndarray:
         """Neighbourhood of one bit vector for local search, shape (k, n); default 1-flips."""
         return flip_neighbours(x)
