@@ -91,10 +91,10 @@ def program_to_qubo(program: BinaryProgram, *, penalty="auto", encoding: str = "
         b, sense, w = program.rhs_list[r], program.constraint_senses[r], float(weights[r])
         if sense == ">=":
             coef, b = -coef, -b
-        if sense == "==":
-            terms.add_square(idx, coef, b, w)
-            continue
         lo, hi = coef[coef < 0].sum(), coef[coef > 0].sum()
+        if sense == "==" or (encoding == "slack" and abs(b - lo) < 1e-12):
+            terms.add_square(idx, coef, b, w)  # equality, or "<=" only tight at its minimum
+            continue
         if hi <= b + 1e-12:
             continue                          # never violated: no term at all
         if np.all(coef == 1.0) and b == 1.0:

@@ -43,13 +43,14 @@ class SlackBlock:
         lhs = np.asarray(self.coefficients.dot(x_program.T.astype(float))).ravel()
         target = np.clip(np.rint(self.rhs - lhs), 0, self.upper).astype(np.int64)
         bits = np.zeros((x_program.shape[0], len(self.weights)), dtype=np.uint8)
+        if len(self.weights) == 0:
+            return bits
         rest = self.weights[-1]
-        use_rest = target >= rest if len(self.weights) else np.zeros_like(target, bool)
+        use_rest = target >= rest
         remaining = np.where(use_rest, target - rest, target)
-        if len(self.weights):
-            bits[:, -1] = use_rest
-            k = len(self.weights) - 1
-            bits[:, :k] = (remaining[:, None] >> np.arange(k)[None, :]) & 1
+        bits[:, -1] = use_rest
+        k = len(self.weights) - 1
+        bits[:, :k] = (remaining[:, None] >> np.arange(k)[None, :]) & 1
         return bits
 
 
