@@ -1,0 +1,254 @@
+"""MILP solver: HiGHS through :func:`scipy.optimize.milp`.
+
+A linear objective and linear constraints go to HiGHS as they are. A quadratic objective is
+linearised with one continuous y_ij in [0, 1] per product x_i x_j and only the McCormick
+inequalities its (minimisation) coefficient needs: ``y >= x_i + x_j - 1`` for a positive
+coefficient, ``y <= x_i`` and ``y <= x_j`` for a negative one; at an optimum y_ij = x_i x_j.
+Optionally (``clique_cuts``) rows ``x_i + x_j <= 1`` are strengthened by clique inequalities
+from a greedy clique cover of their conflict graph (implied, so the optimum is unchanged).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from qopt.errors import OptionError, SizeLimitError
+from qopt.model.program import BinaryProgram
+from qopt.solvers.base import Samples, Solver, SolverOutput, Task
+
+
+@dataclass
+class MilpOptions:
+    """Options of the MILP solver (HiGHS).
+
+    Attributes:
+        time_limit: wall-clock limit of HiGHS in seconds (None: no limit); on expiry the
+            incumbent is returned with status ``"time_limit"``.
+        mip_rel_gap: relative MIP gap at which HiGHS stops (0 proves optimality).
+        node_limit: branch-and-bound node limit (None: no limit).
+        max_linearised_terms: largest number of quadratic objective terms linearised (one
+            extra variable each); larger quadratic programs are refused with SizeLimitError.
+        clique_cuts: add clique inequalities covering the program's pairwise conflict rows
+            ``x_i + x_j <= 1`` (independent-set style models); implied, so never cuts an optimum.
+        presolve: let HiGHS presolve the model.
+    """
+
+    time_limit: float | None = 300.0
+    mip_rel_gap: float = 0.0
+    node_limit: int | None = None
+    max_linearised_terms: int = 5000
+    clique_cuts: bool = True
+    presolve: bool = True
+
+    def validate(self) -> None:
+        if self.time_limit is not None and (not isinstance(self.time_limit, int | float)
+                                            or self.time_limit <= 0):
+            raise OptionError(f"time_limit must be a positive number of seconds or None, "
+                              f"got {self.time_limit!r}")
+        if not isinstance(self.mip_rel_gap, int | float) or not 0 <= self.mip_rel_gap < 1:
+            raise OptionError(f"mip_rel_gap must be in [0, 1), got {self.mip_rel_gap!r}")
+        if self.node_limit is not None and (not isinstance(self.node_limit, int)
+                                            or self.node_limit < 1):
+            raise OptionError(f"node_limit must be a positive integer or None, "
+                              f"got {self.node_limit!r}")
+        if not isinstance(self.max_linearised_terms, int) or self.max_linearised_terms < 0:
+            raise OptionError(f"max_linearised_terms must be a non-negative integer, "
+                              f"got {self.max_linearised_terms!r}")
+
+
+@dataclass
+class MilpModel:
+    """The MILP handed to HiGHS: minimise ``c.z`` s.t. ``lo <= A z <= hi``, z in bounds.
+
+    The first ``num_vars`` columns are the program's binaries, the rest are linearisation
+    variables y (continuous in [0, 1]); ``offset`` is the objective's constant.
+    """
+
+    c: np.ndarray
+    A: sp.csr_matrix
+    lo: np.ndarray
+    hi: np.ndarray
+    integrality: np.ndarray
+    num_vars: int
+    offset: float
+    num_linearised: int
+    num_clique_rows: int
+
+
+def linearise(program: BinaryProgram, *, max_linearised_terms: int = 5000,
+              clique_cuts: bool = False) -> MilpModel:
+    """The MILP of ``program`` in minimisation form (see module docstring)."""
+    n = program.num_vars
+    c, U, off = program.minimisation_objective()
+    U = U.tocoo()
+    t = U.nnz
+    if t > max_linearised_terms:
+        raise SizeLimitError(
+            f"the quadratic objective has {t} terms to linearise, over the limit "
+            f"max_linearised_terms = {max_linearised_terms} (raise the option to allow it)")
+    rows, cols, vals, lo, hi = [], [], [], [], []
+    A = program.A.tocoo()
+    rhs = program.rhs
+    senses = np.asarray(program.constraint_senses, dtype=object)
+    rows.append(A.row)
+    cols.append(A.col)
+    vals.append(A.data)
+    lo.append(np.where(senses == "<=", -np.inf, rhs).astype(float))
+    hi.append(np.where(senses == ">=", np.inf, rhs).astype(float))
+    m = program.num_constraints
+    # linearisation rows
+    y = n + np.arange(t)
+    pos = np.flatnonzero(U.data > 0)
+    neg = np.flatnonzero(U.data < 0)
+    # positive: x_i + x_j - y <= 1
+    r = m + np.arange(pos.size)
+    rows += [r, r, r]
+    cols += [U.row[pos], U.col[pos], y[pos]]
+    vals += [np.ones(pos.size), np.ones(pos.size), -np.ones(pos.size)]
+    lo.append(np.full(pos.size, -np.inf))
+    hi.append(np.ones(pos.size))
+    m += pos.size
+    # negative: y - x_i <= 0 and y - x_j <= 0
+    for ends in (U.row, U.col):
+        r = m + np.arange(neg.size)
+        rows += [r, r]
+        cols += [y[neg], ends[neg]]
+        vals += [np.ones(neg.size), -np.ones(neg.size)]
+        lo.append(np.full(neg.size, -np.inf))
+        hi.append(np.zeros(neg.size))
+        m += neg.size
+    num_clique = 0
+    if clique_cuts:
+        cliques = _clique_cover(program)
+        for clique in cliques:
+            rows.append(np.full(len(clique), m))
+            cols.append(np.asarray(clique))
+            vals.append(np.ones(len(clique)))
+            lo.append(np.array([-np.inf]))
+            hi.append(np.array([1.0]))
+            m += 1
+        num_clique = len(cliques)
+    matrix = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                           shape=(m, n + t))
+    integrality = np.concatenate([np.ones(n), np.zeros(t)])
+    return MilpModel(np.concatenate([c, U.data]), matrix, np.concatenate(lo), np.concatenate(hi),
+                     integrality, n, float(off), t, num_clique)
+
+
+def _clique_cover(program: BinaryProgram) -> list[list[int]]:
+    """Greedy cover of the conflict edges (rows ``x_i + x_j <= 1``) by cliques of size >= 3.
+
+    Edges are taken in order; each uncovered edge grows into a maximal clique by adding, in
+    order of degree, vertices adjacent to every member. Only cliques of 3+ vertices are
+    returned (pairs are the program's own rows).
+    """
+    A = program.A.tocsr()
+    rhs = program.rhs
+    senses = program.constraint_senses
+    counts = np.diff(A.indptr)
+    edges = [tuple(sorted(A.indices[A.indptr[r]:A.indptr[r + 1]].tolist()))
+             for r in range(A.shape[0])
+             if counts[r] == 2 and senses[r] == "<=" and rhs[r] == 1.0
+             and np.all(A.data[A.indptr[r]:A.indptr[r + 1]] == 1.0)]
+    if not edges:
+        return []
+    adj: dict[int, set[int]] = {}
+    for i, j in edges:
+        adj.setdefault(i, set()).add(j)
+        adj.setdefault(j, set()).add(i)
+    covered: set[tuple[int, int]] = set()
+    cliques = []
+    for i, j in edges:
+        if (i, j) in covered:
+            continue
+        clique = [i, j]
+        candidates = adj[i] & adj[j]
+        while candidates:
+            v = max(candidates, key=lambda u: (len(adj[u] & candidates), -u))
+            clique.append(v)
+            candidates &= adj[v]
+        for a in range(len(clique)):
+            for b in range(a + 1, len(clique)):
+                covered.add((min(clique[a], clique[b]), max(clique[a], clique[b])))
+        if len(clique) >= 3:
+            cliques.append(sorted(clique))
+    return cliques
+
+
+_STATUS = {0: "optimal", 1: "time_limit", 2: "infeasible", 3: "unbounded", 4: "error"}
+
+
+class MilpSolver(Solver):
+    """HiGHS branch and bound on the problem's BinaryProgram (quadratic objectives linearised).
+
+    Status ``"optimal"``, ``"time_limit"`` (the incumbent; also on the node limit),
+    ``"infeasible"`` (an all-zero sample) or ``"error"``. ``info`` carries HiGHS's MIP gap,
+    node count, dual bound and the model size. ``budget`` (evaluations) does not apply to
+    branch and bound and is ignored; use ``time_limit`` / ``node_limit``.
+    """
+
+    name = "milp"
+    input = "program"
+    Options = MilpOptions
+
+    def run(self, task: Task, *, backend=None, optimizer=None, seed=None,
+            budget=None) -> SolverOutput:
+        opts: MilpOptions = self.options
+        program = task.program
+        n = program.num_vars
+        t0 = time.perf_counter()
+        model = linearise(program, max_linearised_terms=opts.max_linearised_terms,
+                          clique_cuts=opts.clique_cuts)
+        cols = model.c.size
+        bounds = Bounds(np.zeros(cols), np.ones(cols))
+        constraints = (LinearConstraint(model.A, model.lo, model.hi)
+                       if model.A.shape[0] else None)
+        hopts: dict = {"disp": False, "presolve": bool(opts.presolve),
+                       "mip_rel_gap": float(opts.mip_rel_gap)}
+        if opts.time_limit is not None:
+            hopts["time_limit"] = float(opts.time_limit)
+        if opts.node_limit is not None:
+            hopts["node_limit"] = int(opts.node_limit)
+        res = milp(model.c, integrality=model.integrality, bounds=bounds,
+                   constraints=constraints, options=hopts)
+        status = _STATUS.get(res.status, "error")
+        if res.x is not None:
+            bits = (np.asarray(res.x[:n]) > 0.5).astype(np.uint8)
+        else:
+            bits = np.zeros(n, dtype=np.uint8)
+            if status == "time_limit":
+                status = "time_limit_no_incumbent"
+        info = {
+            "highs_status": int(res.status), "message": str(res.message),
+            "mip_gap": _num(getattr(res, "mip_gap", None)),
+            "mip_node_count": _int(getattr(res, "mip_node_count", None)),
+            "mip_dual_bound": _num(getattr(res, "mip_dual_bound", None)),
+            "objective_value": (None if res.fun is None else
+                                _native(program, float(res.fun) + model.offset)),
+            "columns": int(cols), "rows": int(model.A.shape[0]),
+            "linearised_terms": model.num_linearised, "clique_rows": model.num_clique_rows,
+        }
+        if budget is not None:
+            info["budget_ignored"] = True
+        return SolverOutput(samples=Samples(bits[None, :]), status=status,
+                            time={"classical": time.perf_counter() - t0}, info=info)
+
+
+def _native(program: BinaryProgram, minimised: float) -> float:
+    return minimised if program.sense == "min" else -minimised
+
+
+def _num(value) -> float | None:
+    if value is None:
+        return None
+    v = float(value)
+    return v if np.isfinite(v) else None
+
+
+def _int(value) -> int | None:
+    return None if value is None else int(value)
