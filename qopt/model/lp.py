@@ -1,0 +1,185 @@
+"""LP (and MPS) files in and out through HiGHS's own reader and writer (``highspy``).
+
+Models written by other tools (docplex, Pyomo, Gurobi, CPLEX ``.lp`` exports) come in as a
+:class:`~qopt.model.program.BinaryProgram`. Only binary variables are accepted: integer
+variables whose bounds lie within [0, 1] (a variable fixed at 0 or 1 becomes a constraint).
+The quadratic objective is the LP format's ``[ ... ] / 2`` section, which HiGHS holds as a
+Hessian Q with objective ``c'x + x'Qx / 2``; since x_i^2 = x_i its diagonal becomes linear.
+Constraints ``<=``, ``=``, ``>=`` map one to one; ranged rows ``l <= a.x <= u`` are split into
+``a.x >= l`` (name suffix ``_lo``) and ``a.x <= u`` (``_hi``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from qopt.errors import InstanceFormatError, OptionError
+from qopt.model.program import BinaryProgram
+
+_WRITE_SUFFIXES = (".lp", ".mps")
+#: HiGHS's infinity (|bound| at or above it means unbounded)
+_INF = 1e20
+
+
+def _highs():
+    import highspy
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    return h, highspy
+
+
+def read_lp(path: str | Path) -> BinaryProgram:
+    """Read an LP / MPS file with HiGHS and return its BinaryProgram.
+
+    Raises :class:`InstanceFormatError` naming the file when HiGHS cannot read it (with
+    HiGHS's status) or a variable is not binary (naming the variable).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InstanceFormatError(path, None, "no such file")
+    h, highspy = _highs()
+    status = h.readModel(str(path))
+    if status == highspy.HighsStatus.kError:
+        raise InstanceFormatError(path, None,
+                                  f"HiGHS could not read the model (status {status.name})")
+    model = h.getModel()
+    lp = model.lp_
+    n, m = int(lp.num_col_), int(lp.num_row_)
+    names = list(lp.col_names_) or [f"x{i}" for i in range(n)]
+    integrality = list(lp.integrality_)
+    lower = np.asarray(lp.col_lower_, dtype=float)
+    upper = np.asarray(lp.col_upper_, dtype=float)
+    fixed: list[tuple[int, str, float]] = []
+    for j in range(n):
+        is_int = bool(integrality) and integrality[j] == highspy.HighsVarType.kInteger
+        lo, hi = np.ceil(lower[j] - 1e-9), np.floor(upper[j] + 1e-9)
+        if not is_int or lo < 0 or hi > 1 or lo > hi:
+            kind = "integer" if is_int else (integrality[j].name.removeprefix("k").lower()
+                                             if integrality else "continuous")
+            raise InstanceFormatError(
+                path, None, f"variable {names[j]!r} is not binary ({kind}, bounds "
+                f"[{_bound(lower[j])}, {_bound(upper[j])}]); qopt accepts only binary variables "
+                "(integer with bounds within [0, 1])")
+        if lo == hi:
+            fixed.append((j, "==", float(lo)))
+    sense = "max" if lp.sense_ == highspy.ObjSense.kMaximize else "min"
+    quadratic = _hessian_matrix(model.hessian_, n, highspy)
+    program = BinaryProgram(n, np.asarray(lp.col_cost_, dtype=float), quadratic,
+                            float(lp.offset_), sense, names, path.stem)
+    A = _constraint_matrix(lp.a_matrix_, m, n, highspy)
+    row_names = list(lp.row_names_) or [f"c{i}" for i in range(m)]
+    row_lo = np.asarray(lp.row_lower_, dtype=float)
+    row_hi = np.asarray(lp.row_upper_, dtype=float)
+    for r in range(m):
+        row = A.getrow(r)
+        coeffs = dict(zip(row.indices.tolist(), row.data.tolist()))
+        lo_ok, hi_ok = row_lo[r] > -_INF, row_hi[r] < _INF
+        if lo_ok and hi_ok and row_lo[r] == row_hi[r]:
+            program.add_constraint(coeffs, "==", row_lo[r], row_names[r])
+        elif lo_ok and hi_ok:
+            program.add_constraint(coeffs, ">=", row_lo[r], f"{row_names[r]}_lo")
+            program.add_constraint(coeffs, "<=", row_hi[r], f"{row_names[r]}_hi")
+        elif lo_ok:
+            program.add_constraint(coeffs, ">=", row_lo[r], row_names[r])
+        elif hi_ok:
+            program.add_constraint(coeffs, "<=", row_hi[r], row_names[r])
+    for j, s, value in fixed:
+        program.add_constraint({j: 1.0}, s, value, f"fix_{names[j]}")
+    return program
+
+
+def _bound(v: float) -> str:
+    return "inf" if v >= _INF else "-inf" if v <= -_INF else f"{v:g}"
+
+
+def _constraint_matrix(a, m: int, n: int, highspy) -> sp.csr_matrix:
+    start = np.asarray(a.start_, dtype=np.int64)
+    index = np.asarray(a.index_, dtype=np.int64)
+    value = np.asarray(a.value_, dtype=float)
+    if a.format_ == highspy.MatrixFormat.kRowwise:
+        return sp.csr_matrix((value, index, start), shape=(m, n))
+    return sp.csc_matrix((value, index, start), shape=(m, n)).tocsr()
+
+
+def _hessian_matrix(hessian, n: int, highspy) -> sp.csr_matrix | None:
+    """M with ``x'Mx == x'Qx / 2`` for HiGHS's Hessian Q (triangular or square storage)."""
+    if int(hessian.dim_) == 0 or len(hessian.value_) == 0:
+        return None
+    start = np.asarray(hessian.start_, dtype=np.int64)
+    index = np.asarray(hessian.index_, dtype=np.int64)
+    value = np.asarray(hessian.value_, dtype=float)
+    Q = sp.csc_matrix((value, index, start), shape=(n, n)).tocoo()
+    if hessian.format_ == highspy.HessianFormat.kTriangular:
+        # lower triangle of a symmetric Q: off-diagonal pair (r, c) counts Q_rc x_r x_c once,
+        # the diagonal Q_cc x_c^2 / 2
+        data = np.where(Q.row == Q.col, Q.data / 2.0, Q.data)
+        return sp.csr_matrix((data, (Q.row, Q.col)), shape=(n, n))
+    return sp.csr_matrix((Q.data / 2.0, (Q.row, Q.col)), shape=(n, n))
+
+
+def write_lp(program: BinaryProgram, path: str | Path) -> None:
+    """Write ``program`` with HiGHS's writer (format from the suffix: ``.lp`` or ``.mps``)."""
+    path = Path(path)
+    if path.suffix.lower() not in _WRITE_SUFFIXES:
+        raise OptionError(f"{path}: write_lp writes {' or '.join(_WRITE_SUFFIXES)} files, "
+                          f"not {path.suffix or 'a file without suffix'!r}")
+    h, highspy = _highs()
+    n, m = program.num_vars, program.num_constraints
+    lp = highspy.HighsLp()
+    lp.num_col_ = n
+    lp.num_row_ = m
+    lp.sense_ = highspy.ObjSense.kMaximize if program.sense == "max" else highspy.ObjSense.kMinimize
+    lp.offset_ = float(program.offset)
+    lp.col_cost_ = np.asarray(program.linear, dtype=float)
+    lp.col_lower_ = np.zeros(n)
+    lp.col_upper_ = np.ones(n)
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * n
+    senses = np.asarray(program.constraint_senses, dtype=object)
+    rhs = program.rhs
+    lp.row_lower_ = np.where(senses == "<=", -np.inf, rhs).astype(float) if m else np.zeros(0)
+    lp.row_upper_ = np.where(senses == ">=", np.inf, rhs).astype(float) if m else np.zeros(0)
+    A = program.A.tocsc()
+    A.sort_indices()
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = A.indices.astype(np.int32)
+    lp.a_matrix_.value_ = A.data.astype(float)
+    lp.a_matrix_.num_col_ = n
+    lp.a_matrix_.num_row_ = m
+    lp.col_names_ = list(program.var_names)
+    lp.row_names_ = list(program.constraint_names)
+    status = h.passModel(lp)
+    if status == highspy.HighsStatus.kError:
+        raise OptionError(f"{path}: HiGHS refused the model (status {status.name})")
+    if program.quadratic.nnz:
+        # objective term U_ij x_i x_j (i < j) is Q_ji = U_ij in the lower triangle of Q
+        L = sp.csc_matrix(program.quadratic.T)
+        L.sort_indices()
+        hess = highspy.HighsHessian()
+        hess.dim_ = n
+        hess.format_ = highspy.HessianFormat.kTriangular
+        hess.start_ = L.indptr.astype(np.int32)
+        hess.index_ = L.indices.astype(np.int32)
+        hess.value_ = L.data.astype(float)
+        status = h.passHessian(hess)
+        if status == highspy.HighsStatus.kError:
+            raise OptionError(f"{path}: HiGHS refused the quadratic objective "
+                              f"(status {status.name})")
+    status = h.writeModel(str(path))
+    if status == highspy.HighsStatus.kError:
+        raise OptionError(f"{path}: HiGHS could not write the model (status {status.name})")
+
+
+def load_lp(path: str | Path):
+    """An LP / MPS file as a Problem (:class:`~qopt.problems.custom.ProgramProblem`) for
+    ``qopt.solve`` and ``qopt solve --lp model.lp``."""
+    from qopt.problems.custom import ProgramProblem
+
+    return ProgramProblem(read_lp(path))
+
+
+__all__ = ["load_lp", "read_lp", "write_lp"]
