@@ -1,6 +1,13 @@
 """Problem classes, their readers and generators, and the shipped benchmark instances."""
 
+# importing the class modules registers them
 from qopt.problems.base import Problem
+from qopt.problems.maxcut import MaxCut
+from qopt.problems.mdkp import MDKP
+from qopt.problems.mis import MIS
+from qopt.problems.msp import MarketSplit
+from qopt.problems.qap import QAP
 from qopt.problems.registry import generate, kinds, load, problem_class, register, shipped_index
 
-__all__ = ["Problem", "generate", "kinds", "load", "problem_class", "register", "shipped_index"]
+__all__ = ["MDKP", "MIS", "QAP", "MarketSplit", "MaxCut", "Problem", "generate", "kinds", "load",
+           "problem_class", "register", "shipped_index"]

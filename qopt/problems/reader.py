@@ -1,0 +1,174 @@
+"""Shared tokenizer of the instance readers: whitespace-separated numbers with their line numbers.
+
+Every reader goes through :class:`TokenReader`, so every malformed file (truncated, a
+non-numeric token, a wrong count, an out-of-range id) raises
+:class:`~qopt.errors.InstanceFormatError` naming the file and the 1-based line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from qopt.errors import InstanceFormatError
+
+
+def _parse_int(token: str) -> int | None:
+    try:
+        return int(token)
+    except ValueError:
+        pass
+    try:
+        value = float(token)
+    except ValueError:
+        return None
+    return int(value) if value.is_integer() else None
+
+
+def _parse_float(token: str) -> float | None:
+    try:
+        value = float(token)
+    except ValueError:
+        return None
+    return value if np.isfinite(value) else None
+
+
+class TokenReader:
+    """Tokens of one text file, each with its line number, consumed front to back.
+
+    Args:
+        path: the file (used in error messages; read unless ``text`` is given).
+        text: the file's content, if already read.
+        comment_prefixes: lines whose first token starts with one of these are skipped
+            (e.g. ``("c",)`` for DIMACS); blank lines are always skipped.
+    """
+
+    def __init__(self, path: str | Path, text: str | None = None,
+                 comment_prefixes: Sequence[str] = ()):
+        self.path = str(path)
+        if text is None:
+            try:
+                text = Path(path).read_text()
+            except UnicodeDecodeError as exc:
+                raise InstanceFormatError(path, None, f"not a text file ({exc.reason})") from None
+            except OSError as exc:
+                raise InstanceFormatError(path, None, f"cannot read: {exc.strerror}") from None
+        self.records: list[tuple[int, list[str]]] = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            fields = line.split()
+            if not fields or any(fields[0].startswith(p) for p in comment_prefixes):
+                continue
+            self.records.append((number, fields))
+        self.tokens = [tok for _, fields in self.records for tok in fields]
+        self.lines = [number for number, fields in self.records for _ in fields]
+        self.pos = 0
+
+    # ---- errors and positions -----------------------------------------------------------
+    def error(self, line: int | None, message: str) -> InstanceFormatError:
+        """An :class:`InstanceFormatError` for this file at ``line``."""
+        return InstanceFormatError(self.path, line, message)
+
+    @property
+    def last_line(self) -> int:
+        """Line of the last token (1 for a file with no tokens)."""
+        return self.lines[-1] if self.lines else 1
+
+    @property
+    def remaining(self) -> int:
+        return len(self.tokens) - self.pos
+
+    def line(self) -> int:
+        """Line of the next token (the last line when none is left)."""
+        return self.lines[self.pos] if self.pos < len(self.tokens) else self.last_line
+
+    # ---- consuming ------------------------------------------------------------------------
+    def take(self, count: int, what: str, dtype: type = int) -> np.ndarray:
+        """The next ``count`` tokens as int64 (``dtype=int``) or float64, shape (count,).
+
+        Raises when the file ends early ("expected 28 profits, file ends at line 3") or a
+        token is not a number of the right kind (naming that token's line).
+        """
+        count = int(count)
+        if self.remaining < count:
+            raise self.error(self.last_line, f"expected {count} {what}, file ends at line "
+                             f"{self.last_line} after {self.remaining}")
+        chunk = self.tokens[self.pos:self.pos + count]
+        np_type = np.int64 if dtype is int else np.float64
+        try:
+            values = np.array(chunk, dtype=np_type)
+            if np_type is np.float64 and not np.all(np.isfinite(values)):
+                raise ValueError
+        except (ValueError, OverflowError):
+            values = np.empty(count, dtype=np_type)
+            parse = _parse_int if dtype is int else _parse_float
+            kind = "an integer" if dtype is int else "a number"
+            for k, tok in enumerate(chunk):
+                value = parse(tok)
+                if value is None:
+                    raise self.error(self.lines[self.pos + k],
+                                     f"{what}: {tok!r} is not {kind}") from None
+                values[k] = value
+        self.pos += count
+        return values
+
+    def integer(self, what: str, minimum: int | None = None) -> int:
+        """The next token as an int, at least ``minimum`` when given."""
+        line = self.line()
+        value = int(self.take(1, what)[0])
+        if minimum is not None and value < minimum:
+            raise self.error(line, f"{what} must be at least {minimum}, got {value}")
+        return value
+
+    def number(self, what: str) -> float:
+        return float(self.take(1, what, float)[0])
+
+    def expect_end(self, what: str = "data") -> None:
+        """Raise when tokens are left after the last expected one."""
+        if self.remaining:
+            raise self.error(self.line(), f"unexpected extra token {self.tokens[self.pos]!r} "
+                             f"after the {what} ({self.remaining} tokens left)")
+
+    # ---- line-oriented formats (``records``) --------------------------------------------
+    def parse_ints(self, line: int, fields: Sequence[str], what: str) -> list[int]:
+        """``fields`` of one line as ints; raises naming the line on a non-integer."""
+        out = []
+        for tok in fields:
+            value = _parse_int(tok)
+            if value is None:
+                raise self.error(line, f"{what}: {tok!r} is not an integer")
+            out.append(value)
+        return out
+
+    def parse_numbers(self, line: int, fields: Sequence[str], what: str) -> list[float]:
+        out = []
+        for tok in fields:
+            value = _parse_float(tok)
+            if value is None:
+                raise self.error(line, f"{what}: {tok!r} is not a number")
+            out.append(value)
+        return out
+
+
+    def check_ids(self, ids: np.ndarray, lines: np.ndarray, num: int, what: str = "vertex"
+                  ) -> None:
+        """Raise for the first 1-based id outside 1..num; ``ids`` shape (k,) or (k, r), one
+        line number per row in ``lines``."""
+        ids = np.asarray(ids)
+        bad = np.flatnonzero((ids < 1) | (ids > num))
+        if bad.size:
+            k = int(bad[0])
+            row = k // ids.shape[1] if ids.ndim == 2 else k
+            raise self.error(int(lines[row]), f"{what} id {int(ids.flat[k])} outside 1..{num}")
+
+
+def format_number(value: float) -> str:
+    """A number as the readers read it back exactly: integral values without a decimal point."""
+    v = float(value)
+    return str(int(v)) if v.is_integer() else repr(v)
+
+
+def format_row(values) -> str:
+    """One whitespace-separated line of :func:`format_number` values."""
+    return " ".join(format_number(v) for v in np.asarray(values, dtype=float).ravel())
