@@ -10,6 +10,9 @@ from a greedy clique cover of their conflict graph (implied, so the optimum is u
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 import time
 from dataclasses import dataclass
 
@@ -42,7 +45,7 @@ class MilpOptions:
     mip_rel_gap: float = 0.0
     node_limit: int | None = None
     max_linearised_terms: int = 5000
-    clique_cuts: bool = True
+    clique_cuts: bool = False
     presolve: bool = True
 
     def validate(self) -> None:
@@ -214,8 +217,9 @@ class MilpSolver(Solver):
             hopts["time_limit"] = float(opts.time_limit)
         if opts.node_limit is not None:
             hopts["node_limit"] = int(opts.node_limit)
-        res = milp(model.c, integrality=model.integrality, bounds=bounds,
-                   constraints=constraints, options=hopts)
+        with _stdout_to_stderr():
+            res = milp(model.c, integrality=model.integrality, bounds=bounds,
+                       constraints=constraints, options=hopts)
         status = _STATUS.get(res.status, "error")
         if res.x is not None:
             bits = (np.asarray(res.x[:n]) > 0.5).astype(np.uint8)
@@ -237,6 +241,24 @@ class MilpSolver(Solver):
             info["budget_ignored"] = True
         return SolverOutput(samples=Samples(bits[None, :]), status=status,
                             time={"classical": time.perf_counter() - t0}, info=info)
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr():
+    """Send C-level writes to stdout (HiGHS debug lines) to stderr, keeping stdout clean for
+    machine-readable output such as ``qopt solve --json``."""
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError, AttributeError):
+        yield
+        return
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def _native(program: BinaryProgram, minimised: float) -> float:
