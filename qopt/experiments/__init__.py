@@ -1,0 +1,20 @@
+"""Benchmark sweeps: TOML config -> runs (local pool or Ray) -> SQLite store -> report.
+
+Entry points for the ``qopt sweep`` / ``qopt report`` commands:
+:func:`run_sweep` and :func:`write_report`.
+"""
+
+from qopt.experiments.config import RunSpec, SweepConfig, load_config, parse_config
+from qopt.experiments.runners import execute, run_sweep
+from qopt.experiments.store import ResultStore
+
+
+def write_report(results, out_dir=None, formats=("md", "html", "png", "csv")):
+    """See :func:`qopt.experiments.report.write_report` (imports pandas / matplotlib)."""
+    from qopt.experiments.report import write_report as _write
+
+    return _write(results, out_dir, formats)
+
+
+__all__ = ["ResultStore", "RunSpec", "SweepConfig", "execute", "load_config", "parse_config",
+           "run_sweep", "write_report"]

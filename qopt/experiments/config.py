@@ -1,0 +1,587 @@
+"""Sweep configuration: TOML parsing, validation and grid expansion into runs with stable keys.
+
+A sweep file names problems (shipped instances, files, or generated sizes x generator seeds),
+solvers with fixed ``options`` and a ``grid`` of options to expand, backends, budgets, seeds
+(repetitions) and a per-run timeout (seconds). Example::
+
+    name = "demo"
+    seeds = [0, 1]            # or: seed = 0 and repetitions = 2
+    budget = 2000             # evaluations per run (None: the solver's default)
+    timeout = 60              # seconds per run; the worker is killed after it
+    backends = ["statevector"]
+
+    [[problems]]
+    kind = "maxcut"
+    sizes = [8, 10]
+    generator_seeds = [1]
+
+    [[solvers]]
+    name = "qaoa"
+    options = { optimizer = "cobyla" }
+    grid = { p = [1, 2] }
+
+Every error names the file and the key path (``demo.toml: solvers[1].options.p: expected int``)
+and is raised before any run starts. Solvers that are not registered are kept: their runs are
+stored as skipped with the reason "solver not available".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import importlib
+import itertools
+import json
+import sys
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qopt.errors import ConfigError, OptionError, QoptError
+
+#: solver names of DESIGN.md that run circuits (used while a solver is not registered yet)
+QUANTUM_SOLVER_NAMES = frozenset({"qaoa", "cvar-qaoa", "ma-qaoa", "ws-qaoa", "rqaoa", "vqe",
+                                  "cvar-vqe", "pce", "qrao"})
+
+#: default qubit limits of simulator backends (by full name, then by the part before ":")
+DEFAULT_QUBIT_LIMITS: dict[str, int] = {"statevector": 30, "aer": 30, "aer:statevector": 30,
+                                        "lightning": 30}
+
+_TOP_KEYS = {"name", "description", "plugins", "timeout", "postprocess", "budget", "seed",
+             "seeds", "repetitions", "backends", "limits", "problems", "solvers"}
+_PROBLEM_KEYS = {"kind", "instances", "sizes", "generator_seeds", "penalty", "encoding"}
+_SOLVER_KEYS = {"name", "label", "options", "grid", "budget", "seed", "seeds", "repetitions",
+                "backends", "timeout", "postprocess"}
+
+
+@dataclass(frozen=True)
+class ProblemSpec:
+    """One problem instance of a sweep: shipped/file ``instance`` or generated ``size``+``seed``."""
+
+    kind: str
+    instance: str | None = None
+    path: str | None = None          # absolute path of a file instance (not part of the key)
+    digest: str | None = None        # sha256 of a file instance's content
+    size: Any = None
+    generator_seed: int | None = None
+    penalty: Any = "auto"
+    encoding: str = "slack"
+
+    @property
+    def label(self) -> str:
+        if self.instance is not None:
+            return self.instance
+        return f"{self.kind}-{_size_text(self.size)}-s{self.generator_seed}"
+
+    def identity(self) -> dict:
+        """The canonical data that defines this instance (used in run keys)."""
+        d: dict[str, Any] = {"kind": self.kind, "penalty": self.penalty, "encoding": self.encoding}
+        if self.instance is not None:
+            d["instance"] = self.instance
+            if self.digest is not None:
+                d["sha256"] = self.digest
+        else:
+            d.update(size=self.size, generator_seed=self.generator_seed)
+        return d
+
+    def load(self):
+        """The Problem object (imports the problem registry)."""
+        from qopt.problems import generate, load
+
+        if self.instance is not None:
+            return load(self.kind, self.path if self.path is not None else self.instance)
+        return generate(self.kind, self.size, self.generator_seed)
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run: ``qopt.solve(problem, solver, seed, budget, backend, **options)``."""
+
+    sweep: str
+    problem: ProblemSpec
+    solver: str
+    label: str
+    options: dict = field(hash=False)
+    backend: str | None
+    budget: int | None
+    seed: int
+    repetition: int
+    postprocess: bool
+    timeout: float | None
+    quantum: bool
+    qubit_limit: int | None
+    available: bool
+    unavailable_reason: str | None = None
+    plugins: tuple[str, ...] = ()
+    plugin_paths: tuple[str, ...] = ()
+
+    def identity(self) -> dict:
+        """Everything that determines the run's result, canonicalised (the run key's input)."""
+        return {"problem": self.problem.identity(), "solver": self.solver,
+                "options": canonical(self.options), "backend": self.backend,
+                "budget": self.budget, "seed": self.seed, "repetition": self.repetition,
+                "postprocess": self.postprocess}
+
+    @property
+    def key(self) -> str:
+        return run_key(self.identity())
+
+    def to_dict(self) -> dict:
+        """Plain data (JSON-serialisable) for shipping to workers and storing."""
+        d = dataclasses.asdict(self)
+        d["plugins"] = list(self.plugins)
+        d["plugin_paths"] = list(self.plugin_paths)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> RunSpec:
+        d = dict(d)
+        d["problem"] = ProblemSpec(**d["problem"])
+        d["plugins"] = tuple(d.get("plugins", ()))
+        d["plugin_paths"] = tuple(d.get("plugin_paths", ()))
+        return cls(**d)
+
+
+@dataclass
+class SweepConfig:
+    """A parsed, validated sweep; ``runs`` is the expanded grid in a fixed order."""
+
+    name: str
+    path: str | None
+    description: str
+    plugins: tuple[str, ...]
+    plugin_paths: tuple[str, ...]
+    runs: list[RunSpec]
+
+
+# ---- canonical data and keys -----------------------------------------------------------------
+def canonical(value: Any) -> Any:
+    """JSON-canonical form: dict keys sorted, tuples as lists, floats that are ints kept apart."""
+    if isinstance(value, dict):
+        return {str(k): canonical(value[k]) for k in sorted(value, key=str)}
+    if isinstance(value, list | tuple):
+        return [canonical(v) for v in value]
+    if isinstance(value, bool | int | str) or value is None:
+        return value
+    if isinstance(value, float):
+        return value
+    return str(value)
+
+
+def run_key(identity: dict) -> str:
+    """sha256 (hex, 32 chars) of the canonical JSON of a run's identity."""
+    text = json.dumps(canonical(identity), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _size_text(size: Any) -> str:
+    if isinstance(size, dict):
+        return "-".join(f"{k}{v}" for k, v in sorted(size.items()))
+    return str(size)
+
+
+# ---- type checking of option values ----------------------------------------------------------
+def _type_name(tp: Any) -> str:
+    if isinstance(tp, type):
+        return tp.__name__
+    return str(tp).replace("typing.", "")
+
+
+def _matches(value: Any, tp: Any) -> bool:
+    """Whether a TOML value fits a dataclass annotation (unknown annotations always fit)."""
+    if tp is Any or tp is object:
+        return True
+    origin = typing.get_origin(tp)
+    if origin is typing.Union or origin is types.UnionType:
+        return any(_matches(value, a) for a in typing.get_args(tp))
+    if origin is typing.Literal:
+        return value in typing.get_args(tp)
+    if tp is type(None):
+        return value is None
+    if tp is bool:
+        return isinstance(value, bool)
+    if tp is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if tp is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if tp is str:
+        return isinstance(value, str)
+    if origin in (list, tuple, typing.Sequence) or tp in (list, tuple):
+        if not isinstance(value, list | tuple):
+            return False
+        args = [a for a in typing.get_args(tp) if a is not Ellipsis]
+        return all(_matches(v, args[0]) for v in value) if len(args) == 1 else True
+    if origin is dict or tp is dict:
+        return isinstance(value, dict)
+    return True
+
+
+def _option_hints(options_cls) -> dict[str, Any]:
+    try:
+        return typing.get_type_hints(options_cls)
+    except Exception:  # unresolvable forward references: fall back to no type checks
+        return {f.name: Any for f in dataclasses.fields(options_cls)}
+
+
+# ---- the parser ------------------------------------------------------------------------------
+class _Parser:
+    def __init__(self, source: str):
+        self.source = source
+
+    def fail(self, key: str, message: str) -> ConfigError:
+        where = f"{self.source}: {key}" if key else self.source
+        return ConfigError(f"{where}: {message}")
+
+    def check_keys(self, table: dict, allowed: set[str], where: str) -> None:
+        for k in table:
+            if k not in allowed:
+                path = f"{where}.{k}" if where else k
+                raise self.fail(path, f"unknown key (allowed: {', '.join(sorted(allowed))})")
+
+    def get(self, table: dict, key: str, where: str, kind: type | tuple, default=None,
+            what: str | None = None):
+        if key not in table:
+            return default
+        value = table[key]
+        path = f"{where}.{key}" if where else key
+        ok = isinstance(value, kind) and not (isinstance(value, bool) and bool not in _tuple(kind))
+        if not ok:
+            raise self.fail(path, f"expected {what or _kind_name(kind)}, got "
+                                  f"{type(value).__name__} {value!r}")
+        return value
+
+    def int_list(self, table: dict, key: str, where: str, default=None,
+                 minimum: int | None = None) -> list[int] | None:
+        if key not in table:
+            return default
+        value = table[key]
+        path = f"{where}.{key}" if where else key
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = [value]
+        if not isinstance(value, list) or not value:
+            raise self.fail(path, f"expected a non-empty list of int, got {value!r}")
+        for i, v in enumerate(value):
+            if not isinstance(v, int) or isinstance(v, bool):
+                raise self.fail(f"{path}[{i}]", f"expected int, got {type(v).__name__} {v!r}")
+            if minimum is not None and v < minimum:
+                raise self.fail(f"{path}[{i}]", f"must be >= {minimum}, got {v}")
+        return value
+
+
+def _tuple(kind) -> tuple:
+    return kind if isinstance(kind, tuple) else (kind,)
+
+
+def _kind_name(kind) -> str:
+    names = {int: "int", float: "number", str: "string", bool: "bool", list: "list",
+             dict: "table"}
+    return " or ".join(names.get(k, k.__name__) for k in _tuple(kind))
+
+
+def load_config(path: str | Path) -> SweepConfig:
+    """Read, validate and expand a sweep TOML file. Raises :class:`ConfigError`."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read sweep config: {exc.strerror or exc}") from None
+    return parse_config(text, source=str(path), base_dir=path.parent)
+
+
+def parse_config(text: str, source: str = "<config>", base_dir: str | Path = ".") -> SweepConfig:
+    """Parse TOML text into a :class:`SweepConfig` (``base_dir`` resolves relative paths)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: invalid TOML: {exc}") from None
+    return build_config(data, source=source, base_dir=base_dir)
+
+
+def build_config(data: dict, source: str = "<config>", base_dir: str | Path = ".") -> SweepConfig:
+    """Validate a parsed TOML mapping and expand its grid into runs."""
+    p = _Parser(source)
+    base = Path(base_dir).resolve()
+    p.check_keys(data, _TOP_KEYS, "")
+    name = p.get(data, "name", "", str, default=Path(source).stem)
+    description = p.get(data, "description", "", str, default="")
+    plugins = tuple(p.get(data, "plugins", "", list, default=[]))
+    for i, mod in enumerate(plugins):
+        if not isinstance(mod, str):
+            raise p.fail(f"plugins[{i}]", f"expected a module name, got {mod!r}")
+    plugin_paths = (str(base),) if plugins else ()
+    import_plugins(plugins, plugin_paths, source)
+
+    defaults = _run_defaults(p, data, "", None)
+    limits = dict(DEFAULT_QUBIT_LIMITS)
+    for k, v in p.get(data, "limits", "", dict, default={}).items():
+        if not isinstance(v, int) or isinstance(v, bool) or v <= 0:
+            raise p.fail(f"limits.{k}", f"expected a positive int (qubits), got {v!r}")
+        limits[k] = v
+
+    problems_raw = p.get(data, "problems", "", list, default=None)
+    if not problems_raw:
+        raise p.fail("problems", "at least one [[problems]] table is required")
+    solvers_raw = p.get(data, "solvers", "", list, default=None)
+    if not solvers_raw:
+        raise p.fail("solvers", "at least one [[solvers]] table is required")
+
+    problems: list[ProblemSpec] = []
+    for i, table in enumerate(problems_raw):
+        problems.extend(_problem_specs(p, table, f"problems[{i}]", base))
+
+    runs: list[RunSpec] = []
+    seen: dict[str, str] = {}
+    for i, table in enumerate(solvers_raw):
+        where = f"solvers[{i}]"
+        for run in _solver_runs(p, table, where, defaults, limits, problems, name, plugins,
+                                plugin_paths):
+            k = run.key
+            if k in seen:
+                raise p.fail(where, f"duplicates a run of {seen[k]} "
+                                    f"({run.solver} on {run.problem.label}, seed {run.seed})")
+            seen[k] = where
+            runs.append(run)
+    return SweepConfig(name=name, path=source, description=description, plugins=plugins,
+                       plugin_paths=plugin_paths, runs=runs)
+
+
+def import_plugins(plugins, plugin_paths, source: str = "<config>") -> None:
+    """Import the plugin modules (they register problems / solvers) with ``plugin_paths`` on
+    ``sys.path``."""
+    for d in plugin_paths:
+        if d not in sys.path:
+            sys.path.insert(0, d)
+    for i, mod in enumerate(plugins):
+        try:
+            importlib.import_module(mod)
+        except Exception as exc:
+            raise ConfigError(f"{source}: plugins[{i}]: cannot import {mod!r}: {exc}") from None
+
+
+def _run_defaults(p: _Parser, table: dict, where: str, parent: dict | None) -> dict:
+    """budget / seeds / backends / timeout / postprocess of a table, inheriting ``parent``."""
+    d = dict(parent or {"budget": None, "seeds": [0], "backends": None, "timeout": None,
+                        "postprocess": True})
+    pre = f"{where}." if where else ""
+    if "budget" in table:
+        b = table["budget"]
+        if not isinstance(b, int) or isinstance(b, bool) or b <= 0:
+            raise p.fail(f"{pre}budget", f"expected a positive int (evaluations), got {b!r}")
+        d["budget"] = b
+    seeds = p.int_list(table, "seeds", where)
+    if seeds is not None and ("seed" in table or "repetitions" in table):
+        raise p.fail(f"{pre}seeds", "give either seeds = [...] or seed + repetitions, not both")
+    if "seed" in table or "repetitions" in table:
+        s0 = p.get(table, "seed", where, int, default=0)
+        reps = p.get(table, "repetitions", where, int, default=1)
+        if reps < 1:
+            raise p.fail(f"{pre}repetitions", f"must be >= 1, got {reps}")
+        seeds = list(range(s0, s0 + reps))
+    if seeds is not None:
+        if len(set(seeds)) != len(seeds):
+            raise p.fail(f"{pre}seeds", f"repeated seed in {seeds}")
+        d["seeds"] = seeds
+    if "backends" in table:
+        backends = table["backends"]
+        if isinstance(backends, str):
+            backends = [backends]
+        if not isinstance(backends, list) or not backends:
+            raise p.fail(f"{pre}backends", f"expected a non-empty list of names, got {backends!r}")
+        for j, b in enumerate(backends):
+            if not isinstance(b, str) or not b:
+                raise p.fail(f"{pre}backends[{j}]", f"expected a backend name, got {b!r}")
+        d["backends"] = list(backends)
+    if "timeout" in table:
+        t = table["timeout"]
+        if not isinstance(t, int | float) or isinstance(t, bool) or t <= 0:
+            raise p.fail(f"{pre}timeout", f"expected a positive number of seconds, got {t!r}")
+        d["timeout"] = float(t)
+    if "postprocess" in table:
+        d["postprocess"] = p.get(table, "postprocess", where, bool)
+    return d
+
+
+def _problem_specs(p: _Parser, table: Any, where: str, base: Path) -> list[ProblemSpec]:
+    if not isinstance(table, dict):
+        raise p.fail(where, f"expected a table, got {table!r}")
+    p.check_keys(table, _PROBLEM_KEYS, where)
+    kind = p.get(table, "kind", where, str)
+    if kind is None:
+        raise p.fail(f"{where}.kind", "missing (a problem class, e.g. 'maxcut')")
+    try:
+        from qopt.problems import problem_class, shipped_index
+
+        problem_class(kind)
+    except OptionError as exc:
+        raise p.fail(f"{where}.kind", str(exc)) from None
+    penalty = table.get("penalty", "auto")
+    if not isinstance(penalty, str | int | float | dict) or isinstance(penalty, bool):
+        raise p.fail(f"{where}.penalty", f"expected 'auto', a number or a table, got {penalty!r}")
+    encoding = p.get(table, "encoding", where, str, default="slack")
+    if encoding not in ("slack", "unbalanced"):
+        raise p.fail(f"{where}.encoding", f"expected 'slack' or 'unbalanced', got {encoding!r}")
+    instances = p.get(table, "instances", where, list, default=None)
+    sizes = table.get("sizes")
+    if (instances is None) == (sizes is None):
+        raise p.fail(where, "give exactly one of instances = [...] or sizes = [...]")
+    out = []
+    if instances is not None:
+        if not instances:
+            raise p.fail(f"{where}.instances", "empty list")
+        index = shipped_index(kind)
+        for j, inst in enumerate(instances):
+            if not isinstance(inst, str):
+                raise p.fail(f"{where}.instances[{j}]", f"expected a string, got {inst!r}")
+            if inst in index:
+                out.append(ProblemSpec(kind, instance=inst, penalty=penalty, encoding=encoding))
+                continue
+            f = Path(inst) if Path(inst).is_absolute() else base / inst
+            if not f.is_file():
+                raise p.fail(f"{where}.instances[{j}]",
+                             f"{inst!r} is neither a shipped {kind} instance "
+                             f"({', '.join(index) or 'none shipped'}) nor a file")
+            digest = hashlib.sha256(f.read_bytes()).hexdigest()
+            out.append(ProblemSpec(kind, instance=f.name, path=str(f.resolve()), digest=digest,
+                                   penalty=penalty, encoding=encoding))
+        if "generator_seeds" in table:
+            raise p.fail(f"{where}.generator_seeds", "only with sizes = [...]")
+        return out
+    if not isinstance(sizes, list) or not sizes:
+        raise p.fail(f"{where}.sizes", f"expected a non-empty list, got {sizes!r}")
+    for j, s in enumerate(sizes):
+        ok = (isinstance(s, int) and not isinstance(s, bool) and s > 0) or isinstance(s, dict)
+        if not ok:
+            raise p.fail(f"{where}.sizes[{j}]", f"expected a positive int or a table, got {s!r}")
+    gseeds = p.int_list(table, "generator_seeds", where, default=[0])
+    for s in sizes:
+        for g in gseeds:
+            out.append(ProblemSpec(kind, size=s, generator_seed=g, penalty=penalty,
+                                   encoding=encoding))
+    return out
+
+
+def _solver_info(name: str) -> tuple[type | None, str | None]:
+    """(solver class, None) if registered and importable, else (None, reason)."""
+    from qopt.solvers import registry
+
+    if name not in registry.names():
+        return None, "solver not available"
+    try:
+        return registry.solver_class(name), None
+    except QoptError as exc:
+        return None, f"solver not available: {exc}"
+    except Exception as exc:  # e.g. an optional dependency missing
+        return None, f"solver not available: {type(exc).__name__}: {exc}"
+
+
+def is_quantum(cls: type | None, name: str) -> bool:
+    """Whether a solver runs circuits on a backend (``quantum`` attribute, else its module)."""
+    if cls is None:
+        return name in QUANTUM_SOLVER_NAMES
+    flag = getattr(cls, "quantum", None)
+    if flag is not None:
+        return bool(flag)
+    return cls.__module__.startswith("qopt.solvers.quantum") or name in QUANTUM_SOLVER_NAMES
+
+
+def qubit_limit(backend: str | None, limits: dict[str, int]) -> int | None:
+    """Qubit limit of a backend name: its own entry, else (for ``name`` or ``name:statevector``)
+    the entry of the part before ':', else none (e.g. ``aer:matrix_product_state``)."""
+    if backend is None:
+        return None
+    if backend in limits:
+        return limits[backend]
+    head, _, method = backend.partition(":")
+    return limits.get(head) if method in ("", "statevector", "automatic") else None
+
+
+def _solver_runs(p: _Parser, table: Any, where: str, defaults: dict, limits: dict,
+                 problems: list[ProblemSpec], sweep: str, plugins, plugin_paths) -> list[RunSpec]:
+    if not isinstance(table, dict):
+        raise p.fail(where, f"expected a table, got {table!r}")
+    p.check_keys(table, _SOLVER_KEYS, where)
+    name = p.get(table, "name", where, str)
+    if not name:
+        raise p.fail(f"{where}.name", "missing (a solver name, e.g. 'anneal')")
+    label = p.get(table, "label", where, str, default=None)
+    options = p.get(table, "options", where, dict, default={})
+    grid = p.get(table, "grid", where, dict, default={})
+    for k, values in grid.items():
+        if not isinstance(values, list) or not values:
+            raise p.fail(f"{where}.grid.{k}",
+                         f"expected a non-empty list of values, got {values!r}")
+        if k in options:
+            raise p.fail(f"{where}.grid.{k}", "also given in options")
+    d = _run_defaults(p, table, where, defaults)
+    cls, reason = _solver_info(name)
+    quantum = is_quantum(cls, name)
+    if cls is not None:
+        _check_options(p, cls, name, options, grid, where)
+    backends = (d["backends"] or ["statevector"]) if quantum else [None]
+    if not quantum and "backends" in table:
+        backends = d["backends"]
+
+    grid_keys = sorted(grid)
+    points = [dict(zip(grid_keys, combo)) for combo in
+              itertools.product(*(grid[k] for k in grid_keys))] or [{}]
+    runs = []
+    for point in points:
+        opts = {**options, **point}
+        lab = label.format(**opts) if label and "{" in label else label
+        if lab is None:
+            lab = name + "".join(f" {k}={point[k]}" for k in grid_keys)
+        for backend in backends:
+            for prob in problems:
+                for rep, seed in enumerate(d["seeds"]):
+                    runs.append(RunSpec(
+                        sweep=sweep, problem=prob, solver=name, label=lab, options=opts,
+                        backend=backend, budget=d["budget"], seed=seed, repetition=rep,
+                        postprocess=d["postprocess"], timeout=d["timeout"], quantum=quantum,
+                        qubit_limit=qubit_limit(backend, limits) if quantum else None,
+                        available=cls is not None, unavailable_reason=reason,
+                        plugins=tuple(plugins), plugin_paths=tuple(plugin_paths)))
+    return runs
+
+
+def _check_options(p: _Parser, cls: type, name: str, options: dict, grid: dict,
+                   where: str) -> None:
+    """Option names and value types against the solver's Options dataclass, then its own
+    validation for every grid point."""
+    from qopt.solvers.base import make_options
+
+    opts_cls = getattr(cls, "Options", None)
+    if opts_cls is None:
+        if options or grid:
+            first = next(iter(options or grid))
+            raise p.fail(f"{where}.{'options' if options else 'grid'}.{first}",
+                         f"solver {name!r} takes no options")
+        return
+    hints = _option_hints(opts_cls)
+    known = [f.name for f in dataclasses.fields(opts_cls)]
+    for section, table in (("options", options), ("grid", grid)):
+        for k, v in table.items():
+            path = f"{where}.{section}.{k}"
+            if k not in hints:
+                raise p.fail(path, f"solver {name!r} has no option {k!r}; its options are: "
+                                   f"{', '.join(known) or 'none'}")
+            values = v if section == "grid" else [v]
+            for j, val in enumerate(values):
+                if not _matches(val, hints[k]):
+                    at = f"{path}[{j}]" if section == "grid" else path
+                    raise p.fail(at, f"expected {_type_name(hints[k])}, got "
+                                     f"{type(val).__name__} {val!r}")
+    keys = sorted(grid)
+    for combo in itertools.product(*(grid[k] for k in keys)):
+        try:
+            make_options(opts_cls, {**options, **dict(zip(keys, combo))}, name)
+        except (QoptError, ValueError, TypeError) as exc:
+            point = ", ".join(f"{k}={c!r}" for k, c in zip(keys, combo))
+            raise p.fail(f"{where}.options", f"{exc}" + (f" (grid point {point})" if point
+                                                          else "")) from None
+
+
+__all__ = ["DEFAULT_QUBIT_LIMITS", "ProblemSpec", "RunSpec", "SweepConfig", "build_config",
+           "canonical", "import_plugins", "load_config", "parse_config", "run_key"]

@@ -1,0 +1,529 @@
+"""Sweep engines: a local process pool and Ray, both running :func:`execute` per run.
+
+:func:`execute` turns one :class:`~qopt.experiments.config.RunSpec` into one store row: it
+loads the problem, checks that the solver exists and that the instance fits the backend
+(qubits needed from the solver's ``required_qubits(task)`` or the QUBO size), calls
+:func:`qopt.solve`, and flattens the :class:`~qopt.solvers.result.SolveResult`. A
+:class:`~qopt.errors.SizeLimitError` becomes a ``skipped`` row, any other exception a
+``failed`` row. The engines only differ in where :func:`execute` runs; the parent process is the
+only writer of the store and commits each row as it arrives. A run past its timeout has its
+worker killed (local: the worker process; Ray: ``ray.cancel(force=True)``) and is stored as
+failed with ``timeout after N s``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import multiprocessing as mp
+import os
+import signal
+import socket
+import time
+import traceback
+from collections import deque
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from functools import lru_cache
+from multiprocessing.connection import wait
+from pathlib import Path
+from typing import Any
+
+from qopt.errors import SizeLimitError, SolverError
+from qopt.experiments.config import RunSpec, SweepConfig, canonical, import_plugins, load_config
+from qopt.experiments.store import ResultStore
+
+RowCallback = Callable[[dict], None]
+
+
+# ---- one run ----------------------------------------------------------------------------------
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def base_row(spec: RunSpec) -> dict[str, Any]:
+    """The columns known before running: identity of the run."""
+    prob = spec.problem
+    return {
+        "run_key": spec.key, "sweep": spec.sweep, "problem_class": prob.kind,
+        "instance": prob.label,
+        "size": None if prob.size is None else (prob.size if isinstance(prob.size, int)
+                                                else json.dumps(prob.size, sort_keys=True)),
+        "solver": spec.solver, "label": spec.label,
+        "options": json.dumps(canonical(spec.options), sort_keys=True),
+        "backend": spec.backend, "budget": spec.budget, "seed": spec.seed,
+        "repetition": spec.repetition,
+        "spec": json.dumps(canonical(spec.identity()), sort_keys=True),
+        "host": socket.gethostname(),
+    }
+
+
+def skipped_row(spec: RunSpec, reason: str, **extra) -> dict[str, Any]:
+    return {**base_row(spec), **extra, "status": "skipped", "reason": reason,
+            "started_at": _now(), "finished_at": _now()}
+
+
+def failed_row(spec: RunSpec, error: str, **extra) -> dict[str, Any]:
+    return {**base_row(spec), **extra, "status": "failed", "error": error,
+            "finished_at": _now()}
+
+
+@lru_cache(maxsize=16)
+def _problem(identity_json: str, spec_json: str):
+    from qopt.experiments.config import ProblemSpec
+
+    return ProblemSpec(**json.loads(spec_json)).load()
+
+
+def load_problem(spec: RunSpec):
+    """The run's Problem, cached per process by the instance's identity."""
+    import dataclasses
+
+    ident = json.dumps(canonical(spec.problem.identity()), sort_keys=True)
+    return _problem(ident, json.dumps(dataclasses.asdict(spec.problem)))
+
+
+def _metrics(sense: str, optimum: float | None, objective: float | None, feasible: bool
+             ) -> tuple[float | None, float | None]:
+    """(gap, approximation ratio) as in :class:`~qopt.solvers.result.SolveResult`."""
+    if optimum is None or objective is None or not feasible:
+        return None, None
+    gap = abs(optimum - objective) / abs(optimum) if optimum != 0 else \
+        (0.0 if objective == 0 else None)
+    if sense == "max":
+        ratio = objective / optimum if optimum != 0 else None
+    else:
+        ratio = optimum / objective if objective != 0 else (1.0 if optimum == 0 else None)
+    return gap, ratio
+
+
+def result_columns(res) -> dict[str, Any]:
+    """Flatten a SolveResult into store columns (raw best sample next to post-processed)."""
+    raw = res.raw
+    raw_gap, raw_ratio = (None, None)
+    if raw is not None:
+        raw_gap, raw_ratio = _metrics(res.sense, res.optimum, raw.objective, raw.feasible)
+    t = res.time or {}
+    return {
+        "solver_status": res.status, "sense": res.sense, "optimum": res.optimum,
+        "feasible": bool(res.feasible), "objective": res.objective, "gap": res.gap,
+        "approx_ratio": res.approximation_ratio, "energy": res.energy,
+        "raw_feasible": None if raw is None else bool(raw.feasible),
+        "raw_objective": None if raw is None else raw.objective,
+        "raw_gap": raw_gap, "raw_approx_ratio": raw_ratio,
+        "raw_energy": None if raw is None else raw.energy,
+        "prob_optimum": res.probability_optimum, "qubits": res.num_qubits,
+        "num_vars": res.num_vars, "num_slack": res.num_slack, "depth": res.depth,
+        "two_qubit_gates": res.two_qubit_gates, "evaluations": res.evaluations,
+        "shots": res.shots, "wall_time": res.wall_time,
+        "time_classical": t.get("classical"), "time_simulation": t.get("simulation"),
+        "time_qpu": t.get("qpu"), "result": res.to_json(),
+    }
+
+
+def required_qubits(solver, task) -> int:
+    """Qubits a quantum solver needs: its own ``required_qubits(task)``, else the QUBO size."""
+    fn = getattr(solver, "required_qubits", None)
+    if callable(fn):
+        return int(fn(task))
+    return int(task.qubo.num_vars)
+
+
+def execute(spec_data: dict | RunSpec) -> dict[str, Any]:
+    """Run one spec and return its store row (never raises for a solver's failure)."""
+    spec = spec_data if isinstance(spec_data, RunSpec) else RunSpec.from_dict(spec_data)
+    if spec.plugins:
+        import_plugins(spec.plugins, spec.plugin_paths)
+    if not spec.available:
+        return skipped_row(spec, spec.unavailable_reason or "solver not available")
+    started = _now()
+    t0 = time.perf_counter()
+    extra: dict[str, Any] = {"started_at": started}
+    try:
+        from qopt.solvers.base import Task
+        from qopt.solvers.registry import make_solver
+        from qopt.solving import solve
+
+        problem = load_problem(spec)
+        extra.update(num_vars=problem.num_vars, sense=problem.sense, optimum=problem.optimum)
+        if spec.problem.size is None:
+            extra["size"] = problem.num_vars
+        solver = make_solver(spec.solver, **spec.options)
+        if spec.quantum:
+            task = Task(problem, penalty=spec.problem.penalty, encoding=spec.problem.encoding)
+            need = required_qubits(solver, task)
+            extra["qubits"] = need
+            if spec.qubit_limit is not None and need > spec.qubit_limit:
+                return skipped_row(spec, f"needs {need} qubits, {spec.backend} limit "
+                                         f"{spec.qubit_limit}", **extra)
+        res = solve(problem, solver=solver, seed=spec.seed, budget=spec.budget,
+                    backend=spec.backend, penalty=spec.problem.penalty,
+                    encoding=spec.problem.encoding, postprocess=spec.postprocess)
+    except SizeLimitError as exc:
+        return skipped_row(spec, str(exc), **extra)
+    except Exception as exc:
+        tb = traceback.format_exc(limit=-8)
+        return failed_row(spec, f"{type(exc).__name__}: {exc}",
+                          wall_time=time.perf_counter() - t0,
+                          result=json.dumps({"traceback": tb}), **extra)
+    return {**base_row(spec), **extra, **result_columns(res), "status": "done",
+            "finished_at": _now()}
+
+
+# ---- local process pool -----------------------------------------------------------------------
+def _set_parent_death_signal() -> None:
+    """Linux: have the kernel SIGKILL this worker when its parent dies (best effort)."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def _worker_main(conn, plugins, plugin_paths, preload) -> None:
+    _set_parent_death_signal()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)   # the parent handles Ctrl-C
+    if plugins:
+        import_plugins(plugins, plugin_paths)
+    import qopt.solving  # noqa: F401  (imports paid before the first run's clock starts)
+    from qopt.solvers.registry import solver_class
+
+    for name in preload:
+        with contextlib.suppress(Exception):
+            solver_class(name)
+    try:
+        conn.send(("ready", None))
+    except (BrokenPipeError, OSError):
+        return
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):
+            return
+        if msg is None:
+            return
+        row = execute(msg)
+        try:
+            conn.send(("row", row))
+        except (BrokenPipeError, OSError):
+            return
+
+
+class _Worker:
+    def __init__(self, ctx, plugins, plugin_paths, preload):
+        parent, child = ctx.Pipe(duplex=True)
+        self.conn = parent
+        self.proc = ctx.Process(target=_worker_main,
+                                args=(child, plugins, plugin_paths, preload),
+                                daemon=True, name="qopt-sweep-worker")
+        self.proc.start()
+        child.close()
+        self.ready = False
+        self.spec: RunSpec | None = None
+        self.deadline: float | None = None
+        self.started = 0.0
+
+    def submit(self, spec: RunSpec) -> None:
+        self.spec = spec
+        self.started = time.monotonic()
+        self.deadline = None if spec.timeout is None else self.started + spec.timeout
+        self.conn.send(spec.to_dict())
+
+    def kill(self) -> None:
+        with contextlib.suppress(Exception):
+            self.proc.kill()
+        self.proc.join(5)
+        with contextlib.suppress(Exception):
+            self.conn.close()
+
+    def stop(self) -> None:
+        with contextlib.suppress(Exception):
+            self.conn.send(None)
+        self.proc.join(2)
+        if self.proc.is_alive():
+            self.kill()
+
+
+class LocalEngine:
+    """``workers`` persistent worker processes (default: the core count), one run each at a
+    time. ``start_method`` is a multiprocessing start method; the default "forkserver" forks
+    workers from a clean server process that has qopt imported already (fast and thread-safe).
+    """
+
+    def __init__(self, workers: int | None = None, start_method: str = "forkserver"):
+        self.workers = max(1, int(workers or os.cpu_count() or 1))
+        self.ctx = mp.get_context(start_method)
+        if start_method == "forkserver":
+            self.ctx.set_forkserver_preload(["qopt.experiments.runners", "qopt.solving"])
+
+    def run(self, specs: Iterable[RunSpec], on_row: RowCallback) -> None:
+        pending = deque(specs)
+        if not pending:
+            return
+        first = pending[0]
+        args = (self.ctx, list(first.plugins), list(first.plugin_paths),
+                sorted({s.solver for s in pending}))
+        pool = [_Worker(*args) for _ in range(min(self.workers, len(pending)))]
+        try:
+            while pending or any(w.spec is not None for w in pool):
+                for i, w in enumerate(pool):
+                    if w.ready and w.spec is None and pending:
+                        if not w.proc.is_alive():
+                            pool[i] = _Worker(*args)
+                            continue
+                        w.submit(pending.popleft())
+                now = time.monotonic()
+                deadlines = [w.deadline for w in pool if w.deadline is not None and w.spec]
+                wait_for = max(0.0, min(deadlines) - now) if deadlines else 1.0
+                live = [w for w in pool if w.spec is not None or not w.ready]
+                ready = wait([w.conn for w in live] + [w.proc.sentinel for w in live],
+                             timeout=min(wait_for, 1.0))
+                for i, w in enumerate(pool):
+                    if w.spec is None and w.ready:
+                        continue
+                    msg = None
+                    if w.conn in ready:
+                        try:
+                            msg = w.conn.recv()
+                        except (EOFError, OSError):
+                            w.proc.join(2)
+                    if msg is not None and msg[0] == "ready":
+                        w.ready = True
+                        continue
+                    if msg is not None:
+                        w.spec = None
+                        on_row(msg[1])
+                        continue
+                    if not w.proc.is_alive():
+                        spec, w.spec = w.spec, None
+                        w.kill()
+                        pool[i] = _Worker(*args)
+                        if spec is None:   # died while starting: its error is on stderr
+                            raise SolverError(f"sweep worker exited with code "
+                                              f"{w.proc.exitcode} before its first run")
+                        on_row(failed_row(spec, f"worker died (exit code {w.proc.exitcode})",
+                                          wall_time=time.monotonic() - w.started))
+                    elif w.deadline is not None and w.spec is not None and \
+                            time.monotonic() > w.deadline:
+                        spec, w.spec = w.spec, None
+                        w.kill()
+                        on_row(failed_row(spec, f"timeout after {spec.timeout:g} s",
+                                          wall_time=time.monotonic() - w.started))
+                        pool[i] = _Worker(*args)
+        finally:
+            for w in pool:
+                if w.spec is None and w.ready:
+                    w.stop()
+                else:
+                    w.kill()
+
+
+# ---- Ray ---------------------------------------------------------------------------------------
+class _RayWorker:
+    """Body of a Ray actor: one persistent worker, like a local pool process."""
+
+    def __init__(self, plugins, plugin_paths, preload):
+        if plugins:
+            import_plugins(plugins, plugin_paths)
+        import qopt.solving  # noqa: F401
+        from qopt.solvers.registry import solver_class
+
+        for name in preload:
+            with contextlib.suppress(Exception):
+                solver_class(name)
+
+    def ready(self) -> bool:
+        return True
+
+    def run(self, spec_data: dict) -> dict:
+        return execute(spec_data)
+
+
+class RayEngine:
+    """Runs :func:`execute` in Ray actors (``num_cpus=1`` each) on a local or remote cluster.
+
+    ``address`` is passed to ``ray.init`` (None starts a local Ray with ``workers`` CPUs). One
+    actor per slot (``workers``, default the cluster's CPUs) takes one run at a time, so a run's
+    timeout counts from its start; a timed-out actor is killed and replaced.
+    """
+
+    def __init__(self, workers: int | None = None, address: str | None = None):
+        self.workers = workers
+        self.address = address
+
+    def run(self, specs: Iterable[RunSpec], on_row: RowCallback) -> None:
+        try:
+            import ray
+        except ImportError:
+            from qopt.errors import OptionError
+
+            raise OptionError("engine 'ray' needs the ray package: "
+                              "pip install 'qopt[distributed]'") from None
+        pending = deque(specs)
+        if not pending:
+            return
+        started_here = not ray.is_initialized()
+        if started_here:
+            kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
+                                      "configure_logging": False}
+            if self.address is None:
+                kwargs["num_cpus"] = int(self.workers or os.cpu_count() or 1)
+            ray.init(address=self.address, **kwargs)
+        actor_cls = ray.remote(num_cpus=1, max_restarts=0)(_RayWorker)
+        first = pending[0]
+        args = (list(first.plugins), list(first.plugin_paths),
+                sorted({s.solver for s in pending}))
+        slots = int(self.workers or ray.cluster_resources().get("CPU", 1))
+        slots = max(1, min(slots, len(pending)))
+        # per actor: [actor, ready_ref or None, run_ref or None, spec, start time]
+        actors = []
+        for _ in range(slots):
+            a = actor_cls.remote(*args)
+            actors.append([a, a.ready.remote(), None, None, 0.0])
+        try:
+            while pending or any(s[2] is not None for s in actors):
+                for slot in actors:
+                    if slot[1] is None and slot[2] is None and pending:
+                        spec = pending.popleft()
+                        slot[2], slot[3], slot[4] = (slot[0].run.remote(spec.to_dict()), spec,
+                                                     time.monotonic())
+                refs = [s[1] for s in actors if s[1] is not None] + \
+                       [s[2] for s in actors if s[2] is not None]
+                done, _ = ray.wait(refs, num_returns=1, timeout=0.5)
+                done = set(done)
+                for slot in actors:
+                    if slot[1] is not None and slot[1] in done:
+                        ray.get(slot[1])          # raises if the actor could not start
+                        slot[1] = None
+                    elif slot[2] is not None and slot[2] in done:
+                        spec, t0 = slot[3], slot[4]
+                        try:
+                            row = ray.get(slot[2])
+                        except Exception as exc:  # actor crash
+                            row = failed_row(spec, f"{type(exc).__name__}: {exc}",
+                                             wall_time=time.monotonic() - t0)
+                            ray.kill(slot[0])
+                            slot[0] = actor_cls.remote(*args)
+                            slot[1] = slot[0].ready.remote()
+                        slot[2] = slot[3] = None
+                        on_row(row)
+                now = time.monotonic()
+                for slot in actors:
+                    spec = slot[3]
+                    if slot[2] is not None and spec.timeout is not None and \
+                            now - slot[4] > spec.timeout:
+                        ray.kill(slot[0])
+                        on_row(failed_row(spec, f"timeout after {spec.timeout:g} s",
+                                          wall_time=now - slot[4]))
+                        slot[0] = actor_cls.remote(*args)
+                        slot[1], slot[2], slot[3] = slot[0].ready.remote(), None, None
+        finally:
+            for slot in actors:
+                with contextlib.suppress(Exception):
+                    ray.kill(slot[0])
+            if started_here:
+                ray.shutdown()
+
+
+# ---- the sweep ---------------------------------------------------------------------------------
+def make_engine(engine: str = "local", workers: int | None = None, address: str | None = None):
+    from qopt.errors import OptionError
+
+    if engine == "local":
+        if address is not None:
+            raise OptionError("--address is for --engine ray")
+        return LocalEngine(workers)
+    if engine == "ray":
+        return RayEngine(workers, address)
+    raise OptionError(f"engine must be 'local' or 'ray', got {engine!r}")
+
+
+def results_path(results_dir: str | Path) -> Path:
+    """The store file of a results directory (``DIR/results.sqlite``)."""
+    return Path(results_dir) / "results.sqlite"
+
+
+def run_sweep(config_path: str | Path | SweepConfig, results_dir: str | Path = "results",
+              workers: int | None = None, engine: str = "local", address: str | None = None,
+              progress: bool = True, retry_failed: bool = False) -> dict[str, Any]:
+    """Run every run of a sweep config not yet in ``results_dir/results.sqlite``.
+
+    Each finished run is committed as one row before the next one is handed out; runs
+    already stored (by run key) are skipped, so re-running resumes. ``retry_failed`` first
+    removes this sweep's failed rows so they run again. The config is validated in full
+    before any run (:class:`~qopt.errors.ConfigError`). Returns a summary:
+    ``{"sweep", "store", "total", "already_stored", "ran", "done", "failed", "skipped",
+    "elapsed"}`` (elapsed in seconds).
+    """
+    t0 = time.perf_counter()
+    cfg = config_path if isinstance(config_path, SweepConfig) else load_config(config_path)
+    eng = make_engine(engine, workers, address)
+    store = ResultStore(results_path(results_dir))
+    counts = {"done": 0, "failed": 0, "skipped": 0}
+    try:
+        mine = {r.key for r in cfg.runs}
+        if retry_failed:
+            store.delete(mine & store.keys("failed"))
+        # runs skipped earlier because their solver was missing run once it is registered
+        now_available = {r.key for r in cfg.runs if r.available}
+        store.delete(now_available & store.keys_skipped_unavailable())
+        stored = store.keys()
+        todo = [r for r in cfg.runs if r.key not in stored]
+        already = len(cfg.runs) - len(todo)
+        with _Progress(cfg.name, len(todo), enabled=progress) as bar:
+            def on_row(row: dict) -> None:
+                store.insert(row)
+                counts[row["status"]] += 1
+                bar.advance(row, counts)
+
+            for spec in (r for r in todo if not r.available):
+                on_row(skipped_row(spec, spec.unavailable_reason or "solver not available"))
+            eng.run([r for r in todo if r.available], on_row)
+    finally:
+        store.close()
+    return {"sweep": cfg.name, "store": str(results_path(results_dir)), "total": len(cfg.runs),
+            "already_stored": already, "ran": sum(counts.values()), **counts,
+            "elapsed": time.perf_counter() - t0}
+
+
+class _Progress:
+    """A rich progress bar on stderr (a no-op when disabled)."""
+
+    def __init__(self, name: str, total: int, enabled: bool = True):
+        self.enabled = enabled and total > 0
+        self.name, self.total = name, total
+
+    def __enter__(self) -> _Progress:
+        if self.enabled:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                SpinnerColumn,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            self.bar = Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"),
+                                BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                                TimeRemainingColumn(), TextColumn("{task.fields[counts]}"),
+                                console=Console(stderr=True))
+            self.bar.__enter__()
+            self.task = self.bar.add_task(self.name, total=self.total, counts="")
+        return self
+
+    def advance(self, row: dict, counts: dict) -> None:
+        if self.enabled:
+            text = (f"[green]{counts['done']} done[/] [red]{counts['failed']} failed[/] "
+                    f"[yellow]{counts['skipped']} skipped[/]  {row.get('label')} on "
+                    f"{row.get('instance')}")
+            self.bar.update(self.task, advance=1, counts=text)
+
+    def __exit__(self, *exc) -> None:
+        if self.enabled:
+            self.bar.__exit__(*exc)
+
+
+__all__ = ["LocalEngine", "RayEngine", "execute", "make_engine", "results_path", "run_sweep"]

@@ -1,0 +1,180 @@
+"""Results store: SQLite in WAL mode, one row per run in table ``runs`` (``run_key`` unique).
+
+Only the sweep's parent process writes; each row is committed on its own before the next run
+starts, so a killed sweep loses at most the runs in flight and a re-run skips stored keys.
+Row ``status`` is ``done`` (a SolveResult is stored), ``failed`` (``error`` says why, e.g.
+``timeout after 5 s``) or ``skipped`` (``reason`` says why, e.g. ``needs 144 qubits,
+statevector limit 30``). Times are seconds; ``gap`` is a fraction (0.05 = 5 %).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+#: column name -> SQLite type, in table order
+COLUMNS: dict[str, str] = {
+    "run_key": "TEXT NOT NULL UNIQUE",
+    "sweep": "TEXT",
+    "problem_class": "TEXT",
+    "instance": "TEXT",
+    "size": "NUMERIC",
+    "num_vars": "INTEGER",
+    "solver": "TEXT",
+    "label": "TEXT",
+    "options": "TEXT",
+    "backend": "TEXT",
+    "budget": "INTEGER",
+    "seed": "INTEGER",
+    "repetition": "INTEGER",
+    "status": "TEXT NOT NULL",
+    "reason": "TEXT",
+    "error": "TEXT",
+    "solver_status": "TEXT",
+    "sense": "TEXT",
+    "optimum": "REAL",
+    "feasible": "INTEGER",
+    "objective": "REAL",
+    "gap": "REAL",
+    "approx_ratio": "REAL",
+    "energy": "REAL",
+    "raw_feasible": "INTEGER",
+    "raw_objective": "REAL",
+    "raw_gap": "REAL",
+    "raw_approx_ratio": "REAL",
+    "raw_energy": "REAL",
+    "prob_optimum": "REAL",
+    "qubits": "INTEGER",
+    "num_slack": "INTEGER",
+    "depth": "INTEGER",
+    "two_qubit_gates": "INTEGER",
+    "evaluations": "INTEGER",
+    "shots": "INTEGER",
+    "wall_time": "REAL",
+    "time_classical": "REAL",
+    "time_simulation": "REAL",
+    "time_qpu": "REAL",
+    "result": "TEXT",
+    "spec": "TEXT",
+    "host": "TEXT",
+    "started_at": "TEXT",
+    "finished_at": "TEXT",
+}
+
+#: columns that vary between two executions of the same seeded run (timing, placement)
+VOLATILE_COLUMNS = frozenset({"wall_time", "time_classical", "time_simulation", "time_qpu",
+                              "host", "started_at", "finished_at", "result"})
+
+STATUSES = ("done", "failed", "skipped")
+
+
+class ResultStore:
+    """The ``runs`` table of ``path`` (a file, created with its directory when missing)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=FULL")
+        cols = ", ".join(f"{k} {t}" for k, t in COLUMNS.items())
+        self.conn.execute(f"CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY, {cols})")
+        have = {r[1] for r in self.conn.execute("PRAGMA table_info(runs)")}
+        for k, t in COLUMNS.items():   # stores written by an older qopt gain new columns
+            if k not in have:
+                self.conn.execute(f"ALTER TABLE runs ADD COLUMN {k} {t.replace(' UNIQUE', '')}")
+
+    @classmethod
+    def open(cls, where: str | Path | ResultStore) -> ResultStore:
+        """A store from a store, a ``.sqlite`` file, or a results directory."""
+        if isinstance(where, ResultStore):
+            return where
+        p = Path(where)
+        if p.is_dir() or p.suffix not in (".sqlite", ".db", ".sqlite3"):
+            p = p / "results.sqlite"
+        return cls(p)
+
+    # ---- writing ----------------------------------------------------------------------------
+    def insert(self, row: dict[str, Any]) -> bool:
+        """Commit one row; False (nothing written) if its ``run_key`` is already stored."""
+        unknown = set(row) - set(COLUMNS)
+        if unknown:
+            raise KeyError(f"unknown result columns: {sorted(unknown)}")
+        if row.get("status") not in STATUSES:
+            raise ValueError(f"status must be one of {STATUSES}, got {row.get('status')!r}")
+        keys = list(row)
+        sql = (f"INSERT OR IGNORE INTO runs ({', '.join(keys)}) "
+               f"VALUES ({', '.join('?' for _ in keys)})")
+        cur = self.conn.execute(sql, [_sql_value(row[k]) for k in keys])
+        return cur.rowcount == 1
+
+    def delete(self, run_keys: Iterable[str]) -> int:
+        """Remove rows by key (used to retry failed runs); returns the number removed."""
+        keys = list(run_keys)
+        if not keys:
+            return 0
+        self.conn.execute("BEGIN IMMEDIATE")
+        n = 0
+        for k in keys:
+            n += self.conn.execute("DELETE FROM runs WHERE run_key = ?", (k,)).rowcount
+        self.conn.execute("COMMIT")
+        return n
+
+    # ---- reading ----------------------------------------------------------------------------
+    def keys(self, status: str | None = None) -> set[str]:
+        if status is None:
+            return {r[0] for r in self.conn.execute("SELECT run_key FROM runs")}
+        return {r[0] for r in self.conn.execute("SELECT run_key FROM runs WHERE status = ?",
+                                                (status,))}
+
+    def keys_skipped_unavailable(self) -> set[str]:
+        """Keys of rows skipped because their solver was not available."""
+        return {r[0] for r in self.conn.execute(
+            "SELECT run_key FROM runs WHERE status = 'skipped' AND reason LIKE "
+            "'solver not available%'")}
+
+    def __len__(self) -> int:
+        return self.conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+
+    def rows(self, sweep: str | None = None) -> list[dict[str, Any]]:
+        """All rows (in insertion order) as dicts with the columns of :data:`COLUMNS`."""
+        cols = ", ".join(COLUMNS)
+        if sweep is None:
+            cur = self.conn.execute(f"SELECT {cols} FROM runs ORDER BY id")
+        else:
+            cur = self.conn.execute(f"SELECT {cols} FROM runs WHERE sweep = ? ORDER BY id",
+                                    (sweep,))
+        names = list(COLUMNS)
+        return [dict(zip(names, r)) for r in cur.fetchall()]
+
+    def dataframe(self, sweep: str | None = None):
+        """The rows as a pandas DataFrame (booleans as bool, options/result JSON as text)."""
+        import pandas as pd
+
+        df = pd.DataFrame(self.rows(sweep), columns=list(COLUMNS))
+        for c in ("feasible", "raw_feasible"):
+            df[c] = df[c].map(lambda v: None if v is None or v != v else bool(v)).astype(object)
+        return df
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> ResultStore:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _sql_value(v: Any) -> Any:
+    if isinstance(v, bool):
+        return int(v)
+    if isinstance(v, dict | list | tuple):
+        return json.dumps(v, sort_keys=True)
+    return v
+
+
+__all__ = ["COLUMNS", "STATUSES", "VOLATILE_COLUMNS", "ResultStore"]
