@@ -1,0 +1,171 @@
+"""PCE: FWHT correlators, encoding, loss and regulariser, bit-swap search, solver end to end."""
+
+from __future__ import annotations
+
+from math import comb
+
+import networkx as nx
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from qiskit.quantum_info import SparsePauliOp, random_statevector
+from scipy.linalg import hadamard
+
+from qopt.model.qubo import QUBO
+from qopt.problems.maxcut import MaxCut
+from qopt.solvers.base import Task
+from qopt.solvers.quantum.pce_encoding import (
+    CorrelatorEncoding,
+    basis_rotation_circuit,
+    fwht,
+    pce_num_qubits,
+    z_parities,
+)
+from qopt.solvers.quantum.pce_loss import (
+    PCELoss,
+    bit_swap_search,
+    default_alpha,
+    poljak_turzik_nu,
+    sign_round,
+)
+
+
+@settings(max_examples=20, deadline=None)
+@given(n=st.integers(0, 8), seed=st.integers(0, 2**31))
+def test_fwht_equals_hadamard_matrix_and_inverts(n, seed):
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=1 << n) + 1j * rng.normal(size=1 << n)
+    out = fwht(a.copy())
+    assert np.allclose(out, hadamard(1 << n) @ a)
+    assert np.allclose(fwht(out) / (1 << n), a)
+
+
+@settings(max_examples=25, deadline=None)
+@given(m=st.integers(1, 3000), k=st.integers(1, 4))
+def test_num_qubits_is_smallest_with_enough_correlators(m, k):
+    n = pce_num_qubits(m, k)
+    assert 3 * comb(n, k) >= m
+    assert n == k or 3 * comb(n - 1, k) < m
+
+
+def test_num_qubits_examples():
+    assert pce_num_qubits(2000, 3) == 17
+    assert pce_num_qubits(2000, 2) == 38
+    assert pce_num_qubits(144, 2) == 11
+    assert pce_num_qubits(144, 3) == 8
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_encoding_uses_distinct_k_body_correlators(k):
+    enc = CorrelatorEncoding.pce(3 * comb(7, k) - 2, k)
+    assert enc.num_qubits == 7
+    pairs = set(zip(enc.bases.tolist(), enc.masks.tolist()))
+    assert len(pairs) == enc.num_vars
+    assert all(bin(int(m)).count("1") == k for m in enc.masks)
+
+
+@settings(max_examples=12, deadline=None)
+@given(k=st.sampled_from([1, 2, 3]), m=st.integers(3, 60), seed=st.integers(0, 2**31))
+def test_fwht_correlators_equal_qiskit_pauli_expectations(k, m, seed):
+    """Acceptance: correlators from the one-WHT-per-basis path equal direct SparsePauliOp
+    expectations on random states."""
+    enc = CorrelatorEncoding.pce(m, k)
+    sv = random_statevector(2 ** enc.num_qubits, seed=seed % (2**31))
+    ours = enc.correlators(sv.data)
+    ref = np.array([sv.expectation_value(op).real for op in enc.to_sparse_pauli_ops()])
+    assert np.allclose(ours, ref, atol=1e-12)
+
+
+def test_measurement_settings_give_the_same_correlators():
+    """Three rotated-basis distributions (the sampling-backend path) reproduce the correlators."""
+    enc = CorrelatorEncoding.pce(30, 2)
+    sv = random_statevector(2 ** enc.num_qubits, seed=3)
+    probs = {b: sv.evolve(basis_rotation_circuit(enc.num_qubits, b)).probabilities()
+             for b in range(3)}
+    assert np.allclose(enc.correlators_from_probabilities(probs), enc.correlators(sv.data))
+    # sampled counts converge to the exact values
+    rng = np.random.default_rng(0)
+    counts = {}
+    for b, p in probs.items():
+        c = rng.multinomial(200_000, p)
+        idx = np.flatnonzero(c)
+        counts[b] = (idx, c[idx])
+    assert np.allclose(enc.correlators_from_counts(counts), enc.correlators(sv.data), atol=0.02)
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_apply_observable_equals_sparse_pauli_op(k):
+    enc = CorrelatorEncoding.pce(25, k)
+    n = enc.num_qubits
+    rng = np.random.default_rng(k)
+    coeffs = rng.normal(size=enc.num_vars)
+    op = SparsePauliOp(enc.labels(), coeffs)
+    psi = random_statevector(2 ** n, seed=k).data
+    assert np.allclose(enc.apply_observable(psi, coeffs), op.to_matrix(sparse=True) @ psi)
+    # <psi|O|psi> is the coefficient-weighted sum of the correlators
+    val = np.vdot(psi, enc.apply_observable(psi, coeffs)).real
+    assert val == pytest.approx(coeffs @ enc.correlators(psi))
+
+
+def test_z_parities_of_basis_state():
+    p = np.zeros(8)
+    p[0b101] = 1.0
+    par = z_parities(p)
+    assert par[0b001] == -1 and par[0b010] == 1 and par[0b101] == 1 and par[0b111] == 1
+
+
+# ---- loss --------------------------------------------------------------------------------------
+
+
+def random_qubo(n: int, seed: int) -> QUBO:
+    rng = np.random.default_rng(seed)
+    M = np.triu(rng.normal(size=(n, n)) * (rng.random((n, n)) < 0.5), 1)
+    return QUBO(M, rng.normal(size=n), float(rng.normal()))
+
+
+def test_loss_gradient_matches_finite_differences():
+    qubo = random_qubo(12, 1)
+    loss = PCELoss(qubo, alpha=2.0, beta=0.5)
+    c = np.random.default_rng(2).uniform(-0.6, 0.6, size=12)
+    val, grad = loss.value_and_grad(c)
+    eps = 1e-6
+    fd = np.array([(loss(c + eps * e) - loss(c - eps * e)) / (2 * eps) for e in np.eye(12)])
+    assert np.allclose(grad, fd, atol=1e-6)
+    assert val == pytest.approx(loss.relaxed_energy(c) + loss.regulariser(c))
+
+
+def test_relaxed_energy_is_qubo_energy_of_relaxed_bits_and_of_sign_rounding():
+    qubo = random_qubo(10, 3)
+    loss = PCELoss(qubo, alpha=1.0, beta=0.0)
+    c = np.random.default_rng(4).uniform(-1, 1, size=10)
+    # multilinear: E of the relaxed bits (1 - tanh) / 2 through the QUBO's own matrices
+    xr = (1 - np.tanh(c)) / 2
+    direct = xr @ qubo.linear + xr @ (qubo.quadratic @ xr) + qubo.offset
+    assert loss.relaxed_energy(c) == pytest.approx(direct)
+    # saturated correlators: the relaxed energy tends to the energy of the sign rounding
+    sharp = PCELoss(qubo, alpha=1e4, beta=0.0)
+    assert sharp.relaxed_energy(c) == pytest.approx(qubo.energy(sign_round(c)), rel=1e-6)
+    assert np.array_equal(sign_round(c), (c < 0).astype(np.uint8))
+
+
+def test_nu_is_poljak_turzik_bound_for_maxcut():
+    G = nx.random_regular_graph(3, 20, seed=1)
+    qubo = Task(MaxCut.from_graph(G)).qubo
+    ising = qubo.to_ising()
+    nu = poljak_turzik_nu(ising.h, ising.J)
+    # paper: |E|/2 + (N-1)/4 for the loss sum_E z_i z_j; our Ising couplings are w/2
+    assert np.allclose(ising.h, 0)
+    assert nu == pytest.approx((G.number_of_edges() / 2 + (20 - 1) / 4) / 2)
+    assert default_alpha(10, 2) == pytest.approx(15.0)
+    assert default_alpha(10, 3) == pytest.approx(15.0)
+
+
+def test_bit_swap_reaches_one_flip_local_minimum():
+    qubo = random_qubo(40, 5)
+    x0 = np.random.default_rng(6).integers(0, 2, 40).astype(np.uint8)
+    x, rec = bit_swap_search(qubo, x0)
+    e = qubo.energy(x)
+    assert rec["energy_after"] == pytest.approx(e) and e <= qubo.energy(x0) + 1e-12
+    flips = x[None, :] ^ np.eye(40, dtype=np.uint8)
+    assert np.all(qubo.energy(flips) >= e - 1e-9)

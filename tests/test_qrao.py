@@ -1,0 +1,186 @@
+"""QRAO: QRAC encoding, relaxed Hamiltonian, roundings (against qiskit-optimization) and the
+solver end to end."""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from qiskit import QuantumCircuit
+from qiskit.quantum_info import SparsePauliOp, Statevector, random_statevector
+
+from qopt.bits import indices_to_bits
+from qopt.model.qubo import QUBO
+from qopt.problems.maxcut import MaxCut
+from qopt.solvers.base import Task
+from qopt.solvers.quantum.qrac import (
+    QRACEncoding,
+    apply_one_qubit_gates,
+    color_variables,
+    magic_basis_unitaries,
+    semideterministic_rounding,
+)
+
+qo = pytest.importorskip("qiskit_optimization")
+from qiskit_optimization import QuadraticProgram  # noqa: E402
+from qiskit_optimization.algorithms.qrao import (  # noqa: E402
+    MagicRounding,
+    QuantumRandomAccessEncoding,
+    RoundingContext,
+    SemideterministicRounding,
+)
+
+
+def maxcut_qubo(n: int, seed: int, weighted: bool = False) -> QUBO:
+    G = nx.gnp_random_graph(n, 0.4, seed=seed)
+    rng = np.random.default_rng(seed)
+    for u, v in G.edges:
+        G[u][v]["weight"] = float(rng.integers(1, 5)) if weighted else 1.0
+    return Task(MaxCut.from_graph(G)).qubo
+
+
+def qiskit_program(qubo: QUBO) -> QuadraticProgram:
+    qp = QuadraticProgram()
+    for i in range(qubo.num_vars):
+        qp.binary_var(f"x{i}")
+    U = qubo.quadratic.tocoo()
+    qp.minimize(constant=qubo.offset, linear=qubo.linear,
+                quadratic={(int(i), int(j)): float(w) for i, j, w in zip(U.row, U.col, U.data)})
+    return qp
+
+
+def reversed_op(op: SparsePauliOp) -> SparsePauliOp:
+    """Qubit order reversed (qiskit-optimization's qubit i is our qubit n-1-i)."""
+    return SparsePauliOp([label[::-1] for label in op.paulis.to_labels()], op.coeffs)
+
+
+@pytest.mark.parametrize("q", [1, 2, 3])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_relaxed_hamiltonian_matches_qiskit_optimization(q, seed):
+    qubo = maxcut_qubo(7 + seed, seed, weighted=seed == 2)
+    ref = QuantumRandomAccessEncoding(q)
+    ref.encode(qiskit_program(qubo))
+    enc = QRACEncoding.from_qubo(qubo, q)
+    assert enc.q2vars == ref.q2vars
+    assert enc.num_qubits == ref.num_qubits
+    H = enc.relaxed_hamiltonian(qubo)
+    expected = reversed_op(ref.qubit_op + SparsePauliOp("I" * ref.num_qubits, ref.offset))
+    diff = (H - expected).simplify(atol=1e-10)
+    assert np.allclose(diff.coeffs, 0.0)
+
+
+@pytest.mark.parametrize("q", [1, 2, 3])
+def test_qrac_states_reproduce_energy_and_qiskit_states(q):
+    qubo = maxcut_qubo(8, 3, weighted=True)
+    enc = QRACEncoding.from_qubo(qubo, q)
+    ref = QuantumRandomAccessEncoding(q)
+    ref.encode(qiskit_program(qubo))
+    H = enc.relaxed_hamiltonian(qubo)
+    rng = np.random.default_rng(q)
+    for x in rng.integers(0, 2, size=(6, qubo.num_vars)):
+        psi = enc.encoded_state(x)
+        assert Statevector(psi).expectation_value(H).real == pytest.approx(qubo.energy(x))
+        theirs = Statevector(ref.state_preparation_circuit(list(map(int, x)))).reverse_qargs()
+        assert abs(np.vdot(theirs.data, psi)) == pytest.approx(1.0)
+        # Pauli (semideterministic) rounding recovers x from its own QRAC state
+        assert np.array_equal(semideterministic_rounding(enc.expectations(psi), seed=0), x)
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10_000), q=st.sampled_from([1, 2, 3]))
+def test_colouring_puts_no_shared_term_on_a_qubit(seed, q):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(3, 25))
+    M = np.triu(rng.normal(size=(n, n)) * (rng.random((n, n)) < 0.3), 1)
+    qubo = QUBO(M, rng.normal(size=n))
+    enc = QRACEncoding.from_qubo(qubo, q)
+    enc.check_commuting(qubo)
+    U = qubo.quadratic.tocoo()
+    assert not np.any(enc.qubit_of[U.row] == enc.qubit_of[U.col])
+    assert sorted(v for vs in enc.q2vars for v in vs) == list(range(n))
+    assert max(len(vs) for vs in enc.q2vars) <= q
+    groups = color_variables(qubo)
+    assert enc.num_qubits == sum(-(-len(v) // q) for v in groups.values())
+
+
+def test_expectations_match_qiskit_on_random_states():
+    qubo = maxcut_qubo(9, 4)
+    enc = QRACEncoding.from_qubo(qubo, 3)
+    sv = random_statevector(2 ** enc.num_qubits, seed=11)
+    letters = {0: "Z", 1: "X", 2: "Y"}
+    for i, e in enumerate(enc.expectations(sv.data)):
+        op = SparsePauliOp.from_sparse_list([(letters[int(enc.pauli_of[i])],
+                                              [int(enc.qubit_of[i])], 1.0)], enc.num_qubits)
+        assert e == pytest.approx(sv.expectation_value(op).real, abs=1e-12)
+
+
+def test_semideterministic_rounding_matches_qiskit():
+    qubo = maxcut_qubo(8, 5)
+    ref = QuantumRandomAccessEncoding(3)
+    ref.encode(qiskit_program(qubo))
+    rng = np.random.default_rng(0)
+    values = rng.uniform(-1, 1, size=qubo.num_vars)
+    values[[1, 4]] = 0.0   # ties go to a coin in both
+    theirs = SemideterministicRounding(seed=1).round(RoundingContext(ref, list(values)))
+    ours = semideterministic_rounding(values, seed=1)
+    decided = np.abs(values) > 1e-8
+    assert np.array_equal(ours[decided], np.asarray(theirs.samples[0].x)[decided])
+    assert set(np.unique(ours[~decided])) <= {0, 1}
+
+
+@pytest.mark.parametrize("q", [2, 3])
+def test_magic_rounding_distribution_matches_qiskit(q):
+    """For random states and magic-basis assignments, the exact distribution of decoded variable
+    rows equals the one of qiskit-optimization's MagicRounding circuits and decoding."""
+    qubo = maxcut_qubo(8, 6)
+    ref = QuantumRandomAccessEncoding(q)
+    ref.encode(qiskit_program(qubo))
+    enc = QRACEncoding.from_qubo(qubo, q)
+    nq = enc.num_qubits
+    from qiskit.primitives import StatevectorSampler
+
+    magic = MagicRounding(StatevectorSampler(default_shots=8))
+    V = magic_basis_unitaries(q)
+    Vdag = np.conj(np.transpose(V, (0, 2, 1)))
+    rng = np.random.default_rng(q)
+    psi = random_statevector(2 ** nq, seed=q).data
+    outcomes = indices_to_bits(np.arange(2 ** nq), nq)
+    for _ in range(4):
+        row = rng.integers(len(V), size=nq)
+        p = np.abs(apply_one_qubit_gates(psi, Vdag[row])) ** 2
+        X = enc.decode_magic(np.broadcast_to(row, outcomes.shape), outcomes)
+        ours: dict[str, float] = {}
+        for xr, pr in zip(X, p):
+            key = "".join(map(str, xr))
+            ours[key] = ours.get(key, 0.0) + pr
+        qc = QuantumCircuit(nq)
+        qc.initialize(Statevector(psi).reverse_qargs().data)
+        circ = magic._make_circuits(qc, [list(row)], q)[0]
+        circ.remove_final_measurements()
+        theirs: dict[str, float] = {}
+        for bits, pr in Statevector(circ).probabilities_dict().items():
+            sol = magic._unpack_measurement_outcome(bits, list(row), ref.var2op, q)
+            key = "".join(map(str, sol))
+            theirs[key] = theirs.get(key, 0.0) + pr
+        for key in set(ours) | set(theirs):
+            assert ours.get(key, 0.0) == pytest.approx(theirs.get(key, 0.0), abs=1e-10)
+
+
+@pytest.mark.parametrize("q", [1, 2, 3])
+def test_magic_rounding_sampled_is_seeded_and_recovers_encoded_bits(q):
+    qubo = maxcut_qubo(9, 7)
+    enc = QRACEncoding.from_qubo(qubo, q)
+    x = np.random.default_rng(1).integers(0, 2, qubo.num_vars)
+    psi = enc.encoded_state(x)
+    a = enc.magic_rounding_statevector(psi, 400, seed=5)
+    b = enc.magic_rounding_statevector(psi, 400, seed=5)
+    assert np.array_equal(a.bits, b.bits) and np.array_equal(a.weights, b.weights)
+    assert a.weights.sum() == 400
+    hit = np.all(a.bits == x, axis=1)
+    # a qubit in its own QRAC state decodes correctly when its basis is the matching one, i.e.
+    # with probability >= 1/2^(q-1) per qubit; x itself must show up
+    assert hit.any()
+    if q == 1:
+        assert hit.all()
