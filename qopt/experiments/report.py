@@ -1,0 +1,497 @@
+"""Sweep reports: tables per problem class (raw vs post-processed), plots, exports.
+
+Definitions (over the ``done`` runs of a group; failed / skipped runs are counted apart):
+
+- feasibility rate: fraction of runs whose solution is feasible;
+- optimality gap: mean |optimum - objective| / |optimum| over feasible runs (shown in %);
+  "best gap" is the smallest;
+- approximation ratio: mean objective / optimum (max problems) or optimum / objective (min);
+- P(opt): mean probability of sampling an optimal solution within a run (sample weights);
+- success: a run whose solution is feasible with gap 0; with success fraction p over the
+  runs and mean wall time t (s), the time to solution at 99 % is
+  ``TTS99 = t * ln(0.01) / ln(1 - p)`` (``t`` when p >= 0.99, infinite when p = 0);
+- qubits, depth, evaluations: medians.
+
+"raw" is the best sample a solver returned; "pp" is after post-processing (repair, local
+search). Both come from the same rows, side by side.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qopt.errors import OptionError
+from qopt.experiments.store import ResultStore
+
+FORMATS = ("md", "html", "png", "csv", "parquet", "qoblib")
+DEFAULT_FORMATS = ("md", "html", "png", "csv", "qoblib")
+GROUP_INSTANCE = ["problem_class", "instance", "label", "backend"]
+GROUP_SOLVER = ["problem_class", "label", "backend"]
+
+#: QOBLIB submission CSV columns (as in the library's submissions)
+QOBLIB_COLUMNS = [
+    "Problem Identifier", "Submitter", "Date", "Reference", "Best Objective Value",
+    "Optimality Bound", "Modelling Approach", "# Decision Variables", "# Binary Variables",
+    "# Integer Variables", "Continuous Variables", "Decision Variables Range",
+    "# Non-Zero Coefficients", "Coefficient Type", "Coefficient Range", "Workflow",
+    "Algorithm Type", "# Runs", "# Feasible Runs", "# Successful Runs", "Success Threshold",
+    "Total Runtime", "CPU Runtime", "GPU Runtime", "QPU Runtime", "Other HW Runtime",
+]
+_EXACT_SOLVERS = {"exact", "milp"}
+SUCCESS_TOL = 1e-9
+
+
+# ---- data ---------------------------------------------------------------------------------------
+def load_frame(results):
+    """Rows as a DataFrame from a results directory, a store file, a ResultStore, a DataFrame
+    or a list of row dicts."""
+    import pandas as pd
+
+    if isinstance(results, pd.DataFrame):
+        return results.copy()
+    if isinstance(results, list):
+        return pd.DataFrame(results)
+    if isinstance(results, ResultStore):
+        return results.dataframe()
+    p = Path(results)
+    if not p.exists():
+        raise OptionError(f"{p}: no results directory or store file")
+    with ResultStore.open(p) as store:
+        return store.dataframe()
+
+
+def tts99(mean_time: float, p_success: float, target: float = 0.99) -> float:
+    """Time to reach a solution with probability ``target`` by independent repeats (s)."""
+    if not np.isfinite(mean_time) or not np.isfinite(p_success) or p_success <= 0:
+        return math.inf
+    if p_success >= target:
+        return float(mean_time)
+    return float(mean_time * math.log(1 - target) / math.log(1 - p_success))
+
+
+def _mean(values) -> float:
+    v = np.asarray([x for x in values if x is not None and x == x], dtype=float)
+    return float(v.mean()) if len(v) else math.nan
+
+
+def _median(values) -> float:
+    v = np.asarray([x for x in values if x is not None and x == x], dtype=float)
+    return float(np.median(v)) if len(v) else math.nan
+
+
+def _min(values) -> float:
+    v = np.asarray([x for x in values if x is not None and x == x], dtype=float)
+    return float(v.min()) if len(v) else math.nan
+
+
+def _flag(v) -> bool:
+    return v is not None and v == v and bool(v)
+
+
+def aggregate(rows: Sequence[dict]) -> dict[str, float]:
+    """The report's metrics of one group of rows (see the module docstring)."""
+    done = [r for r in rows if r["status"] == "done"]
+    out: dict[str, float] = {
+        "runs": len(rows), "done": len(done),
+        "failed": sum(r["status"] == "failed" for r in rows),
+        "skipped": sum(r["status"] == "skipped" for r in rows),
+    }
+    for pre in ("raw_", ""):
+        feas = [_flag(r[f"{pre}feasible"]) for r in done]
+        succ = [_flag(r[f"{pre}feasible"]) and r[f"{pre}gap"] is not None
+                and r[f"{pre}gap"] == r[f"{pre}gap"] and r[f"{pre}gap"] <= SUCCESS_TOL
+                for r in done]
+        p = float(np.mean(succ)) if done else math.nan
+        out[f"{pre}feasible_rate"] = float(np.mean(feas)) if done else math.nan
+        out[f"{pre}gap"] = _mean(r[f"{pre}gap"] for r in done)
+        out[f"{pre}best_gap"] = _min(r[f"{pre}gap"] for r in done)
+        out[f"{pre}approx_ratio"] = _mean(r[f"{pre}approx_ratio"] for r in done)
+        out[f"{pre}success"] = p
+        out[f"{pre}tts99"] = tts99(_mean(r["wall_time"] for r in done), p) if done else math.nan
+    out["prob_optimum"] = _mean(r["prob_optimum"] for r in done)
+    out["qubits"] = _median(r["qubits"] for r in done)
+    out["depth"] = _median(r["depth"] for r in done)
+    out["evaluations"] = _median(r["evaluations"] for r in done)
+    out["wall_time"] = _mean(r["wall_time"] for r in done)
+    return out
+
+
+def _records(df) -> list[dict]:
+    """DataFrame rows as dicts with NaN / NaT mapped to None."""
+    recs = df.astype(object).where(df.notna(), None).to_dict("records")
+    return recs
+
+
+def summarise(df, by: Sequence[str] = GROUP_INSTANCE):
+    """One row of :func:`aggregate` metrics per group (``by`` columns first)."""
+    import pandas as pd
+
+    records = _records(df)
+    groups: dict[tuple, list[dict]] = {}
+    for r in records:
+        groups.setdefault(tuple(r[c] for c in by), []).append(r)
+    out = []
+    for key in sorted(groups, key=lambda k: tuple(_sort_key(v) for v in k)):
+        out.append({**dict(zip(by, key)), **aggregate(groups[key])})
+    return pd.DataFrame(out)
+
+
+def _sort_key(v):
+    if v is None:
+        return (0, "")
+    return (1, f"{v:012.3f}") if isinstance(v, int | float) else (1, str(v))
+
+
+# ---- formatting ----------------------------------------------------------------------------------
+def _pct(x) -> str:
+    return "—" if x is None or x != x else f"{100 * x:.1f}%"
+
+
+def _num(x, digits: int = 3) -> str:
+    if x is None or x != x:
+        return "—"
+    if math.isinf(x):
+        return "∞"
+    return f"{x:.{digits}f}"
+
+
+def _int(x) -> str:
+    if x is None or x != x:
+        return "—"
+    return f"{x:g}"
+
+
+def _secs(x) -> str:
+    if x is None or x != x:
+        return "—"
+    if math.isinf(x):
+        return "∞"
+    return f"{x:.3g}"
+
+
+#: (header, function of a summary row) in table order; raw and post-processed side by side
+TABLE_COLUMNS: list[tuple[str, Any]] = [
+    ("runs (ok/fail/skip)", lambda s: f"{s['done']}/{s['failed']}/{s['skipped']}"),
+    ("feasible raw", lambda s: _pct(s["raw_feasible_rate"])),
+    ("feasible pp", lambda s: _pct(s["feasible_rate"])),
+    ("gap raw", lambda s: _pct(s["raw_gap"])),
+    ("gap pp", lambda s: _pct(s["gap"])),
+    ("best gap pp", lambda s: _pct(s["best_gap"])),
+    ("ratio raw", lambda s: _num(s["raw_approx_ratio"])),
+    ("ratio pp", lambda s: _num(s["approx_ratio"])),
+    ("P(opt)", lambda s: _num(s["prob_optimum"], 4)),
+    ("TTS99 raw [s]", lambda s: _secs(s["raw_tts99"])),
+    ("TTS99 pp [s]", lambda s: _secs(s["tts99"])),
+    ("qubits", lambda s: _int(s["qubits"])),
+    ("depth", lambda s: _int(s["depth"])),
+    ("evaluations", lambda s: _int(s["evaluations"])),
+    ("time [s]", lambda s: _secs(s["wall_time"])),
+]
+
+
+def table_rows(summary, keys: Sequence[str]) -> tuple[list[str], list[list[str]]]:
+    """Headers and formatted cells of a summary (``keys``: leading identity columns)."""
+    names = {"instance": "instance", "label": "solver", "backend": "backend"}
+    headers = [names.get(k, k) for k in keys] + [h for h, _ in TABLE_COLUMNS]
+    rows = []
+    for s in _records(summary):
+        ident = ["—" if s[k] is None else str(s[k]) for k in keys]
+        rows.append(ident + [f(s) for _, f in TABLE_COLUMNS])
+    return headers, rows
+
+
+def markdown_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    def esc(c: str) -> str:
+        return str(c).replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(esc(h) for h in headers) + " |",
+             "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(esc(c) for c in r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def html_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>"
+                   for r in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+# ---- plots ---------------------------------------------------------------------------------------
+def _x_qubits(r: dict) -> float | None:
+    if r.get("qubits") is not None and r["qubits"] == r["qubits"]:
+        return float(r["qubits"])
+    if r.get("num_vars") is not None and r["num_vars"] == r["num_vars"]:
+        return float(r["num_vars"] + (r.get("num_slack") or 0))
+    return None
+
+
+def make_plots(df, out_dir: Path) -> dict[str, list[Path]]:
+    """Per problem class: gap vs qubits, time vs size, per-solver gap boxplots (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    out: dict[str, list[Path]] = {}
+    records = [r for r in _records(df) if r["status"] == "done"]
+    classes = sorted({r["problem_class"] for r in records})
+    for cls in classes:
+        rows = [r for r in records if r["problem_class"] == cls]
+        labels = sorted({_solver_key(r) for r in rows})
+        colors = {lab: plt.cm.tab10(i % 10) for i, lab in enumerate(labels)}
+        paths = []
+
+        fig, ax = plt.subplots(figsize=(6.4, 4.2))
+        for lab in labels:
+            rs = [r for r in rows if _solver_key(r) == lab]
+            for pre, face in (("raw_", "none"), ("", colors[lab])):
+                pts = [(_x_qubits(r), 100 * r[f"{pre}gap"]) for r in rs
+                       if r[f"{pre}gap"] is not None and _x_qubits(r) is not None]
+                if pts:
+                    x, y = zip(*pts)
+                    ax.scatter(x, y, facecolors=face, edgecolors=colors[lab], s=28,
+                               label=f"{lab} ({'raw' if pre else 'pp'})")
+        ax.set_xlabel("qubits (QUBO variables for classical solvers)")
+        ax.set_ylabel("optimality gap [%]")
+        ax.set_title(f"{cls}: gap vs qubits (feasible runs)")
+        ax.legend(fontsize=7, loc="best")
+        paths.append(_save(fig, out_dir / f"gap_vs_qubits_{cls}.png"))
+
+        fig, ax = plt.subplots(figsize=(6.4, 4.2))
+        for lab in labels:
+            rs = [r for r in rows if _solver_key(r) == lab and r["wall_time"] is not None]
+            sizes = sorted({r["num_vars"] for r in rs if r["num_vars"] is not None})
+            means = [_mean(r["wall_time"] for r in rs if r["num_vars"] == n) for n in sizes]
+            if sizes:
+                ax.plot(sizes, means, "o-", color=colors[lab], label=lab)
+        ax.set_xlabel("problem size [variables]")
+        ax.set_ylabel("mean wall time [s]")
+        ax.set_yscale("log")
+        ax.set_title(f"{cls}: time vs size")
+        ax.legend(fontsize=7, loc="best")
+        paths.append(_save(fig, out_dir / f"time_vs_size_{cls}.png"))
+
+        fig, ax = plt.subplots(figsize=(max(6.4, 1.1 * len(labels) + 2), 4.2))
+        data, ticks, pos, facec = [], [], [], []
+        for i, lab in enumerate(labels):
+            for j, pre in enumerate(("raw_", "")):
+                vals = [100 * r[f"{pre}gap"] for r in rows
+                        if _solver_key(r) == lab and r[f"{pre}gap"] is not None]
+                data.append(vals or [math.nan])
+                pos.append(3 * i + j)
+                facec.append("white" if pre else colors[lab])
+            ticks.append(3 * i + 0.5)
+        bp = ax.boxplot(data, positions=pos, widths=0.8, patch_artist=True)
+        for patch, fc in zip(bp["boxes"], facec):
+            patch.set_facecolor(fc)
+        ax.set_xticks(ticks, labels, rotation=30, ha="right", fontsize=7)
+        ax.set_ylabel("optimality gap [%] (white: raw, filled: pp)")
+        ax.set_title(f"{cls}: gap per solver (feasible runs)")
+        paths.append(_save(fig, out_dir / f"boxplot_gap_{cls}.png"))
+        out[cls] = paths
+    return out
+
+
+def _solver_key(r: dict) -> str:
+    return r["label"] if r.get("backend") is None else f"{r['label']} [{r['backend']}]"
+
+
+def _save(fig, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return path
+
+
+# ---- exports -------------------------------------------------------------------------------------
+def export_csv(df, path: str | Path) -> Path:
+    """All rows without the bulky ``result`` JSON, one line per run."""
+    df.drop(columns=["result"], errors="ignore").to_csv(path, index=False)
+    return Path(path)
+
+
+def export_parquet(df, path: str | Path) -> Path:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise OptionError("Parquet export needs pyarrow: pip install pyarrow") from None
+    d = df.drop(columns=["result"], errors="ignore").copy()
+    for c in ("feasible", "raw_feasible"):
+        d[c] = d[c].astype("boolean")
+    d["size"] = d["size"].astype(str)
+    d.to_parquet(path, index=False)
+    return Path(path)
+
+
+def qoblib_rows(df, submitter: str = "qopt", date: str | None = None) -> list[dict]:
+    """One QOBLIB submission line per (instance, solver, backend) of the done runs."""
+    from qopt import __version__
+
+    date = date or datetime.now(UTC).strftime("%B %d, %Y")
+    records = [r for r in _records(df) if r["status"] == "done"]
+    groups: dict[tuple, list[dict]] = {}
+    for r in records:
+        groups.setdefault((r["problem_class"], r["instance"], r["label"], r["backend"]),
+                          []).append(r)
+    out = []
+    for (cls, inst, label, backend), rs in sorted(groups.items(),
+                                                  key=lambda kv: tuple(map(str, kv[0]))):
+        sense = rs[0]["sense"]
+        feas = [r for r in rs if _flag(r["feasible"])]
+        objs = [r["objective"] for r in feas if r["objective"] is not None]
+        best = (max(objs) if sense == "max" else min(objs)) if objs else None
+        succ = [r for r in feas if r["gap"] is not None and r["gap"] <= SUCCESS_TOL]
+        nvars = int(rs[0]["num_vars"] or 0) + int(rs[0]["num_slack"] or 0)
+        cpu = sum((r["time_classical"] or 0) + (r["time_simulation"] or 0) for r in rs)
+        qpu = sum(r["time_qpu"] or 0 for r in rs)
+        opts = json.loads(rs[0]["options"] or "{}")
+        workflow = (f"qopt {label}" + (f" on {backend}" if backend else "")
+                    + (f", options {opts}" if opts else "")
+                    + (f", budget {rs[0]['budget']}" if rs[0]["budget"] else "")
+                    + "; best sample post-processed by repair and local search")
+        out.append({
+            "Problem Identifier": f"{cls}/{inst}", "Submitter": submitter, "Date": date,
+            "Reference": f"qopt {__version__}",
+            "Best Objective Value": "N/A" if best is None else f"{best:g}",
+            "Optimality Bound": "N/A", "Modelling Approach": "QUBO",
+            "# Decision Variables": nvars, "# Binary Variables": nvars,
+            "# Integer Variables": 0, "Continuous Variables": 0,
+            "Decision Variables Range": "{0, 1}", "# Non-Zero Coefficients": "N/A",
+            "Coefficient Type": "N/A", "Coefficient Range": "N/A", "Workflow": workflow,
+            "Algorithm Type": "Deterministic" if rs[0]["solver"] in _EXACT_SOLVERS
+            else "Stochastic",
+            "# Runs": len(rs), "# Feasible Runs": len(feas), "# Successful Runs": len(succ),
+            "Success Threshold": 0, "Total Runtime": f"{sum(r['wall_time'] or 0 for r in rs):.3g}s",
+            "CPU Runtime": f"{cpu:.3g}s", "GPU Runtime": "N/A",
+            "QPU Runtime": f"{qpu:.3g}s" if qpu else "N/A", "Other HW Runtime": "N/A",
+        })
+    return out
+
+
+def export_qoblib(df, path: str | Path, submitter: str = "qopt") -> Path:
+    """QOBLIB's submission CSV layout (one line per instance and solver configuration)."""
+    import csv
+
+    with open(path, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=QOBLIB_COLUMNS)
+        w.writeheader()
+        w.writerows(qoblib_rows(df, submitter))
+    return Path(path)
+
+
+# ---- the report ----------------------------------------------------------------------------------
+_CSS = ("body{font-family:sans-serif;margin:2em;max-width:110em}table{border-collapse:collapse;"
+        "margin:1em 0;font-size:90%}td,th{border:1px solid #bbb;padding:3px 7px;text-align:right}"
+        "td:first-child,th:first-child{text-align:left}thead{background:#eee}img{max-width:48%;"
+        "margin:4px}")
+
+
+def write_report(results, out_dir: str | Path | None = None,
+                 formats: Sequence[str] = DEFAULT_FORMATS) -> dict[str, list[Path]]:
+    """Write the report of a results directory / store into ``out_dir`` (default:
+    ``RESULTS/report``). ``formats`` from :data:`FORMATS`. Returns format -> written paths."""
+    bad = [f for f in formats if f not in FORMATS]
+    if bad:
+        raise OptionError(f"unknown report format(s) {bad}; choose from {', '.join(FORMATS)}")
+    df = load_frame(results)
+    if out_dir is None:
+        if not isinstance(results, str | Path):
+            raise OptionError("write_report needs out_dir when given rows rather than a path")
+        base = Path(results)
+        out_dir = (base if base.is_dir() else base.parent) / "report"
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written: dict[str, list[Path]] = {}
+    plots = make_plots(df, out) if ("png" in formats and len(df)) else {}
+    if plots:
+        written["png"] = [p for ps in plots.values() for p in ps]
+    if "md" in formats or "html" in formats:
+        md, body = render(df, plots, out)
+        if "md" in formats:
+            (out / "report.md").write_text(md)
+            written["md"] = [out / "report.md"]
+        if "html" in formats:
+            page = (f"<!doctype html><html><head><meta charset='utf-8'><title>qopt sweep report"
+                    f"</title><style>{_CSS}</style></head><body>{body}</body></html>")
+            (out / "report.html").write_text(page)
+            written["html"] = [out / "report.html"]
+    if "csv" in formats:
+        written["csv"] = [export_csv(df, out / "runs.csv")]
+        summary = summarise(df) if len(df) else None
+        if summary is not None:
+            summary.to_csv(out / "summary.csv", index=False)
+            written["csv"].append(out / "summary.csv")
+    if "parquet" in formats:
+        written["parquet"] = [export_parquet(df, out / "runs.parquet")]
+    if "qoblib" in formats:
+        written["qoblib"] = [export_qoblib(df, out / "qoblib_submission.csv")]
+    return written
+
+
+def render(df, plots: dict[str, list[Path]], out_dir: Path) -> tuple[str, str]:
+    """(Markdown, HTML body) of the report."""
+    sweeps = sorted({s for s in df["sweep"].dropna()}) if len(df) else []
+    n = len(df)
+    counts = {s: int((df["status"] == s).sum()) for s in ("done", "failed", "skipped")} \
+        if n else {"done": 0, "failed": 0, "skipped": 0}
+    head = (f"Sweep(s): {', '.join(sweeps) or '—'} · {n} runs: {counts['done']} done, "
+            f"{counts['failed']} failed, {counts['skipped']} skipped · generated "
+            f"{datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}")
+    legend = ("raw = best sample returned by the solver; pp = after repair + local search. "
+              "Gap and ratio over feasible runs; TTS99 = mean time x ln(0.01)/ln(1-p), p = share "
+              "of runs reaching the optimum; qubits, depth, evaluations are medians.")
+    md = ["# qopt sweep report", "", head, "", legend, ""]
+    hb = ["<h1>qopt sweep report</h1>", f"<p>{html.escape(head)}</p>",
+          f"<p><small>{html.escape(legend)}</small></p>"]
+    if n == 0:
+        return "\n".join([*md, "No runs stored."]), "".join([*hb, "<p>No runs stored.</p>"])
+    for cls in sorted(df["problem_class"].dropna().unique()):
+        part = df[df["problem_class"] == cls]
+        per_solver = summarise(part, GROUP_SOLVER)
+        per_inst = summarise(part, GROUP_INSTANCE)
+        md += [f"## {cls}", "", "### By solver (all instances)", ""]
+        hb += [f"<h2>{html.escape(cls)}</h2>", "<h3>By solver (all instances)</h3>"]
+        h, r = table_rows(per_solver, ["label", "backend"])
+        md += [markdown_table(h, r), ""]
+        hb += [html_table(h, r)]
+        md += ["### By instance", ""]
+        hb += ["<h3>By instance</h3>"]
+        h, r = table_rows(per_inst, ["instance", "label", "backend"])
+        md += [markdown_table(h, r), ""]
+        hb += [html_table(h, r)]
+        for p in plots.get(cls, []):
+            rel = p.relative_to(out_dir) if p.is_relative_to(out_dir) else p
+            md += [f"![{p.stem}]({rel})"]
+            hb += [f"<img src='{html.escape(str(rel))}' alt='{html.escape(p.stem)}'>"]
+        md += [""]
+    bad = df[df["status"] != "done"]
+    if len(bad):
+        md += ["## Skipped and failed runs", ""]
+        hb += ["<h2>Skipped and failed runs</h2>"]
+        groups: dict[tuple, int] = {}
+        for r in _records(bad):
+            why = r["reason"] if r["status"] == "skipped" else r["error"]
+            k = (r["problem_class"], r["instance"], r["label"], r["backend"] or "—",
+                 r["status"], why or "")
+            groups[k] = groups.get(k, 0) + 1
+        h = ["class", "instance", "solver", "backend", "status", "reason / error", "runs"]
+        rows = [[*map(str, k), str(c)] for k, c in sorted(groups.items())]
+        md += [markdown_table(h, rows), ""]
+        hb += [html_table(h, rows)]
+    return "\n".join(md) + "\n", "".join(hb)
+
+
+__all__ = ["DEFAULT_FORMATS", "FORMATS", "QOBLIB_COLUMNS", "aggregate", "export_csv",
+           "export_parquet", "export_qoblib", "load_frame", "make_plots", "qoblib_rows",
+           "render", "summarise", "tts99", "write_report"]
