@@ -61,9 +61,9 @@ class MDKP(Problem):
     def read(cls, path, name: str | None = None, optimum: float | None = None) -> MDKP:
         """Read an OR-Library / SAC-94 ``.dat`` file (see module docstring)."""
         r = TokenReader(path)
-        n = r.integer("number of items", minimum=1)
-        m = r.integer("number of constraints", minimum=1)
-        opt = r.number("optimum")
+        n = r.integer("the number of items", minimum=1)
+        m = r.integer("the number of constraints", minimum=1)
+        opt = r.number("the optimum")
         profits = r.take(n, "profits", float)
         weights = r.take(m * n, "weights", float).reshape(m, n)
         capacities = r.take(m, "capacities", float)

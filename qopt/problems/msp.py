@@ -58,8 +58,8 @@ class MarketSplit(Problem):
     def read(cls, path, name: str | None = None, optimum: float | None = None) -> MarketSplit:
         """Read the text format of the module docstring (as written by :meth:`write`)."""
         r = TokenReader(path)
-        m = r.integer("number of products m", minimum=1)
-        n = r.integer("number of retailers n", minimum=1)
+        m = r.integer("the number of products m", minimum=1)
+        n = r.integer("the number of retailers n", minimum=1)
         A = r.take(m * n, "coefficients").reshape(m, n)
         d = r.take(m, "targets")
         r.expect_end("targets")

@@ -51,7 +51,7 @@ class QAP(Problem):
     def read(cls, path, name: str | None = None, optimum: float | None = None) -> QAP:
         """Read a QAPLIB ``.dat`` file (see module docstring)."""
         r = TokenReader(path)
-        n = r.integer("size n", minimum=1)
+        n = r.integer("the size n", minimum=1)
         flow = r.take(n * n, "flow matrix entries", float).reshape(n, n)
         distance = r.take(n * n, "distance matrix entries", float).reshape(n, n)
         r.expect_end("distance matrix")

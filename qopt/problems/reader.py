@@ -84,15 +84,18 @@ class TokenReader:
         return self.lines[self.pos] if self.pos < len(self.tokens) else self.last_line
 
     # ---- consuming ------------------------------------------------------------------------
-    def take(self, count: int, what: str, dtype: type = int) -> np.ndarray:
+    def take(self, count: int, what: str, dtype: type = int, *, single: bool = False
+             ) -> np.ndarray:
         """The next ``count`` tokens as int64 (``dtype=int``) or float64, shape (count,).
 
         Raises when the file ends early ("expected 28 profits, file ends at line 3") or a
-        token is not a number of the right kind (naming that token's line).
+        token is not a number of the right kind (naming that token's line). ``single`` words
+        the message for one named value ("expected the number of items, ...").
         """
         count = int(count)
         if self.remaining < count:
-            raise self.error(self.last_line, f"expected {count} {what}, file ends at line "
+            expected = what if single else f"{count} {what}"
+            raise self.error(self.last_line, f"expected {expected}, file ends at line "
                              f"{self.last_line} after {self.remaining}")
         chunk = self.tokens[self.pos:self.pos + count]
         np_type = np.int64 if dtype is int else np.float64
@@ -116,13 +119,13 @@ class TokenReader:
     def integer(self, what: str, minimum: int | None = None) -> int:
         """The next token as an int, at least ``minimum`` when given."""
         line = self.line()
-        value = int(self.take(1, what)[0])
+        value = int(self.take(1, what, single=True)[0])
         if minimum is not None and value < minimum:
             raise self.error(line, f"{what} must be at least {minimum}, got {value}")
         return value
 
     def number(self, what: str) -> float:
-        return float(self.take(1, what, float)[0])
+        return float(self.take(1, what, float, single=True)[0])
 
     def expect_end(self, what: str = "data") -> None:
         """Raise when tokens are left after the last expected one."""
