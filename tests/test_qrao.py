@@ -184,3 +184,31 @@ def test_magic_rounding_sampled_is_seeded_and_recovers_encoded_bits(q):
     assert hit.any()
     if q == 1:
         assert hit.all()
+
+
+@pytest.mark.parametrize("q", [1, 2, 3])
+def test_product_relaxation_equals_relaxed_hamiltonian_on_product_states(q):
+    from qopt.solvers.quantum.qrac import ProductRelaxation, bloch_state
+
+    qubo = maxcut_qubo(9, 8, weighted=True)
+    enc = QRACEncoding.from_qubo(qubo, q)
+    model = ProductRelaxation(enc, qubo)
+    rng = np.random.default_rng(q)
+    angles = rng.uniform(0, np.pi, size=model.num_params)
+    psi = np.ones(1, dtype=complex)
+    for r in model.bloch(angles):
+        psi = np.kron(bloch_state(r), psi)
+    value, grad = model.value_and_grad(angles)
+    H = enc.relaxed_hamiltonian(qubo)
+    assert value == pytest.approx(Statevector(psi).expectation_value(H).real)
+    assert np.allclose(model.expectations(angles), enc.expectations(psi))
+    eps = 1e-6
+    fd = [(model.value_and_grad(angles + eps * e)[0] - model.value_and_grad(angles - eps * e)[0])
+          / (2 * eps) for e in np.eye(len(angles))]
+    assert np.allclose(grad, fd, atol=1e-6)
+    # product magic rounding samples the same distribution as the statevector one
+    a = model.magic_rounding(angles, 4000, seed=1)
+    b = enc.magic_rounding_statevector(psi, 4000, seed=2)
+    mean = [qubo.energy(s.bits) @ s.weights / s.weights.sum() for s in (a, b)]
+    spread = np.abs(qubo.energy(a.bits)).max()
+    assert mean[0] == pytest.approx(mean[1], abs=0.1 * spread)

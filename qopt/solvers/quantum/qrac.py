@@ -274,6 +274,73 @@ class QRACEncoding:
         return rows, counts, circuits
 
 
+class ProductRelaxation:
+    """The relaxed Hamiltonian on product states, in closed form (no 2^n vector).
+
+    Qubit q is the pure state with Bloch angles ``(theta_q, phi_q)``; variable i reads
+    ``e_i = <P_i> = r_{qubit_of[i]}[axis of P_i]``, and since the colouring keeps the two
+    variables of every term on different qubits, ``<H> = a.e + e'Be + offset`` with
+    ``a = sqrt(q) h`` and ``B = q J``. Parameters are ``angles`` of shape (2n,): all thetas,
+    then all phis. This is QRAO with a product-state (zero-entangler) ansatz; it scales to any
+    number of qubits.
+    """
+
+    def __init__(self, encoding: QRACEncoding, qubo):
+        ising = qubo.to_ising()
+        q = encoding.max_vars_per_qubit
+        self.encoding = encoding
+        self.a = np.asarray(ising.h, dtype=float) * np.sqrt(q)
+        B = ising.J.tocsr() * float(q)
+        self.B = B
+        self.Bsym = (B + B.T).tocsr()
+        self.offset = float(ising.offset)
+        self.num_qubits = encoding.num_qubits
+        axis = {_X: 0, _Y: 1, _Z: 2}
+        self.axis = np.array([axis[int(p)] for p in encoding.pauli_of], dtype=np.int64)
+        self.qubit = encoding.qubit_of
+
+    @property
+    def num_params(self) -> int:
+        return 2 * self.num_qubits
+
+    def bloch(self, angles: np.ndarray) -> np.ndarray:
+        """Bloch vectors, shape (n, 3)."""
+        th, ph = np.asarray(angles, dtype=float).reshape(2, self.num_qubits)
+        return np.stack([np.sin(th) * np.cos(ph), np.sin(th) * np.sin(ph), np.cos(th)], axis=1)
+
+    def expectations(self, angles: np.ndarray) -> np.ndarray:
+        """``<P_i>``, shape (m,)."""
+        return self.bloch(angles)[self.qubit, self.axis]
+
+    def value_and_grad(self, angles: np.ndarray) -> tuple[float, np.ndarray]:
+        """(<H>, d<H>/d angles) of shape (2n,)."""
+        th, ph = np.asarray(angles, dtype=float).reshape(2, self.num_qubits)
+        e = self.expectations(angles)
+        value = float(self.a @ e + e @ (self.B @ e) + self.offset)
+        g = self.a + self.Bsym @ e                              # d<H>/de_i
+        st, ct, sp_, cp = np.sin(th), np.cos(th), np.sin(ph), np.cos(ph)
+        d_th = np.stack([ct * cp, ct * sp_, -st], axis=1)[self.qubit, self.axis]
+        d_ph = np.stack([-st * sp_, st * cp, np.zeros_like(st)], axis=1)[self.qubit, self.axis]
+        n = self.num_qubits
+        grad = np.concatenate([np.bincount(self.qubit, g * d_th, n),
+                               np.bincount(self.qubit, g * d_ph, n)])
+        return value, grad
+
+    def magic_rounding(self, angles: np.ndarray, shots: int, seed=None) -> Samples:
+        """Magic rounding of the product state: every qubit measured independently."""
+        rng = rng_from(seed)
+        q = self.encoding.max_vars_per_qubit
+        r = self.bloch(angles)                                   # (n, 3)
+        V = magic_basis_unitaries(q)
+        v0 = np.array([bloch_vector(DECODE[q][c][0], q) for c in range(len(V))])  # (C, 3)
+        v0 /= np.linalg.norm(v0, axis=1, keepdims=True)
+        bases = rng.integers(len(V), size=(int(shots), self.num_qubits))
+        p0 = 0.5 * (1.0 + np.einsum("sqk,qk->sq", v0[bases], r))
+        outcomes = (rng.random(bases.shape) >= p0).astype(np.int64)
+        bits = self.encoding.decode_magic(bases, outcomes)
+        return merge_counts(bits, np.ones(len(bits)))
+
+
 def merge_counts(bits: np.ndarray, counts: np.ndarray) -> Samples:
     """Unique rows of ``bits`` (S, m) with their summed ``counts`` (S,) as weights."""
     rows, inverse = np.unique(bits, axis=0, return_inverse=True)
@@ -291,7 +358,7 @@ def semideterministic_rounding(expectations: np.ndarray, seed=None, atol: float 
 
 
 __all__ = [
-    "DECODE", "POSITION_PAULIS", "QRACEncoding", "apply_one_qubit_gates", "bloch_state",
-    "bloch_vector", "color_variables", "magic_basis_unitaries", "merge_counts",
+    "DECODE", "POSITION_PAULIS", "ProductRelaxation", "QRACEncoding", "apply_one_qubit_gates",
+    "bloch_state", "bloch_vector", "color_variables", "magic_basis_unitaries", "merge_counts",
     "semideterministic_rounding",
 ]
