@@ -168,3 +168,28 @@ def test_round_trip_random_programs(tmp_path, seed, n, m, suffix):
     np.testing.assert_allclose(q.objective(X), p.objective(X), rtol=1e-12, atol=1e-12)
     np.testing.assert_array_equal(q.is_feasible(X), p.is_feasible(X))
     np.testing.assert_allclose(q.violation(X), p.violation(X), atol=1e-12)
+
+
+def test_docplex_export_with_range_variable(tmp_path):
+    """docplex writes ``lo <= a.x <= hi`` as ``a.x - Rg = hi`` with a bounded continuous Rg."""
+    docplex_model = pytest.importorskip("docplex.mp.model")
+    m = docplex_model.Model("dp")
+    x = m.binary_var_list(4, name="x")
+    m.add_constraint(x[0] + 2 * x[1] + x[2] <= 2, "cap")
+    m.add_constraint(x[0] + x[3] == 1, "one")
+    m.add_range(1, x[1] + x[2] + x[3], 2, "rng")
+    m.maximize(3 * x[0] + 2 * x[1] - x[2] + x[3] + 2 * x[0] * x[1] - 3 * x[2] * x[3]
+               + x[1] * x[1] + 7)
+    path = tmp_path / "dp.lp"
+    m.export_as_lp(str(path))
+    assert "Rg" in path.read_text()
+    p = read_lp(path)
+    assert p.var_names == ["x_0", "x_1", "x_2", "x_3"] and p.sense == "max"
+    X = all_states(4)
+    x0, x1, x2, x3 = X.T.astype(float)
+    value = 3 * x0 + 2 * x1 - x2 + x3 + 2 * x0 * x1 - 3 * x2 * x3 + x1 + 7
+    feasible = ((x0 + 2 * x1 + x2 <= 2) & (x0 + x3 == 1) & (x1 + x2 + x3 >= 1)
+                & (x1 + x2 + x3 <= 2))
+    np.testing.assert_allclose(p.objective(X), value)
+    np.testing.assert_array_equal(p.is_feasible(X), feasible)
+    assert qopt.solve(load_lp(path), "milp").objective == value[feasible].max()

@@ -6,7 +6,9 @@ variables whose bounds lie within [0, 1] (a variable fixed at 0 or 1 becomes a c
 The quadratic objective is the LP format's ``[ ... ] / 2`` section, which HiGHS holds as a
 Hessian Q with objective ``c'x + x'Qx / 2``; since x_i^2 = x_i its diagonal becomes linear.
 Constraints ``<=``, ``=``, ``>=`` map one to one; ranged rows ``l <= a.x <= u`` are split into
-``a.x >= l`` (name suffix ``_lo``) and ``a.x <= u`` (``_hi``).
+``a.x >= l`` (name suffix ``_lo``) and ``a.x <= u`` (``_hi``). The range variables CPLEX and
+docplex write for ranged rows (``a.x - Rg = b`` with a bounded continuous ``Rg`` used nowhere
+else) are folded back into ranged rows.
 """
 
 from __future__ import annotations
@@ -48,32 +50,47 @@ def read_lp(path: str | Path) -> BinaryProgram:
                                   f"HiGHS could not read the model (status {status.name})")
     model = h.getModel()
     lp = model.lp_
-    n, m = int(lp.num_col_), int(lp.num_row_)
-    names = list(lp.col_names_) or [f"x{i}" for i in range(n)]
+    n_all, m = int(lp.num_col_), int(lp.num_row_)
+    names_all = list(lp.col_names_) or [f"x{i}" for i in range(n_all)]
     integrality = list(lp.integrality_)
     lower = np.asarray(lp.col_lower_, dtype=float)
     upper = np.asarray(lp.col_upper_, dtype=float)
-    fixed: list[tuple[int, str, float]] = []
-    for j in range(n):
+    cost = np.asarray(lp.col_cost_, dtype=float)
+    A_all = _constraint_matrix(lp.a_matrix_, m, n_all, highspy).tocsc()
+    quadratic_all = _hessian_matrix(model.hessian_, n_all, highspy)
+    row_lo = np.asarray(lp.row_lower_, dtype=float).copy()
+    row_hi = np.asarray(lp.row_upper_, dtype=float).copy()
+    in_hessian = np.zeros(n_all, dtype=bool)
+    if quadratic_all is not None:
+        Q = quadratic_all.tocoo()
+        in_hessian[Q.row[Q.data != 0]] = True
+        in_hessian[Q.col[Q.data != 0]] = True
+    keep: list[int] = []
+    fixed: list[tuple[str, float]] = []
+    for j in range(n_all):
         is_int = bool(integrality) and integrality[j] == highspy.HighsVarType.kInteger
+        if not is_int and _eliminate_range_variable(j, A_all, cost, in_hessian, lower, upper,
+                                                    row_lo, row_hi):
+            continue
         lo, hi = np.ceil(lower[j] - 1e-9), np.floor(upper[j] + 1e-9)
         if not is_int or lo < 0 or hi > 1 or lo > hi:
             kind = "integer" if is_int else (integrality[j].name.removeprefix("k").lower()
                                              if integrality else "continuous")
             raise InstanceFormatError(
-                path, None, f"variable {names[j]!r} is not binary ({kind}, bounds "
+                path, None, f"variable {names_all[j]!r} is not binary ({kind}, bounds "
                 f"[{_bound(lower[j])}, {_bound(upper[j])}]); qopt accepts only binary variables "
                 "(integer with bounds within [0, 1])")
         if lo == hi:
-            fixed.append((j, "==", float(lo)))
+            fixed.append((names_all[j], float(lo)))
+        keep.append(j)
+    cols = np.asarray(keep, dtype=np.int64)
+    n = cols.size
+    names = [names_all[j] for j in keep]
     sense = "max" if lp.sense_ == highspy.ObjSense.kMaximize else "min"
-    quadratic = _hessian_matrix(model.hessian_, n, highspy)
-    program = BinaryProgram(n, np.asarray(lp.col_cost_, dtype=float), quadratic,
-                            float(lp.offset_), sense, names, path.stem)
-    A = _constraint_matrix(lp.a_matrix_, m, n, highspy)
+    quadratic = None if quadratic_all is None else quadratic_all[cols][:, cols]
+    program = BinaryProgram(n, cost[cols], quadratic, float(lp.offset_), sense, names, path.stem)
+    A = A_all[:, cols].tocsr()
     row_names = list(lp.row_names_) or [f"c{i}" for i in range(m)]
-    row_lo = np.asarray(lp.row_lower_, dtype=float)
-    row_hi = np.asarray(lp.row_upper_, dtype=float)
     for r in range(m):
         row = A.getrow(r)
         coeffs = dict(zip(row.indices.tolist(), row.data.tolist()))
@@ -87,9 +104,32 @@ def read_lp(path: str | Path) -> BinaryProgram:
             program.add_constraint(coeffs, ">=", row_lo[r], row_names[r])
         elif hi_ok:
             program.add_constraint(coeffs, "<=", row_hi[r], row_names[r])
-    for j, s, value in fixed:
-        program.add_constraint({j: 1.0}, s, value, f"fix_{names[j]}")
+    for name, value in fixed:
+        program.add_constraint({names.index(name): 1.0}, "==", value, f"fix_{name}")
     return program
+
+
+def _eliminate_range_variable(j: int, A: sp.csc_matrix, cost: np.ndarray, in_hessian: np.ndarray,
+                              lower: np.ndarray, upper: np.ndarray, row_lo: np.ndarray,
+                              row_hi: np.ndarray) -> bool:
+    """Fold a range variable into its row, as CPLEX / docplex write ranges.
+
+    ``a.x + c r = b`` with a continuous r in [l, u] that appears nowhere else (not in the
+    objective, in no other row) is the ranged row ``a.x`` in [b - c u, b - c l] (c > 0) or
+    [b - c l, b - c u] (c < 0). Updates ``row_lo`` / ``row_hi`` and returns True when done.
+    """
+    lo_j, hi_j = A.indptr[j], A.indptr[j + 1]
+    if hi_j - lo_j != 1 or cost[j] != 0 or in_hessian[j]:
+        return False
+    if not (abs(lower[j]) < _INF and abs(upper[j]) < _INF):
+        return False
+    r, c = int(A.indices[lo_j]), float(A.data[lo_j])
+    if c == 0 or row_lo[r] != row_hi[r] or not abs(row_lo[r]) < _INF:
+        return False
+    b = row_lo[r]
+    ends = sorted((b - c * upper[j], b - c * lower[j]))
+    row_lo[r], row_hi[r] = ends
+    return True
 
 
 def _bound(v: float) -> str:
