@@ -12,6 +12,9 @@ _SOLVERS: dict[str, str] = {
     "exact": "qopt.solvers.classical.exact:ExactSolver",
     "milp": "qopt.solvers.classical.milp:MilpSolver",
     "anneal": "qopt.solvers.classical.anneal:AnnealSolver",
+    "random": "qopt.solvers.classical.random_search:RandomSearchSolver",
+    "ga": "qopt.solvers.classical.evolutionary:GASolver",
+    "map-elites": "qopt.solvers.classical.map_elites:MapElitesSolver",
 }
 
 

@@ -1,0 +1,241 @@
+"""Genetic algorithms on pymoo, driven ask/tell through the black-box view.
+
+* binary GA: random bits (or the problem's repair of them), uniform or two-point crossover,
+  bit-flip mutation (rate 1/n by default), then the problem's repair operator; variables
+  stay binary (pymoo ``vtype=bool`` throughout, no float rounding).
+* permutation GA (problems whose bits one-hot encode a permutation, e.g. QAP): random
+  permutations, order crossover (OX), swap and/or inversion mutation; every candidate is a
+  valid permutation, encoded back to bits for evaluation.
+
+pymoo's own constraint handling (feasibility first, then objective) ranks the population;
+the objective is the problem's minimisation objective and the single inequality constraint
+is its total violation. Every objective evaluation goes through :class:`BlackBox`, whose
+counter stops the run exactly at the budget (the last generation is truncated if needed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from pymoo.algorithms.soo.nonconvex.ga import GA
+from pymoo.core.evaluator import Evaluator
+from pymoo.core.mutation import Mutation
+from pymoo.core.problem import Problem as PymooProblem
+from pymoo.core.repair import Repair
+from pymoo.core.termination import NoTermination
+from pymoo.operators.crossover.ox import OrderCrossover
+from pymoo.operators.crossover.pntx import TwoPointCrossover
+from pymoo.operators.crossover.ux import UniformCrossover
+from pymoo.operators.mutation.bitflip import BitflipMutation
+from pymoo.operators.sampling.rnd import BinaryRandomSampling, PermutationRandomSampling
+from pymoo.problems.static import StaticProblem
+
+from qopt.errors import OptionError
+from qopt.solvers.base import Solver, SolverOutput, Task, rng_from
+from qopt.solvers.classical.blackbox import BlackBox, solver_output
+
+_ENCODINGS = ("auto", "binary", "permutation")
+_CROSSOVERS = {"binary": ("uniform", "two-point"), "permutation": ("order",)}
+_MUTATIONS = {"binary": ("bitflip",), "permutation": ("swap", "inversion", "mixed")}
+
+
+@dataclass
+class GAOptions:
+    """Options of ``ga``.
+
+    Attributes:
+        pop_size: population size (also the number of offspring per generation).
+        encoding: "auto" (permutation when the problem encodes one, else binary), "binary"
+            or "permutation".
+        crossover: "auto", binary "uniform" / "two-point", permutation "order".
+        crossover_prob: probability that a mating pair is crossed over.
+        mutation: "auto", binary "bitflip", permutation "swap" / "inversion" / "mixed"
+            (each mutated individual gets a swap or an inversion at random).
+        mutation_rate: binary: probability of flipping each bit (default 1/n); permutation:
+            probability of mutating each offspring (default 0.9).
+        repair: apply the problem's repair operator to every new binary candidate.
+        eliminate_duplicates: let pymoo drop duplicate offspring before evaluation.
+        max_mating_rounds: mating rounds pymoo may use to fill one generation with new
+            (non-duplicate) offspring.
+    """
+
+    pop_size: int = 100
+    encoding: str = "auto"
+    crossover: str = "auto"
+    crossover_prob: float = 0.9
+    mutation: str = "auto"
+    mutation_rate: float | None = None
+    repair: bool = True
+    eliminate_duplicates: bool = True
+    max_mating_rounds: int = 10
+
+    def validate(self) -> None:
+        if self.pop_size < 2:
+            raise OptionError(f"pop_size must be >= 2, got {self.pop_size}")
+        if self.encoding not in _ENCODINGS:
+            raise OptionError(f"encoding must be one of {_ENCODINGS}, got {self.encoding!r}")
+        known_x = ("auto", *_CROSSOVERS["binary"], *_CROSSOVERS["permutation"])
+        if self.crossover not in known_x:
+            raise OptionError(f"crossover must be one of {known_x}, got {self.crossover!r}")
+        known_m = ("auto", *_MUTATIONS["binary"], *_MUTATIONS["permutation"])
+        if self.mutation not in known_m:
+            raise OptionError(f"mutation must be one of {known_m}, got {self.mutation!r}")
+        if self.max_mating_rounds < 1:
+            raise OptionError(f"max_mating_rounds must be >= 1, got {self.max_mating_rounds}")
+        if not 0.0 <= self.crossover_prob <= 1.0:
+            raise OptionError(f"crossover_prob must be in [0, 1], got {self.crossover_prob}")
+        if self.mutation_rate is not None and not 0.0 < self.mutation_rate <= 1.0:
+            raise OptionError(f"mutation_rate must be in (0, 1], got {self.mutation_rate}")
+
+
+class _Shape(PymooProblem):
+    """The pymoo problem: only its shape; objective values are supplied by ask/tell."""
+
+    def __init__(self, n_var: int, vtype, xu):
+        super().__init__(n_var=n_var, n_obj=1, n_ieq_constr=1, xl=0, xu=xu, vtype=vtype)
+
+
+class _BlackBoxRepair(Repair):
+    """pymoo repair that calls the problem's repair operator through the black box."""
+
+    def __init__(self, bb: BlackBox):
+        super().__init__()
+        self.bb = bb
+
+    def _do(self, problem, X, **kwargs):
+        return self.bb.repair(np.asarray(X, dtype=np.uint8)).astype(bool)
+
+
+def swap_mutation(P: np.ndarray, rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Swap two distinct random positions in each selected row of P, shape (k, m); vectorised."""
+    P = P.copy()
+    r = np.flatnonzero(rows)
+    if r.size == 0 or P.shape[1] < 2:
+        return P
+    m = P.shape[1]
+    i = rng.integers(0, m, r.size)
+    j = (i + rng.integers(1, m, r.size)) % m  # j != i
+    P[r, i], P[r, j] = P[r, j], P[r, i]
+    return P
+
+
+def inversion_mutation(P: np.ndarray, rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Reverse a random segment [a, b] (a < b) of each selected row of P; vectorised."""
+    P = P.copy()
+    r = np.flatnonzero(rows)
+    m = P.shape[1]
+    if r.size == 0 or m < 2:
+        return P
+    a = rng.integers(0, m, r.size)
+    b = (a + rng.integers(1, m, r.size)) % m
+    a, b = np.minimum(a, b), np.maximum(a, b)
+    pos = np.arange(m)[None, :]
+    inside = (pos >= a[:, None]) & (pos <= b[:, None])
+    src = np.where(inside, a[:, None] + b[:, None] - pos, pos)  # mirrored index in the segment
+    P[r] = np.take_along_axis(P[r], src, axis=1)
+    return P
+
+
+def permutation_mutation(P: np.ndarray, kind: str, prob: float,
+                         rng: np.random.Generator) -> np.ndarray:
+    """Mutate each row with probability ``prob`` by a swap, an inversion or ("mixed") either."""
+    rows = rng.random(len(P)) < prob
+    if kind == "swap":
+        return swap_mutation(P, rows, rng)
+    if kind == "inversion":
+        return inversion_mutation(P, rows, rng)
+    use_swap = rng.random(len(P)) < 0.5
+    return inversion_mutation(swap_mutation(P, rows & use_swap, rng), rows & ~use_swap, rng)
+
+
+class _PermutationMutation(Mutation):
+    def __init__(self, kind: str, prob: float):
+        super().__init__()
+        self.kind, self.rate = kind, prob
+
+    def _do(self, problem, X, random_state=None, **kwargs):
+        return permutation_mutation(np.asarray(X, dtype=np.int64), self.kind, self.rate,
+                                    random_state)
+
+
+class GASolver(Solver):
+    """Binary or permutation genetic algorithm (pymoo ``GA``) under the evaluation budget."""
+
+    name = "ga"
+    input = "problem"
+    Options = GAOptions
+
+    def run(self, task: Task, *, backend=None, optimizer=None, seed: int | None = None,
+            budget: int | None = None) -> SolverOutput:
+        o: GAOptions = self.options
+        bb = BlackBox(task.problem, budget)
+        encoding = resolve_encoding(o.encoding, bb)
+        crossover = o.crossover if o.crossover != "auto" else _CROSSOVERS[encoding][0]
+        mutation = o.mutation if o.mutation != "auto" else _MUTATIONS[encoding][-1]
+        if crossover not in _CROSSOVERS[encoding]:
+            raise OptionError(f"crossover {crossover!r} does not apply to the {encoding} "
+                              f"encoding; use one of {_CROSSOVERS[encoding]}")
+        if mutation not in _MUTATIONS[encoding]:
+            raise OptionError(f"mutation {mutation!r} does not apply to the {encoding} "
+                              f"encoding; use one of {_MUTATIONS[encoding]}")
+        pymoo_seed = int(rng_from(seed).integers(2**31 - 1))
+
+        if encoding == "binary":
+            shape = _Shape(bb.num_vars, bool, 1)
+            xover = (UniformCrossover(prob=o.crossover_prob) if crossover == "uniform"
+                     else TwoPointCrossover(prob=o.crossover_prob))
+            algorithm = GA(pop_size=o.pop_size, sampling=BinaryRandomSampling(),
+                           crossover=xover,
+                           mutation=BitflipMutation(prob=1.0, prob_var=o.mutation_rate),
+                           repair=_BlackBoxRepair(bb) if o.repair and bb.has_repair else None,
+                           eliminate_duplicates=o.eliminate_duplicates, seed=pymoo_seed)
+
+            def to_bits(X):
+                return np.asarray(X, dtype=np.uint8)
+        else:
+            m = bb.permutation_size
+            shape = _Shape(m, int, m - 1)
+            rate = 0.9 if o.mutation_rate is None else o.mutation_rate
+            algorithm = GA(pop_size=o.pop_size, sampling=PermutationRandomSampling(),
+                           crossover=OrderCrossover(prob=o.crossover_prob),
+                           mutation=_PermutationMutation(mutation, rate),
+                           eliminate_duplicates=o.eliminate_duplicates, seed=pymoo_seed)
+            to_bits = bb.encode_permutations
+
+        # pymoo re-mates up to 100 times to fill a generation with non-duplicates; with a
+        # repair operator a converged population yields few new rows, so stop trying sooner
+        algorithm.mating.n_max_iterations = o.max_mating_rounds
+        algorithm.setup(shape, termination=NoTermination(), seed=pymoo_seed, verbose=False)
+        evaluator = Evaluator()
+        generations = 0
+        stalled = 0
+        while not bb.exhausted:
+            pop = algorithm.ask()
+            if pop is None or len(pop) == 0:
+                stalled += 1
+                if stalled > 3:  # population collapsed to duplicates: nothing new to evaluate
+                    break
+                continue
+            bits = to_bits(pop.get("X"))
+            if len(bits) > bb.remaining:
+                bb.evaluate_upto(bits)  # the last, truncated generation: counted, not told
+                break
+            f, v = bb.evaluate(bits)
+            evaluator.eval(StaticProblem(shape, F=f[:, None], G=v[:, None]), pop)
+            algorithm.tell(infills=pop)
+            generations += 1
+        status = "done" if bb.exhausted else "converged"
+        info = {"encoding": encoding, "crossover": crossover, "mutation": mutation,
+                "generations": generations}
+        return solver_output(bb, status=status, info=info)
+
+
+def resolve_encoding(encoding: str, bb: BlackBox) -> str:
+    """"auto" -> "permutation" when the problem encodes a permutation, else "binary"."""
+    if encoding == "auto":
+        return "permutation" if bb.permutation_size is not None else "binary"
+    if encoding == "permutation" and bb.permutation_size is None:
+        raise OptionError("encoding='permutation' needs a problem whose bits encode a "
+                          "permutation (Problem.permutation_size() is None)")
+    return encoding
