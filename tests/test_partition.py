@@ -24,7 +24,7 @@ from qopt.partition import (
     to_cz_basis,
 )
 from qopt.partition.baselines import contiguous_assignment, enforce_capacity
-from qopt.partition.hypergraph import _DIAGONAL
+from qopt.partition.hypergraph import _DIAGONAL, DIAGONAL_TWO_QUBIT
 
 needs_mt = pytest.mark.skipif(not mtkahypar_engine.available(), reason="mtkahypar not installed")
 
@@ -41,7 +41,7 @@ def slow_ebits(cz_circuit: QuantumCircuit, qubit_to_qpu, gate_to_qpu) -> int:
     for inst in cz_circuit.data:
         qs = [cz_circuit.find_bit(q).index for q in inst.qubits]
         name = inst.operation.name
-        if name == "cz":
+        if name in DIAGONAL_TWO_QUBIT:
             for q in qs:
                 if runs[q] is None:
                     runs[q] = {int(qubit_to_qpu[q])}
@@ -192,6 +192,25 @@ def test_star_with_breaks_needs_one_ebit_per_remote_run():
     assert d.ebits == 1
 
 
+def test_rzz_star_in_both_rewrites():
+    qc = QuantumCircuit(7)
+    for leaf in range(1, 7):
+        qc.rzz(0.3 + 0.1 * leaf, 0, leaf)
+    # CZ rewrite: each RZZ = CZ, RZ on the leaf between H-like flips, CZ; wire 0 keeps one run
+    d = distribute(qc, k=2, qubits_per_qpu=4, seed=1)
+    assert d.num_gates == 12
+    assert d.ebits == 1
+    assert d.baseline_contiguous_ebits == 6  # two cut CZs per cut RZZ
+    assert d.ebits == slow_ebits(to_cz_basis(qc), d.qubit_to_qpu, d.gate_to_qpu)
+    # RZZ kept as a diagonal gate vertex: still one ebit, the naive count is one per cut RZZ
+    d = distribute(qc, k=2, qubits_per_qpu=4, seed=1, keep_diagonal=True)
+    assert d.num_gates == 6 and d.keep_diagonal
+    assert d.ebits == 1
+    assert d.baseline_contiguous_ebits == 3
+    assert d.ebits == slow_ebits(to_cz_basis(qc, keep_diagonal=True), d.qubit_to_qpu,
+                                 d.gate_to_qpu)
+
+
 def test_ladder_distribution():
     d = distribute(ladder(8), k=2, qubits_per_qpu=4, seed=0)
     assert d.ebits == 1
@@ -238,6 +257,8 @@ def test_reported_ebits_equal_recount_and_capacity_holds(n, k, slack, seed):
     assert d.qpu_loads.sum() == n
     assert d.qpu_loads.max() <= cap
     assert d.num_gates == cz.count_ops().get("cz", 0)
+    for base in d.baseline_qubit_to_qpu.values():
+        assert np.bincount(base, minlength=k).max() <= cap
 
 
 def test_same_seed_same_distribution():

@@ -40,7 +40,8 @@ class Distribution:
         ebits: ebits needed, recomputed from the assignment (never taken from the engine).
         baseline_contiguous_ebits / baseline_graph_ebits: the naive baselines
             (:mod:`qopt.partition.baselines`), one ebit per cut CZ; None when not computed.
-        times: wall time in seconds per stage (rewrite, hypergraph, partition, baselines).
+        times: wall time in seconds per stage (load, hypergraph, partition, baselines).
+        baseline_qubit_to_qpu: the baselines' qubit -> QPU maps ("contiguous", "graph").
     """
 
     num_qubits: int
@@ -58,6 +59,8 @@ class Distribution:
     baseline_graph_ebits: int | None = None
     source: str = ""
     times: dict[str, float] = field(default_factory=dict)
+    keep_diagonal: bool = False
+    baseline_qubit_to_qpu: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def qpu_loads(self) -> np.ndarray:
@@ -101,6 +104,7 @@ class Distribution:
             "epsilon": float(self.epsilon),
             "seed": int(self.seed),
             "num_cz_gates": self.num_gates,
+            "keep_diagonal": bool(self.keep_diagonal),
             "num_hyperedges": int(self.num_hyperedges),
             "ebits": int(self.ebits),
             "cut_gates": self.cut_gates,
@@ -116,6 +120,8 @@ class Distribution:
             "gate_to_qpu": [int(x) for x in self.gate_to_qpu],
             "wall_time": self.wall_time,
             "times": {key: float(v) for key, v in self.times.items()},
+            "baseline_qubit_to_qpu": {key: [int(x) for x in v]
+                                      for key, v in self.baseline_qubit_to_qpu.items()},
         }
 
     def table(self) -> str:
@@ -304,7 +310,8 @@ def partition_hypergraph(hg: CircuitHypergraph, k: int, capacity: int, *,
 def distribute(circuit_or_path, *, k: int, qubits_per_qpu: int | None = None,
                epsilon: float = 0.03, engine: str = "kahypar", seed: int = 0,
                preset: str | Path | None = None, compute_baselines: bool = True,
-               threads: int | None = None, optimization_level: int = 1) -> Distribution:
+               threads: int | None = None, optimization_level: int = 1,
+               keep_diagonal: bool = False) -> Distribution:
     """Distribute a circuit over k QPUs, minimising ebits.
 
     Args:
@@ -319,6 +326,9 @@ def distribute(circuit_or_path, *, k: int, qubits_per_qpu: int | None = None,
         compute_baselines: also compute the two naive baselines.
         threads: threads for Mt-KaHyPar (default: all cores).
         optimization_level: Qiskit transpiler level of the CZ rewrite.
+        keep_diagonal: keep RZZ gates as gate vertices instead of rewriting each into two CZs
+            (a diagonal gate needs one cat-entanglement, like CZ); baselines then charge one
+            ebit per cut RZZ / CZ.
 
     Raises:
         OptionError: bad k / capacity / engine, or k * qubits_per_qpu < qubits (before any work).
@@ -347,7 +357,8 @@ def distribute(circuit_or_path, *, k: int, qubits_per_qpu: int | None = None,
     times["load"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    _, hg = circuit_hypergraph(circuit, optimization_level=optimization_level)
+    _, hg = circuit_hypergraph(circuit, optimization_level=optimization_level,
+                               keep_diagonal=keep_diagonal)
     times["hypergraph"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -356,12 +367,15 @@ def distribute(circuit_or_path, *, k: int, qubits_per_qpu: int | None = None,
     times["partition"] = time.perf_counter() - t0
 
     contiguous = graph = None
+    base_maps: dict[str, np.ndarray] = {}
     if compute_baselines:
         t0 = time.perf_counter()
-        contiguous = hg.cut_gates(baselines.contiguous_assignment(n, int(k)))
-        graph = hg.cut_gates(baselines.graph_assignment(hg, int(k), capacity, engine=engine,
+        base_maps["contiguous"] = baselines.contiguous_assignment(n, int(k))
+        base_maps["graph"] = baselines.graph_assignment(hg, int(k), capacity, engine=engine,
                                                         seed=int(seed), preset=preset,
-                                                        threads=threads))
+                                                        threads=threads)
+        contiguous = hg.cut_gates(base_maps["contiguous"])
+        graph = hg.cut_gates(base_maps["graph"])
         times["baselines"] = time.perf_counter() - t0
 
     return Distribution(
@@ -369,7 +383,8 @@ def distribute(circuit_or_path, *, k: int, qubits_per_qpu: int | None = None,
         seed=int(seed), qubit_to_qpu=assignment[:n].copy(), gates=hg.gates.copy(),
         gate_to_qpu=assignment[n:].copy(), ebits=hg.ebits(assignment),
         num_hyperedges=hg.num_edges, baseline_contiguous_ebits=contiguous,
-        baseline_graph_ebits=graph, source=source, times=times)
+        baseline_graph_ebits=graph, source=source, times=times, keep_diagonal=keep_diagonal,
+        baseline_qubit_to_qpu=base_maps)
 
 
 __all__ = ["CIRCUIT_SOLVERS", "ENGINES", "Distribution", "distribute", "load_circuit",

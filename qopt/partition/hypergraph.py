@@ -2,6 +2,9 @@
 
 The circuit is rewritten into CZ + one-qubit gates. Vertices: one per qubit (ids ``0..n-1``,
 weight 1) and one per CZ gate (ids ``n..n+g-1``, weight 0), gates numbered in circuit order.
+With ``keep_diagonal=True`` RZZ gates are kept instead of being split into two CZs and a wire
+flip; like CZ they are diagonal, so one cat-entangled copy of a qubit implements them remotely
+(other diagonal two-qubit gates, see :data:`DIAGONAL_TWO_QUBIT`, are accepted the same way).
 For every qubit, each maximal run of CZ gates on its wire that no non-diagonal one-qubit gate
 interrupts (diagonal gates such as RZ, Z, S, T, P do not) forms one hyperedge: the qubit's vertex
 plus the run's gate vertices. A run costs (number of QPUs it spans - 1) ebits: one
@@ -19,6 +22,12 @@ from qopt.errors import OptionError
 
 #: basis the circuit is rewritten into before the hypergraph is built
 CZ_BASIS = ("cz", "rz", "sx", "x")
+#: basis with RZZ kept (``keep_diagonal=True``)
+DIAGONAL_BASIS = ("cz", "rzz", "rz", "sx", "x")
+
+#: two-qubit gates diagonal in the computational basis: each is one gate vertex. Like CZ, each
+#: can be applied across QPUs from one cat-entangled copy of either qubit, and none breaks a run.
+DIAGONAL_TWO_QUBIT = frozenset({"cz", "rzz", "cp", "cu1", "crz", "cs", "csdg"})
 
 #: one-qubit gates known to be diagonal in the computational basis (do not break a run)
 _DIAGONAL = frozenset({"rz", "z", "s", "sdg", "t", "tdg", "p", "u1", "id", "delay"})
@@ -32,7 +41,7 @@ class CircuitHypergraph:
 
     Attributes:
         num_qubits: n, qubit vertices ``0..n-1`` (weight 1).
-        gates: CZ gates in circuit order, shape (g, 2) int64 (the two qubits of each);
+        gates: CZ (diagonal two-qubit) gates in circuit order, shape (g, 2) int64 (their qubits);
             gate j is vertex ``n + j`` (weight 0).
         edge_index: CSR offsets into ``pins``, shape (E + 1,).
         pins: vertex ids of all hyperedges, concatenated, shape (P,).
@@ -120,18 +129,19 @@ def _is_diagonal(op, cache: dict) -> bool:
     return cache[key]
 
 
-def to_cz_basis(circuit, *, optimization_level: int = 1):
+def to_cz_basis(circuit, *, optimization_level: int = 1, keep_diagonal: bool = False):
     """Rewrite ``circuit`` into CZ + one-qubit gates (Qiskit transpile, no coupling map).
 
     Optimisation level 1 merges adjacent one-qubit gates, so e.g. ``H H`` between two CZs on the
-    same wire disappears and does not break a run.
+    same wire disappears and does not break a run. ``keep_diagonal`` also keeps RZZ.
     """
     from qiskit import transpile
 
     if circuit.num_parameters:
         raise OptionError(f"the circuit has {circuit.num_parameters} unbound parameters; bind them "
                           "(assign_parameters) before partitioning")
-    return transpile(circuit, basis_gates=list(CZ_BASIS), optimization_level=optimization_level,
+    basis = DIAGONAL_BASIS if keep_diagonal else CZ_BASIS
+    return transpile(circuit, basis_gates=list(basis), optimization_level=optimization_level,
                      seed_transpiler=0)
 
 
@@ -162,7 +172,7 @@ def build_hypergraph(cz_circuit) -> CircuitHypergraph:
         if getattr(op, "blocks", None):
             raise OptionError(f"control-flow instruction {name!r} is not supported by the "
                               "partitioner; unroll it first")
-        if name == "cz":
+        if name in DIAGONAL_TWO_QUBIT:
             a, b = qs
             gid = len(gates)
             gates.append((a, b))
@@ -177,8 +187,9 @@ def build_hypergraph(cz_circuit) -> CircuitHypergraph:
         elif len(qs) == 0:
             continue
         else:
-            raise OptionError(f"instruction {name!r} on {len(qs)} qubits is not CZ; rewrite the "
-                              "circuit into CZ + one-qubit gates first (to_cz_basis)")
+            raise OptionError(f"instruction {name!r} on {len(qs)} qubits is not CZ (or another "
+                              "diagonal two-qubit gate); rewrite the circuit into CZ + one-qubit "
+                              "gates first (to_cz_basis)")
     for q in range(n):
         close(q)
 
@@ -196,11 +207,11 @@ def build_hypergraph(cz_circuit) -> CircuitHypergraph:
     return CircuitHypergraph(n, gate_arr, edge_index, pins, edge_qubit)
 
 
-def circuit_hypergraph(circuit, *, optimization_level: int = 1):
+def circuit_hypergraph(circuit, *, optimization_level: int = 1, keep_diagonal: bool = False):
     """(CZ-basis circuit, its hypergraph) for any Qiskit circuit."""
-    cz = to_cz_basis(circuit, optimization_level=optimization_level)
+    cz = to_cz_basis(circuit, optimization_level=optimization_level, keep_diagonal=keep_diagonal)
     return cz, build_hypergraph(cz)
 
 
-__all__ = ["CZ_BASIS", "CircuitHypergraph", "build_hypergraph", "circuit_hypergraph",
-           "to_cz_basis"]
+__all__ = ["CZ_BASIS", "DIAGONAL_BASIS", "DIAGONAL_TWO_QUBIT", "CircuitHypergraph",
+           "build_hypergraph", "circuit_hypergraph", "to_cz_basis"]
