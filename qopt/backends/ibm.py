@@ -63,6 +63,8 @@ class PrimitiveBackend(Backend):
 
     name: ClassVar[str] = "primitive"
     supports_exact: ClassVar[bool] = False
+    #: whether this backend makes its own primitives per call (runtime / fake devices)
+    _own_primitives: ClassVar[bool] = False
 
     def __init__(self, sampler=None, estimator=None, *, shots: int | None = None, seed=None,
                  pass_manager=None):
@@ -142,7 +144,7 @@ class PrimitiveBackend(Backend):
             self.usage.qpu_time = (self.usage.qpu_time or 0.0) + float(seconds)
 
     def _counts(self, prepared, circuit, theta, shots, seed):
-        if self.sampler is None:
+        if self.sampler is None and not self._own_primitives:
             raise OptionError(f"backend {self.spec!r} has no sampler; CVaR, correlators and "
                               "samples need one")
         k = theta.shape[0]
@@ -158,7 +160,7 @@ class PrimitiveBackend(Backend):
         return [bitarray_counts(r.data.meas) for r in result]
 
     def _expectation_sampled(self, circuit, theta, obs: Observable, shots, seed):
-        if self.estimator is None:
+        if self.estimator is None and not self._own_primitives:
             raise OptionError(f"backend {self.spec!r} has no estimator for a non-diagonal "
                               "observable")
         prepared = self.prepare(circuit)
@@ -210,6 +212,8 @@ def check_credentials(channel: str | None = None, account: str | None = None) ->
 
 class _RuntimeBackend(PrimitiveBackend):
     """Shared by IBM and fake-IBM backends: device ISA transpilation and runtime primitives."""
+
+    _own_primitives: ClassVar[bool] = True
 
     def __init__(self, *, shots: int | None = None, seed=None, optimization_level: int = 2,
                  options: dict | None = None, dynamical_decoupling: str | bool | None = None,
