@@ -12,6 +12,8 @@ _SOLVERS: dict[str, str] = {
     "exact": "qopt.solvers.classical.exact:ExactSolver",
     "milp": "qopt.solvers.classical.milp:MilpSolver",
     "anneal": "qopt.solvers.classical.anneal:AnnealSolver",
+    "pce": "qopt.solvers.quantum.pce:PCESolver",
+    "qrao": "qopt.solvers.quantum.qrao:QRAOSolver",
     "random": "qopt.solvers.classical.random_search:RandomSearchSolver",
     "ga": "qopt.solvers.classical.evolutionary:GASolver",
     "map-elites": "qopt.solvers.classical.map_elites:MapElitesSolver",

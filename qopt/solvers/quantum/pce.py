@@ -1,0 +1,408 @@
+"""Pauli Correlation Encoding solver (Sciorilli et al., arXiv:2401.09421): ``solver="pce"``.
+
+The m QUBO variables (slack bits included) are the signs of k-body Pauli correlators on
+``n = min{n : 3 C(n, k) >= m}`` qubits (:class:`~qopt.solvers.quantum.pce_encoding.
+CorrelatorEncoding`); a hardware-efficient ansatz (:mod:`qopt.solvers.quantum.ansatz`) is
+trained on the loss of :class:`~qopt.solvers.quantum.pce_loss.PCELoss` and the answer is
+``x_i = 1`` iff ``<Pi_i> < 0``.
+
+Evaluation of one parameter set:
+
+* exact mode on a statevector backend (the default): one state, then per basis one rotation
+  and one Walsh–Hadamard transform give every correlator; the gradient is the gradient of the
+  fixed observable ``O = sum_i (dL/d<Pi_i>) Pi_i``, by the adjoint method (``O psi`` applied
+  with WHTs) or, where no statevector is available, by the parameter-shift rule;
+* sampling mode (``shots=...``, or a backend without an exact mode, e.g. hardware): three
+  measurement settings — the circuit followed by I, H or S^dagger H on every qubit — each
+  measured ``shots`` times; correlators are parities of the outcomes (again one WHT each).
+
+Budget: ``evaluations`` counts parameter sets evaluated (a value, or one adjoint gradient);
+a parameter-shift gradient costs 2P. ``shots`` counts every measurement (3 settings each).
+
+Samples (over the QUBO's variables, ``num_qubits = n``): the sign rounding at the optimiser's
+best parameters (weight 1) and the best sign rounding met during training (weight 0); with
+``bit_swap=True`` also the result of PCE's bit-swap search from the best of those (weight 0),
+recorded in ``info["bit_swap"]``. The generic repair / local search of :func:`qopt.solve` runs
+after that, as for every solver.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from functools import cache
+
+import numpy as np
+
+from qopt.errors import OptionError
+from qopt.solvers.base import Samples, Solver, SolverOutput, Task, rng_from
+from qopt.solvers.quantum.pce_encoding import CorrelatorEncoding, basis_rotation_circuit
+from qopt.solvers.quantum.pce_loss import PCELoss, bit_swap_search, default_alpha, sign_round
+
+
+@dataclass
+class PCEOptions:
+    """Options of PCE.
+
+    Attributes:
+        k: correlator body count (2 or 3 in the paper).
+        num_qubits: register width; None = the smallest n with 3 C(n, k) >= m.
+        ansatz: ansatz kind of :mod:`qopt.solvers.quantum.ansatz`; "auto" = "brickwork"
+            (RY bricks) for even k and "efficient-su2" with the brick ("pairwise") pattern for
+            odd k (odd numbers of Y need complex amplitudes).
+        reps: ansatz repetitions; None = enough for about m / 4 parameters (at least 1).
+        entangler: "cz" or "cx".
+        alpha: tanh sharpness; None = the paper's 1.5 n^floor(k/2).
+        beta: regularisation weight (paper: 1/2).
+        nu: regularisation scale; None = the Poljak–Turzik bound of the QUBO's coupling graph.
+        maxiter: optimiser iterations.
+        shots: None = exact correlators; an int = that many shots per measurement setting.
+        init_scale: initial parameters uniform in [-init_scale, init_scale] * pi.
+        gradient: "auto" (adjoint where a statevector is available, else parameter shift),
+            "adjoint", "parameter-shift" or "none" (gradient-free optimisers).
+        bit_swap: run PCE's bit-swap search on the best rounding (an extra sample row).
+        bit_swap_sweeps: most sweeps of the bit-swap search.
+    """
+
+    k: int = 2
+    num_qubits: int | None = None
+    ansatz: str = "auto"
+    reps: int | None = None
+    entangler: str = "cz"
+    alpha: float | None = None
+    beta: float = 0.5
+    nu: float | None = None
+    maxiter: int = 200
+    shots: int | None = None
+    init_scale: float = 1.0
+    gradient: str = "auto"
+    bit_swap: bool = False
+    bit_swap_sweeps: int = 100
+    optimizer_options: dict = field(default_factory=dict)
+
+    def validate(self) -> None:
+        if self.k not in (1, 2, 3, 4):
+            raise OptionError(f"k must be 1, 2, 3 or 4, got {self.k!r}")
+        if self.alpha is not None and not self.alpha > 0:
+            raise OptionError(f"alpha must be positive, got {self.alpha!r}")
+        if self.beta < 0:
+            raise OptionError(f"beta must be non-negative, got {self.beta!r}")
+        if not isinstance(self.maxiter, int) or self.maxiter < 1:
+            raise OptionError(f"maxiter must be a positive integer, got {self.maxiter!r}")
+        if self.shots is not None and (not isinstance(self.shots, int) or self.shots < 1):
+            raise OptionError(f"shots must be a positive integer or None, got {self.shots!r}")
+        if self.gradient not in ("auto", "adjoint", "parameter-shift", "none"):
+            raise OptionError("gradient must be 'auto', 'adjoint', 'parameter-shift' or 'none', "
+                              f"got {self.gradient!r}")
+        if self.reps is not None and (not isinstance(self.reps, int) or self.reps < 0):
+            raise OptionError(f"reps must be a non-negative integer, got {self.reps!r}")
+
+
+def default_reps(kind: str, num_qubits: int, num_vars: int) -> int:
+    """Ansatz repetitions giving about ``num_vars / 4`` parameters (at least one rep)."""
+    target = max(num_vars / 4.0, 1.0)
+    per_rep = {"brickwork": 2 * num_qubits, "efficient-su2": 2 * num_qubits}.get(kind,
+                                                                                num_qubits)
+    base = {"brickwork": num_qubits, "efficient-su2": 2 * num_qubits}.get(kind, num_qubits)
+    return max(1, math.ceil((target - base) / per_rep))
+
+
+def make_pce_ansatz(opts: PCEOptions, num_qubits: int, num_vars: int):
+    """The ansatz of a PCE run (see :class:`PCEOptions`)."""
+    from qopt.solvers.quantum.ansatz import Ansatz
+
+    kind = opts.ansatz
+    entanglement = "linear"
+    if kind == "auto":
+        kind = "brickwork" if opts.k % 2 == 0 else "efficient-su2"
+        entanglement = "pairwise"
+    reps = opts.reps if opts.reps is not None else default_reps(kind, num_qubits, num_vars)
+    return Ansatz(num_qubits, kind, reps, entanglement, opts.entangler)
+
+
+class CorrelatorEvaluator:
+    """Correlators and loss gradients of an ansatz on a backend (see the module docstring).
+
+    Args:
+        ansatz: an :class:`~qopt.solvers.quantum.ansatz.Ansatz`.
+        encoding: the :class:`CorrelatorEncoding`.
+        backend: a :class:`~qopt.backends.base.Backend`.
+        shots: None for exact, else shots per measurement setting.
+        seed: seeds the sampling.
+    """
+
+    def __init__(self, ansatz, encoding: CorrelatorEncoding, backend, shots: int | None,
+                 seed=None):
+        self.ansatz = ansatz
+        self.encoding = encoding
+        self.backend = backend
+        self.rng = rng_from(seed)
+        self.circuit = ansatz.circuit
+        exact_ok = getattr(backend, "supports_exact", True)
+        self.shots = shots if shots is not None else (None if exact_ok else backend.shots)
+        self.has_state = self.shots is None and hasattr(backend, "state")
+        self.evaluations = 0
+        self.shots_used = 0
+        self._rotated = {b: self.circuit.compose(basis_rotation_circuit(ansatz.num_qubits, b))
+                         for b in encoding.used_bases()}
+        self._engine_adjoint = _engine_adjoint(backend)
+
+    @property
+    def num_params(self) -> int:
+        return self.ansatz.num_parameters
+
+    # ---- correlators -------------------------------------------------------------------
+    def state(self, theta: np.ndarray) -> np.ndarray:
+        return np.asarray(self.backend.state(self.circuit, theta))
+
+    def correlators(self, theta: np.ndarray) -> np.ndarray:
+        """<Pi_i>, shape (m,), at one parameter set (one evaluation)."""
+        self.evaluations += 1
+        if self.has_state:
+            return self.encoding.correlators(self.state(theta))
+        return self._batch_correlators(np.asarray(theta, float)[None, :])[0]
+
+    def _batch_correlators(self, thetas: np.ndarray) -> np.ndarray:
+        """(k, m) correlators of a batch through the backend's distributions (3 settings)."""
+        k = thetas.shape[0]
+        out = np.empty((k, self.encoding.num_vars))
+        per_basis: dict[int, list] = {}
+        for b, circ in self._rotated.items():
+            if self.shots is None:
+                per_basis[b] = list(np.atleast_2d(self.backend.probabilities(circ, thetas)))
+            else:
+                seed = int(self.rng.integers(2**31 - 1))
+                per_basis[b] = self.backend.counts(circ, thetas, self.shots, seed=seed)
+                self.shots_used += self.shots * k
+        for r in range(k):
+            if self.shots is None:
+                out[r] = self.encoding.correlators_from_probabilities(
+                    {b: per_basis[b][r] for b in per_basis})
+            else:
+                out[r] = self.encoding.correlators_from_counts(
+                    {b: per_basis[b][r] for b in per_basis})
+        return out
+
+    # ---- gradients ---------------------------------------------------------------------
+    def gradient_method(self, requested: str) -> str:
+        if requested == "auto":
+            return "adjoint" if self.has_state else "parameter-shift"
+        if requested == "adjoint" and not self.has_state:
+            raise OptionError("gradient='adjoint' needs the exact mode of a statevector backend")
+        return requested
+
+    def gradient(self, theta: np.ndarray, coeffs: np.ndarray, method: str) -> np.ndarray:
+        """d/dtheta of <O> with ``O = sum_i coeffs[i] Pi_i`` fixed, shape (P,)."""
+        if method == "adjoint":
+            self.evaluations += 1
+            return self._adjoint(np.asarray(theta, float), np.asarray(coeffs, float))
+        P = self.num_params
+        shift = np.eye(P) * (np.pi / 2)
+        batch = np.vstack([theta + shift, theta - shift])
+        self.evaluations += 2 * P
+        if self.has_state:
+            corr = np.array([self.encoding.correlators(self.state(t)) for t in batch])
+        else:
+            corr = self._batch_correlators(batch)
+        return 0.5 * (corr[:P] - corr[P:]) @ coeffs
+
+    def _adjoint(self, theta: np.ndarray, coeffs: np.ndarray) -> np.ndarray:
+        def apply_obs(psi):
+            return self.encoding.apply_observable(psi, coeffs)
+
+        if self._engine_adjoint is not None:
+            return np.asarray(self._engine_adjoint(self.ansatz, theta, apply_obs), dtype=float)
+        return ansatz_adjoint_gradient(self.ansatz, theta, self.state(theta), apply_obs)
+
+
+def _engine_adjoint(backend):
+    """The statevector engine's adjoint gradient with a custom observable, if it offers one.
+
+    Looks for ``adjoint_gradient(ansatz_or_ops, theta, apply_observable)`` on the backend or on
+    :mod:`qopt.backends.statevector`; None when neither has it (then
+    :func:`ansatz_adjoint_gradient` below is used).
+    """
+    fn = getattr(backend, "adjoint_gradient", None)
+    return fn if callable(fn) else None
+
+
+# ---- stop-gap adjoint sweep for the ansatz gate set (replaceable by the engine's) ----------
+
+_Y = np.array([[0, -1j], [1j, 0]])
+_Z = np.diag([1.0 + 0j, -1.0])
+
+
+def _one_qubit(psi: np.ndarray, n: int, q: int, m: np.ndarray) -> np.ndarray:
+    t = psi.reshape(1 << (n - 1 - q), 2, 1 << q)
+    a, b = t[:, 0, :], t[:, 1, :]
+    return np.stack([m[0, 0] * a + m[0, 1] * b, m[1, 0] * a + m[1, 1] * b], axis=1).reshape(-1)
+
+
+@cache
+def _fixed_gate_table(n: int, gate: str, qs: tuple[int, ...]) -> np.ndarray:
+    """cz: signs (2^n,); cx: source index permutation (2^n,)."""
+    c, t = qs
+    idx = np.arange(1 << n)
+    if gate == "cz":
+        return np.where(((idx >> c) & 1) & ((idx >> t) & 1), -1.0, 1.0)
+    if gate == "cx":
+        return np.where((idx >> c) & 1, idx ^ (1 << t), idx)
+    raise OptionError(f"no adjoint rule for gate {gate!r}")
+
+
+def _two_qubit_fixed(psi: np.ndarray, n: int, gate: str, qs: tuple[int, ...]) -> np.ndarray:
+    table = _fixed_gate_table(n, gate, tuple(qs))
+    return psi * table if gate == "cz" else psi[table]
+
+
+def _rotation(gate: str, angle: float) -> np.ndarray:
+    p = _Y if gate == "ry" else _Z
+    return np.cos(angle / 2) * np.eye(2) - 1j * np.sin(angle / 2) * p
+
+
+def ansatz_adjoint_gradient(ansatz, theta: np.ndarray, psi: np.ndarray, apply_obs) -> np.ndarray:
+    """Adjoint-method gradient of ``<psi(theta)| O |psi(theta)>`` for an op-list ansatz.
+
+    Gates: ry / rz (angle ``theta[k]``), cz / cx. ``psi`` is the final state, ``apply_obs``
+    maps a state to ``O`` times it. One backward sweep, O(gates 2^n).
+    """
+    n = ansatz.num_qubits
+    lam = apply_obs(psi)
+    phi = psi.copy()
+    grad = np.zeros(ansatz.num_parameters)
+    for gate, qs, k in reversed(ansatz.ops):
+        if k is None:
+            phi = _two_qubit_fixed(phi, n, gate, qs)       # cz, cx are self-inverse
+            lam = _two_qubit_fixed(lam, n, gate, qs)
+            continue
+        if gate not in ("ry", "rz"):
+            raise OptionError(f"no adjoint rule for gate {gate!r}")
+        inv = _rotation(gate, -theta[k])
+        # d/dtheta R(theta) = (-i P / 2) R(theta): grad = 2 Re <lam| (-i P/2) R phi_before>,
+        # and R phi_before is the current phi
+        dmu = _one_qubit(phi, n, qs[0], -0.5j * (_Y if gate == "ry" else _Z))
+        phi = _one_qubit(phi, n, qs[0], inv)
+        grad[k] = 2.0 * np.real(np.vdot(lam, dmu))
+        lam = _one_qubit(lam, n, qs[0], inv)
+    return grad
+
+
+# ---- optimiser (stop-gap until qopt.solvers.optimizers exists) ---------------------------
+
+
+def minimise(fun, x0: np.ndarray, jac, *, method: str, maxiter: int, options: dict):
+    """scipy.optimize.minimize with the usual options; raises nothing on budget stops."""
+    from scipy.optimize import minimize
+
+    opts = {"maxiter": maxiter, **options}
+    return minimize(fun, x0, jac=jac, method=method, options=opts)
+
+
+class _BudgetExhausted(Exception):
+    pass
+
+
+class PCESolver(Solver):
+    """Pauli Correlation Encoding (see the module docstring)."""
+
+    name = "pce"
+    input = "qubo"
+    Options = PCEOptions
+
+    def run(self, task: Task, *, backend=None, optimizer=None, seed=None,
+            budget=None) -> SolverOutput:
+        from qopt.backends.registry import get_backend
+
+        opts: PCEOptions = self.options
+        t0 = time.perf_counter()
+        qubo = task.qubo
+        m = qubo.num_vars
+        enc = CorrelatorEncoding.pce(m, opts.k, opts.num_qubits)
+        n = enc.num_qubits
+        ansatz = make_pce_ansatz(opts, n, m)
+        rng = rng_from(seed)
+        be = get_backend(backend)
+        ev = CorrelatorEvaluator(ansatz, enc, be, opts.shots, rng)
+        method = ev.gradient_method(opts.gradient)
+        alpha = opts.alpha if opts.alpha is not None else default_alpha(n, opts.k)
+        loss = PCELoss(qubo, alpha, opts.beta, opts.nu)
+        opt_name = optimizer or ("L-BFGS-B" if method != "none" else "COBYLA")
+
+        history: list[dict] = []
+        best = {"energy": np.inf, "bits": None, "loss": np.inf, "theta": None, "corr": None}
+        cache: dict = {}
+        cost_grad = 1 if method == "adjoint" else 2 * ev.num_params
+
+        def record(theta, c, value):
+            bits = sign_round(c)
+            e = float(qubo.energy(bits))
+            if e < best["energy"]:
+                best["energy"], best["bits"] = e, bits
+            if value < best["loss"]:
+                best.update(loss=value, theta=theta.copy(), corr=c.copy())
+            history.append({"evaluation": ev.evaluations, "loss": value, "energy": e})
+
+        def value_grad(theta):
+            key = theta.tobytes()
+            if key in cache:
+                return cache[key]
+            if budget is not None and ev.evaluations + 1 > budget:
+                raise _BudgetExhausted
+            c = ev.correlators(theta)
+            value, dc = loss.value_and_grad(c)
+            record(theta, c, value)
+            grad = None
+            if method != "none":
+                if budget is not None and ev.evaluations + cost_grad > budget:
+                    raise _BudgetExhausted
+                grad = ev.gradient(theta, dc, method)
+            cache.clear()
+            cache[key] = (value, grad)
+            return value, grad
+
+        x0 = rng.uniform(-1, 1, ev.num_params) * np.pi * opts.init_scale
+        status = "done"
+        try:
+            if method == "none":
+                minimise(lambda t: value_grad(t)[0], x0, None, method=opt_name,
+                         maxiter=opts.maxiter, options=opts.optimizer_options)
+            else:
+                minimise(lambda t: value_grad(t)[0], x0, lambda t: value_grad(t)[1],
+                         method=opt_name, maxiter=opts.maxiter, options=opts.optimizer_options)
+        except _BudgetExhausted:
+            status = "budget"
+        if best["corr"] is None:
+            raise OptionError(f"budget {budget} is too small for one PCE evaluation")
+        final_bits = sign_round(best["corr"])
+        rows = [final_bits, best["bits"]]
+        weights = [1.0, 0.0]
+        labels = ["sign_at_best_loss", "best_sign_seen"]
+        info = {"k": opts.k, "num_qubits": n, "num_vars": m, "compression": m / n,
+                "ansatz": {"kind": ansatz.kind, "reps": ansatz.reps,
+                           "entanglement": ansatz.entanglement, "entangler": ansatz.entangler,
+                           "parameters": ansatz.num_parameters},
+                "alpha": alpha, "beta": loss.beta, "nu": loss.nu, "gradient": method,
+                "optimizer": str(opt_name), "best_loss": float(best["loss"]),
+                "relaxed_energy": loss.relaxed_energy(best["corr"]),
+                "energy_at_best_loss": float(qubo.energy(final_bits)),
+                "best_energy_seen": float(best["energy"]),
+                "theta": [float(v) for v in best["theta"]]}
+        if opts.bit_swap:
+            start = final_bits if qubo.energy(final_bits) <= best["energy"] else best["bits"]
+            swapped, rec = bit_swap_search(qubo, start, opts.bit_swap_sweeps)
+            rows.append(swapped)
+            weights.append(0.0)
+            labels.append("bit_swap")
+            info["bit_swap"] = rec
+        info["rows"] = labels
+        samples = Samples(np.vstack(rows), np.array(weights))
+        return SolverOutput(
+            samples=samples, status=status, evaluations=ev.evaluations,
+            shots=ev.shots_used if ev.shots is not None else None, history=history,
+            num_qubits=n, depth=ansatz.circuit.depth(), two_qubit_gates=ansatz.num_two_qubit_gates,
+            time={"classical": time.perf_counter() - t0}, info=info)
+
+
+__all__ = ["CorrelatorEvaluator", "PCEOptions", "PCESolver", "ansatz_adjoint_gradient",
+           "make_pce_ansatz"]
