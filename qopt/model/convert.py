@@ -125,7 +125,7 @@ def program_to_qubo(program: BinaryProgram, *, penalty="auto", encoding: str = "
     linear[:n] = c
     for i, v in terms.linear.items():
         linear[i] += v
-    Q = terms.matrix(total)
-    Q[:n, :n] += U
+    Uc = U.tocoo()
+    Q = terms.matrix(total) + sp.csr_matrix((Uc.data, (Uc.row, Uc.col)), shape=(total, total))
     return QUBO(Q, linear, terms.offset, num_vars=total, var_names=names, num_program_vars=n,
                 slack_blocks=blocks, penalties=weights)
