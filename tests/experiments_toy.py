@@ -8,11 +8,12 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+from pathlib import Path
 
 import numpy as np
 
 from qopt.bits import indices_to_bits
-from qopt.errors import OptionError, SolverError
+from qopt.errors import OptionError, SizeLimitError, SolverError
 from qopt.model.program import BinaryProgram
 from qopt.problems import registry as problems
 from qopt.problems.base import Problem
@@ -68,7 +69,7 @@ class ToyKnapsack(Problem):
 
     @classmethod
     def read(cls, path, name=None, optimum=None):
-        lines = open(path).read().split("\n")
+        lines = Path(path).read_text().split("\n")
         n, cap = (int(v) for v in lines[0].split())
         p = [float(v) for v in lines[1].split()]
         w = [float(v) for v in lines[2].split()]
@@ -82,6 +83,7 @@ class SampleOptions:
     shots: int = 32
     sleep: float = 0.0
     fail: bool = False
+    too_big: bool = False
 
     def validate(self):
         if self.shots <= 0:
@@ -99,6 +101,8 @@ class ToySampler(Solver):
         o = self.options
         if o.fail:
             raise SolverError("toy failure on purpose")
+        if o.too_big:
+            raise SizeLimitError("toy state needs 2 TiB, over the memory limit")
         if o.sleep:
             time.sleep(o.sleep)
         n = task.qubo.num_vars

@@ -52,7 +52,10 @@ DEFAULT_QUBIT_LIMITS: dict[str, int] = {"statevector": 30, "aer": 30, "aer:state
 
 _TOP_KEYS = {"name", "description", "plugins", "timeout", "postprocess", "budget", "seed",
              "seeds", "repetitions", "backends", "limits", "problems", "solvers"}
-_PROBLEM_KEYS = {"kind", "instances", "sizes", "generator_seeds", "penalty", "encoding"}
+_PROBLEM_KEYS = {"kind", "instances", "sizes", "generator_seeds", "penalty", "encoding",
+                 "reference"}
+#: solvers that may compute a missing optimum (``reference = "exact"`` in [[problems]])
+REFERENCE_SOLVERS = ("exact", "milp")
 _SOLVER_KEYS = {"name", "label", "options", "grid", "budget", "seed", "seeds", "repetitions",
                 "backends", "timeout", "postprocess"}
 
@@ -69,6 +72,7 @@ class ProblemSpec:
     generator_seed: int | None = None
     penalty: Any = "auto"
     encoding: str = "slack"
+    reference: str | None = None     # exact solver that computes a missing optimum
 
     @property
     def label(self) -> str:
@@ -85,15 +89,26 @@ class ProblemSpec:
                 d["sha256"] = self.digest
         else:
             d.update(size=self.size, generator_seed=self.generator_seed)
+        if self.reference is not None:
+            d["reference"] = self.reference
         return d
 
     def load(self):
-        """The Problem object (imports the problem registry)."""
+        """The Problem object (imports the problem registry). Without a known optimum and with
+        a ``reference`` solver, the optimum is computed by that exact solver (seed 0)."""
         from qopt.problems import generate, load
 
         if self.instance is not None:
-            return load(self.kind, self.path if self.path is not None else self.instance)
-        return generate(self.kind, self.size, self.generator_seed)
+            problem = load(self.kind, self.path if self.path is not None else self.instance)
+        else:
+            problem = generate(self.kind, self.size, self.generator_seed)
+        if problem.optimum is None and self.reference is not None:
+            from qopt.solving import solve
+
+            ref = solve(problem, solver=self.reference, seed=0, postprocess=False)
+            if ref.feasible and ref.status in ("done", "optimal"):
+                problem.optimum = ref.objective
+        return problem
 
 
 @dataclass(frozen=True)
@@ -423,6 +438,10 @@ def _problem_specs(p: _Parser, table: Any, where: str, base: Path) -> list[Probl
     encoding = p.get(table, "encoding", where, str, default="slack")
     if encoding not in ("slack", "unbalanced"):
         raise p.fail(f"{where}.encoding", f"expected 'slack' or 'unbalanced', got {encoding!r}")
+    reference = p.get(table, "reference", where, str, default=None)
+    if reference is not None and reference not in REFERENCE_SOLVERS:
+        raise p.fail(f"{where}.reference", f"expected one of {', '.join(REFERENCE_SOLVERS)} "
+                                           f"(an exact solver), got {reference!r}")
     instances = p.get(table, "instances", where, list, default=None)
     sizes = table.get("sizes")
     if (instances is None) == (sizes is None):
@@ -436,7 +455,8 @@ def _problem_specs(p: _Parser, table: Any, where: str, base: Path) -> list[Probl
             if not isinstance(inst, str):
                 raise p.fail(f"{where}.instances[{j}]", f"expected a string, got {inst!r}")
             if inst in index:
-                out.append(ProblemSpec(kind, instance=inst, penalty=penalty, encoding=encoding))
+                out.append(ProblemSpec(kind, instance=inst, penalty=penalty, encoding=encoding,
+                                       reference=reference))
                 continue
             f = Path(inst) if Path(inst).is_absolute() else base / inst
             if not f.is_file():
@@ -445,7 +465,7 @@ def _problem_specs(p: _Parser, table: Any, where: str, base: Path) -> list[Probl
                              f"({', '.join(index) or 'none shipped'}) nor a file")
             digest = hashlib.sha256(f.read_bytes()).hexdigest()
             out.append(ProblemSpec(kind, instance=f.name, path=str(f.resolve()), digest=digest,
-                                   penalty=penalty, encoding=encoding))
+                                   penalty=penalty, encoding=encoding, reference=reference))
         if "generator_seeds" in table:
             raise p.fail(f"{where}.generator_seeds", "only with sizes = [...]")
         return out
@@ -459,7 +479,7 @@ def _problem_specs(p: _Parser, table: Any, where: str, base: Path) -> list[Probl
     for s in sizes:
         for g in gseeds:
             out.append(ProblemSpec(kind, size=s, generator_seed=g, penalty=penalty,
-                                   encoding=encoding))
+                                   encoding=encoding, reference=reference))
     return out
 
 
