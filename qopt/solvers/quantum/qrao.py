@@ -1,0 +1,307 @@
+"""Quantum Random Access Optimization (Fuller et al., arXiv:2111.03167): ``solver="qrao"``.
+
+1. Encode the QUBO's variables with a (q, 1) QRAC, q = ``max_vars_per_qubit`` in {1, 2, 3}:
+   greedy colouring of the interaction graph, then q variables of one colour per qubit
+   (:class:`~qopt.solvers.quantum.qrac.QRACEncoding`).
+2. Minimise the relaxed Hamiltonian (a ``SparsePauliOp``) variationally: a hardware-efficient
+   ansatz of :mod:`qopt.solvers.quantum.ansatz` on any backend (``relaxation="circuit"``), or
+   product states in closed form (``relaxation="product"``, any width; the QRAC states
+   themselves are product states). ``"auto"`` takes the circuit up to ``max_circuit_qubits``
+   qubits and product states beyond.
+3. Round: semideterministic (Pauli) rounding of the expectations ``<P_i>`` and/or magic
+   rounding (``shots`` draws, magic bases uniform per shot and qubit, seeded).
+
+Exact mode on a statevector backend evaluates ``<H>`` with the operator's sparse matrix (built
+once) and its gradient by the adjoint method; other backends (Aer, Lightning, IBM, shots) go
+through the backend's ``expectation`` / ``gradient`` (parameter shift or the backend's own).
+Expectations for Pauli rounding on sampling backends use three measurement settings (X, Y, Z
+bases), like PCE.
+
+Samples (over the QUBO's variables): the magic-rounding outcomes with their counts, and the
+semideterministic rounding with weight 0 when both roundings run (weight 1 when it is alone).
+``num_qubits`` is the QRAC register width.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from qopt.errors import OptionError
+from qopt.solvers.base import Samples, Solver, SolverOutput, Task, rng_from
+from qopt.solvers.quantum.pce import (
+    CorrelatorEvaluator,
+    _BudgetExhausted,
+    ansatz_adjoint_gradient,
+    minimise,
+)
+from qopt.solvers.quantum.qrac import (
+    ProductRelaxation,
+    QRACEncoding,
+    merge_counts,
+    semideterministic_rounding,
+)
+
+ROUNDINGS = ("semideterministic", "magic", "both")
+RELAXATIONS = ("auto", "circuit", "product")
+
+
+@dataclass
+class QRAOOptions:
+    """Options of QRAO.
+
+    Attributes:
+        max_vars_per_qubit: q of the (q, 1) QRAC: 1, 2 or 3.
+        relaxation: "auto", "circuit" or "product" (see the module docstring).
+        max_circuit_qubits: widest register "auto" simulates as a circuit.
+        ansatz: ansatz kind of :mod:`qopt.solvers.quantum.ansatz` (complex amplitudes are
+            needed for Y-encoded variables: the default "efficient-su2" has RY and RZ).
+        reps: ansatz repetitions.
+        entanglement: entangling pattern of the ansatz.
+        entangler: "cx" or "cz".
+        maxiter: optimiser iterations.
+        shots: None = exact expectations; an int = shots per evaluation (sampling backends).
+        rounding: "semideterministic", "magic" or "both".
+        rounding_shots: magic-rounding draws.
+        gradient: "auto", "adjoint", "backend" (the backend's gradient: parameter shift or its
+            own adjoint) or "none" (gradient-free optimisers).
+        init_scale: initial parameters uniform in [-init_scale, init_scale] * pi.
+        colouring: networkx greedy-colouring strategy.
+    """
+
+    max_vars_per_qubit: int = 3
+    relaxation: str = "auto"
+    max_circuit_qubits: int = 16
+    ansatz: str = "efficient-su2"
+    reps: int = 2
+    entanglement: str = "linear"
+    entangler: str = "cx"
+    maxiter: int = 200
+    shots: int | None = None
+    rounding: str = "both"
+    rounding_shots: int = 1000
+    gradient: str = "auto"
+    init_scale: float = 1.0
+    colouring: str = "largest_first"
+    optimizer_options: dict = field(default_factory=dict)
+
+    def validate(self) -> None:
+        if self.max_vars_per_qubit not in (1, 2, 3):
+            raise OptionError("max_vars_per_qubit must be 1, 2 or 3, got "
+                              f"{self.max_vars_per_qubit!r}")
+        if self.relaxation not in RELAXATIONS:
+            raise OptionError(f"relaxation must be one of {', '.join(RELAXATIONS)}, got "
+                              f"{self.relaxation!r}")
+        if self.rounding not in ROUNDINGS:
+            raise OptionError(f"rounding must be one of {', '.join(ROUNDINGS)}, got "
+                              f"{self.rounding!r}")
+        if self.gradient not in ("auto", "adjoint", "backend", "none"):
+            raise OptionError("gradient must be 'auto', 'adjoint', 'backend' or 'none', got "
+                              f"{self.gradient!r}")
+        if not isinstance(self.maxiter, int) or self.maxiter < 1:
+            raise OptionError(f"maxiter must be a positive integer, got {self.maxiter!r}")
+        if not isinstance(self.rounding_shots, int) or self.rounding_shots < 1:
+            raise OptionError(f"rounding_shots must be a positive integer, got "
+                              f"{self.rounding_shots!r}")
+        if self.shots is not None and (not isinstance(self.shots, int) or self.shots < 1):
+            raise OptionError(f"shots must be a positive integer or None, got {self.shots!r}")
+
+
+class _Counter:
+    def __init__(self, budget):
+        self.budget = budget
+        self.evaluations = 0
+
+    def spend(self, k: int) -> None:
+        if self.budget is not None and self.evaluations + k > self.budget:
+            raise _BudgetExhausted
+        self.evaluations += k
+
+
+class QRAOSolver(Solver):
+    """Quantum random access optimisation (see the module docstring)."""
+
+    name = "qrao"
+    input = "qubo"
+    Options = QRAOOptions
+
+    def run(self, task: Task, *, backend=None, optimizer=None, seed=None,
+            budget=None) -> SolverOutput:
+        opts: QRAOOptions = self.options
+        t0 = time.perf_counter()
+        qubo = task.qubo
+        rng = rng_from(seed)
+        enc = QRACEncoding.from_qubo(qubo, opts.max_vars_per_qubit, opts.colouring)
+        n = enc.num_qubits
+        mode = opts.relaxation
+        if mode == "auto":
+            mode = "circuit" if n <= opts.max_circuit_qubits else "product"
+        counter = _Counter(budget)
+        history: list[dict] = []
+        info: dict = {"max_vars_per_qubit": enc.max_vars_per_qubit, "num_qubits": n,
+                      "num_vars": enc.num_vars, "compression": enc.compression_ratio,
+                      "relaxation": mode, "q2vars": enc.q2vars}
+        if mode == "product":
+            out = self._run_product(enc, qubo, opts, optimizer, rng, counter, history, info)
+        else:
+            out = self._run_circuit(enc, qubo, opts, backend, optimizer, rng, counter, history,
+                                    info)
+        samples, status, shots, depth, twoq = out
+        info["best_relaxed_energy"] = min((h["relaxed_energy"] for h in history),
+                                          default=None)
+        return SolverOutput(samples=samples, status=status, evaluations=counter.evaluations,
+                            shots=shots, history=history, num_qubits=n, depth=depth,
+                            two_qubit_gates=twoq, time={"classical": time.perf_counter() - t0},
+                            info=info)
+
+    # ---- product states ----------------------------------------------------------------------
+    def _run_product(self, enc, qubo, opts, optimizer, rng, counter, history, info):
+        model = ProductRelaxation(enc, qubo)
+        best = {"value": np.inf, "x": None}
+
+        def fg(x):
+            counter.spend(1)
+            value, grad = model.value_and_grad(x)
+            history.append({"evaluation": counter.evaluations, "relaxed_energy": value})
+            if value < best["value"]:
+                best.update(value=value, x=x.copy())
+            return value, grad
+
+        x0 = rng.uniform(-1, 1, model.num_params) * np.pi * opts.init_scale
+        status = _optimise(fg, x0, optimizer or "L-BFGS-B", True, opts)
+        if best["x"] is None:
+            raise OptionError(f"budget {counter.budget} is too small for one QRAO evaluation")
+        angles = best["x"]
+        rows, weights = [], []
+        semi = None
+        if opts.rounding in ("semideterministic", "both"):
+            semi = semideterministic_rounding(model.expectations(angles), rng)
+        magic = None
+        if opts.rounding in ("magic", "both"):
+            magic = model.magic_rounding(angles, opts.rounding_shots, rng)
+        samples = _combine(semi, magic, rows, weights)
+        info["ansatz"] = {"kind": "product", "parameters": model.num_params}
+        return samples, status, opts.rounding_shots if magic is not None else None, 1, 0
+
+    # ---- circuits ---------------------------------------------------------------------------
+    def _run_circuit(self, enc, qubo, opts, backend, optimizer, rng, counter, history, info):
+        from qopt.backends.registry import get_backend
+        from qopt.solvers.quantum.ansatz import Ansatz
+
+        be = get_backend(backend)
+        ansatz = Ansatz(enc.num_qubits, opts.ansatz, opts.reps, opts.entanglement,
+                        opts.entangler)
+        circuit = ansatz.circuit
+        H = enc.relaxed_hamiltonian(qubo)
+        exact_ok = getattr(be, "supports_exact", True)
+        shots = opts.shots if opts.shots is not None else (None if exact_ok else be.shots)
+        has_state = shots is None and hasattr(be, "state")
+        method = opts.gradient
+        if method == "auto":
+            method = "adjoint" if has_state else ("backend" if shots is None else "none")
+        if method == "adjoint" and not has_state:
+            raise OptionError("gradient='adjoint' needs the exact mode of a statevector backend")
+        Hs = H.to_matrix(sparse=True) if has_state else None
+        best = {"value": np.inf, "x": None}
+        P = ansatz.num_parameters
+        cost_grad = 1 if method == "adjoint" else 2 * P
+
+        def value(x):
+            if has_state:
+                psi = np.asarray(be.state(circuit, x))
+                return float(np.real(np.vdot(psi, Hs @ psi))), psi
+            return float(be.expectation(circuit, x, H, shots=shots,
+                                        seed=int(rng.integers(2**31 - 1)))), None
+
+        def fg(x):
+            counter.spend(1)
+            v, psi = value(x)
+            history.append({"evaluation": counter.evaluations, "relaxed_energy": v})
+            if v < best["value"]:
+                best.update(value=v, x=x.copy())
+            if method == "none":
+                return v, None
+            counter.spend(cost_grad)
+            if method == "adjoint":
+                return v, ansatz_adjoint_gradient(ansatz, x, psi, lambda s: Hs @ s)
+            return v, np.asarray(be.gradient(circuit, x, H, shots=shots)[1], dtype=float)
+
+        x0 = rng.uniform(-1, 1, P) * np.pi * opts.init_scale
+        status = _optimise(fg, x0, optimizer or ("COBYLA" if method == "none" else "L-BFGS-B"),
+                           method != "none", opts)
+        if best["x"] is None:
+            raise OptionError(f"budget {counter.budget} is too small for one QRAO evaluation")
+        theta = best["x"]
+        semi = magic = None
+        shots_used = 0
+        if has_state:
+            psi = np.asarray(be.state(circuit, theta))
+            if opts.rounding in ("semideterministic", "both"):
+                semi = semideterministic_rounding(enc.expectations(psi), rng)
+            if opts.rounding in ("magic", "both"):
+                magic = enc.magic_rounding_statevector(psi, opts.rounding_shots, rng)
+                shots_used += opts.rounding_shots
+        else:
+            if opts.rounding in ("semideterministic", "both"):
+                ev = CorrelatorEvaluator(ansatz, enc.correlator_encoding(), be, shots, rng)
+                ev.has_state = False
+                semi = semideterministic_rounding(ev.correlators(theta), rng)
+                shots_used += ev.shots_used
+            if opts.rounding in ("magic", "both"):
+                magic = self._magic_on_backend(enc, be, circuit, theta, opts.rounding_shots, rng)
+                shots_used += opts.rounding_shots
+        samples = _combine(semi, magic, [], [])
+        info["ansatz"] = {"kind": ansatz.kind, "reps": ansatz.reps,
+                          "entanglement": ansatz.entanglement, "parameters": P}
+        info["gradient"] = method
+        info["relaxed_hamiltonian_terms"] = len(H)
+        info["theta"] = [float(v) for v in theta]
+        return (samples, status, shots_used or None, circuit.depth(),
+                ansatz.num_two_qubit_gates)
+
+    @staticmethod
+    def _magic_on_backend(enc, be, circuit, theta, shots, rng) -> Samples:
+        """Magic rounding through a sampling backend: one circuit per distinct basis row."""
+        from qopt.bits import indices_to_bits
+
+        rows, counts, circuits = enc.magic_rounding_circuits(circuit, shots, rng)
+        bits, weights = [], []
+        for row, cnt, qc in zip(rows, counts, circuits):
+            (idx, c), = be.counts(qc, theta, int(cnt), seed=int(rng.integers(2**31 - 1)))
+            outcomes = indices_to_bits(idx, enc.num_qubits)
+            bits.append(enc.decode_magic(np.broadcast_to(row, outcomes.shape), outcomes))
+            weights.append(np.asarray(c, dtype=float))
+        return merge_counts(np.vstack(bits), np.concatenate(weights))
+
+
+def _optimise(fg, x0, method, with_grad: bool, opts) -> str:
+    cache: dict = {}
+
+    def cached(x):
+        key = x.tobytes()
+        if key not in cache:
+            cache.clear()
+            cache[key] = fg(x)
+        return cache[key]
+
+    try:
+        minimise(lambda x: cached(x)[0], x0, (lambda x: cached(x)[1]) if with_grad else None,
+                 method=method, maxiter=opts.maxiter, options=opts.optimizer_options)
+    except _BudgetExhausted:
+        return "budget"
+    return "done"
+
+
+def _combine(semi, magic, rows, weights) -> Samples:
+    if magic is not None:
+        rows.append(magic.bits)
+        weights.append(magic.weights)
+    if semi is not None:
+        rows.append(semi[None, :])
+        weights.append(np.array([0.0 if magic is not None else 1.0]))
+    return Samples(np.vstack(rows), np.concatenate(weights))
+
+
+__all__ = ["QRAOOptions", "QRAOSolver"]
