@@ -87,7 +87,8 @@ def _describe_solvers() -> str:
 
 def _parse_solver_options(solver: str, extra: Sequence[str]) -> dict:
     """Parse the flags left after the common ones against the solver's option dataclass."""
-    parser = argparse.ArgumentParser(prog=f"qopt solve --solver {solver}", add_help=False)
+    parser = argparse.ArgumentParser(prog=f"qopt solve --solver {solver}", add_help=False,
+                                     allow_abbrev=False)
     dests = {}
     for f, tp in _solver_fields(solver):
         flag = "--" + f.name.replace("_", "-")
@@ -197,7 +198,8 @@ def cmd_solve(args, extra: Sequence[str]) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="qopt", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="qopt", description=__doc__.splitlines()[0],
+                                     allow_abbrev=False)
     sub = parser.add_subparsers(dest="command", required=True)
 
     p_list = sub.add_parser("list", help="problem classes, shipped instances, solvers and options")
@@ -205,6 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_solve = sub.add_parser(
         "solve", help="solve one instance", formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
         epilog="Solver options are given as flags, e.g. --p 3 --alpha 0.25.\n\n"
                "Run 'qopt list' to see every solver's options.")
     p_solve.add_argument("kind", nargs="?", help="problem class: mdkp, mis, qap, maxcut, msp")
