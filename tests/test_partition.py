@@ -219,6 +219,32 @@ def test_ladder_distribution():
     d4 = distribute(ladder(8), k=4, qubits_per_qpu=2, seed=0)
     assert d4.ebits == 3  # three cuts along a line of 4 pairs, one ebit each
     assert d4.qpu_loads.max() <= 2
+    # one qubit per QPU (and spare QPUs): every gate costs exactly one ebit, none more
+    for k in (5, 8):
+        d = distribute(ladder(5), k=k, qubits_per_qpu=1, seed=0)
+        assert d.ebits == 4, k
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.data())
+def test_gate_refinement_never_increases_ebits(data):
+    from qopt.partition.refine import refine_gates
+
+    n = data.draw(st.integers(2, 8))
+    qc = random_circuit(n, 4, data.draw(st.integers(0, 999)))
+    hg = build_hypergraph(to_cz_basis(qc))
+    k = data.draw(st.integers(2, 4))
+    a = np.array(data.draw(st.lists(st.integers(0, k - 1), min_size=hg.num_vertices,
+                                    max_size=hg.num_vertices)), dtype=np.int64)
+    r = refine_gates(hg, a, k)
+    assert np.array_equal(r[:n], a[:n])  # qubits untouched
+    assert hg.ebits(r) <= hg.ebits(a)
+    # a local optimum: no single gate move helps any more
+    for v in range(n, hg.num_vertices):
+        for b in range(k):
+            moved = r.copy()
+            moved[v] = b
+            assert hg.ebits(moved) >= hg.ebits(r)
 
 
 def test_no_two_qubit_gates_costs_nothing():
@@ -395,6 +421,8 @@ cz q[0],q[3];
 cz q[0],q[4];
 cz q[0],q[5];
 cz q[0],q[6];
+creg c[7];
+measure q -> c;
 """
 
 QASM3 = """OPENQASM 3.0;

@@ -20,6 +20,7 @@ import numpy as np
 from qopt.errors import InstanceFormatError, OptionError
 from qopt.partition import baselines, kahypar_engine, mtkahypar_engine
 from qopt.partition.hypergraph import CircuitHypergraph, circuit_hypergraph
+from qopt.partition.refine import refine_gates
 
 ENGINES = ("kahypar", "mtkahypar")
 #: solvers whose circuit :func:`problem_circuit` can build
@@ -237,7 +238,9 @@ def problem_circuit(kind: str, size, seed: int = 0, solver: str = "qaoa", p: int
         raise OptionError(f"p must be >= 1, got {p}")
     problem = generate(kind, size, seed)
     qubo = program_to_qubo(problem.to_program())
-    return qubo_circuit(qubo, solver=solver, p=int(p), seed=seed)
+    qc = qubo_circuit(qubo, solver=solver, p=int(p), seed=seed)
+    qc.name = f"{solver} p={int(p)} on {getattr(problem, 'name', None) or kind}"
+    return qc
 
 
 def qubo_circuit(qubo, *, solver: str = "qaoa", p: int = 1, seed: int = 0):
@@ -283,7 +286,9 @@ def partition_hypergraph(hg: CircuitHypergraph, k: int, capacity: int, *,
                          engine: str = "kahypar", seed: int = 0, preset=None,
                          threads: int | None = None) -> np.ndarray:
     """Vertex -> QPU assignment (qubits then gates), shape (n + g,), at most ``capacity`` qubits
-    per QPU. The engine's own cost is ignored; callers recompute ebits from the assignment."""
+    per QPU: the engine's partition, capacity-repaired, then each gate moved to its cheapest QPU
+    (:func:`~qopt.partition.refine.refine_gates`). The engine's own cost is ignored; callers
+    recompute ebits from the assignment."""
     n, g = hg.num_qubits, hg.num_gates
     if hg.num_edges == 0 or k == 1:
         q = baselines.contiguous_assignment(n, k)
@@ -304,11 +309,12 @@ def partition_hypergraph(hg: CircuitHypergraph, k: int, capacity: int, *,
         raise OptionError(f"unknown partition engine {engine!r}; choose from {', '.join(ENGINES)}")
     if blocks.shape != (hg.num_vertices,) or np.any(blocks < 0) or np.any(blocks >= k):
         raise OptionError(f"engine {engine!r} returned an invalid assignment")
-    return baselines.enforce_capacity(hg, blocks, k, capacity)
+    blocks = baselines.enforce_capacity(hg, blocks, k, capacity)
+    return refine_gates(hg, blocks, k)
 
 
 def distribute(circuit_or_path, *, k: int, qubits_per_qpu: int | None = None,
-               epsilon: float = 0.03, engine: str = "kahypar", seed: int = 0,
+               epsilon: float = 0.03, engine: str = "kahypar", seed: int | None = 0,
                preset: str | Path | None = None, compute_baselines: bool = True,
                threads: int | None = None, optimization_level: int = 1,
                keep_diagonal: bool = False) -> Distribution:
@@ -321,7 +327,7 @@ def distribute(circuit_or_path, *, k: int, qubits_per_qpu: int | None = None,
             ceil(n / k))`` (KaHyPar's balance bound).
         epsilon: allowed imbalance, used only when ``qubits_per_qpu`` is not given.
         engine: ``"kahypar"`` (checked ``.ini`` preset) or ``"mtkahypar"`` (optional package).
-        seed: partitioner seed (same seed, same result for the single-threaded engine).
+        seed: partitioner seed (same seed, same result for KaHyPar); None means 0.
         preset: KaHyPar ``.ini`` to use instead of the shipped one (checked first).
         compute_baselines: also compute the two naive baselines.
         threads: threads for Mt-KaHyPar (default: all cores).
@@ -337,6 +343,7 @@ def distribute(circuit_or_path, *, k: int, qubits_per_qpu: int | None = None,
     """
     from qiskit import QuantumCircuit
 
+    seed = 0 if seed is None else int(seed)
     if engine not in ENGINES:
         raise OptionError(f"unknown partition engine {engine!r}; choose from {', '.join(ENGINES)}")
     if engine == "kahypar":
