@@ -17,6 +17,8 @@ _SOLVERS: dict[str, str] = {
     "random": "qopt.solvers.classical.random_search:RandomSearchSolver",
     "ga": "qopt.solvers.classical.evolutionary:GASolver",
     "map-elites": "qopt.solvers.classical.map_elites:MapElitesSolver",
+    "vqe": "qopt.solvers.quantum.vqe:VQESolver",
+    "cvar-vqe": "qopt.solvers.quantum.vqe:CVaRVQESolver",
 }
 
 
