@@ -147,6 +147,8 @@ class ExactSolver(Solver):
         info = {"optimal_value": self._native(problem, feasible.value) if feasible.count else None,
                 "num_optimal": int(best.count), "samples_capped": best.count > idx.size,
                 "method": method}
+        if budget is not None:
+            info["budget_ignored"] = True       # enumeration always costs 2^n evaluations
         if status == "infeasible":
             info["least_violation"] = float(problem.violation(bits[0]))
         return SolverOutput(samples=Samples(bits), status=status, evaluations=1 << n,
