@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from qiskit.quantum_info import SparsePauliOp, random_statevector
+from qiskit.quantum_info import SparsePauliOp, Statevector, random_statevector
 from scipy.linalg import hadamard
 
 from qopt.model.qubo import QUBO
@@ -169,3 +169,85 @@ def test_bit_swap_reaches_one_flip_local_minimum():
     assert rec["energy_after"] == pytest.approx(e) and e <= qubo.energy(x0) + 1e-12
     flips = x[None, :] ^ np.eye(40, dtype=np.uint8)
     assert np.all(qubo.energy(flips) >= e - 1e-9)
+
+
+# ---- solver ------------------------------------------------------------------------------------
+
+import qopt  # noqa: E402
+from qopt.backends.registry import get_backend  # noqa: E402
+from qopt.problems import shipped_index  # noqa: E402
+from qopt.solvers.quantum.pce import (  # noqa: E402
+    CorrelatorEvaluator,
+    PCEOptions,
+    make_pce_ansatz,
+)
+
+MDKP = list(shipped_index("mdkp"))
+MIS = ["1tc.8", "1tc.16", "1tc.32"]
+
+
+@pytest.mark.parametrize(("kind", "name"), [("mdkp", n) for n in MDKP] + [("mis", n) for n in MIS])
+def test_pce_solves_shipped_instances_end_to_end(kind, name):
+    problem = qopt.load(kind, name)
+    k = 3 if name in ("pb5", "1tc.32") else 2
+    res = qopt.solve(problem, solver="pce", seed=3, budget=24, k=k, maxiter=50)
+    m = Task(problem).qubo.num_vars
+    assert res.num_qubits == pce_num_qubits(m, k) < m
+    assert res.evaluations <= 24 and res.history
+    assert res.feasible and len(res.solution) == problem.num_vars
+    assert res.raw is not None and res.info["num_vars"] == m
+    assert res.two_qubit_gates > 0 and res.depth > 0
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_adjoint_gradient_equals_parameter_shift_and_backends_agree(k):
+    enc = CorrelatorEncoding.pce(20, k)
+    ansatz = make_pce_ansatz(PCEOptions(k=k), enc.num_qubits, 20)
+    theta = np.random.default_rng(k).uniform(-3, 3, ansatz.num_parameters)
+    coeffs = np.random.default_rng(7).normal(size=20)
+    sv = CorrelatorEvaluator(ansatz, enc, get_backend("statevector"), None, 0)
+    ref = np.array([Statevector(ansatz.circuit.assign_parameters(theta)).expectation_value(op).real
+                    for op in enc.to_sparse_pauli_ops()])
+    assert np.allclose(sv.correlators(theta), ref, atol=1e-10)
+    assert np.allclose(sv.gradient(theta, coeffs, "adjoint"),
+                       sv.gradient(theta, coeffs, "parameter-shift"), atol=1e-10)
+    # the three-setting path on another backend (Aer, exact probabilities) gives the same
+    aer = CorrelatorEvaluator(ansatz, enc, get_backend("aer"), None, 0)
+    assert not aer.has_state
+    assert np.allclose(aer.correlators(theta), ref, atol=1e-10)
+    # odd k needs complex amplitudes: Y^k correlators are not all zero
+    assert np.abs(ref[enc.bases == 2]).max() > 1e-3
+
+
+def test_pce_sampling_mode_counts_three_settings_per_evaluation():
+    problem = qopt.load("mis", "1tc.8")
+    res = qopt.solve(problem, solver="pce", seed=1, budget=12, shots=256, gradient="none",
+                     optimizer="COBYLA", maxiter=20)
+    assert res.evaluations <= 12
+    assert res.shots == 3 * 256 * res.evaluations
+    assert res.info["gradient"] == "none" and res.feasible
+
+
+def test_pce_finds_maxcut_optimum_and_bit_swap_is_recorded():
+    G = nx.random_regular_graph(3, 12, seed=2)
+    problem = MaxCut.from_graph(G)
+    best = qopt.solve(problem, solver="exact").objective
+    res = qopt.solve(problem, solver="pce", seed=0, k=2, maxiter=150, bit_swap=True,
+                     postprocess=False)
+    assert res.num_qubits == 4
+    assert res.info["rows"] == ["sign_at_best_loss", "best_sign_seen", "bit_swap"]
+    rec = res.info["bit_swap"]
+    assert rec["energy_after"] <= rec["energy_before"]
+    assert res.objective == best
+    losses = [h["loss"] for h in res.history]
+    assert min(losses) < losses[0]
+
+
+def test_pce_same_seed_same_result_and_budget_status():
+    problem = qopt.load("mis", "1tc.16")
+    a = qopt.solve(problem, solver="pce", seed=5, budget=10)
+    b = qopt.solve(problem, solver="pce", seed=5, budget=10)
+    assert a.raw.solution == b.raw.solution and a.history == b.history
+    assert a.status == "budget" and a.evaluations <= 10
+    with pytest.raises(qopt.OptionError):
+        qopt.solve(problem, solver="pce", k=7)
