@@ -129,7 +129,8 @@ class Distribution:
         """A printable summary: totals, baselines and one row per QPU."""
         lines = [
             f"circuit     {self.source or '-'}",
-            f"qubits      {self.num_qubits}   CZ gates {self.num_gates}   "
+            f"qubits      {self.num_qubits}   "
+            f"{'CZ/RZZ' if self.keep_diagonal else 'CZ'} gates {self.num_gates}   "
             f"hyperedges {self.num_hyperedges}",
             f"QPUs        k={self.k}   capacity {self.capacity} qubits   engine {self.engine}   "
             f"seed {self.seed}",
@@ -144,7 +145,7 @@ class Distribution:
             if value is not None:
                 red = self.reduction(base)
                 lines.append(f"{label:<34}{value:>8}   ({100 * red:.1f} % saved)")
-        lines += ["", f"{'QPU':>4}{'qubits':>8}{'CZ gates':>10}"]
+        lines += ["", f"{'QPU':>4}{'qubits':>8}{'gates':>10}"]
         gate_loads = np.bincount(self.gate_to_qpu, minlength=self.k) if self.num_gates else (
             np.zeros(self.k, dtype=np.int64))
         for b in range(self.k):

@@ -41,28 +41,31 @@ def refine_gates(hg: CircuitHypergraph, assignment: np.ndarray, k: int,
     count = np.zeros((hg.num_edges, k), dtype=np.int64)
     np.add.at(count, (edge_of_pin, a[hg.pins]), 1)
     ge = gate_edges(hg)
+    rows = np.arange(g)
     for _ in range(max_passes):
-        moved = False
-        for j in range(g):
+        # vectorised screen: gates that have an improving move under the current counts
+        x_all = a[n:]
+        c1, c2 = count[ge[:, 0]], count[ge[:, 1]]
+        leave = (c1[rows, x_all] == 1).astype(np.int64) + (c2[rows, x_all] == 1)
+        join = (c1 == 0).astype(np.int64) + (c2 == 0)
+        join[rows, x_all] = leave
+        candidates = np.flatnonzero((join - leave[:, None]).min(axis=1) < 0)
+        if candidates.size == 0:
+            break
+        for j in candidates:  # sequential moves: each one updates the counts the next sees
             v = n + j
             x = a[v]
-            e1, e2 = ge[j]
-            c1, c2 = count[e1], count[e2]
-            # cost of the gate's two hyperedges if it sat in each block, relative to now
-            leave = int(c1[x] == 1) + int(c2[x] == 1)
-            join = (c1 == 0).astype(np.int64) + (c2 == 0).astype(np.int64)
-            join[x] = leave  # staying costs nothing extra: delta 0 at x
-            delta = join - leave
-            y = int(np.argmin(delta))
-            if delta[y] < 0:
-                c1[x] -= 1
-                c2[x] -= 1
-                c1[y] += 1
-                c2[y] += 1
+            r1, r2 = count[ge[j, 0]], count[ge[j, 1]]
+            lv = int(r1[x] == 1) + int(r2[x] == 1)
+            jn = (r1 == 0).astype(np.int64) + (r2 == 0)
+            jn[x] = lv
+            y = int(np.argmin(jn))
+            if jn[y] - lv < 0:
+                r1[x] -= 1
+                r2[x] -= 1
+                r1[y] += 1
+                r2[y] += 1
                 a[v] = y
-                moved = True
-        if not moved:
-            break
     return a
 
 
