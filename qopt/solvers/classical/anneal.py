@@ -142,19 +142,27 @@ def _anneal_numpy(X, F, indptr, indices, data, betas, thresholds, step0):
 if _HAVE_NUMBA:
     @numba.njit(cache=True, nogil=True)
     def _anneal_numba(X, F, indptr, indices, data, betas, thresholds, step0):  # pragma: no cover
+        """Same steps as :func:`_anneal_numpy`, one read at a time, compiled."""
         reads, n = X.shape
+        steps = thresholds.shape[1]
         for r in range(reads):
-            for k in range(thresholds.shape[1]):
+            k = 0
+            while k < steps:
                 step = step0 + k
-                i = step % n
-                beta = betas[step // n]
-                xi = X[r, i]
-                delta = (1 - 2 * xi) * F[r, i]
-                if delta <= 0.0 or beta * delta < thresholds[r, k]:
-                    dx = 1 - 2 * xi
-                    X[r, i] = 1 - xi
-                    for p in range(indptr[i], indptr[i + 1]):
-                        F[r, indices[p]] += dx * data[p]
+                sweep = step // n
+                i = step - sweep * n
+                beta = betas[sweep]
+                stop = min(steps, k + (n - i))         # to the end of this sweep
+                while k < stop:
+                    xi = X[r, i]
+                    delta = F[r, i] if xi == 0 else -F[r, i]
+                    if delta <= 0.0 or beta * delta < thresholds[r, k]:
+                        dx = 1.0 if xi == 0 else -1.0
+                        X[r, i] = 1 - xi
+                        for p in range(indptr[i], indptr[i + 1]):
+                            F[r, indices[p]] += dx * data[p]
+                    k += 1
+                    i += 1
 
 
 class AnnealSolver(Solver):
