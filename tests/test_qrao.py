@@ -212,3 +212,63 @@ def test_product_relaxation_equals_relaxed_hamiltonian_on_product_states(q):
     mean = [qubo.energy(s.bits) @ s.weights / s.weights.sum() for s in (a, b)]
     spread = np.abs(qubo.energy(a.bits)).max()
     assert mean[0] == pytest.approx(mean[1], abs=0.1 * spread)
+
+
+# ---- solver ------------------------------------------------------------------------------------
+
+import qopt  # noqa: E402
+from qopt.problems import shipped_index  # noqa: E402
+
+MDKP = list(shipped_index("mdkp"))
+MIS = ["1tc.8", "1tc.16", "1tc.32"]
+
+
+@pytest.mark.parametrize(("kind", "name"), [("mdkp", n) for n in MDKP] + [("mis", n) for n in MIS])
+def test_qrao_solves_shipped_instances_end_to_end(kind, name):
+    problem = qopt.load(kind, name)
+    res = qopt.solve(problem, solver="qrao", seed=2, budget=20, maxiter=30, rounding_shots=200)
+    qubo = Task(problem).qubo
+    enc = QRACEncoding.from_qubo(qubo, 3)
+    assert res.num_qubits == enc.num_qubits < qubo.num_vars
+    assert res.evaluations <= 20 and res.history
+    assert res.feasible and len(res.solution) == problem.num_vars
+    # MIS graphs are sparse: a circuit on the statevector engine; the dense MDKP QUBOs need
+    # more qubits than max_circuit_qubits and run on product states
+    assert res.info["relaxation"] == ("circuit" if kind == "mis" else "product")
+    assert res.shots == 200
+
+
+def test_qrao_circuit_and_product_relaxations_on_maxcut():
+    G = nx.random_regular_graph(3, 10, seed=4)
+    problem = MaxCut.from_graph(G)
+    best = qopt.solve(problem, solver="exact").objective
+    qubo = Task(problem).qubo
+    for relaxation in ("circuit", "product"):
+        res = qopt.solve(problem, solver="qrao", seed=1, relaxation=relaxation, maxiter=100,
+                         rounding_shots=500, postprocess=False)
+        # the relaxation's minimum is a lower bound of every QRAC state's energy, E(x) included
+        assert res.info["best_relaxed_energy"] <= qubo.energy(np.zeros(10)) + 1e-9
+        assert res.objective >= 0.8 * best
+        assert res.shots == 500 and res.info["relaxation"] == relaxation
+
+
+def test_qrao_on_a_sampling_backend_counts_shots():
+    problem = qopt.load("mis", "1tc.8")
+    res = qopt.solve(problem, solver="qrao", seed=3, shots=128, budget=15, maxiter=15,
+                     rounding_shots=64, max_vars_per_qubit=2)
+    assert res.info["gradient"] == "none" and res.evaluations <= 15
+    # training: one setting per qubit-wise commuting group per evaluation; Pauli rounding:
+    # one setting per Pauli in use (X and Z for a (2,1) QRAC) of 128 shots; magic: 64 draws
+    groups = res.info["measurement_groups"]
+    assert res.shots == groups * 128 * res.evaluations + 2 * 128 + 64
+    assert res.feasible
+
+
+def test_qrao_semideterministic_only_and_bad_options():
+    problem = qopt.load("mis", "1tc.16")
+    res = qopt.solve(problem, solver="qrao", seed=0, rounding="semideterministic", budget=10)
+    assert res.shots is None and res.probability_optimum in (0.0, 1.0)
+    with pytest.raises(qopt.OptionError):
+        qopt.solve(problem, solver="qrao", max_vars_per_qubit=4)
+    with pytest.raises(qopt.OptionError):
+        qopt.solve(problem, solver="qrao", rounding="sometimes")

@@ -208,12 +208,17 @@ class QRAOSolver(Solver):
         P = ansatz.num_parameters
         cost_grad = 1 if method == "adjoint" else 2 * P
 
+        sampled = None if shots is None else SampledPauliSum(H, circuit)
+        spent = {"shots": 0}
+
         def value(x):
             if has_state:
                 psi = np.asarray(be.state(circuit, x))
                 return float(np.real(np.vdot(psi, Hs @ psi))), psi
-            return float(be.expectation(circuit, x, H, shots=shots,
-                                        seed=int(rng.integers(2**31 - 1)))), None
+            if sampled is not None:
+                spent["shots"] += shots * len(sampled.groups)
+                return sampled.expectation(be, x, shots, rng), None
+            return float(be.expectation(circuit, x, H)), None
 
         def fg(x):
             counter.spend(1)
@@ -235,7 +240,9 @@ class QRAOSolver(Solver):
             raise OptionError(f"budget {counter.budget} is too small for one QRAO evaluation")
         theta = best["x"]
         semi = magic = None
-        shots_used = 0
+        shots_used = spent["shots"]
+        if sampled is not None:
+            info["measurement_groups"] = len(sampled.groups)
         if has_state:
             psi = np.asarray(be.state(circuit, theta))
             if opts.rounding in ("semideterministic", "both"):
@@ -276,6 +283,40 @@ class QRAOSolver(Solver):
         return merge_counts(np.vstack(bits), np.concatenate(weights))
 
 
+class SampledPauliSum:
+    """``<H>`` of a Pauli sum from samples: one measurement setting per qubit-wise commuting
+    group of terms (the circuit, then H or S^dagger H on qubits measured in X or Y)."""
+
+    def __init__(self, op, circuit):
+        self.circuit = circuit
+        self.groups = []
+        n = op.num_qubits
+        for group in op.group_commuting(qubit_wise=True):
+            z, x = group.paulis.z, group.paulis.x
+            basis_x = np.any(x & ~z, axis=0)      # X on that qubit in some term
+            basis_y = np.any(x & z, axis=0)       # Y on that qubit in some term
+            qc = circuit.copy()
+            for q in range(n):
+                if basis_y[q]:
+                    qc.sdg(q)
+                if basis_x[q] or basis_y[q]:
+                    qc.h(q)
+            weights = np.left_shift(np.int64(1), np.arange(n, dtype=np.int64))
+            masks = (z | x).astype(np.int64) @ weights
+            coeffs = np.real(group.coeffs) * np.where(group.paulis.phase % 2 == 0, 1.0, 0.0)
+            signs = np.where(group.paulis.phase == 2, -1.0, 1.0)
+            self.groups.append((qc, masks, coeffs * signs))
+
+    def expectation(self, backend, theta, shots: int, rng) -> float:
+        total = 0.0
+        for qc, masks, coeffs in self.groups:
+            (idx, cnt), = backend.counts(qc, theta, shots, seed=int(rng.integers(2**31 - 1)))
+            parity = np.bitwise_count(idx[:, None] & masks[None, :]) & 1   # (outcomes, terms)
+            vals = (1.0 - 2.0 * parity).T @ (cnt / cnt.sum())
+            total += float(coeffs @ vals)
+        return total
+
+
 def _optimise(fg, x0, method, with_grad: bool, opts) -> str:
     cache: dict = {}
 
@@ -304,4 +345,4 @@ def _combine(semi, magic, rows, weights) -> Samples:
     return Samples(np.vstack(rows), np.concatenate(weights))
 
 
-__all__ = ["QRAOOptions", "QRAOSolver"]
+__all__ = ["QRAOOptions", "QRAOSolver", "SampledPauliSum"]
