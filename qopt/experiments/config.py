@@ -9,16 +9,29 @@ solvers with fixed ``options`` and a ``grid`` of options to expand, backends, bu
     budget = 2000             # evaluations per run (None: the solver's default)
     timeout = 60              # seconds per run; the worker is killed after it
     backends = ["statevector"]
+    limits = { statevector = 30 }   # qubits per backend (defaults: statevector/aer/lightning 30)
 
     [[problems]]
     kind = "maxcut"
-    sizes = [8, 10]
+    sizes = [8, 10]           # or: instances = ["reg3_16", "my/graph.txt"]
     generator_seeds = [1]
+    reference = "exact"       # compute a missing optimum with an exact solver (exact, milp)
 
     [[solvers]]
     name = "qaoa"
-    options = { optimizer = "cobyla" }
-    grid = { p = [1, 2] }
+    options = { optimizer_maxiter = 100 }
+    grid = { p = [1, 2] }     # one run per grid point
+    optimizer = "cobyla"      # qopt.solve(optimizer=...)
+
+Keys: top level ``name``, ``description``, ``plugins`` (modules imported first, from the
+config's folder, that register own problems / solvers), ``seeds`` | ``seed`` + ``repetitions``,
+``budget``, ``timeout``, ``postprocess``, ``backends``, ``limits``; ``[[problems]]``: ``kind``,
+``instances`` | ``sizes`` (+ ``generator_seeds``), ``penalty``, ``encoding``, ``reference``;
+``[[solvers]]``: ``name``, ``label`` (may use ``{option}`` fields), ``options``, ``grid``,
+``optimizer``, ``min_qubits`` (the entry only runs instances that need at least that many
+qubits, e.g. an ``aer:mps`` entry for the ones too large for a statevector), and any of the
+top-level run keys (``seeds``, ``budget``, ``timeout``, ``backends``, ...) to override them.
+``backends`` apply to quantum solvers only; classical solvers run once without one.
 
 Every error names the file and the key path (``demo.toml: solvers[1].options.p: expected int``)
 and is raised before any run starts. Solvers that are not registered are kept: their runs are
@@ -57,7 +70,7 @@ _PROBLEM_KEYS = {"kind", "instances", "sizes", "generator_seeds", "penalty", "en
 #: solvers that may compute a missing optimum (``reference = "exact"`` in [[problems]])
 REFERENCE_SOLVERS = ("exact", "milp")
 _SOLVER_KEYS = {"name", "label", "options", "grid", "budget", "seed", "seeds", "repetitions",
-                "backends", "timeout", "postprocess"}
+                "backends", "timeout", "postprocess", "min_qubits", "optimizer"}
 
 
 @dataclass(frozen=True)
@@ -105,7 +118,10 @@ class ProblemSpec:
         if problem.optimum is None and self.reference is not None:
             from qopt.solving import solve
 
-            ref = solve(problem, solver=self.reference, seed=0, postprocess=False)
+            try:
+                ref = solve(problem, solver=self.reference, seed=0, postprocess=False)
+            except QoptError:      # too large for the reference: the optimum stays unknown
+                return problem
             if ref.feasible and ref.status in ("done", "optimal"):
                 problem.optimum = ref.objective
         return problem
@@ -132,13 +148,18 @@ class RunSpec:
     unavailable_reason: str | None = None
     plugins: tuple[str, ...] = ()
     plugin_paths: tuple[str, ...] = ()
+    min_qubits: int | None = None   # entry only for instances needing at least this many
+    optimizer: str | None = None    # ``qopt.solve(optimizer=...)`` of variational solvers
 
     def identity(self) -> dict:
         """Everything that determines the run's result, canonicalised (the run key's input)."""
-        return {"problem": self.problem.identity(), "solver": self.solver,
-                "options": canonical(self.options), "backend": self.backend,
-                "budget": self.budget, "seed": self.seed, "repetition": self.repetition,
-                "postprocess": self.postprocess}
+        d = {"problem": self.problem.identity(), "solver": self.solver,
+             "options": canonical(self.options), "backend": self.backend,
+             "budget": self.budget, "seed": self.seed, "repetition": self.repetition,
+             "postprocess": self.postprocess}
+        if self.optimizer is not None:
+            d["optimizer"] = self.optimizer
+        return d
 
     @property
     def key(self) -> str:
@@ -508,14 +529,17 @@ def is_quantum(cls: type | None, name: str) -> bool:
 
 
 def qubit_limit(backend: str | None, limits: dict[str, int]) -> int | None:
-    """Qubit limit of a backend name: its own entry, else (for ``name`` or ``name:statevector``)
-    the entry of the part before ':', else none (e.g. ``aer:matrix_product_state``)."""
+    """Qubit limit of a backend spec (:func:`qopt.backends.registry.get_backend` names): its
+    own entry in ``limits``; for matrix-product-state specs (``aer:mps``) the ``mps`` entry
+    (none by default); else the entry of the part before ':' (``aer:gpu`` -> ``aer``)."""
     if backend is None:
         return None
     if backend in limits:
         return limits[backend]
-    head, _, method = backend.partition(":")
-    return limits.get(head) if method in ("", "statevector", "automatic") else None
+    head, _, rest = backend.lower().partition(":")
+    if any(p in ("mps", "matrix_product_state") for p in rest.split(":")):
+        return limits.get("mps")
+    return limits.get(head)
 
 
 def _solver_runs(p: _Parser, table: Any, where: str, defaults: dict, limits: dict,
@@ -527,6 +551,8 @@ def _solver_runs(p: _Parser, table: Any, where: str, defaults: dict, limits: dic
     if not name:
         raise p.fail(f"{where}.name", "missing (a solver name, e.g. 'anneal')")
     label = p.get(table, "label", where, str, default=None)
+    min_qubits = p.get(table, "min_qubits", where, int, default=None)
+    optimizer = p.get(table, "optimizer", where, str, default=None)
     options = p.get(table, "options", where, dict, default={})
     grid = p.get(table, "grid", where, dict, default={})
     for k, values in grid.items():
@@ -562,7 +588,8 @@ def _solver_runs(p: _Parser, table: Any, where: str, defaults: dict, limits: dic
                         postprocess=d["postprocess"], timeout=d["timeout"], quantum=quantum,
                         qubit_limit=qubit_limit(backend, limits) if quantum else None,
                         available=cls is not None, unavailable_reason=reason,
-                        plugins=tuple(plugins), plugin_paths=tuple(plugin_paths)))
+                        plugins=tuple(plugins), plugin_paths=tuple(plugin_paths),
+                        min_qubits=min_qubits, optimizer=optimizer))
     return runs
 
 

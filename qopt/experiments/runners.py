@@ -121,12 +121,22 @@ def result_columns(res) -> dict[str, Any]:
     }
 
 
-def required_qubits(solver, task) -> int:
-    """Qubits a quantum solver needs: its own ``required_qubits(task)``, else the QUBO size."""
+#: solvers with one qubit per QUBO variable (their need is the QUBO size when they do not
+#: say otherwise through ``required_qubits(task)``)
+ONE_QUBIT_PER_VARIABLE = frozenset({"qaoa", "cvar-qaoa", "ma-qaoa", "ws-qaoa", "rqaoa", "vqe",
+                                    "cvar-vqe"})
+
+
+def required_qubits(solver, task, name: str | None = None) -> int | None:
+    """Qubits a quantum solver needs: its own ``required_qubits(task)``; else the QUBO size for
+    one-qubit-per-variable solvers; else None (unknown: the solver itself refuses with a
+    SizeLimitError, stored as skipped)."""
     fn = getattr(solver, "required_qubits", None)
     if callable(fn):
         return int(fn(task))
-    return int(task.qubo.num_vars)
+    if (name or getattr(solver, "name", None)) in ONE_QUBIT_PER_VARIABLE:
+        return int(task.qubo.num_vars)
+    return None
 
 
 def execute(spec_data: dict | RunSpec) -> dict[str, Any]:
@@ -151,13 +161,17 @@ def execute(spec_data: dict | RunSpec) -> dict[str, Any]:
         solver = make_solver(spec.solver, **spec.options)
         if spec.quantum:
             task = Task(problem, penalty=spec.problem.penalty, encoding=spec.problem.encoding)
-            need = required_qubits(solver, task)
-            extra["qubits"] = need
-            if spec.qubit_limit is not None and need > spec.qubit_limit:
+            need = required_qubits(solver, task, spec.solver)
+            if need is not None:
+                extra["qubits"] = need
+            if need is not None and spec.qubit_limit is not None and need > spec.qubit_limit:
                 return skipped_row(spec, f"needs {need} qubits, {spec.backend} limit "
                                          f"{spec.qubit_limit}", **extra)
+            if need is not None and spec.min_qubits is not None and need < spec.min_qubits:
+                return skipped_row(spec, f"needs {need} qubits, below this entry's min_qubits "
+                                         f"{spec.min_qubits}", **extra)
         res = solve(problem, solver=solver, seed=spec.seed, budget=spec.budget,
-                    backend=spec.backend, penalty=spec.problem.penalty,
+                    backend=spec.backend, optimizer=spec.optimizer, penalty=spec.problem.penalty,
                     encoding=spec.problem.encoding, postprocess=spec.postprocess)
     except SizeLimitError as exc:
         return skipped_row(spec, str(exc), **extra)
