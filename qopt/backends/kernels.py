@@ -1,0 +1,358 @@
+"""Numba kernels of the statevector engine (CPU, in place, cache-blocked).
+
+State layout: ``psi[s]`` is the amplitude of basis state ``s``; qubit ``i`` is bit ``i`` of
+``s`` (:mod:`qopt.bits`). Qubits are processed in *groups*: the first group (qubits
+``0..b0-1``) acts on contiguous chunks of ``2^b0`` amplitudes; a higher group (qubits
+``q0..q0+nb-1``) gathers tiles of ``2^nb`` rows x ``L`` consecutive amplitudes into a small
+buffer, applies all of the group's one-qubit gates there and scatters back. One pass over the
+state therefore applies a whole group of qubits, not one qubit.
+
+One-qubit gates on every qubit are given as ``mats``, shape (n, 2, 2) complex128, with
+``mode == 0`` meaning "each matrix is an X rotation ``[[c, -is], [-is, c]]``" (the QAOA mixer,
+taken from ``mats[k, 0, 0].real`` and ``-mats[k, 0, 1].imag``; cheaper arithmetic) and
+``mode == 1`` a general 2x2 matrix. The phase ``exp(-i gamma d)`` uses a branch-free
+polynomial ``sincos`` (error < 1e-15 after exact argument reduction of ``gamma * d``).
+
+Everything here is imported lazily by :mod:`qopt.backends.statevector` when numba is present.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+from numba import prange
+
+_INV_2PI = 1.0 / (2.0 * math.pi)
+# 2 pi split Cody-Waite style: HI has 33 significant bits, so k * HI is exact for |k| < 2^20
+_TWO_PI_HI = float.fromhex("0x1.921fb544p+2")
+_TWO_PI_LO = 2.0 * math.pi - _TWO_PI_HI
+# Taylor coefficients of cos y and sin y / y in y^2, |y| <= pi/8
+_C = [(-1.0) ** k / math.factorial(2 * k) for k in range(9)]
+_S = [(-1.0) ** k / math.factorial(2 * k + 1) for k in range(9)]
+C0, C1, C2, C3, C4, C5, C6, C7, C8 = _C
+S0, S1, S2, S3, S4, S5, S6, S7, S8 = _S
+
+_OPTS = {"cache": True, "nogil": True}
+
+
+@nb.njit(inline="always", **_OPTS)
+def sincos(x):
+    """(cos x, sin x): exact reduction to t in [-1/2, 1/2] turns, Taylor at x/8, 3 doublings."""
+    k = math.floor(x * _INV_2PI + 0.5)
+    y = ((x - k * _TWO_PI_HI) - k * _TWO_PI_LO) * 0.125
+    y2 = y * y
+    c = C0 + y2 * (C1 + y2 * (C2 + y2 * (C3 + y2 * (C4 + y2 * (C5 + y2 * (C6 + y2 * (
+        C7 + y2 * C8)))))))
+    s = y * (S0 + y2 * (S1 + y2 * (S2 + y2 * (S3 + y2 * (S4 + y2 * (S5 + y2 * (S6 + y2 * (
+        S7 + y2 * S8))))))))
+    for _ in range(3):
+        c, s = c * c - s * s, 2.0 * c * s
+    return c, s
+
+
+@nb.njit(parallel=True, **_OPTS)
+def phase_apply(psi, diag, gamma):
+    """psi *= exp(-i gamma diag), in place."""
+    for j in prange(psi.size):
+        c, s = sincos(gamma * diag[j])
+        v = psi[j]
+        psi[j] = complex(v.real * c + v.imag * s, v.imag * c - v.real * s)
+
+
+
+@nb.njit(inline="always", **_OPTS)
+def _insert_zeros(t, pos, count):
+    """t with ``count`` zero bits inserted at bit position ``pos``."""
+    low = t & ((1 << pos) - 1)
+    return ((t >> pos) << (pos + count)) | low
+
+
+@nb.njit(inline="always", **_OPTS)
+def _tile_base(t, q0, nbits, c0, lbits):
+    """First state index of tile t: group bits [q0, q0+nbits) and column bits [c0, c0+lbits)
+    zero, the other bits taken from t in order."""
+    if c0 < q0:
+        return _insert_zeros(_insert_zeros(t, c0, lbits), q0, nbits)
+    return _insert_zeros(_insert_zeros(t, q0, nbits), c0, lbits)
+
+
+@nb.njit(inline="always", **_OPTS)
+def _sincos_run(diag, start, count, gamma, cbuf, sbuf):
+    """cbuf[:count], sbuf[:count] = cos, sin of gamma * diag[start:start+count] (vectorised)."""
+    d = diag[start:start + count]
+    for j in range(count):
+        c, s = sincos(gamma * d[j])
+        cbuf[j] = c
+        sbuf[j] = s
+
+
+@nb.njit(inline="always", **_OPTS)
+def _gather(psi, re, im, base, rows, L, rs, cs, diag, gamma, do_phase, cbuf, sbuf):
+    """Tile (rows x L) of psi at base + m*rs + col*cs into SoA buffers, phase applied."""
+    if rs == 1:
+        for col in range(L):
+            off = base + col * cs
+            if do_phase:
+                _sincos_run(diag, off, rows, gamma, cbuf, sbuf)
+            for m in range(rows):
+                v = psi[off + m]
+                vr = v.real
+                vi = v.imag
+                if do_phase:
+                    c = cbuf[m]
+                    s = sbuf[m]
+                    vr, vi = vr * c + vi * s, vi * c - vr * s
+                re[m * L + col] = vr
+                im[m * L + col] = vi
+    else:
+        for m in range(rows):
+            off = base + m * rs
+            if do_phase:
+                _sincos_run(diag, off, L, gamma, cbuf, sbuf)
+            for col in range(L):
+                v = psi[off + col]
+                vr = v.real
+                vi = v.imag
+                if do_phase:
+                    c = cbuf[col]
+                    s = sbuf[col]
+                    vr, vi = vr * c + vi * s, vi * c - vr * s
+                re[m * L + col] = vr
+                im[m * L + col] = vi
+
+
+@nb.njit(inline="always", **_OPTS)
+def _scatter(psi, re, im, base, rows, L, rs, cs):
+    if rs == 1:
+        for col in range(L):
+            off = base + col * cs
+            for m in range(rows):
+                psi[off + m] = complex(re[m * L + col], im[m * L + col])
+    else:
+        for m in range(rows):
+            off = base + m * rs
+            for col in range(L):
+                psi[off + col * cs] = complex(re[m * L + col], im[m * L + col])
+
+
+@nb.njit(inline="always", **_OPTS)
+def _rows_rot(re, im, ia, ib, L, mats, q, mode):
+    """Gate of qubit q on row pair (ia, ib) of SoA tiles: L contiguous pairs (vectorised)."""
+    ra = re[ia:ia + L]
+    rb = re[ib:ib + L]
+    xa = im[ia:ia + L]
+    xb = im[ib:ib + L]
+    if mode == 0:
+        c = mats[q, 0, 0].real
+        s = -mats[q, 0, 1].imag
+        for col in range(L):
+            ar = ra[col]
+            ai = xa[col]
+            br = rb[col]
+            bi = xb[col]
+            ra[col] = c * ar + s * bi
+            xa[col] = c * ai - s * br
+            rb[col] = c * br + s * ai
+            xb[col] = c * bi - s * ar
+    else:
+        m00r = mats[q, 0, 0].real
+        m00i = mats[q, 0, 0].imag
+        m01r = mats[q, 0, 1].real
+        m01i = mats[q, 0, 1].imag
+        m10r = mats[q, 1, 0].real
+        m10i = mats[q, 1, 0].imag
+        m11r = mats[q, 1, 1].real
+        m11i = mats[q, 1, 1].imag
+        for col in range(L):
+            ar = ra[col]
+            ai = xa[col]
+            br = rb[col]
+            bi = xb[col]
+            ra[col] = m00r * ar - m00i * ai + m01r * br - m01i * bi
+            xa[col] = m00r * ai + m00i * ar + m01r * bi + m01i * br
+            rb[col] = m10r * ar - m10i * ai + m11r * br - m11i * bi
+            xb[col] = m10r * ai + m10i * ar + m11r * bi + m11i * br
+
+
+@nb.njit(inline="always", **_OPTS)
+def _rows_imov(pre, pim, lre, lim, ia, ib, L, gens, q, mode):
+    """Im <lam| G_q |phi> summed over row pair (ia, ib) of SoA tiles (G = X for mode 0)."""
+    pra = pre[ia:ia + L]
+    prb = pre[ib:ib + L]
+    pia = pim[ia:ia + L]
+    pib = pim[ib:ib + L]
+    lra = lre[ia:ia + L]
+    lrb = lre[ib:ib + L]
+    lia = lim[ia:ia + L]
+    lib = lim[ib:ib + L]
+    acc = 0.0
+    if mode == 0:
+        for col in range(L):
+            acc += (lra[col] * pib[col] - lia[col] * prb[col]
+                    + lrb[col] * pia[col] - lib[col] * pra[col])
+    else:
+        g00 = gens[q, 0, 0].real
+        g11 = gens[q, 1, 1].real
+        g01r = gens[q, 0, 1].real
+        g01i = gens[q, 0, 1].imag
+        g10r = gens[q, 1, 0].real
+        g10i = gens[q, 1, 0].imag
+        for col in range(L):
+            # (G phi)_a, (G phi)_b for Hermitian G (real diagonal)
+            ur = g00 * pra[col] + g01r * prb[col] - g01i * pib[col]
+            ui = g00 * pia[col] + g01r * pib[col] + g01i * prb[col]
+            wr = g10r * pra[col] - g10i * pia[col] + g11 * prb[col]
+            wi = g10r * pia[col] + g10i * pra[col] + g11 * pib[col]
+            acc += lra[col] * ui - lia[col] * ur + lrb[col] * wi - lib[col] * wr
+    return acc
+
+
+@nb.njit(inline="always", **_OPTS)
+def _layout(n, q0, nbits, tile):
+    """(column qubit c0, column bits, row stride, column stride) of a group's tiles.
+
+    The group at q0 = 0 takes its columns from the qubits just above it; any other group
+    needs q0 >= log2(tile) and takes the lowest qubits (the engine guarantees this)."""
+    lbits = 0
+    while (1 << (lbits + 1)) <= tile:
+        lbits += 1
+    if q0 >= lbits:
+        return 0, lbits, 1 << q0, 1
+    c0 = q0 + nbits
+    lbits = min(lbits, n - c0)
+    return c0, lbits, 1, 1 << c0
+
+
+@nb.njit(parallel=True, fastmath=True, **_OPTS)
+def group_apply(psi, n, q0, nbits, mats, mode, diag, gamma, do_phase, tile, nparts):
+    """Optional phase exp(-i gamma diag) (do it only in a pass that touches every amplitude
+    once), then the one-qubit gates of qubits q0..q0+nbits-1, one pass over the state.
+
+    Tiles hold 2^nbits rows (the group's qubits) x L = ``tile`` columns (other qubits: the
+    lowest ones, or, for the group at q0 = 0, the qubits just above it); ``nparts`` work
+    parts (a few per thread) share the tiles."""
+    c0, lbits, rs, cs = _layout(n, q0, nbits, tile)
+    L = 1 << lbits
+    rows = 1 << nbits
+    ntiles = 1 << (n - nbits - lbits)
+    nparts = max(1, min(ntiles, nparts))
+    for part in prange(nparts):
+        re = np.empty(rows * L)
+        im = np.empty(rows * L)
+        cbuf = np.empty(max(rows, L))
+        sbuf = np.empty(max(rows, L))
+        for t in range(part * ntiles // nparts, (part + 1) * ntiles // nparts):
+            base = _tile_base(t, q0, nbits, c0, lbits)
+            _gather(psi, re, im, base, rows, L, rs, cs, diag, gamma, do_phase, cbuf, sbuf)
+            for k in range(nbits):
+                h = 1 << k
+                for blk in range(0, rows, 2 * h):
+                    for m in range(blk, blk + h):
+                        _rows_rot(re, im, m * L, (m + h) * L, L, mats, q0 + k, mode)
+            _scatter(psi, re, im, base, rows, L, rs, cs)
+
+
+@nb.njit(parallel=True, fastmath=True, **_OPTS)
+def group_backward(phi, lam, n, q0, nbits, mats_inv, mode, gens, diag, gamma, do_phase, tile,
+                   nparts):
+    """Backward step of the adjoint method through one pass of :func:`group_apply`.
+
+    Undoes the group's gates (``mats_inv``) on phi and lam and returns ``out`` of shape
+    (nbits + 1,): ``out[k] = Im <lam|G_{q0+k}|phi>`` and, if ``do_phase``,
+    ``out[nbits] = Im <lam|diag|phi>`` taken before the phase is undone on both."""
+    c0, lbits, rs, cs = _layout(n, q0, nbits, tile)
+    L = 1 << lbits
+    rows = 1 << nbits
+    ntiles = 1 << (n - nbits - lbits)
+    nparts = max(1, min(ntiles, nparts))
+    partial = np.zeros((nparts, nbits + 1))
+    for part in prange(nparts):
+        pre = np.empty(rows * L)
+        pim = np.empty(rows * L)
+        lre = np.empty(rows * L)
+        lim = np.empty(rows * L)
+        dloc = np.empty(rows * L)
+        acc = np.zeros(nbits + 1)
+        for t in range(part * ntiles // nparts, (part + 1) * ntiles // nparts):
+            base = _tile_base(t, q0, nbits, c0, lbits)
+            _gather(phi, pre, pim, base, rows, L, rs, cs, diag, gamma, False, dloc, dloc)
+            _gather(lam, lre, lim, base, rows, L, rs, cs, diag, gamma, False, dloc, dloc)
+            for k in range(nbits):
+                h = 1 << k
+                for blk in range(0, rows, 2 * h):
+                    for m in range(blk, blk + h):
+                        acc[k] += _rows_imov(pre, pim, lre, lim, m * L, (m + h) * L, L, gens,
+                                             q0 + k, mode)
+                        _rows_rot(pre, pim, m * L, (m + h) * L, L, mats_inv, q0 + k, mode)
+                        _rows_rot(lre, lim, m * L, (m + h) * L, L, mats_inv, q0 + k, mode)
+            if do_phase:
+                for m in range(rows):
+                    for col in range(L):
+                        dloc[m * L + col] = diag[base + m * rs + col * cs]
+                od = 0.0
+                for j in range(rows * L):
+                    d = dloc[j]
+                    pr = pre[j]
+                    pi = pim[j]
+                    lr = lre[j]
+                    li = lim[j]
+                    od += d * (lr * pi - li * pr)
+                    c, s = sincos(gamma * d)
+                    pre[j] = pr * c - pi * s
+                    pim[j] = pi * c + pr * s
+                    lre[j] = lr * c - li * s
+                    lim[j] = li * c + lr * s
+                acc[nbits] += od
+            _scatter(phi, pre, pim, base, rows, L, rs, cs)
+            _scatter(lam, lre, lim, base, rows, L, rs, cs)
+        partial[part, :] = acc
+    return partial.sum(axis=0)
+
+
+@nb.njit(parallel=True, **_OPTS)
+def expval_diag(psi, diag):
+    """sum_s |psi_s|^2 diag_s (float64 accumulation)."""
+    acc = 0.0
+    for j in prange(psi.size):
+        v = psi[j]
+        acc += (v.real * v.real + v.imag * v.imag) * diag[j]
+    return acc
+
+
+@nb.njit(parallel=True, **_OPTS)
+def mul_diag(out, psi, weights):
+    """out = weights * psi (weights real)."""
+    for j in prange(psi.size):
+        out[j] = psi[j] * weights[j]
+
+
+@nb.njit(parallel=True, **_OPTS)
+def probabilities(psi, out):
+    """out = |psi|^2 (float64)."""
+    for j in prange(psi.size):
+        v = psi[j]
+        out[j] = v.real * v.real + v.imag * v.imag
+
+
+@nb.njit(parallel=True, **_OPTS)
+def fill(psi, value):
+    for j in prange(psi.size):
+        psi[j] = value
+
+
+@nb.njit(parallel=True, **_OPTS)
+def product_state(psi, n, amps0, amps1):
+    """psi = tensor product of (amps0[i] |0> + amps1[i] |1>) over qubits i."""
+    for j in prange(psi.size):
+        v = 1.0 + 0j
+        for i in range(n):
+            v *= amps1[i] if (j >> i) & 1 else amps0[i]
+        psi[j] = v
+
+
+__all__ = [
+    "expval_diag", "fill", "group_apply", "group_backward", "mul_diag", "phase_apply",
+    "probabilities", "product_state", "sincos",
+]
