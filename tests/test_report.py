@@ -81,8 +81,11 @@ def test_report_numbers_match_rows(tmp_path):
     with ResultStore(tmp_path / "results.sqlite") as st:
         for r in rows:
             assert st.insert(r)
-    written = write_report(tmp_path, formats=("md", "html", "png", "csv", "parquet", "qoblib"))
+    paths = write_report(tmp_path, formats=("md", "html", "png", "csv", "parquet", "qoblib"))
     out = tmp_path / "report"
+    assert {p.name for p in paths} >= {"report.md", "report.html", "runs.csv", "summary.csv",
+                                       "runs.parquet", "qoblib_submission.csv"}
+    written = {"png": [p for p in paths if p.suffix == ".png"]}
     md = (out / "report.md").read_text()
     html = (out / "report.html").read_text()
     checked = 0
@@ -166,8 +169,9 @@ def test_tts99_definition():
 
 def test_empty_store_and_bad_format(tmp_path):
     ResultStore(tmp_path / "results.sqlite").close()
-    written = write_report(tmp_path, tmp_path / "out", formats=("md", "csv"))
-    assert "No runs stored." in written["md"][0].read_text()
+    paths = write_report(tmp_path, tmp_path / "out", formats=("md", "csv"))
+    assert [p.name for p in paths] == ["report.md", "runs.csv"]
+    assert "No runs stored." in paths[0].read_text()
     from qopt.errors import OptionError
 
     with pytest.raises(OptionError, match="unknown report format"):

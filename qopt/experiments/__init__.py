@@ -9,7 +9,7 @@ from qopt.experiments.runners import execute, run_sweep
 from qopt.experiments.store import ResultStore
 
 
-def write_report(results, out_dir=None, formats=("md", "html", "png", "csv")):
+def write_report(results, out_dir=None, formats=("md", "html", "png", "csv", "qoblib")):
     """See :func:`qopt.experiments.report.write_report` (imports pandas / matplotlib)."""
     from qopt.experiments.report import write_report as _write
 

@@ -398,9 +398,11 @@ _CSS = ("body{font-family:sans-serif;margin:2em;max-width:110em}table{border-col
 
 
 def write_report(results, out_dir: str | Path | None = None,
-                 formats: Sequence[str] = DEFAULT_FORMATS) -> dict[str, list[Path]]:
+                 formats: Sequence[str] = DEFAULT_FORMATS) -> list[Path]:
     """Write the report of a results directory / store into ``out_dir`` (default:
-    ``RESULTS/report``). ``formats`` from :data:`FORMATS`. Returns format -> written paths."""
+    ``RESULTS/report``). ``formats`` from :data:`FORMATS` ("png": the plots). Returns the
+    written files: report.md, report.html, *.png, runs.csv, summary.csv, runs.parquet,
+    qoblib_submission.csv (those asked for)."""
     bad = [f for f in formats if f not in FORMATS]
     if bad:
         raise OptionError(f"unknown report format(s) {bad}; choose from {', '.join(FORMATS)}")
@@ -436,7 +438,7 @@ def write_report(results, out_dir: str | Path | None = None,
         written["parquet"] = [export_parquet(df, out / "runs.parquet")]
     if "qoblib" in formats:
         written["qoblib"] = [export_qoblib(df, out / "qoblib_submission.csv")]
-    return written
+    return [p for f in FORMATS for p in written.get(f, [])]
 
 
 def render(df, plots: dict[str, list[Path]], out_dir: Path) -> tuple[str, str]:
