@@ -3,6 +3,7 @@ the shipped optima."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from itertools import permutations
 
@@ -18,15 +19,16 @@ from qopt.problems import MDKP, MIS, QAP, MarketSplit, MaxCut, generate, load, s
 GEN_SIZES = {"mdkp": (7, 3), "mis": 9, "qap": 4, "maxcut": 10, "msp": 3}
 
 
-def exhaustive_best(problem, chunk_bits: int = 16):
-    """(best native objective over feasible x, one x attaining it), by enumeration in chunks."""
+def exhaustive_best(problem, chunk_bits: int = 16, feasible_only: bool = True):
+    """(best native objective over feasible x, or over all x, and one x attaining it), by
+    enumeration in chunks."""
     n = problem.num_vars
     best, arg = None, None
     sign = 1.0 if problem.sense == "max" else -1.0
     for start in range(0, 1 << n, 1 << chunk_bits):
         X = indices_to_bits(np.arange(start, min(start + (1 << chunk_bits), 1 << n)), n)
         f = problem.evaluate(X)
-        feas = problem.is_feasible(X)
+        feas = problem.is_feasible(X) if feasible_only else np.ones(len(X), dtype=bool)
         if feas.any():
             k = np.flatnonzero(feas)[np.argmax(sign * f[feas])]
             if best is None or sign * f[k] > sign * best:
@@ -352,3 +354,53 @@ def test_msp_decode_and_neighbours():
     assert p.decode(x) == [1, 4]
     np.testing.assert_array_equal(p.encode([4, 1]), x)
     assert p.neighbours(x).shape == (10 + 2 * 8, 10)
+
+
+def subset_sums(A: np.ndarray) -> np.ndarray:
+    """Column sums of every subset of A's columns, shape (2^k, m), row s = subset of bits of s."""
+    S = np.zeros((1, A.shape[0]), dtype=np.int64)
+    for col in A.T:
+        S = np.concatenate([S, S + col])
+    return S
+
+
+def deviation_at_most(p: MarketSplit, radius: int) -> int | None:
+    """Smallest total deviation <= radius any x reaches, by meet in the middle (None if none):
+    a.x = d + delta with |delta|_1 = r is looked up for r = 0, 1, ... over all splits x = (L, R)."""
+    A, d = p.coefficients.astype(np.int64), p.targets.astype(np.int64)
+    m, n = A.shape
+    h = n // 2
+    SL, SR = subset_sums(A[:, :h]), subset_sums(A[:, h:])
+    base = int(max(SL.max(), SR.max(), d.max())) + radius + 1
+    weights = base ** np.arange(m)
+    keys = np.sort(SL @ weights)
+    for r in range(radius + 1):
+        for delta in itertools.product(range(-r, r + 1), repeat=m):
+            if sum(map(abs, delta)) != r:
+                continue
+            need = d + np.asarray(delta) - SR            # what the left half must sum to
+            need = need[np.all(need >= 0, axis=1)]
+            q = need @ weights
+            pos = np.minimum(np.searchsorted(keys, q), len(keys) - 1)
+            if np.any(keys[pos] == q):
+                return r
+    return None
+
+
+@pytest.mark.parametrize("name", ["msp_m2_s1", "msp_m2_s2", "msp_m3_s1"])
+def test_msp_shipped_optimum_by_enumeration(name):
+    p = load("msp", name)
+    best, x = exhaustive_best(p, feasible_only=False)
+    assert best == p.optimum == p.evaluate(x)
+    assert deviation_at_most(p, int(p.optimum)) == p.optimum      # the helper below agrees
+
+
+@pytest.mark.parametrize("name", sorted(shipped_index("msp")))
+def test_msp_shipped_optimum_attained_and_not_beaten(name):
+    entry = shipped_index("msp")[name]
+    p = load("msp", name)
+    x = p.encode(entry["solution"])
+    assert p.evaluate(x) == p.optimum
+    assert p.is_feasible(x) == (p.optimum == 0)
+    if p.optimum > 0:
+        assert deviation_at_most(p, int(p.optimum) - 1) is None

@@ -10,7 +10,7 @@ from qopt.errors import InstanceFormatError, QoptError
 from qopt.problems import MDKP, MIS, QAP, MarketSplit, MaxCut, kinds, load, shipped_index
 from qopt.problems.reader import TokenReader
 
-SHIPPED = [(k, name) for k in ("mdkp", "mis", "qap", "maxcut") for name in shipped_index(k)]
+SHIPPED = [(k, name) for k in ("mdkp", "mis", "qap", "maxcut", "msp") for name in shipped_index(k)]
 
 
 def sizes(problem) -> dict:
@@ -20,6 +20,8 @@ def sizes(problem) -> dict:
         return {"nodes": problem.n, "edges": len(problem.edges)}
     if problem.kind == "qap":
         return {"n": problem.n}
+    if problem.kind == "msp":
+        return {"m": problem.num_products, "n": problem.num_vars}
     raise AssertionError(problem.kind)
 
 
@@ -28,6 +30,7 @@ def test_shipped_counts():
     assert len(shipped_index("mis")) == 7
     assert len(shipped_index("qap")) == 11
     assert 4 <= len(shipped_index("maxcut")) <= 6
+    assert {v["size"]["m"] for v in shipped_index("msp").values()} == {2, 3, 4, 5}
     assert set(kinds()) == {"mdkp", "mis", "qap", "maxcut", "msp"}
 
 
