@@ -20,6 +20,8 @@ from qopt.solvers.base import Samples, Solver, SolverOutput, Task
 #: tolerance of "tied with the optimum" and "feasible": absolute + relative to |optimum|
 _TIE_ATOL = 1e-9
 _TIE_RTOL = 1e-9
+#: chunk size cap (log2) when every chunk holds one row per constraint or n bits per state
+_MAX_CONSTRAINED_CHUNK_BITS = 16
 
 
 @dataclass
@@ -30,8 +32,9 @@ class ExactOptions:
         max_vars: largest number of program variables n enumerated (2^n states); larger
             problems are refused with SizeLimitError before any work.
         max_samples: at most this many tied optimal states are returned as samples.
-        chunk_bits: states are evaluated 2^chunk_bits at a time (memory per chunk ~
-            2^chunk_bits * max(n, m) * 8 bytes for constrained problems with m constraints).
+        chunk_bits: states are evaluated 2^chunk_bits at a time (8 bytes each for unconstrained
+            problems); constrained problems use at most 2^16 (memory ~ 2^16 * max(n, m) * 8
+            bytes with m constraints).
         method: ``"auto"`` (doubling over the problem's BinaryProgram, each found optimum
             checked against the problem's own ``evaluate`` / ``violation``) or ``"batch"``
             (every chunk's bit rows evaluated by the problem's ``evaluate_batch``).
@@ -39,7 +42,7 @@ class ExactOptions:
 
     max_vars: int = 30
     max_samples: int = 1000
-    chunk_bits: int = 16
+    chunk_bits: int = 20
     method: str = "auto"
 
     def validate(self) -> None:
@@ -65,8 +68,9 @@ class _Best:
     def _tol(self, value: float) -> float:
         return _TIE_ATOL + _TIE_RTOL * abs(value)
 
-    def update(self, values: np.ndarray, indices: np.ndarray) -> None:
-        """Merge one chunk: ``values`` (k,) to minimise at basis-state ``indices`` (k,)."""
+    def update(self, values: np.ndarray, indices: np.ndarray | int) -> None:
+        """Merge one chunk: ``values`` (k,) to minimise at basis-state ``indices`` (k,), or at
+        ``indices, indices + 1, ...`` when ``indices`` is an int (the chunk's first state)."""
         if values.size == 0:
             return
         m = float(values.min())
@@ -78,7 +82,9 @@ class _Best:
         self.count += hit.size
         room = self.cap - sum(a.size for a in self.indices)
         if room > 0:
-            self.indices.append(indices[hit[:room]])
+            kept = hit[:room]
+            self.indices.append(kept.astype(np.int64) + indices if isinstance(indices, int)
+                                else indices[kept])
 
     def states(self) -> np.ndarray:
         return np.concatenate(self.indices) if self.indices else np.zeros(0, dtype=np.int64)
@@ -162,7 +168,7 @@ class ExactSolver(Solver):
     def _scan_qubo(qubo, n: int, opts: ExactOptions) -> _Best:
         best = _Best(opts.max_samples)
         for start, energies in qubo.iter_diagonal_chunks(min(n, opts.chunk_bits)):
-            best.update(energies, np.arange(start, start + energies.size, dtype=np.int64))
+            best.update(energies, int(start))
         return best
 
     @staticmethod
@@ -176,40 +182,40 @@ class ExactSolver(Solver):
         feasible = _Best(opts.max_samples)
         least = _Best(opts.max_samples)
         least_obj = _Best(opts.max_samples)
-        chunks = (_program_chunks(program, n, opts.chunk_bits) if program is not None
-                  else _batch_chunks(problem, n, opts.chunk_bits))
+        bits = min(opts.chunk_bits, _MAX_CONSTRAINED_CHUNK_BITS)
+        chunks = (_program_chunks(program, n, bits) if program is not None
+                  else _batch_chunks(problem, n, bits))
         for start, obj_fn, viol in chunks:
-            idx = np.arange(start, start + viol.size, dtype=np.int64)
-            ok = viol <= 1e-9
-            if ok.any():
-                feasible.update(obj_fn(ok), idx[ok])
+            ok = np.flatnonzero(viol <= 1e-9)
+            if ok.size:
+                feasible.update(obj_fn(ok), ok + start)
             elif feasible.count == 0:
                 # no feasible state yet: track the least violation, ties broken by objective
                 m = float(viol.min())
                 if m < least.value - least._tol(m):
                     least_obj = _Best(opts.max_samples)
                 if m <= least.value + least._tol(least.value):
-                    least.update(viol, idx)
-                    near = viol <= least.value + least._tol(least.value)
-                    least_obj.update(obj_fn(near), idx[near])
+                    least.update(viol, int(start))
+                    near = np.flatnonzero(viol <= least.value + least._tol(least.value))
+                    least_obj.update(obj_fn(near), near + start)
         return feasible, least_obj
 
 
 def _batch_chunks(problem, n: int, chunk_bits: int):
-    """Yield (start, objective-of-mask function, violations) using the problem's batch methods."""
+    """Yield (start, objective-of-rows function, violations) using the problem's batch methods."""
     size = 1 << min(n, chunk_bits)
     for start in range(0, 1 << n, size):
         X = indices_to_bits(np.arange(start, min(start + size, 1 << n), dtype=np.int64), n)
         viol = np.asarray(problem.violation_batch(X), dtype=float)
 
-        def objective(mask, X=X):
-            return np.asarray(problem.to_minimisation(problem.evaluate_batch(X[mask])), float)
+        def objective(rows, X=X):
+            return np.asarray(problem.to_minimisation(problem.evaluate_batch(X[rows])), float)
 
         yield start, objective, viol
 
 
 def _program_chunks(program, n: int, chunk_bits: int):
-    """Yield (start, objective-of-mask function, violations) of a BinaryProgram by doubling.
+    """Yield (start, objective-of-rows function, violations) of a BinaryProgram by doubling.
 
     Objective (minimisation form) from the QUBO doubling of the program's objective; each
     constraint's left-hand side as a low-bit table (m, 2^b) plus the high bits' constant.
@@ -233,7 +239,7 @@ def _program_chunks(program, n: int, chunk_bits: int):
         viol = (np.maximum(diff[le], 0.0).sum(axis=0) + np.maximum(-diff[ge], 0.0).sum(axis=0)
                 + np.abs(diff[eq]).sum(axis=0))
 
-        def objective(mask, energies=energies):
-            return energies[mask]
+        def objective(rows, energies=energies):
+            return energies[rows]
 
         yield start, objective, viol
