@@ -33,7 +33,7 @@ from pymoo.problems.static import StaticProblem
 
 from qopt.errors import OptionError
 from qopt.solvers.base import Solver, SolverOutput, Task, rng_from
-from qopt.solvers.classical.blackbox import BlackBox, solver_output
+from qopt.solvers.classical.blackbox import BlackBox, random_permutations, solver_output
 
 _ENCODINGS = ("auto", "binary", "permutation")
 _CROSSOVERS = {"binary": ("uniform", "two-point"), "permutation": ("order",)}
@@ -58,6 +58,9 @@ class GAOptions:
         eliminate_duplicates: let pymoo drop duplicate offspring before evaluation.
         max_mating_rounds: mating rounds pymoo may use to fill one generation with new
             (non-duplicate) offspring.
+        restart_fraction: restart from a fresh random population (keeping the best genome)
+            when a generation yields fewer than this fraction of ``pop_size`` new offspring;
+            0 disables restarts.
     """
 
     pop_size: int = 100
@@ -68,7 +71,8 @@ class GAOptions:
     mutation_rate: float | None = None
     repair: bool = True
     eliminate_duplicates: bool = True
-    max_mating_rounds: int = 10
+    max_mating_rounds: int = 2
+    restart_fraction: float = 0.25
 
     def validate(self) -> None:
         if self.pop_size < 2:
@@ -83,6 +87,8 @@ class GAOptions:
             raise OptionError(f"mutation must be one of {known_m}, got {self.mutation!r}")
         if self.max_mating_rounds < 1:
             raise OptionError(f"max_mating_rounds must be >= 1, got {self.max_mating_rounds}")
+        if not 0.0 <= self.restart_fraction < 1.0:
+            raise OptionError(f"restart_fraction must be in [0, 1), got {self.restart_fraction}")
         if not 0.0 <= self.crossover_prob <= 1.0:
             raise OptionError(f"crossover_prob must be in [0, 1], got {self.crossover_prob}")
         if self.mutation_rate is not None and not 0.0 < self.mutation_rate <= 1.0:
@@ -179,56 +185,83 @@ class GASolver(Solver):
         if mutation not in _MUTATIONS[encoding]:
             raise OptionError(f"mutation {mutation!r} does not apply to the {encoding} "
                               f"encoding; use one of {_MUTATIONS[encoding]}")
-        pymoo_seed = int(rng_from(seed).integers(2**31 - 1))
-
+        rng = rng_from(seed)
+        m = bb.permutation_size
+        repair = _BlackBoxRepair(bb) if o.repair and bb.has_repair else None
         if encoding == "binary":
             shape = _Shape(bb.num_vars, bool, 1)
-            xover = (UniformCrossover(prob=o.crossover_prob) if crossover == "uniform"
-                     else TwoPointCrossover(prob=o.crossover_prob))
-            algorithm = GA(pop_size=o.pop_size, sampling=BinaryRandomSampling(),
-                           crossover=xover,
-                           mutation=BitflipMutation(prob=1.0, prob_var=o.mutation_rate),
-                           repair=_BlackBoxRepair(bb) if o.repair and bb.has_repair else None,
-                           eliminate_duplicates=o.eliminate_duplicates, seed=pymoo_seed)
 
             def to_bits(X):
                 return np.asarray(X, dtype=np.uint8)
         else:
-            m = bb.permutation_size
             shape = _Shape(m, int, m - 1)
-            rate = 0.9 if o.mutation_rate is None else o.mutation_rate
-            algorithm = GA(pop_size=o.pop_size, sampling=PermutationRandomSampling(),
-                           crossover=OrderCrossover(prob=o.crossover_prob),
-                           mutation=_PermutationMutation(mutation, rate),
-                           eliminate_duplicates=o.eliminate_duplicates, seed=pymoo_seed)
             to_bits = bb.encode_permutations
 
-        # pymoo re-mates up to 100 times to fill a generation with non-duplicates; with a
-        # repair operator a converged population yields few new rows, so stop trying sooner
-        algorithm.mating.n_max_iterations = o.max_mating_rounds
-        algorithm.setup(shape, termination=NoTermination(), seed=pymoo_seed, verbose=False)
+        def make_algorithm(sampling) -> GA:
+            pymoo_seed = int(rng.integers(2**31 - 1))
+            if encoding == "binary":
+                xover = (UniformCrossover(prob=o.crossover_prob) if crossover == "uniform"
+                         else TwoPointCrossover(prob=o.crossover_prob))
+                alg = GA(pop_size=o.pop_size, sampling=sampling, crossover=xover,
+                         mutation=BitflipMutation(prob=1.0, prob_var=o.mutation_rate),
+                         repair=repair, eliminate_duplicates=o.eliminate_duplicates,
+                         seed=pymoo_seed)
+            else:
+                rate = 0.9 if o.mutation_rate is None else o.mutation_rate
+                alg = GA(pop_size=o.pop_size, sampling=sampling,
+                         crossover=OrderCrossover(prob=o.crossover_prob),
+                         mutation=_PermutationMutation(mutation, rate),
+                         eliminate_duplicates=o.eliminate_duplicates, seed=pymoo_seed)
+            # pymoo re-mates up to 100 times to fill a generation with non-duplicates; with a
+            # repair operator a converged population yields few new rows, so stop sooner
+            alg.mating.n_max_iterations = o.max_mating_rounds
+            alg.setup(shape, termination=NoTermination(), seed=pymoo_seed, verbose=False)
+            return alg
+
+        def restart_sampling(best):
+            """A fresh random population that keeps the best genome found so far."""
+            k = o.pop_size - 1
+            if encoding == "binary":
+                X = rng.random((k, bb.num_vars)) < 0.5
+                X = bb.repair(X).astype(bool) if repair is not None else X
+            else:
+                X = random_permutations(rng, k, m)
+            return np.concatenate([np.asarray(best, dtype=X.dtype)[None, :], X])
+
+        algorithm = make_algorithm(BinaryRandomSampling() if encoding == "binary"
+                                   else PermutationRandomSampling())
         evaluator = Evaluator()
-        generations = 0
-        stalled = 0
+        generations = restarts = 0
+        best_genome = None
+        fresh = True  # no generation told yet to the current algorithm
+        stall = max(1, int(o.restart_fraction * o.pop_size))
         while not bb.exhausted:
             pop = algorithm.ask()
-            if pop is None or len(pop) == 0:
-                stalled += 1
-                if stalled > 3:  # population collapsed to duplicates: nothing new to evaluate
-                    break
+            n_new = 0 if pop is None else len(pop)
+            if n_new < stall and not fresh and o.restart_fraction > 0:
+                # converged: the population breeds (almost) only duplicates; start afresh
+                algorithm = make_algorithm(restart_sampling(best_genome))
+                restarts += 1
+                fresh = True
                 continue
-            bits = to_bits(pop.get("X"))
+            if n_new == 0:
+                break
+            genomes = pop.get("X")
+            bits = to_bits(genomes)
             if len(bits) > bb.remaining:
                 bb.evaluate_upto(bits)  # the last, truncated generation: counted, not told
                 break
+            before = bb.best_x
             f, v = bb.evaluate(bits)
+            if bb.best_x is not before:
+                best_genome = genomes[int(np.lexsort((f, v))[0])].copy()
             evaluator.eval(StaticProblem(shape, F=f[:, None], G=v[:, None]), pop)
             algorithm.tell(infills=pop)
             generations += 1
-        status = "done" if bb.exhausted else "converged"
+            fresh = False
         info = {"encoding": encoding, "crossover": crossover, "mutation": mutation,
-                "generations": generations}
-        return solver_output(bb, status=status, info=info)
+                "generations": generations, "restarts": restarts}
+        return solver_output(bb, info=info)
 
 
 def resolve_encoding(encoding: str, bb: BlackBox) -> str:
