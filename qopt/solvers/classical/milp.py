@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import threading
 import time
 from dataclasses import dataclass
 
@@ -243,22 +244,35 @@ class MilpSolver(Solver):
                             time={"classical": time.perf_counter() - t0}, info=info)
 
 
+_REDIRECT_LOCK = threading.Lock()
+_redirect = {"depth": 0, "saved": None}
+
+
 @contextlib.contextmanager
 def _stdout_to_stderr():
     """Send C-level writes to stdout (HiGHS debug lines) to stderr, keeping stdout clean for
-    machine-readable output such as ``qopt solve --json``."""
+    machine-readable output such as ``qopt solve --json``. Nested / concurrent uses share one
+    redirection, undone when the last one leaves."""
+    with _REDIRECT_LOCK:
+        if _redirect["depth"] == 0:
+            try:
+                sys.stdout.flush()
+                saved = os.dup(1)
+                os.dup2(2, 1)
+            except (OSError, ValueError, AttributeError):
+                saved = None
+            _redirect["saved"] = saved
+        _redirect["depth"] += 1
     try:
-        sys.stdout.flush()
-        saved = os.dup(1)
-    except (OSError, ValueError, AttributeError):
-        yield
-        return
-    try:
-        os.dup2(2, 1)
         yield
     finally:
-        os.dup2(saved, 1)
-        os.close(saved)
+        with _REDIRECT_LOCK:
+            _redirect["depth"] -= 1
+            saved = _redirect["saved"]
+            if _redirect["depth"] == 0 and saved is not None:
+                os.dup2(saved, 1)
+                os.close(saved)
+                _redirect["saved"] = None
 
 
 def _native(program: BinaryProgram, minimised: float) -> float:
