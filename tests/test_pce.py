@@ -18,8 +18,9 @@ from qopt.solvers.base import Task
 from qopt.solvers.quantum.pce_encoding import (
     CorrelatorEncoding,
     basis_rotation_circuit,
-    fwht,
     pce_num_qubits,
+    rotate_to_basis,
+    unrotate_from_basis,
     z_parities,
 )
 from qopt.solvers.quantum.pce_loss import (
@@ -32,13 +33,16 @@ from qopt.solvers.quantum.pce_loss import (
 
 
 @settings(max_examples=20, deadline=None)
-@given(n=st.integers(0, 8), seed=st.integers(0, 2**31))
-def test_fwht_equals_hadamard_matrix_and_inverts(n, seed):
+@given(n=st.integers(1, 8), seed=st.integers(0, 2**31))
+def test_parities_are_the_hadamard_transform_and_rotations_invert(n, seed):
     rng = np.random.default_rng(seed)
-    a = rng.normal(size=1 << n) + 1j * rng.normal(size=1 << n)
-    out = fwht(a.copy())
-    assert np.allclose(out, hadamard(1 << n) @ a)
-    assert np.allclose(fwht(out) / (1 << n), a)
+    p = rng.random(1 << n)
+    assert np.allclose(z_parities(p), hadamard(1 << n) @ p)
+    psi = rng.normal(size=1 << n) + 1j * rng.normal(size=1 << n)
+    for b in range(3):
+        assert np.allclose(unrotate_from_basis(rotate_to_basis(psi, b), b), psi)
+    # the X-basis rotation is H on every qubit: the normalised Hadamard transform
+    assert np.allclose(rotate_to_basis(psi, 1), hadamard(1 << n) @ psi / 2 ** (n / 2))
 
 
 @settings(max_examples=25, deadline=None)

@@ -31,7 +31,6 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from functools import cache
 
 import numpy as np
 
@@ -146,7 +145,14 @@ class CorrelatorEvaluator:
         self.shots_used = 0
         self._rotated = {b: self.circuit.compose(basis_rotation_circuit(ansatz.num_qubits, b))
                          for b in encoding.used_bases()}
-        self._engine_adjoint = _engine_adjoint(backend)
+        self.engine = None
+        if self.has_state:
+            from qopt.backends.statevector import StatevectorEngine
+
+            self.engine = StatevectorEngine(ansatz.num_qubits)
+            self.ops = engine_ops(ansatz)
+        # the in-house backend's states come straight from the engine's gate path
+        self._direct = self.has_state and getattr(backend, "name", "") == "statevector"
 
     @property
     def num_params(self) -> int:
@@ -154,6 +160,9 @@ class CorrelatorEvaluator:
 
     # ---- correlators -------------------------------------------------------------------
     def state(self, theta: np.ndarray) -> np.ndarray:
+        """The ansatz state at ``theta`` (a view of the engine's buffer on the direct path)."""
+        if self._direct:
+            return self.engine.run_circuit(self.ops, np.asarray(theta, dtype=float))
         return np.asarray(self.backend.state(self.circuit, theta))
 
     def correlators(self, theta: np.ndarray) -> np.ndarray:
@@ -211,80 +220,45 @@ class CorrelatorEvaluator:
         def apply_obs(psi):
             return self.encoding.apply_observable(psi, coeffs)
 
-        if self._engine_adjoint is not None:
-            return np.asarray(self._engine_adjoint(self.ansatz, theta, apply_obs), dtype=float)
-        return ansatz_adjoint_gradient(self.ansatz, theta, self.state(theta), apply_obs)
+        return ansatz_adjoint_gradient(self.engine, self.ops, theta, self.state(theta),
+                                       apply_obs)
 
 
-def _engine_adjoint(backend):
-    """The statevector engine's adjoint gradient with a custom observable, if it offers one.
+# ---- adjoint sweep with a non-diagonal observable, on the engine's gate path ---------------
 
-    Looks for ``adjoint_gradient(ansatz_or_ops, theta, apply_observable)`` on the backend or on
-    :mod:`qopt.backends.statevector`; None when neither has it (then
-    :func:`ansatz_adjoint_gradient` below is used).
+_GENERATORS = {"rx": np.array([[0, 1], [1, 0]], dtype=np.complex128),
+               "ry": np.array([[0, -1j], [1j, 0]], dtype=np.complex128),
+               "rz": np.array([[1, 0], [0, -1]], dtype=np.complex128)}
+
+
+def engine_ops(ansatz) -> list:
+    """The ansatz's op list as :class:`qopt.backends.statevector.Op` objects."""
+    from qopt.backends.statevector import Op
+
+    return [Op(gate, tuple(qubits), k) for gate, qubits, k in ansatz.ops]
+
+
+def ansatz_adjoint_gradient(engine, ops, theta: np.ndarray, psi: np.ndarray, apply_obs
+                            ) -> np.ndarray:
+    """Adjoint-method gradient of ``<psi(theta)| O |psi(theta)>``, shape (P,).
+
+    ``engine`` is a :class:`~qopt.backends.statevector.StatevectorEngine` (its gate path
+    applies the inverse gates), ``ops`` its op list (parametrised gates rx / ry / rz),
+    ``psi`` the final state and ``apply_obs`` maps a state to O times it. The engine's own
+    ``circuit_gradient`` takes diagonal observables only; PCE's and QRAO's are not.
     """
-    fn = getattr(backend, "adjoint_gradient", None)
-    return fn if callable(fn) else None
-
-
-# ---- stop-gap adjoint sweep for the ansatz gate set (replaceable by the engine's) ----------
-
-_Y = np.array([[0, -1j], [1j, 0]])
-_Z = np.diag([1.0 + 0j, -1.0])
-
-
-def _one_qubit(psi: np.ndarray, n: int, q: int, m: np.ndarray) -> np.ndarray:
-    t = psi.reshape(1 << (n - 1 - q), 2, 1 << q)
-    a, b = t[:, 0, :], t[:, 1, :]
-    return np.stack([m[0, 0] * a + m[0, 1] * b, m[1, 0] * a + m[1, 1] * b], axis=1).reshape(-1)
-
-
-@cache
-def _fixed_gate_table(n: int, gate: str, qs: tuple[int, ...]) -> np.ndarray:
-    """cz: signs (2^n,); cx: source index permutation (2^n,)."""
-    c, t = qs
-    idx = np.arange(1 << n)
-    if gate == "cz":
-        return np.where(((idx >> c) & 1) & ((idx >> t) & 1), -1.0, 1.0)
-    if gate == "cx":
-        return np.where((idx >> c) & 1, idx ^ (1 << t), idx)
-    raise OptionError(f"no adjoint rule for gate {gate!r}")
-
-
-def _two_qubit_fixed(psi: np.ndarray, n: int, gate: str, qs: tuple[int, ...]) -> np.ndarray:
-    table = _fixed_gate_table(n, gate, tuple(qs))
-    return psi * table if gate == "cz" else psi[table]
-
-
-def _rotation(gate: str, angle: float) -> np.ndarray:
-    p = _Y if gate == "ry" else _Z
-    return np.cos(angle / 2) * np.eye(2) - 1j * np.sin(angle / 2) * p
-
-
-def ansatz_adjoint_gradient(ansatz, theta: np.ndarray, psi: np.ndarray, apply_obs) -> np.ndarray:
-    """Adjoint-method gradient of ``<psi(theta)| O |psi(theta)>`` for an op-list ansatz.
-
-    Gates: ry / rz (angle ``theta[k]``), cz / cx. ``psi`` is the final state, ``apply_obs``
-    maps a state to ``O`` times it. One backward sweep, O(gates 2^n).
-    """
-    n = ansatz.num_qubits
-    lam = apply_obs(psi)
-    phi = psi.copy()
-    grad = np.zeros(ansatz.num_parameters)
-    for gate, qs, k in reversed(ansatz.ops):
-        if k is None:
-            phi = _two_qubit_fixed(phi, n, gate, qs)       # cz, cx are self-inverse
-            lam = _two_qubit_fixed(lam, n, gate, qs)
-            continue
-        if gate not in ("ry", "rz"):
-            raise OptionError(f"no adjoint rule for gate {gate!r}")
-        inv = _rotation(gate, -theta[k])
-        # d/dtheta R(theta) = (-i P / 2) R(theta): grad = 2 Re <lam| (-i P/2) R phi_before>,
-        # and R phi_before is the current phi
-        dmu = _one_qubit(phi, n, qs[0], -0.5j * (_Y if gate == "ry" else _Z))
-        phi = _one_qubit(phi, n, qs[0], inv)
-        grad[k] = 2.0 * np.real(np.vdot(lam, dmu))
-        lam = _one_qubit(lam, n, qs[0], inv)
+    phi = np.array(psi, dtype=np.complex128, copy=True)
+    lam = np.asarray(apply_obs(phi), dtype=np.complex128).copy()
+    grad = np.zeros(len(theta))
+    for op in reversed(ops):
+        if op.param is not None:
+            if op.name not in _GENERATORS:
+                raise OptionError(f"no adjoint rule for parametrised gate {op.name!r}")
+            gphi = engine.apply_1q(_GENERATORS[op.name], op.qubits[0], phi.copy())
+            # d/dt exp(-i t P / 2): dE/dtheta = Im <lam| P |phi> (phi after the gate)
+            grad[op.param] += op.scale * float(np.vdot(lam, gphi).imag)
+        engine.apply_op(op, theta, phi, inverse=True)
+        engine.apply_op(op, theta, lam, inverse=True)
     return grad
 
 
@@ -405,4 +379,4 @@ class PCESolver(Solver):
 
 
 __all__ = ["CorrelatorEvaluator", "PCEOptions", "PCESolver", "ansatz_adjoint_gradient",
-           "make_pce_ansatz"]
+           "engine_ops", "make_pce_ansatz"]

@@ -5,11 +5,12 @@ and qubit ``q`` is bit ``q`` of ``s``. A Pauli *basis* is ``0 = Z``, ``1 = X``, 
 *correlator* ``(basis, mask)`` is the Pauli string with that Pauli on every qubit set in the
 integer ``mask`` and identity elsewhere (for example ``(1, 0b101)`` is X_0 X_2).
 
-All Z-strings of a state follow from its probabilities by ONE Walsh–Hadamard transform:
-``<Z_T> = sum_s p[s] (-1)^popcount(s & T) = WHT(p)[T]``. X- and Y-strings are Z-strings of the
-state rotated by ``H`` (X basis) or ``H S^dagger`` (Y basis) on every qubit, and those rotations
-are themselves a diagonal phase plus one WHT of the amplitudes. So every correlator of a basis
-costs O(n 2^n), not one pass per correlator.
+All Z-strings of a state follow from its probabilities by ONE Walsh–Hadamard transform
+(:func:`qopt.backends.statevector.fwht`): ``<Z_T> = sum_s p[s] (-1)^popcount(s & T) =
+WHT(p)[T]``. X- and Y-strings are Z-strings of the state rotated by ``H`` (X basis) or
+``H S^dagger`` (Y basis) on every qubit, one cache-blocked pass of the statevector engine
+(:meth:`StatevectorEngine.apply_product`). So every correlator of a basis costs O(n 2^n), not
+one pass per correlator.
 
 Pauli Correlation Encoding (Sciorilli et al., arXiv:2401.09421) maps variable ``i`` of ``m`` to
 the sign of a k-body correlator ``Pi_i`` in {X^k, Y^k, Z^k} placed on a k-subset of ``n`` qubits,
@@ -25,6 +26,7 @@ from math import comb
 
 import numpy as np
 
+from qopt.backends.statevector import fwht
 from qopt.errors import OptionError, SizeLimitError
 from qopt.limits import check_allocation
 
@@ -34,43 +36,19 @@ BASIS_LETTERS = ("Z", "X", "Y")
 MAX_FWHT_QUBITS = 30
 
 
-def fwht(a: np.ndarray) -> np.ndarray:
-    """Unnormalised Walsh–Hadamard transform of ``a`` (shape (2^n,), real or complex), in place.
-
-    ``out[t] = sum_s a[s] (-1)^popcount(s & t)``; O(n 2^n), one vectorised pass per qubit and no
-    temporary larger than the input. Returns ``a``.
-    """
-    size = a.shape[0]
-    if size & (size - 1):
-        raise OptionError(f"the Walsh–Hadamard transform needs 2^n entries, got {size}")
-    h = 1
-    while h < size:
-        v = a.reshape(-1, 2, h)
-        lo, hi = v[:, 0, :], v[:, 1, :]
-        lo += hi            # lo' = lo + hi
-        hi *= -2.0          # hi' = -2 hi
-        hi += lo            # hi' = lo + hi - 2 hi = lo - hi
-        h *= 2
-    return a
-
-
 @cache
-def popcounts(n: int) -> np.ndarray:
-    """popcount(s) for s in 0..2^n-1, shape (2^n,) uint8 (built by doubling, cached)."""
-    out = np.zeros(1 << n, dtype=np.uint8)
-    for i in range(n):
-        half = 1 << i
-        np.add(out[:half], 1, out=out[half:2 * half])
-    out.setflags(write=False)
-    return out
+def _engine(n: int):
+    """A cached :class:`~qopt.backends.statevector.StatevectorEngine` of n qubits (its gate
+    path applies the basis rotations; its own state buffer is not used here)."""
+    from qopt.backends.statevector import StatevectorEngine
+
+    return StatevectorEngine(n)
 
 
-@cache
-def _y_phases(n: int) -> np.ndarray:
-    """(-i)^popcount(s): the diagonal of S^dagger on every qubit, shape (2^n,)."""
-    ph = np.array([1, -1j, -1, 1j], dtype=np.complex128)[popcounts(n) & 3]
-    ph.setflags(write=False)
-    return ph
+_H = np.array([[1, 1], [1, -1]], dtype=np.complex128) / np.sqrt(2.0)
+_SDG = np.diag([1.0, -1j]).astype(np.complex128)
+#: U_B of each basis: Z -> I, X -> H, Y -> H S^dagger (S^dagger applied first)
+_ROTATIONS = {1: _H, 2: _H @ _SDG}
 
 
 def num_qubits_of(state: np.ndarray) -> int:
@@ -80,50 +58,39 @@ def num_qubits_of(state: np.ndarray) -> int:
     return n
 
 
-def rotate_to_basis(psi: np.ndarray, basis: int, *, out: np.ndarray | None = None) -> np.ndarray:
+def rotate_to_basis(psi: np.ndarray, basis: int) -> np.ndarray:
     """``U_B psi`` with ``U_Z = I``, ``U_X = H``, ``U_Y = H S^dagger`` on every qubit.
 
     After the rotation, Z-strings of the result are the basis-``B`` strings of ``psi``.
-    Returns a new array (or ``out``), shape (2^n,) complex128.
+    Returns a new array, shape (2^n,) complex128 (one cache-blocked pass of the engine).
     """
     n = num_qubits_of(psi)
-    if out is None:
-        out = np.array(psi, dtype=np.complex128, copy=True)
-    else:
-        out[...] = psi
+    out = np.array(psi, dtype=np.complex128, copy=True)
     if basis == 0:
         return out
-    if basis == 2:
-        out *= _y_phases(n)
-    elif basis != 1:
+    if basis not in _ROTATIONS:
         raise OptionError(f"basis must be 0 (Z), 1 (X) or 2 (Y), got {basis}")
-    fwht(out)
-    out *= 2.0 ** (-n / 2)
-    return out
+    return _engine(n).apply_product(np.broadcast_to(_ROTATIONS[basis], (n, 2, 2)), out)
 
 
 def unrotate_from_basis(phi: np.ndarray, basis: int) -> np.ndarray:
     """``U_B^dagger phi`` in place (inverse of :func:`rotate_to_basis`). Returns ``phi``."""
-    n = num_qubits_of(phi)
     if basis == 0:
         return phi
-    fwht(phi)
-    phi *= 2.0 ** (-n / 2)
-    if basis == 2:
-        phi *= np.conj(_y_phases(n))
-    return phi
+    n = num_qubits_of(phi)
+    inv = np.conj(_ROTATIONS[basis].T)
+    return _engine(n).apply_product(np.broadcast_to(inv, (n, 2, 2)), phi)
 
 
 def z_parities(probabilities: np.ndarray) -> np.ndarray:
-    """All ``<Z_T>`` for T in 0..2^n-1 from probabilities, shape (2^n,): one WHT (a copy)."""
-    return fwht(np.array(probabilities, dtype=np.float64, copy=True))
+    """All ``<Z_T>`` for T in 0..2^n-1 from probabilities, shape (2^n,): one WHT."""
+    return fwht(probabilities)
 
 
 def basis_parities(psi: np.ndarray, basis: int) -> np.ndarray:
     """All ``<B_T>`` (B = Z, X or Y on the qubits of T) of a statevector, shape (2^n,)."""
     rot = rotate_to_basis(psi, basis)
-    probs = rot.real ** 2 + rot.imag ** 2
-    return fwht(probs)
+    return fwht(rot.real ** 2 + rot.imag ** 2)
 
 
 def check_fwht_width(n: int, what: str = "the correlator path") -> None:
@@ -257,7 +224,7 @@ class CorrelatorEncoding:
             sel = self.bases == b
             diag = np.zeros(1 << n)
             np.add.at(diag, self.masks[sel], c[sel])
-            fwht(diag)
+            diag = fwht(diag)
             phi = rotate_to_basis(psi, b)
             phi *= diag
             out += unrotate_from_basis(phi, b)
@@ -288,6 +255,6 @@ def basis_rotation_circuit(num_qubits: int, basis: int):
 
 
 __all__ = [
-    "BASIS_LETTERS", "CorrelatorEncoding", "basis_parities", "basis_rotation_circuit", "fwht",
-    "pce_num_qubits", "popcounts", "rotate_to_basis", "unrotate_from_basis", "z_parities",
+    "BASIS_LETTERS", "CorrelatorEncoding", "basis_parities", "basis_rotation_circuit",
+    "pce_num_qubits", "rotate_to_basis", "unrotate_from_basis", "z_parities",
 ]

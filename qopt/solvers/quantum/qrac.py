@@ -97,13 +97,12 @@ def magic_basis_unitaries(q: int) -> np.ndarray:
 
 
 def apply_one_qubit_gates(psi: np.ndarray, gates: np.ndarray) -> np.ndarray:
-    """``(gates[n-1] x ... x gates[0]) psi``: gate ``gates[q]`` (2x2) on qubit q; a new array."""
-    n = num_qubits_of(psi)
-    t = np.asarray(psi, dtype=np.complex128).reshape((2,) * n)
-    for qb in range(n):
-        axis = n - 1 - qb   # C-order reshape: axis 0 is the most significant bit
-        t = np.moveaxis(np.tensordot(gates[qb], t, axes=([1], [axis])), 0, axis)
-    return t.reshape(-1)
+    """``gates[q]`` (2x2) on every qubit q of ``psi`` through the statevector engine's
+    cache-blocked product pass; returns a new array."""
+    from qopt.solvers.quantum.pce_encoding import _engine
+
+    out = np.array(psi, dtype=np.complex128, copy=True)
+    return _engine(num_qubits_of(out)).apply_product(gates, out)
 
 
 @dataclass
@@ -207,11 +206,13 @@ class QRACEncoding:
 
     def encoded_state(self, x) -> np.ndarray:
         """The product QRAC state of bitstring x, shape (2^num_qubits,) complex."""
+        from qopt.solvers.quantum.pce_encoding import _engine
+
         check_fwht_width(self.num_qubits, "a QRAC state")
-        psi = np.ones(1, dtype=np.complex128)
-        for bits in self.qubit_bits(x):   # qubit 0 first: later qubits are more significant
-            psi = np.kron(bloch_state(bloch_vector(bits, self.max_vars_per_qubit)), psi)
-        return psi
+        amps = np.array([bloch_state(bloch_vector(bits, self.max_vars_per_qubit))
+                         for bits in self.qubit_bits(x)])
+        psi = np.empty(1 << self.num_qubits, dtype=np.complex128)
+        return _engine(self.num_qubits).reset_product(amps[:, 0], amps[:, 1], psi)
 
     def expectations(self, psi: np.ndarray) -> np.ndarray:
         """``<P_i>`` of every variable's Pauli (unscaled) on a statevector, shape (m,)."""

@@ -35,6 +35,7 @@ from qopt.solvers.quantum.pce import (
     CorrelatorEvaluator,
     _BudgetExhausted,
     ansatz_adjoint_gradient,
+    engine_ops,
     minimise,
 )
 from qopt.solvers.quantum.qrac import (
@@ -204,6 +205,17 @@ class QRAOSolver(Solver):
         if method == "adjoint" and not has_state:
             raise OptionError("gradient='adjoint' needs the exact mode of a statevector backend")
         Hs = H.to_matrix(sparse=True) if has_state else None
+        engine = ops = None
+        direct = has_state and getattr(be, "name", "") == "statevector"
+        if has_state:
+            from qopt.backends.statevector import StatevectorEngine
+
+            engine, ops = StatevectorEngine(enc.num_qubits), engine_ops(ansatz)
+
+        def state(x):
+            if direct:
+                return engine.run_circuit(ops, np.asarray(x, dtype=float))
+            return np.asarray(be.state(circuit, x))
         best = {"value": np.inf, "x": None}
         P = ansatz.num_parameters
         cost_grad = 1 if method == "adjoint" else 2 * P
@@ -213,7 +225,7 @@ class QRAOSolver(Solver):
 
         def value(x):
             if has_state:
-                psi = np.asarray(be.state(circuit, x))
+                psi = state(x)
                 return float(np.real(np.vdot(psi, Hs @ psi))), psi
             if sampled is not None:
                 spent["shots"] += shots * len(sampled.groups)
@@ -230,7 +242,7 @@ class QRAOSolver(Solver):
                 return v, None
             counter.spend(cost_grad)
             if method == "adjoint":
-                return v, ansatz_adjoint_gradient(ansatz, x, psi, lambda s: Hs @ s)
+                return v, ansatz_adjoint_gradient(engine, ops, x, psi, lambda s: Hs @ s)
             return v, np.asarray(be.gradient(circuit, x, H, shots=shots)[1], dtype=float)
 
         x0 = rng.uniform(-1, 1, P) * np.pi * opts.init_scale
@@ -244,7 +256,7 @@ class QRAOSolver(Solver):
         if sampled is not None:
             info["measurement_groups"] = len(sampled.groups)
         if has_state:
-            psi = np.asarray(be.state(circuit, theta))
+            psi = np.array(state(theta), copy=True)
             if opts.rounding in ("semideterministic", "both"):
                 semi = semideterministic_rounding(enc.expectations(psi), rng)
             if opts.rounding in ("magic", "both"):
