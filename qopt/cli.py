@@ -139,7 +139,7 @@ def _load_target(args):
     import qopt
 
     if args.lp:
-        from qopt.model.lp import load_lp
+        from qopt.problems.custom import load_lp
 
         return load_lp(args.lp)
     if args.kind is None:

@@ -214,12 +214,4 @@ def write_lp(program: BinaryProgram, path: str | Path) -> None:
         raise OptionError(f"{path}: HiGHS could not write the model (status {status.name})")
 
 
-def load_lp(path: str | Path):
-    """An LP / MPS file as a Problem (:class:`~qopt.problems.custom.ProgramProblem`) for
-    ``qopt.solve`` and ``qopt solve --lp model.lp``."""
-    from qopt.problems.custom import ProgramProblem
-
-    return ProgramProblem(read_lp(path))
-
-
-__all__ = ["load_lp", "read_lp", "write_lp"]
+__all__ = ["read_lp", "write_lp"]

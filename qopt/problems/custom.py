@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
+from qopt.model.lp import read_lp
 from qopt.model.program import BinaryProgram
 from qopt.model.qubo import QUBO
 from qopt.problems.base import Problem
@@ -69,3 +72,8 @@ class QUBOProblem(Problem):
 
     def encode(self, solution):
         return np.asarray(solution, dtype=np.uint8)
+
+
+def load_lp(path: str | Path) -> ProgramProblem:
+    """An LP / MPS file (binary variables) as a Problem for ``qopt.solve`` and ``--lp``."""
+    return ProgramProblem(read_lp(path))
