@@ -259,6 +259,8 @@ class _RuntimeBackend(PrimitiveBackend):
 
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*no effect in local testing mode.*")
+            warnings.filterwarnings("ignore", message=".*SamplerV2 class is deprecated.*",
+                                    category=DeprecationWarning)
             return SamplerV2(mode=self._mode(), options=self._runtime_options(seed))
 
     def _estimator_for(self, seed: int):
@@ -267,6 +269,8 @@ class _RuntimeBackend(PrimitiveBackend):
         opts = self._runtime_options(seed)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*no effect in local testing mode.*")
+            warnings.filterwarnings("ignore", message=".*EstimatorV2 class is deprecated.*",
+                                    category=DeprecationWarning)
             return EstimatorV2(mode=self._mode(), options=opts)
 
 
