@@ -232,7 +232,7 @@ def test_statuses_failed_timeout_skipped_and_retry(toy_dir):
     # a re-run runs nothing; retry_failed runs the two failed ones again
     again = run_sweep(cfg_path, results, workers=2, progress=False)
     assert again["ran"] == 0 and again["already_stored"] == 11
-    retry = run_sweep(cfg_path.read_text() and cfg_path, results, workers=1, progress=False,
+    retry = run_sweep(cfg_path, results, workers=1, progress=False,
                       retry_failed=True)
     assert retry["ran"] == 2 and retry["failed"] == 2
     with ResultStore(results / "results.sqlite") as st:

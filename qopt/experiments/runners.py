@@ -531,8 +531,7 @@ class _Progress:
     def advance(self, row: dict, counts: dict) -> None:
         if self.enabled:
             text = (f"[green]{counts['done']} done[/] [red]{counts['failed']} failed[/] "
-                    f"[yellow]{counts['skipped']} skipped[/]  {row.get('label')} on "
-                    f"{row.get('instance')}")
+                    f"[yellow]{counts['skipped']} skipped[/]")
             self.bar.update(self.task, advance=1, counts=text)
 
     def __exit__(self, *exc) -> None:
