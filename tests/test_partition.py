@@ -519,3 +519,11 @@ def test_problem_circuit_for_a_generated_maxcut():
     assert qc.count_ops().get("rzz", 0) > 0
     with pytest.raises(OptionError, match="no circuit builder"):
         problem_circuit("maxcut", 12, seed=3, solver="exact")
+    from qopt.partition import CIRCUIT_SOLVERS
+
+    for solver in CIRCUIT_SOLVERS:
+        qc = problem_circuit("maxcut", 10, seed=1, solver=solver, p=1)
+        d = distribute(qc, k=2, seed=0)
+        assert d.num_qubits == 10 and d.qpu_loads.max() <= d.capacity
+        assert d.ebits == slow_ebits(to_cz_basis(qc), d.qubit_to_qpu, d.gate_to_qpu)
+        assert d.ebits <= d.baseline_graph_ebits
