@@ -16,8 +16,10 @@ Evaluation of one parameter set:
   measurement settings — the circuit followed by I, H or S^dagger H on every qubit — each
   measured ``shots`` times; correlators are parities of the outcomes (again one WHT each).
 
-Budget: ``evaluations`` counts parameter sets evaluated (a value, or one adjoint gradient);
-a parameter-shift gradient costs 2P. ``shots`` counts every measurement (3 settings each).
+Optimisers come from :mod:`qopt.solvers.optimizers` (default ``"l-bfgs-b"`` with gradients,
+``"cobyla"`` without). Budget: ``evaluations`` counts parameter sets evaluated; a value with
+its adjoint gradient counts one (the optimizers' convention), a parameter-shift gradient 2P
+more. ``shots`` counts every measurement (3 settings each).
 
 Samples (over the QUBO's variables, ``num_qubits = n``): the sign rounding at the optimiser's
 best parameters (weight 1) and the best sign rounding met during training (weight 0); with
@@ -55,11 +57,12 @@ class PCEOptions:
         alpha: tanh sharpness; None = the paper's 1.5 n^floor(k/2).
         beta: regularisation weight (paper: 1/2).
         nu: regularisation scale; None = the Poljak–Turzik bound of the QUBO's coupling graph.
-        maxiter: optimiser iterations.
+        maxiter: evaluation cap when no ``budget`` is given.
         shots: None = exact correlators; an int = that many shots per measurement setting.
         init_scale: initial parameters uniform in [-init_scale, init_scale] * pi.
-        gradient: "auto" (adjoint where a statevector is available, else parameter shift),
-            "adjoint", "parameter-shift" or "none" (gradient-free optimisers).
+        gradient: "auto" (adjoint where a statevector is available, parameter shift on other
+            exact backends, none with shots), "adjoint", "parameter-shift" or "none"
+            (gradient-free optimisers).
         bit_swap: run PCE's bit-swap search on the best rounding (an extra sample row).
         bit_swap_sweeps: most sweeps of the bit-swap search.
     """
@@ -196,15 +199,19 @@ class CorrelatorEvaluator:
     # ---- gradients ---------------------------------------------------------------------
     def gradient_method(self, requested: str) -> str:
         if requested == "auto":
-            return "adjoint" if self.has_state else "parameter-shift"
+            if self.has_state:
+                return "adjoint"
+            return "parameter-shift" if self.shots is None else "none"
         if requested == "adjoint" and not self.has_state:
             raise OptionError("gradient='adjoint' needs the exact mode of a statevector backend")
         return requested
 
     def gradient(self, theta: np.ndarray, coeffs: np.ndarray, method: str) -> np.ndarray:
-        """d/dtheta of <O> with ``O = sum_i coeffs[i] Pi_i`` fixed, shape (P,)."""
+        """d/dtheta of <O> with ``O = sum_i coeffs[i] Pi_i`` fixed, shape (P,).
+
+        The adjoint sweep rides on the value's evaluation (not counted again); the shift rule
+        adds 2P evaluations."""
         if method == "adjoint":
-            self.evaluations += 1
             return self._adjoint(np.asarray(theta, float), np.asarray(coeffs, float))
         P = self.num_params
         shift = np.eye(P) * (np.pi / 2)
@@ -262,21 +269,6 @@ def ansatz_adjoint_gradient(engine, ops, theta: np.ndarray, psi: np.ndarray, app
     return grad
 
 
-# ---- optimiser (stop-gap until qopt.solvers.optimizers exists) ---------------------------
-
-
-def minimise(fun, x0: np.ndarray, jac, *, method: str, maxiter: int, options: dict):
-    """scipy.optimize.minimize with the usual options; raises nothing on budget stops."""
-    from scipy.optimize import minimize
-
-    opts = {"maxiter": maxiter, **options}
-    return minimize(fun, x0, jac=jac, method=method, options=opts)
-
-
-class _BudgetExhausted(Exception):
-    pass
-
-
 class PCESolver(Solver):
     """Pauli Correlation Encoding (see the module docstring)."""
 
@@ -301,12 +293,22 @@ class PCESolver(Solver):
         method = ev.gradient_method(opts.gradient)
         alpha = opts.alpha if opts.alpha is not None else default_alpha(n, opts.k)
         loss = PCELoss(qubo, alpha, opts.beta, opts.nu)
-        opt_name = optimizer or ("L-BFGS-B" if method != "none" else "COBYLA")
+        from qopt.solvers.optimizers import get_optimizer
+
+        opt = get_optimizer(optimizer, "l-bfgs-b" if method != "none" else "cobyla",
+                            **opts.optimizer_options)
+        opt_name = getattr(opt, "name", "") or type(opt).__name__
+        use_grad = method != "none" and getattr(opt, "uses_gradient", True)
+        # evaluations per optimiser call: one parameter set (adjoint value + gradient counts
+        # as one, the convention of qopt.solvers.optimizers), 2P + 1 with the shift rule
+        cost = 2 * ev.num_params + 1 if use_grad and method == "parameter-shift" else 1
+        limit = int(budget) if budget is not None else int(opts.maxiter)
+        if limit < cost:
+            raise OptionError(f"budget {limit} is below the {cost} evaluations of one "
+                              "parameter-shift gradient; raise it or use gradient='none'")
 
         history: list[dict] = []
         best = {"energy": np.inf, "bits": None, "loss": np.inf, "theta": None, "corr": None}
-        cache: dict = {}
-        cost_grad = 1 if method == "adjoint" else 2 * ev.num_params
 
         def record(theta, c, value):
             bits = sign_round(c)
@@ -314,38 +316,25 @@ class PCESolver(Solver):
             if e < best["energy"]:
                 best["energy"], best["bits"] = e, bits
             if value < best["loss"]:
-                best.update(loss=value, theta=theta.copy(), corr=c.copy())
+                best.update(loss=value, theta=np.array(theta, copy=True), corr=c.copy())
             history.append({"evaluation": ev.evaluations, "loss": value, "energy": e})
 
-        def value_grad(theta):
-            key = theta.tobytes()
-            if key in cache:
-                return cache[key]
-            if budget is not None and ev.evaluations + 1 > budget:
-                raise _BudgetExhausted
+        def fun(theta):
+            c = ev.correlators(theta)
+            value = loss(c)
+            record(theta, c, value)
+            return value
+
+        def value_and_grad(theta):
             c = ev.correlators(theta)
             value, dc = loss.value_and_grad(c)
             record(theta, c, value)
-            grad = None
-            if method != "none":
-                if budget is not None and ev.evaluations + cost_grad > budget:
-                    raise _BudgetExhausted
-                grad = ev.gradient(theta, dc, method)
-            cache.clear()
-            cache[key] = (value, grad)
-            return value, grad
+            return value, ev.gradient(theta, dc, method)
 
         x0 = rng.uniform(-1, 1, ev.num_params) * np.pi * opts.init_scale
-        status = "done"
-        try:
-            if method == "none":
-                minimise(lambda t: value_grad(t)[0], x0, None, method=opt_name,
-                         maxiter=opts.maxiter, options=opts.optimizer_options)
-            else:
-                minimise(lambda t: value_grad(t)[0], x0, lambda t: value_grad(t)[1],
-                         method=opt_name, maxiter=opts.maxiter, options=opts.optimizer_options)
-        except _BudgetExhausted:
-            status = "budget"
+        outcome = opt.minimize(fun, x0, grad=value_and_grad if use_grad else None,
+                               budget=max(1, limit // cost), rng=rng)
+        status = "budget" if outcome.message == "evaluation budget exhausted" else "done"
         if best["corr"] is None:
             raise OptionError(f"budget {budget} is too small for one PCE evaluation")
         final_bits = sign_round(best["corr"])
@@ -357,7 +346,8 @@ class PCESolver(Solver):
                            "entanglement": ansatz.entanglement, "entangler": ansatz.entangler,
                            "parameters": ansatz.num_parameters},
                 "alpha": alpha, "beta": loss.beta, "nu": loss.nu, "gradient": method,
-                "optimizer": str(opt_name), "best_loss": float(best["loss"]),
+                "optimizer": str(opt_name), "optimizer_message": outcome.message,
+                "best_loss": float(best["loss"]),
                 "relaxed_energy": loss.relaxed_energy(best["corr"]),
                 "energy_at_best_loss": float(qubo.energy(final_bits)),
                 "best_energy_seen": float(best["energy"]),

@@ -17,6 +17,10 @@ through the backend's ``expectation`` / ``gradient`` (parameter shift or the bac
 Expectations for Pauli rounding on sampling backends use three measurement settings (X, Y, Z
 bases), like PCE.
 
+Optimisers come from :mod:`qopt.solvers.optimizers` (default ``"l-bfgs-b"`` with gradients,
+``"cobyla"`` without); ``evaluations`` counts parameter sets (a value with its adjoint gradient
+counts one, a shift-rule gradient 2P more) and never exceeds ``budget`` (or ``maxiter``).
+
 Samples (over the QUBO's variables): the magic-rounding outcomes with their counts, and the
 semideterministic rounding with weight 0 when both roundings run (weight 1 when it is alone).
 ``num_qubits`` is the QRAC register width.
@@ -31,13 +35,7 @@ import numpy as np
 
 from qopt.errors import OptionError
 from qopt.solvers.base import Samples, Solver, SolverOutput, Task, rng_from
-from qopt.solvers.quantum.pce import (
-    CorrelatorEvaluator,
-    _BudgetExhausted,
-    ansatz_adjoint_gradient,
-    engine_ops,
-    minimise,
-)
+from qopt.solvers.quantum.pce import CorrelatorEvaluator, ansatz_adjoint_gradient, engine_ops
 from qopt.solvers.quantum.qrac import (
     ProductRelaxation,
     QRACEncoding,
@@ -62,7 +60,7 @@ class QRAOOptions:
         reps: ansatz repetitions.
         entanglement: entangling pattern of the ansatz.
         entangler: "cx" or "cz".
-        maxiter: optimiser iterations.
+        maxiter: evaluation cap when no ``budget`` is given.
         shots: None = exact expectations; an int = shots per evaluation (sampling backends).
         rounding: "semideterministic", "magic" or "both".
         rounding_shots: magic-rounding draws.
@@ -111,13 +109,14 @@ class QRAOOptions:
 
 
 class _Counter:
-    def __init__(self, budget):
+    """Parameter sets evaluated (a value with its adjoint gradient counts one)."""
+
+    def __init__(self, budget, maxiter: int):
         self.budget = budget
+        self.limit = int(budget) if budget is not None else int(maxiter)
         self.evaluations = 0
 
     def spend(self, k: int) -> None:
-        if self.budget is not None and self.evaluations + k > self.budget:
-            raise _BudgetExhausted
         self.evaluations += k
 
 
@@ -139,7 +138,7 @@ class QRAOSolver(Solver):
         mode = opts.relaxation
         if mode == "auto":
             mode = "circuit" if n <= opts.max_circuit_qubits else "product"
-        counter = _Counter(budget)
+        counter = _Counter(budget, opts.maxiter)
         history: list[dict] = []
         info: dict = {"max_vars_per_qubit": enc.max_vars_per_qubit, "num_qubits": n,
                       "num_vars": enc.num_vars, "compression": enc.compression_ratio,
@@ -167,11 +166,11 @@ class QRAOSolver(Solver):
             value, grad = model.value_and_grad(x)
             history.append({"evaluation": counter.evaluations, "relaxed_energy": value})
             if value < best["value"]:
-                best.update(value=value, x=x.copy())
+                best.update(value=value, x=np.array(x, copy=True))
             return value, grad
 
         x0 = rng.uniform(-1, 1, model.num_params) * np.pi * opts.init_scale
-        status = _optimise(fg, x0, optimizer or "L-BFGS-B", True, opts)
+        status = _optimise(lambda x: fg(x)[0], fg, x0, optimizer, opts, counter, 1, rng, info)
         if best["x"] is None:
             raise OptionError(f"budget {counter.budget} is too small for one QRAO evaluation")
         angles = best["x"]
@@ -218,7 +217,10 @@ class QRAOSolver(Solver):
             return np.asarray(be.state(circuit, x))
         best = {"value": np.inf, "x": None}
         P = ansatz.num_parameters
-        cost_grad = 1 if method == "adjoint" else 2 * P
+        # evaluations of one value-and-gradient call: 1 with the adjoint sweep (the
+        # optimizers' convention), 2P + 1 through the backend's shift rule
+        cost_grad = 1 if method == "adjoint" or getattr(be, "supports_gradient", False) \
+            else 2 * P + 1
 
         sampled = None if shots is None else SampledPauliSum(H, circuit)
         spent = {"shots": 0}
@@ -232,22 +234,24 @@ class QRAOSolver(Solver):
                 return sampled.expectation(be, x, shots, rng), None
             return float(be.expectation(circuit, x, H)), None
 
-        def fg(x):
+        def f(x):
             counter.spend(1)
             v, psi = value(x)
             history.append({"evaluation": counter.evaluations, "relaxed_energy": v})
             if v < best["value"]:
-                best.update(value=v, x=x.copy())
-            if method == "none":
-                return v, None
-            counter.spend(cost_grad)
+                best.update(value=v, x=np.array(x, copy=True))
+            return v, psi
+
+        def fg(x):
+            v, psi = f(x)
             if method == "adjoint":
                 return v, ansatz_adjoint_gradient(engine, ops, x, psi, lambda s: Hs @ s)
+            counter.spend(cost_grad - 1)
             return v, np.asarray(be.gradient(circuit, x, H, shots=shots)[1], dtype=float)
 
         x0 = rng.uniform(-1, 1, P) * np.pi * opts.init_scale
-        status = _optimise(fg, x0, optimizer or ("COBYLA" if method == "none" else "L-BFGS-B"),
-                           method != "none", opts)
+        status = _optimise(lambda x: f(x)[0], fg if method != "none" else None, x0, optimizer,
+                           opts, counter, cost_grad, rng, info)
         if best["x"] is None:
             raise OptionError(f"budget {counter.budget} is too small for one QRAO evaluation")
         theta = best["x"]
@@ -329,22 +333,23 @@ class SampledPauliSum:
         return total
 
 
-def _optimise(fg, x0, method, with_grad: bool, opts) -> str:
-    cache: dict = {}
+def _optimise(fun, value_and_grad, x0, optimizer, opts, counter: _Counter, cost: int, rng,
+              info: dict) -> str:
+    """Run a :mod:`qopt.solvers.optimizers` optimizer within ``counter.limit`` evaluations."""
+    from qopt.solvers.optimizers import get_optimizer
 
-    def cached(x):
-        key = x.tobytes()
-        if key not in cache:
-            cache.clear()
-            cache[key] = fg(x)
-        return cache[key]
-
-    try:
-        minimise(lambda x: cached(x)[0], x0, (lambda x: cached(x)[1]) if with_grad else None,
-                 method=method, maxiter=opts.maxiter, options=opts.optimizer_options)
-    except _BudgetExhausted:
-        return "budget"
-    return "done"
+    opt = get_optimizer(optimizer, "l-bfgs-b" if value_and_grad is not None else "cobyla",
+                        **opts.optimizer_options)
+    use_grad = value_and_grad is not None and getattr(opt, "uses_gradient", True)
+    per_call = cost if use_grad else 1
+    if counter.limit < per_call:
+        raise OptionError(f"budget {counter.limit} is below the {per_call} evaluations of one "
+                          "shift-rule gradient; raise it or use gradient='none'")
+    outcome = opt.minimize(fun, x0, grad=value_and_grad if use_grad else None,
+                           budget=max(1, counter.limit // per_call), rng=rng)
+    info["optimizer"] = getattr(opt, "name", "") or type(opt).__name__
+    info["optimizer_message"] = outcome.message
+    return "budget" if outcome.message == "evaluation budget exhausted" else "done"
 
 
 def _combine(semi, magic, rows, weights) -> Samples:
