@@ -207,3 +207,24 @@ def test_specs_errors_and_limits():
     b = get_backend("aer")
     b.expectation(qc, [0.1, 0.2], qubo)
     assert b.usage.num_qubits == 3 and b.usage.two_qubit_gates >= 1 and b.usage.depth >= 3
+
+
+def test_engine_generic_path_and_numpy_fallback():
+    from qiskit import QuantumCircuit
+
+    b = get_backend("statevector")
+    qubo = random_qubo(4, 3)
+    for qc, theta in circuits_for(qubo, 2):
+        assert b.prepare(qc).ops is not None          # QAOA and ansätze: the engine's path
+        overlap = np.vdot(b.state(qc, theta), Statevector(qc.assign_parameters(theta)).data)
+        assert abs(overlap) == pytest.approx(1.0, abs=1e-10)     # equal up to global phase
+    odd = QuantumCircuit(3)
+    odd.u(0.3, 0.2, 0.1, 0)
+    odd.cp(0.4, 0, 2)
+    odd.sx(1)
+    odd.ryy(0.7, 1, 2)
+    assert b.prepare(odd).ops is None                  # gates outside the engine: numpy path
+    np.testing.assert_allclose(b.probabilities(odd), Statevector(odd).probabilities(),
+                               atol=1e-12)
+    np.testing.assert_allclose(get_backend("lightning").probabilities(odd),
+                               Statevector(odd).probabilities(), atol=1e-12)

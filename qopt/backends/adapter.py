@@ -2,8 +2,9 @@
 
 A Qiskit circuit is unrolled once (:class:`~qopt.backends.lightning.AffineCircuit`: gates whose
 angles are ``A @ params + b``) and run on the engine's generic gate path
-(:mod:`qopt.backends.statevector`) when that module provides it; otherwise on the numpy gate
-path below (dense 2x2 / 4x4 matrices applied by reshaping the state; O(gates * 2^n)).
+(:class:`~qopt.backends.statevector.StatevectorEngine`, ``run_circuit`` / adjoint
+``circuit_gradient``) when every gate is one the engine has; otherwise on the numpy gate path
+below (dense 2x2 / 4x4 matrices applied by reshaping the state; O(gates * 2^n)).
 Little-endian throughout: amplitude index bit i is qubit i. Exact mode returns |psi|^2;
 sampling mode draws from it with the call's seed.
 """
@@ -112,41 +113,109 @@ def numpy_state(prepared: AffineCircuit, theta: np.ndarray) -> np.ndarray:
     return psi
 
 
+def engine_ops(prepared: AffineCircuit) -> list | None:
+    """The unrolled circuit as engine :class:`~qopt.backends.statevector.Op` s, or None when a
+    gate (or an angle depending on several parameters) is outside the engine's gate path."""
+    from qopt.backends.statevector import Op
+
+    rotations, fixed = ("rx", "ry", "rz", "rzz"), ("h", "x", "cz", "cx")
+    ops = []
+    for name, wires, sl, _adjoint in prepared.gates:
+        if name in fixed:
+            ops.append(Op(name, tuple(wires)))
+            continue
+        if name not in rotations:
+            return None
+        row = prepared.A[sl.start]
+        nz = np.flatnonzero(row)
+        if nz.size > 1:
+            return None
+        if nz.size == 0:
+            ops.append(Op(name, tuple(wires), None, float(prepared.b[sl.start])))
+        else:
+            j = int(nz[0])
+            ops.append(Op(name, tuple(wires), j, float(prepared.b[sl.start]), float(row[j])))
+    return ops
+
+
+class _Prepared:
+    def __init__(self, affine: AffineCircuit, ops: list | None):
+        self.affine = affine
+        self.ops = ops
+
+
 class StatevectorBackend(Backend):
-    """The in-house statevector engine as a :class:`~qopt.backends.base.Backend`."""
+    """The in-house statevector engine as a :class:`~qopt.backends.base.Backend`.
+
+    Circuits made of rx / ry / rz / rzz / h / x / cz / cx (QAOA, the hardware-efficient
+    ansätze) run on the engine's generic gate path, with adjoint gradients; other gates on
+    the numpy gate path of this module (gradients then by parameter shift / differences).
+    """
 
     name: ClassVar[str] = "statevector"
+    supports_gradient: ClassVar[bool] = True
+
+    def __init__(self, *, shots: int | None = None, seed=None, **engine_options):
+        super().__init__(shots=shots, seed=seed)
+        self.engine_options = engine_options
+        self._engines: dict[int, object] = {}
+
+    def engine(self, n: int):
+        eng = self._engines.get(n)
+        if eng is None:
+            from qopt.backends.statevector import StatevectorEngine
+
+            eng = StatevectorEngine(n, **self.engine_options)
+            self._engines = {n: eng}
+        return eng
 
     def _prepare(self, circuit):
         check_exact_width(circuit.num_qubits)
         check_allocation(16 << circuit.num_qubits, f"a {circuit.num_qubits}-qubit statevector")
-        return AffineCircuit.from_qiskit(circuit)
+        affine = AffineCircuit.from_qiskit(circuit)
+        return _Prepared(affine, engine_ops(affine))
 
     def _compiled_circuit(self, prepared):
         return None
 
-    def state(self, circuit, params) -> np.ndarray:
-        """The final state, shape (2^n,) complex (little-endian)."""
+    def _state(self, prepared: _Prepared, theta: np.ndarray) -> np.ndarray:
+        if prepared.ops is None:
+            return numpy_state(prepared.affine, theta)
+        return self.engine(prepared.affine.num_qubits).run_circuit(prepared.ops, theta)
+
+    def state(self, circuit, params=None) -> np.ndarray:
+        """The final state, shape (2^n,) complex (little-endian; a copy)."""
         prepared = self.prepare(circuit)
         theta = np.asarray(params if params is not None else [], float).reshape(-1)
-        return numpy_state(prepared, theta)
+        return np.array(self._state(prepared, theta), copy=True)
 
     def _probabilities(self, prepared, circuit, theta):
-        out = np.empty((theta.shape[0], 1 << prepared.num_qubits))
+        out = np.empty((theta.shape[0], 1 << prepared.affine.num_qubits))
         for r, row in enumerate(theta):
-            psi = numpy_state(prepared, row)
+            psi = self._state(prepared, row)
             out[r] = psi.real ** 2 + psi.imag ** 2
         return out
 
     def _expectation_exact(self, prepared, circuit, theta, obs: Observable):
         if obs.diagonal_form:
-            return self._probabilities(prepared, circuit, theta) @ obs.diagonal()
-        op = obs.pauli()
+            diag = obs.diagonal()
+            if prepared.ops is not None:
+                eng = self.engine(prepared.affine.num_qubits)
+                return np.array([eng.circuit_expectation(prepared.ops, row, diag)
+                                 for row in theta])
+            return self._probabilities(prepared, circuit, theta) @ diag
+        matrix = obs.pauli().to_matrix(sparse=True)
         vals = []
         for row in theta:
-            psi = numpy_state(prepared, row)
-            vals.append(float(np.real(np.vdot(psi, op.to_matrix(sparse=True) @ psi))))
+            psi = self._state(prepared, row)
+            vals.append(float(np.real(np.vdot(psi, matrix @ psi))))
         return np.asarray(vals)
 
+    def _gradient_exact(self, prepared, circuit, theta, obs: Observable):
+        if prepared.ops is None or not obs.diagonal_form:
+            return None
+        eng = self.engine(prepared.affine.num_qubits)
+        return eng.circuit_gradient(prepared.ops, theta, obs.diagonal())
 
-__all__ = ["StatevectorBackend", "apply_gate", "gate_matrix", "numpy_state"]
+
+__all__ = ["StatevectorBackend", "apply_gate", "engine_ops", "gate_matrix", "numpy_state"]
