@@ -78,21 +78,33 @@ class BinaryProgram:
         self._rows.append(row)
         self.constraint_senses.append(_SENSE_ALIASES[sense])
         self.rhs_list.append(float(rhs))
-        self.constraint_names.append(name or f"c{len(self._rows) - 1}")
+        self.constraint_names.append(name or f"c{len(self.rhs_list) - 1}")
         self._A = None
-        return len(self._rows) - 1
+        return len(self.rhs_list) - 1
 
     def add_constraints(self, matrix, sense: str, rhs, names: Sequence[str] | None = None) -> None:
-        """Add one constraint per row of ``matrix`` (dense or sparse, shape (m, n))."""
+        """Add one constraint per row of ``matrix`` (dense or sparse, shape (m, n)) at once."""
+        if sense not in _SENSE_ALIASES:
+            raise OptionError(f"constraint sense must be one of {SENSES}, got {sense!r}")
         M = sp.csr_matrix(matrix, dtype=float)
-        b = np.broadcast_to(np.asarray(rhs, dtype=float), (M.shape[0],))
-        for r in range(M.shape[0]):
-            self.add_constraint(M.getrow(r).toarray().ravel(), sense, b[r],
-                                None if names is None else names[r])
+        if M.shape[1] != self.num_vars:
+            raise OptionError(f"constraints have {M.shape[1]} columns, expected {self.num_vars}")
+        m = M.shape[0]
+        if names is not None and len(names) != m:
+            raise OptionError(f"{len(names)} names for {m} constraints")
+        M.sum_duplicates()
+        M.eliminate_zeros()
+        first = self.num_constraints
+        self._rows.append(M)
+        self.constraint_senses += [_SENSE_ALIASES[sense]] * m
+        self.rhs_list += np.broadcast_to(np.asarray(rhs, dtype=float), (m,)).tolist()
+        self.constraint_names += (list(names) if names is not None
+                                  else [f"c{first + r}" for r in range(m)])
+        self._A = None
 
     @property
     def num_constraints(self) -> int:
-        return len(self._rows)
+        return len(self.rhs_list)
 
     @property
     def A(self) -> sp.csr_matrix:
@@ -121,17 +133,24 @@ class BinaryProgram:
     def constraint_violations(self, x) -> np.ndarray:
         """Amount by which each constraint is violated, shape (k, m), >= 0."""
         X, _ = as_bit_matrix(x)
-        if not self._rows:
+        if not self.rhs_list:
             return np.zeros((X.shape[0], 0))
-        lhs = np.asarray(self.A.dot(X.T.astype(float))).T
-        diff = lhs - self.rhs[None, :]
-        senses = np.asarray(self.constraint_senses)
-        return np.where(senses == "<=", np.maximum(diff, 0.0),
-                        np.where(senses == ">=", np.maximum(-diff, 0.0), np.abs(diff)))
+        diff = np.asarray(self.A.dot(X.T.astype(float))).T - self.rhs[None, :]
+        le = np.asarray(self.constraint_senses) == "<="
+        ge = np.asarray(self.constraint_senses) == ">="
+        out = np.abs(diff)
+        out[:, le] = np.maximum(diff[:, le], 0.0)
+        out[:, ge] = np.maximum(-diff[:, ge], 0.0)
+        return out
 
-    def violation(self, x) -> np.ndarray | float:
-        """Total constraint violation (sum over constraints), 0 when feasible."""
-        v = self.constraint_violations(x).sum(axis=1)
+    def violation(self, x, chunk_rows: int = 4096) -> np.ndarray | float:
+        """Total constraint violation (sum over constraints), 0 when feasible; rows are
+        processed ``chunk_rows`` at a time so memory stays O(chunk_rows * m)."""
+        X, _ = as_bit_matrix(x)
+        v = np.empty(X.shape[0])
+        for start in range(0, X.shape[0], chunk_rows):
+            v[start:start + chunk_rows] = self.constraint_violations(
+                X[start:start + chunk_rows]).sum(axis=1)
         return float(v[0]) if np.ndim(x) == 1 else v
 
     def is_feasible(self, x, tol: float = 1e-9) -> np.ndarray | bool:

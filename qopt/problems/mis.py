@@ -209,8 +209,12 @@ class MIS(Problem):
 
     def build_program(self) -> BinaryProgram:
         prog = BinaryProgram(self.n, np.ones(self.n), sense="max", name=self.name)
-        for u, v in self.edges.tolist():
-            prog.add_constraint({u: 1.0, v: 1.0}, "<=", 1.0, name=f"edge{u}_{v}")
+        m = len(self.edges)
+        rows = np.repeat(np.arange(m), 2)
+        incidence = sp.csr_matrix((np.ones(2 * m), (rows, self.edges.reshape(-1))),
+                                  shape=(m, self.n))
+        prog.add_constraints(incidence, "<=", 1.0,
+                             names=[f"edge{u}_{v}" for u, v in self.edges.tolist()])
         return prog
 
     def decode(self, bits) -> list:
