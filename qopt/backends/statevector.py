@@ -22,6 +22,7 @@ gradients, samples) come back as numpy / Python numbers.
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -133,13 +134,17 @@ class StatevectorEngine:
         block: qubits per pass of the mixer (cache blocking).
         tile: columns per gathered tile of the numba kernels (a power of two).
         memory_limit: bytes allowed per buffer (default :func:`qopt.limits.memory_limit`).
+        threads: numba threads for states of at least ``parallel_min_qubits`` qubits (default:
+            numba's default); smaller states run on one thread, where a parallel region costs
+            more than it saves (and stalls badly on a loaded machine).
 
     Raises :class:`~qopt.errors.SizeLimitError` before allocating when the state does not fit.
     """
 
     def __init__(self, num_qubits: int, *, dtype=np.complex128, xp=None,
                  use_numba: bool | None = None, block: int = 10, tile: int = 16,
-                 memory_limit: int | None = None):
+                 memory_limit: int | None = None, threads: int | None = None,
+                 parallel_min_qubits: int = 18):
         n = int(num_qubits)
         if n < 1:
             raise OptionError(f"num_qubits must be >= 1, got {num_qubits}")
@@ -163,6 +168,8 @@ class StatevectorEngine:
         # tiles of groups above the first take their columns from the lowest qubits, so a
         # tile may not span more qubits than one block
         self.tile = 1 << min(max(0, int(tile).bit_length() - 1), self.block)
+        self.threads = threads
+        self.parallel_min_qubits = int(parallel_min_qubits)
         self.state = self.xp.empty(1 << n, dtype=self.dtype)
         self._aux: list = []
         self._order = None          # (diag identity, argsort) for CVaR
@@ -197,6 +204,23 @@ class StatevectorEngine:
         import numba
 
         return 8 * numba.get_num_threads()
+
+    @contextmanager
+    def _threads(self):
+        """Numba thread count for one kernel call (restored afterwards)."""
+        if self._k is None:
+            yield
+            return
+        import numba
+
+        before = numba.get_num_threads()
+        want = (1 if self.num_qubits < self.parallel_min_qubits
+                else (self.threads or numba.config.NUMBA_NUM_THREADS))
+        numba.set_num_threads(max(1, min(int(want), numba.config.NUMBA_NUM_THREADS)))
+        try:
+            yield
+        finally:
+            numba.set_num_threads(before)
 
     def _groups(self) -> list[tuple[int, int]]:
         out, q = [], 0
@@ -244,7 +268,8 @@ class StatevectorEngine:
         psi = self.state if psi is None else psi
         d = self._check_diag(diag)
         if self._k is not None and psi.dtype == np.complex128:
-            self._k.phase_apply(psi, d, float(gamma))
+            with self._threads():
+                self._k.phase_apply(psi, d, float(gamma))
         else:
             psi *= self.xp.exp((-1j * float(gamma)) * d).astype(psi.dtype, copy=False)
         return psi
@@ -263,9 +288,10 @@ class StatevectorEngine:
         d = self._check_diag(diag) if diag is not None else None
         if self._k is not None:
             dd = d if d is not None else np.zeros(1)
-            for i, (q0, k) in enumerate(self._groups()):
-                self._k.group_apply(psi, n, q0, k, mats, mode, dd, float(gamma),
-                                    i == 0 and d is not None, self.tile, self._nparts())
+            with self._threads():
+                for i, (q0, k) in enumerate(self._groups()):
+                    self._k.group_apply(psi, n, q0, k, mats, mode, dd, float(gamma),
+                                        i == 0 and d is not None, self.tile, self._nparts())
             return psi
         if d is not None:
             self.apply_phase(d, gamma, psi)
@@ -342,7 +368,8 @@ class StatevectorEngine:
         psi = self.state if psi is None else psi
         if self._k is not None:
             out = np.empty(psi.size)
-            self._k.probabilities(psi, out)
+            with self._threads():
+                self._k.probabilities(psi, out)
             return out
         return (psi.real.astype(np.float64) ** 2 + psi.imag.astype(np.float64) ** 2)
 
@@ -351,7 +378,8 @@ class StatevectorEngine:
         psi = self.state if psi is None else psi
         d = self._check_diag(diag)
         if self._k is not None and psi.dtype == np.complex128:
-            return float(self._k.expval_diag(psi, d))
+            with self._threads():
+                return float(self._k.expval_diag(psi, d))
         return float(self.xp.dot(self.probabilities(psi), d))
 
     def _sort_order(self, diag):
@@ -362,8 +390,13 @@ class StatevectorEngine:
         return self._order[1]
 
     def cvar_weights(self, diag, alpha: float, probs=None) -> tuple[float, np.ndarray]:
-        """(CVaR_alpha, w) with CVaR = sum_s w_s p_s D_s: the lowest-energy alpha tail of the
-        distribution (the boundary state counted fractionally); w_s in [0, 1/alpha]."""
+        """(CVaR_alpha, O): the CVaR of the diagonal observable under |psi|^2 and the diagonal
+        observable O, shape (2^n,), whose expectation has the same derivative as the CVaR.
+
+        CVaR_alpha is the mean of the lowest-energy alpha tail of the distribution (the
+        boundary state counted fractionally). With the tail set held fixed,
+        ``CVaR = D_k + sum_{s below k} p_s (D_s - D_k) / alpha`` (k the boundary state), so
+        ``O_s = (D_s - D_k) / alpha`` on the states wholly inside the tail and 0 elsewhere."""
         if not 0.0 < alpha <= 1.0:
             raise OptionError(f"alpha must be in (0, 1], got {alpha}")
         xp = self.xp
@@ -371,16 +404,18 @@ class StatevectorEngine:
         p = self.probabilities() if probs is None else probs
         order = self._sort_order(diag)
         ps = p[order]
+        ds = d[order]
+        total = float(xp.sum(ps))
+        a = alpha * total                                  # tail mass (normalised state: alpha)
         before = xp.cumsum(ps) - ps                       # mass of strictly lower states
-        take = xp.clip(alpha - before, 0.0, ps)           # mass of each state inside the tail
-        frac = xp.where(ps > 0, take / xp.where(ps > 0, ps, 1.0), 0.0)
-        w = xp.empty_like(frac)
-        w[order] = frac / alpha
-        total = float(xp.sum(take))
-        value = float(xp.dot(take, d[order])) / alpha
-        if total < alpha * (1 - 1e-9):                     # unnormalised state: rescale
-            value *= alpha / total
-        return value, w
+        take = xp.clip(a - before, 0.0, ps)               # mass of each state inside the tail
+        value = float(xp.dot(take, ds)) / a
+        inside = (before + ps) < a                        # wholly inside the tail
+        k = min(int(xp.count_nonzero(inside)), ds.size - 1)
+        obs_sorted = xp.where(inside, (ds - ds[k]) / a, 0.0)
+        obs = xp.empty_like(obs_sorted)
+        obs[order] = obs_sorted
+        return value, obs
 
     def cvar(self, diag, alpha: float, probs=None) -> float:
         """Exact CVaR_alpha of the diagonal observable under |psi|^2 (alpha = 1: expectation)."""
@@ -431,8 +466,8 @@ class StatevectorEngine:
             value = self.expectation(d, psi)
             self._mul(lam, psi, d)
         else:
-            value, w = self.cvar_weights(diag, alpha)
-            self._mul(lam, psi, w * d)
+            value, obs = self.cvar_weights(diag, alpha)
+            self._mul(lam, psi, obs)
         th = None if warm_start is None else warm_start_angles(warm_start)
         n = self.num_qubits
         p = len(gam)
@@ -448,32 +483,54 @@ class StatevectorEngine:
                 mats_inv = warm_start_mixers(th, -np.asarray(b))
                 gens = warm_start_generators(th)
                 mode = 1
-            imov, imd = self._backward(phi, lam, mats_inv, gens, mode, d, gam[layer])
+            imov, imd = self.backward_layer(phi, lam, mats_inv, gens, mode, d, gam[layer])
             db[layer] = 2.0 * imov
             dg[layer] = 2.0 * imd
         dbet = db if bet.ndim == 2 else db.sum(axis=1)
         return value, dg, dbet
 
+    def gradient_buffers(self):
+        """(phi, lam): two preallocated state-sized work buffers for adjoint sweeps."""
+        return tuple(self._buffers(2))
+
+    def multiply_diagonal(self, out, psi, weights):
+        """out = weights * psi (weights real, shape (2^n,)): e.g. lam = D psi for the adjoint."""
+        self._mul(out, psi, weights)
+        return out
+
     def _mul(self, out, psi, weights):
         if self._k is not None and psi.dtype == np.complex128:
-            self._k.mul_diag(out, psi, self.asarray(weights, dtype=np.float64))
+            with self._threads():
+                self._k.mul_diag(out, psi, self.asarray(weights, dtype=np.float64))
         else:
             out[...] = psi * self.asarray(weights).astype(psi.real.dtype, copy=False)
 
-    def _backward(self, phi, lam, mats_inv, gens, mode, d, gamma) -> tuple[np.ndarray, float]:
-        """Undo one layer on phi and lam; (Im <lam|G_i|phi> per qubit, Im <lam|D|phi>)."""
+    def backward_layer(self, phi, lam, mats_inv, gens, mode: int, diag=None, gamma: float = 0.0
+                       ) -> tuple[np.ndarray, float]:
+        """One backward step of the adjoint method through ``mixer * exp(-i gamma diag)``.
+
+        Undoes the per-qubit mixer (inverse matrices ``mats_inv``, shape (n, 2, 2); ``mode=0``
+        for X rotations, whose generators are X) on ``phi`` and ``lam``, then, if ``diag`` is
+        given, the phase. Returns (``Im <lam|G_i|phi>`` per qubit, shape (n,),
+        ``Im <lam|diag|phi>``): half the derivatives of ``<psi|O|psi>`` with respect to each
+        qubit's mixer angle and to gamma. ``gens`` (n, 2, 2) are the generators for mode 1.
+        """
         n = self.num_qubits
         imov = np.zeros(n)
+        d = None if diag is None else self._check_diag(diag)
         if self._k is not None and phi.dtype == np.complex128:
             groups = self._groups()
             imd = 0.0
-            for i in range(len(groups) - 1, -1, -1):
-                q0, k = groups[i]
-                out = self._k.group_backward(phi, lam, n, q0, k, mats_inv, mode, gens, d,
-                                             float(gamma), i == 0, self.tile, self._nparts())
-                imov[q0:q0 + k] = out[:k]
-                if i == 0:
-                    imd = float(out[k])
+            dd = d if d is not None else np.zeros(1)
+            with self._threads():
+                for i in range(len(groups) - 1, -1, -1):
+                    q0, k = groups[i]
+                    out = self._k.group_backward(phi, lam, n, q0, k, mats_inv, mode, gens, dd,
+                                                 float(gamma), i == 0 and d is not None,
+                                                 self.tile, self._nparts())
+                    imov[q0:q0 + k] = out[:k]
+                    if i == 0:
+                        imd = float(out[k])
             return imov, imd
         xp = self.xp
         for i in range(n):
@@ -482,6 +539,8 @@ class StatevectorEngine:
             imov[i] = float(xp.vdot(lam, gphi).imag)
         self._np_groups_apply(phi, mats_inv)
         self._np_groups_apply(lam, mats_inv)
+        if d is None:
+            return imov, 0.0
         imd = float(xp.vdot(lam, phi * d).imag)
         ph = xp.exp((1j * float(gamma)) * d).astype(phi.dtype, copy=False)
         phi *= ph
@@ -606,13 +665,14 @@ class StatevectorEngine:
     def circuit_gradient(self, ops, params, diag, *, initial: str = "zero", weights=None
                          ) -> tuple[float, np.ndarray]:
         """(<D>, d<D>/d params) by the adjoint method; ``weights`` (shape (2^n,)) replaces
-        the observable by ``weights * diag`` in the backward sweep (CVaR tails)."""
+        the observable by ``weights`` in the backward sweep (e.g. the CVaR observable of
+        :meth:`cvar_weights`)."""
         d = self._check_diag(diag)
         psi = self.run_circuit(ops, params, initial=initial)
         value = self.expectation(d)
         phi, lam = self._buffers(2)
         phi[...] = psi
-        self._mul(lam, psi, d if weights is None else weights * d)
+        self._mul(lam, psi, d if weights is None else weights)
         grad = np.zeros(len(params))
         xp = self.xp
         for op in reversed(ops):

@@ -19,6 +19,11 @@ _SOLVERS: dict[str, str] = {
     "map-elites": "qopt.solvers.classical.map_elites:MapElitesSolver",
     "vqe": "qopt.solvers.quantum.vqe:VQESolver",
     "cvar-vqe": "qopt.solvers.quantum.vqe:CVaRVQESolver",
+    "qaoa": "qopt.solvers.quantum.qaoa:QAOASolver",
+    "cvar-qaoa": "qopt.solvers.quantum.qaoa:CVaRQAOASolver",
+    "ma-qaoa": "qopt.solvers.quantum.qaoa:MAQAOASolver",
+    "ws-qaoa": "qopt.solvers.quantum.qaoa:WSQAOASolver",
+    "rqaoa": "qopt.solvers.quantum.qaoa:RQAOASolver",
 }
 
 

@@ -1,0 +1,766 @@
+"""The QAOA family: standard, CVaR, multi-angle, warm-start and recursive QAOA.
+
+All solvers take the task's QUBO (``input = "qubo"``) and follow the toolkit's conventions:
+cost layer ``exp(-i gamma H_C)`` with ``H_C`` the QUBO energy (diagonal ``QUBO.diagonal()``),
+mixer ``exp(-i beta sum X)``, qubit i = variable i. Optimised parameters are *normalised*: the
+solver multiplies gammas by ``gamma_scale = 1 / max |Ising coefficient|`` (reported in
+``info``), so one set of initial ranges suits every problem; the exported circuit
+(:func:`qopt.solvers.quantum.circuits.qaoa_circuit`) takes the true angles in ``info``.
+
+Backends: ``backend=None`` / ``"statevector"`` uses the in-house engine
+(:class:`~qopt.backends.statevector.StatevectorEngine`) directly; any other spec accepted by
+:func:`qopt.backends.registry.get_backend` (aer, lightning, ibm:..., fake:..., a Backend
+object) runs the exported parametrised circuit through that backend. The solver only talks to
+an *evaluator* with a narrow interface: ``value(x)``, ``value_and_grad(x)``,
+``sample(x, shots, rng)``, ``z_correlators(x, masks)``.
+
+Budget: ``budget`` (or the ``maxiter`` option when no budget is given) is the number of
+objective evaluations (one expectation or CVaR of one parameter set; an adjoint value+gradient
+counts as one); it is split over restarts / INTERP stages / RQAOA rounds and never exceeded.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from qopt.errors import OptionError
+from qopt.solvers.base import Samples, Solver, SolverOutput, Task, rng_from
+from qopt.solvers.optimizers import get_optimizer
+from qopt.solvers.quantum import initialisation as init_mod
+
+# ---------------------------------------------------------------------------------------------
+# ansatz description and evaluators
+# ---------------------------------------------------------------------------------------------
+
+
+def ising_to_qubo(ising):
+    """A QUBO with the same energies as ``ising`` under z_i = 1 - 2 x_i."""
+    import scipy.sparse as sp
+
+    from qopt.model.qubo import QUBO
+
+    n = ising.num_spins
+    J = ising.J.tocoo()
+    quad = sp.csr_matrix((4.0 * J.data, (J.row, J.col)), shape=(n, n))
+    lin = -2.0 * np.asarray(ising.h, dtype=float)
+    lin -= 2.0 * (np.bincount(J.row, J.data, n) + np.bincount(J.col, J.data, n))
+    offset = float(ising.offset + np.sum(ising.h) + J.data.sum())
+    return QUBO(quad, lin, offset, num_vars=n)
+
+
+@dataclass
+class Ansatz:
+    """A QAOA ansatz on a QUBO: depth ``p``, multi-angle or not, optional warm start.
+
+    Parameter vector x (normalised): standard ``[gammas (p), betas (p)]``; multi-angle
+    ``[gammas (p * T), betas (p * n)]`` with T = number of Ising terms (fields, then couplings).
+    """
+
+    qubo: Any
+    p: int
+    multi_angle: bool = False
+    warm_start: np.ndarray | None = None
+
+    def __post_init__(self):
+        self.ising = self.qubo.to_ising()
+        self.n = self.qubo.num_vars
+        self.terms, self.coeffs = self.ising.terms()
+        big = float(np.max(np.abs(self.coeffs))) if len(self.coeffs) else 1.0
+        self.gamma_scale = 1.0 / big if big > 0 else 1.0
+
+    @property
+    def num_terms(self) -> int:
+        return len(self.terms)
+
+    @property
+    def num_params(self) -> int:
+        if self.multi_angle:
+            return self.p * (self.num_terms + self.n)
+        return 2 * self.p
+
+    def split(self, x) -> tuple[np.ndarray, np.ndarray]:
+        """True (gammas, betas): shapes (p,), (p,) or, multi-angle, (p, T), (p, n)."""
+        x = np.asarray(x, dtype=float)
+        p = self.p
+        if self.multi_angle:
+            g = x[: p * self.num_terms].reshape(p, self.num_terms) * self.gamma_scale
+            return g, x[p * self.num_terms:].reshape(p, self.n)
+        return x[:p] * self.gamma_scale, x[p:]
+
+    def join(self, gammas_norm, betas) -> np.ndarray:
+        """Normalised parameter vector from per-layer normalised gammas and betas (p,)."""
+        g = np.asarray(gammas_norm, dtype=float)
+        b = np.asarray(betas, dtype=float)
+        if self.multi_angle:
+            return np.concatenate([np.repeat(g[:, None], self.num_terms, 1).ravel(),
+                                   np.repeat(b[:, None], self.n, 1).ravel()])
+        return np.concatenate([g, b])
+
+    def circuit(self, x=None, *, measure: bool = False):
+        """Qiskit circuit: bound to the true angles of ``x``, or parametrised if x is None."""
+        from qopt.solvers.quantum.circuits import qaoa_circuit
+
+        if x is None:
+            from qiskit.circuit import ParameterVector
+
+            if self.multi_angle:
+                gv = ParameterVector("gamma", self.p * self.num_terms)
+                bv = ParameterVector("beta", self.p * self.n)
+                g = np.array(list(gv), dtype=object).reshape(self.p, self.num_terms)
+                b = np.array(list(bv), dtype=object).reshape(self.p, self.n)
+            else:
+                g, b = list(ParameterVector("gamma", self.p)), list(ParameterVector("beta",
+                                                                                    self.p))
+            return qaoa_circuit(self.ising, g, b, measure=measure, warm_start=self.warm_start)
+        g, b = self.split(x)
+        return qaoa_circuit(self.ising, g, b, measure=measure, warm_start=self.warm_start)
+
+    def term_masks(self) -> np.ndarray:
+        return np.array([sum(1 << q for q in t) for t in self.terms], dtype=np.int64)
+
+
+class EngineEvaluator:
+    """The ansatz on the in-house statevector engine (exact values, adjoint gradients)."""
+
+    name = "statevector"
+
+    def __init__(self, ansatz: Ansatz, alpha: float = 1.0, *, dtype=np.complex128,
+                 memory_limit: int | None = None):
+        from qopt.backends.statevector import StatevectorEngine
+
+        self.ansatz = ansatz
+        self.alpha = float(alpha)
+        self.qubo = ansatz.qubo
+        self.qubo.check_diagonal_size(memory_limit)
+        self.engine = StatevectorEngine(ansatz.n, dtype=dtype, memory_limit=memory_limit)
+        self.diag = self.qubo.diagonal(memory_limit=memory_limit)
+        self.simulation_time = 0.0
+        if ansatz.multi_angle:
+            from qopt.backends.statevector import fwht
+
+            self._masks = ansatz.term_masks()
+            self._fwht = fwht
+
+    # -- the narrow interface ------------------------------------------------------------------
+    def value(self, x) -> float:
+        t0 = time.perf_counter()
+        self.state(x)
+        v = self._objective()[0]
+        self.simulation_time += time.perf_counter() - t0
+        return v
+
+    def value_and_grad(self, x) -> tuple[float, np.ndarray]:
+        t0 = time.perf_counter()
+        out = self._ma_grad(x) if self.ansatz.multi_angle else self._std_grad(x)
+        self.simulation_time += time.perf_counter() - t0
+        return out
+
+    def sample(self, x, shots: int, rng) -> Samples:
+        self.state(x)
+        bits, counts = self.engine.sample(shots, rng)
+        return Samples(bits, counts.astype(float))
+
+    def z_correlators(self, x, masks) -> np.ndarray:
+        """<Z-string> of each qubit mask in the state of x."""
+        self.state(x)
+        return self.engine.z_expectations(masks)
+
+    def expectation_and_cvar(self, x) -> tuple[float, float]:
+        self.state(x)
+        e = self.engine.expectation(self.diag)
+        c = self.engine.cvar(self.diag, self.alpha) if self.alpha < 1 else e
+        return e, c
+
+    # -- internals -----------------------------------------------------------------------------
+    def _objective(self) -> tuple[float, np.ndarray | None]:
+        if self.alpha >= 1.0:
+            return self.engine.expectation(self.diag), None
+        return self.engine.cvar_weights(self.diag, self.alpha)
+
+    def _layer_diag(self, g_row) -> np.ndarray:
+        a = np.zeros(1 << self.ansatz.n)
+        np.add.at(a, self._masks, g_row * self.ansatz.coeffs)
+        return self._fwht(a)
+
+    def state(self, x):
+        a = self.ansatz
+        g, b = a.split(x)
+        eng = self.engine
+        if not a.multi_angle:
+            return eng.qaoa_state(self.diag, g, b, warm_start=a.warm_start)
+        from qopt.backends.statevector import warm_start_angles, warm_start_mixers
+
+        th = None if a.warm_start is None else warm_start_angles(a.warm_start)
+        if th is None:
+            eng.reset_plus()
+        else:
+            eng.reset_product(np.cos(th / 2), np.sin(th / 2))
+        for layer in range(a.p):
+            d = self._layer_diag(g[layer])
+            mixers = None if th is None else warm_start_mixers(th, b[layer])
+            eng.qaoa_layer(d, 1.0, b[layer], mixers=mixers)
+        return eng.state
+
+    def _std_grad(self, x) -> tuple[float, np.ndarray]:
+        a = self.ansatz
+        g, b = a.split(x)
+        val, dg, db = self.engine.qaoa_gradient(self.diag, g, b, warm_start=a.warm_start,
+                                                alpha=self.alpha)
+        return val, np.concatenate([dg * a.gamma_scale, db])
+
+    def _ma_grad(self, x) -> tuple[float, np.ndarray]:
+        from qopt.backends.statevector import (
+            warm_start_angles,
+            warm_start_generators,
+            warm_start_mixers,
+            x_rotation_matrices,
+        )
+
+        a = self.ansatz
+        eng = self.engine
+        g, b = a.split(x)
+        psi = self.state(x)
+        val, w = self._objective()
+        phi, lam = eng.gradient_buffers()
+        phi[...] = psi
+        eng.multiply_diagonal(lam, psi, self.diag if w is None else w)
+        th = None if a.warm_start is None else warm_start_angles(a.warm_start)
+        dg = np.zeros((a.p, a.num_terms))
+        db = np.zeros((a.p, a.n))
+        for layer in range(a.p - 1, -1, -1):
+            if th is None:
+                inv, gens, mode = (x_rotation_matrices(-b[layer], a.n),
+                                   np.zeros((a.n, 2, 2), complex), 0)
+            else:
+                inv, gens, mode = warm_start_mixers(th, -b[layer]), warm_start_generators(th), 1
+            imov, _ = eng.backward_layer(phi, lam, inv, gens, mode)
+            db[layer] = 2.0 * imov
+            v = (np.conj(lam) * phi).imag
+            dg[layer] = 2.0 * self._fwht(v)[self._masks] * a.coeffs
+            ph = np.exp(1j * self._layer_diag(g[layer]))
+            phi *= ph
+            lam *= ph
+        return val, np.concatenate([(dg * a.gamma_scale).ravel(), db.ravel()])
+
+
+class CircuitEvaluator:
+    """The ansatz as a parametrised Qiskit circuit on a :mod:`qopt.backends` Backend."""
+
+    def __init__(self, ansatz: Ansatz, backend, alpha: float = 1.0, *, shots: int | None = None,
+                 seed=None):
+        from qopt.backends.registry import get_backend
+
+        self.ansatz = ansatz
+        self.alpha = float(alpha)
+        self.backend = get_backend(backend)
+        self.name = getattr(self.backend, "spec", str(backend))
+        self.circuit = ansatz.circuit()
+        self.shots = None if getattr(self.backend, "supports_exact", False) else shots
+        self._rng = rng_from(seed)
+        self.simulation_time = 0.0
+        # circuit parameter order (Qiskit sorts by name): beta[...] then gamma[...]
+        names = [p.name for p in self.circuit.parameters]
+        self._order = np.array([_param_slot(nm, ansatz) for nm in names], dtype=np.int64)
+
+    def _theta(self, x) -> np.ndarray:
+        g, b = self.ansatz.split(x)
+        true = np.concatenate([np.ravel(g), np.ravel(b)])
+        return true[self._order]
+
+    def _seed(self):
+        return int(self._rng.integers(2**31 - 1))
+
+    def value(self, x) -> float:
+        t0 = time.perf_counter()
+        th = self._theta(x)
+        if self.alpha >= 1.0:
+            v = self.backend.expectation(self.circuit, th, self.ansatz.qubo, shots=self.shots,
+                                         seed=self._seed())
+        else:
+            v = self.backend.cvar(self.circuit, th, self.ansatz.qubo, self.alpha,
+                                  shots=self.shots, seed=self._seed())
+        self.simulation_time += time.perf_counter() - t0
+        return float(v)
+
+    def value_and_grad(self, x) -> tuple[float, np.ndarray]:
+        if self.alpha < 1.0:
+            raise OptionError("gradient optimizers with CVaR (alpha < 1) need the statevector "
+                              "backend; use cobyla / nelder-mead / spsa here")
+        t0 = time.perf_counter()
+        val, gth = self.backend.gradient(self.circuit, self._theta(x), self.ansatz.qubo,
+                                         shots=self.shots, seed=self._seed())
+        self.simulation_time += time.perf_counter() - t0
+        true = np.zeros(len(gth))
+        true[self._order] = gth                     # back to [gammas, betas] order
+        a = self.ansatz
+        ng = a.p * (a.num_terms if a.multi_angle else 1)
+        true[:ng] *= a.gamma_scale
+        return float(val), true
+
+    def sample(self, x, shots: int, rng) -> Samples:
+        return self.backend.sample(self.circuit, self._theta(x), shots,
+                                   seed=int(rng_from(rng).integers(2**31 - 1)))
+
+    def z_correlators(self, x, masks) -> np.ndarray:
+        terms = [tuple(i for i in range(self.ansatz.n) if (int(m) >> i) & 1) for m in masks]
+        return np.asarray(self.backend.correlators(self.circuit, self._theta(x), terms,
+                                                   shots=self.shots, seed=self._seed()))
+
+    def expectation_and_cvar(self, x) -> tuple[float, float]:
+        th = self._theta(x)
+        ev = self.backend.evaluate(self.circuit, th, self.ansatz.qubo, alpha=self.alpha,
+                                   shots=self.shots, seed=self._seed())[0]
+        return float(ev.expectation), float(ev.cvar)
+
+
+def _param_slot(name: str, ansatz: Ansatz) -> int:
+    """Index in the [gammas..., betas...] vector of a circuit parameter named gamma[i]/beta[i]."""
+    base, _, rest = name.partition("[")
+    i = int(rest.rstrip("]"))
+    ng = ansatz.p * (ansatz.num_terms if ansatz.multi_angle else 1)
+    return i if base == "gamma" else ng + i
+
+
+def make_evaluator(ansatz: Ansatz, backend=None, alpha: float = 1.0, *, seed=None,
+                   shots: int | None = None):
+    """The evaluator for ``backend`` (None / "statevector": the in-house engine)."""
+    if backend is None or backend == "statevector":
+        return EngineEvaluator(ansatz, alpha)
+    if hasattr(backend, "value") and hasattr(backend, "value_and_grad"):
+        return backend                      # a ready evaluator
+    return CircuitEvaluator(ansatz, backend, alpha, shots=shots, seed=seed)
+
+
+# ---------------------------------------------------------------------------------------------
+# options and the optimisation loop
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class QAOAOptions:
+    """Options of the QAOA solvers.
+
+    p: layers. alpha: CVaR level in (0, 1] (1 = expectation). init: ramp | interp | fourier |
+    random. restarts: independent optimisations (the first from ``init``, the others from
+    random angles), budget split evenly. shots: final samples drawn from the best state.
+    maxiter: evaluation budget when ``solve(budget=...)`` is not given. optimizer: default
+    optimizer name when the ``optimizer`` keyword is not given.
+    """
+
+    p: int = 1
+    alpha: float = 1.0
+    init: str = "ramp"
+    restarts: int = 1
+    shots: int = 1024
+    maxiter: int = 300
+    optimizer: str = "cobyla"
+
+    def validate(self):
+        if not isinstance(self.p, int) or self.p < 1:
+            raise OptionError(f"p must be a positive integer, got {self.p!r}")
+        if not 0.0 < float(self.alpha) <= 1.0:
+            raise OptionError(f"alpha must be in (0, 1], got {self.alpha!r}")
+        init_mod.check_init(self.init)
+        if not isinstance(self.restarts, int) or self.restarts < 1:
+            raise OptionError(f"restarts must be a positive integer, got {self.restarts!r}")
+        if not isinstance(self.shots, int) or self.shots < 1:
+            raise OptionError(f"shots must be a positive integer, got {self.shots!r}")
+        if not isinstance(self.maxiter, int) or self.maxiter < 1:
+            raise OptionError(f"maxiter must be a positive integer, got {self.maxiter!r}")
+
+
+@dataclass
+class CVaRQAOAOptions(QAOAOptions):
+    alpha: float = 0.25
+
+
+@dataclass
+class WSQAOAOptions(QAOAOptions):
+    """Warm start: ``epsilon`` clips the relaxed values to [eps, 1 - eps] (Egger et al. use
+    0.25); ``relaxation`` "local" (best of ``relax_starts`` seeded L-BFGS-B runs on the box
+    relaxation, fine for non-convex QUBOs) or "convex" (the QUBO convexified with
+    mu * sum(x_i^2 - x_i), which leaves binary energies unchanged, solved once)."""
+
+    epsilon: float = 0.25
+    relaxation: str = "local"
+    relax_starts: int = 8
+
+    def validate(self):
+        super().validate()
+        if not 0.0 <= self.epsilon < 0.5:
+            raise OptionError(f"epsilon must be in [0, 0.5), got {self.epsilon!r}")
+        if self.relaxation not in ("local", "convex"):
+            raise OptionError(f"relaxation must be 'local' or 'convex', got {self.relaxation!r}")
+
+
+@dataclass
+class RQAOAOptions(QAOAOptions):
+    """Recursive QAOA: eliminate one variable per round until ``n_cutoff`` remain (then
+    solve exactly); ``singles``: also consider single-spin fixes z_i = sign <Z_i>."""
+
+    n_cutoff: int = 8
+    singles: bool = True
+
+    def validate(self):
+        super().validate()
+        if not isinstance(self.n_cutoff, int) or self.n_cutoff < 1:
+            raise OptionError(f"n_cutoff must be a positive integer, got {self.n_cutoff!r}")
+
+
+def _slices(total: int, parts: int) -> list[int]:
+    base, extra = divmod(total, parts)
+    return [base + (1 if i < extra else 0) for i in range(parts)]
+
+
+class _Run:
+    """Budgeted optimisation of one ansatz with the chosen init / restarts / optimizer."""
+
+    def __init__(self, solver_opts: QAOAOptions, optimizer, rng: np.random.Generator):
+        self.o = solver_opts
+        self.opt = get_optimizer(optimizer, default=solver_opts.optimizer)
+        self.rng = rng
+        self.history: list[dict[str, Any]] = []
+        self.evaluations = 0
+
+    def _minimize(self, evaluator, fun_x, x0, budget, tag: dict, grad=None):
+        if budget <= 0:
+            return x0, math.inf
+        out = self.opt.minimize(fun_x, x0, grad=grad, budget=budget, rng=self.rng)
+        start = self.evaluations
+        for h in out.history:
+            self.history.append({**tag, "evaluation": start + h["evaluation"],
+                                 "value": h["value"], "best": h["best"]})
+        self.evaluations += out.evaluations
+        return out.x, out.fun
+
+    def optimise(self, ansatz: Ansatz, evaluator, budget: int) -> tuple[np.ndarray, float]:
+        o = self.o
+        best_x, best_f = None, math.inf
+        for r, share in enumerate(_slices(budget, o.restarts)):
+            if r == 0 and o.init == "interp":
+                x, f = self._interp(ansatz, evaluator, share, r)
+            elif r == 0 and o.init == "fourier":
+                x, f = self._fourier(ansatz, evaluator, share, r)
+            else:
+                g, b = (init_mod.linear_ramp(ansatz.p) if r == 0 and o.init == "ramp"
+                        else init_mod.random_angles(ansatz.p, self.rng))
+                x0 = ansatz.join(g, b)
+                x, f = self._minimize(evaluator, evaluator.value, x0, share,
+                                      {"restart": r, "p": ansatz.p},
+                                      grad=evaluator.value_and_grad)
+            if best_x is None or f < best_f:
+                best_x, best_f = x, f
+        return best_x, best_f
+
+    def _interp(self, ansatz: Ansatz, evaluator, budget: int, r: int):
+        """Layer-by-layer growth: optimise depth 1, 2, ..., p, each from INTERP of the last."""
+        p = ansatz.p
+        shares = _slices(budget, p)
+        g, b = init_mod.linear_ramp(1)
+        x = f = None
+        for q in range(1, p + 1):
+            sub = Ansatz(ansatz.qubo, q, ansatz.multi_angle, ansatz.warm_start)
+            sub.gamma_scale = ansatz.gamma_scale
+            ev = _SubEvaluator(evaluator, sub, ansatz)
+            if q == 1:
+                x0 = sub.join(g, b)
+            elif ansatz.multi_angle:
+                x0 = _ma_interp(sub, x)
+            else:
+                x0 = np.concatenate(init_mod.interp_next(x[: q - 1], x[q - 1:]))
+            x, f = self._minimize(ev, ev.value, x0, shares[q - 1],
+                                  {"restart": r, "p": q}, grad=ev.value_and_grad)
+        return x, f
+
+    def _fourier(self, ansatz: Ansatz, evaluator, budget: int, r: int):
+        """FOURIER[p]: optimise (u, v) with gammas = S u, betas = C v (standard angles only)."""
+        if ansatz.multi_angle:
+            raise OptionError("init='fourier' is for standard (not multi-angle) QAOA")
+        p = ansatz.p
+        S, C = init_mod.fourier_basis(p, p)
+        u0, v0 = init_mod.fourier_from_angles(*init_mod.linear_ramp(p), p)
+
+        def to_x(y):
+            return np.concatenate([S @ y[:p], C @ y[p:]])
+
+        def fun(y):
+            return evaluator.value(to_x(y))
+
+        def grad(y):
+            val, gx = evaluator.value_and_grad(to_x(y))
+            return val, np.concatenate([S.T @ gx[:p], C.T @ gx[p:]])
+
+        y, f = self._minimize(evaluator, fun, np.concatenate([u0, v0]), budget,
+                              {"restart": r, "p": p, "fourier": True}, grad=grad)
+        return to_x(y), f
+
+
+def _ma_interp(sub: Ansatz, x_prev) -> np.ndarray:
+    """INTERP growth of multi-angle parameters (each term / qubit angle grown on its own)."""
+    q, T, n = sub.p, sub.num_terms, sub.n
+    g = np.asarray(x_prev[: (q - 1) * T]).reshape(q - 1, T)
+    b = np.asarray(x_prev[(q - 1) * T:]).reshape(q - 1, n)
+    gg = np.apply_along_axis(init_mod.interp_grow, 0, g) if T else np.zeros((q, 0))
+    bb = np.apply_along_axis(init_mod.interp_grow, 0, b)
+    return np.concatenate([gg.ravel(), bb.ravel()])
+
+
+class _SubEvaluator:
+    """The parent evaluator's backend used for a shallower ansatz (INTERP stages)."""
+
+    def __init__(self, parent, sub: Ansatz, full: Ansatz):
+        self.sub = sub
+        if isinstance(parent, EngineEvaluator):
+            ev = EngineEvaluator.__new__(EngineEvaluator)
+            ev.__dict__.update(parent.__dict__)
+            ev.ansatz = sub
+            self.ev = ev
+        else:
+            self.ev = CircuitEvaluator(sub, parent.backend, parent.alpha, shots=parent.shots,
+                                       seed=parent._rng)
+        self.parent = parent
+
+    def value(self, x):
+        return self.ev.value(x)
+
+    def value_and_grad(self, x):
+        return self.ev.value_and_grad(x)
+
+
+# ---------------------------------------------------------------------------------------------
+# solvers
+# ---------------------------------------------------------------------------------------------
+
+
+class QAOASolver(Solver):
+    """Standard QAOA (Farhi et al.): p layers, expectation (alpha = 1) or CVaR objective."""
+
+    name = "qaoa"
+    input = "qubo"
+    Options = QAOAOptions
+    multi_angle = False
+
+    def _warm_start(self, qubo, rng) -> tuple[np.ndarray | None, dict]:
+        return None, {}
+
+    def run(self, task: Task, *, backend=None, optimizer=None, seed: int | None = None,
+            budget: int | None = None) -> SolverOutput:
+        o = self.options
+        qubo = task.qubo
+        total = int(budget) if budget is not None else o.maxiter
+        rng = rng_from(seed)
+        t0 = time.perf_counter()
+        ws, ws_info = self._warm_start(qubo, rng)
+        ansatz = Ansatz(qubo, o.p, self.multi_angle, ws)
+        evaluator = make_evaluator(ansatz, backend, o.alpha, seed=rng, shots=o.shots)
+        t_setup = time.perf_counter() - t0
+        run = _Run(o, optimizer, rng)
+        x, f = run.optimise(ansatz, evaluator, total)
+        samples = evaluator.sample(x, o.shots, rng)
+        expectation, cvar = evaluator.expectation_and_cvar(x)
+        g, b = ansatz.split(x)
+        res = circuit_resources(ansatz)
+        sim = getattr(evaluator, "simulation_time", 0.0)
+        info = {"gammas": np.asarray(g).tolist(), "betas": np.asarray(b).tolist(),
+                "params": np.asarray(x).tolist(), "gamma_scale": ansatz.gamma_scale,
+                "objective": f, "expectation": expectation, "cvar": cvar, "alpha": o.alpha,
+                "optimizer": run.opt.name if hasattr(run.opt, "name") else str(run.opt),
+                "backend": getattr(evaluator, "name", "statevector"), "setup_time": t_setup,
+                **ws_info}
+        return SolverOutput(samples=samples, evaluations=run.evaluations, shots=o.shots,
+                            history=run.history, num_qubits=res["num_qubits"],
+                            depth=res["depth"], two_qubit_gates=res["two_qubit_gates"],
+                            time={"simulation": sim}, info=info)
+
+
+def circuit_resources(ansatz: Ansatz) -> dict[str, int]:
+    """Qubits, depth and two-qubit gates of the exported circuit (depth from Qiskit when the
+    circuit is small enough to build quickly, else an analytic bound)."""
+    nnz = int(ansatz.ising.J.nnz)
+    out = {"num_qubits": ansatz.n, "two_qubit_gates": ansatz.p * nnz}
+    if ansatz.p * (nnz + 3 * ansatz.n) <= 200_000:
+        x = np.zeros(ansatz.num_params)
+        out["depth"] = int(ansatz.circuit(x).depth())
+    else:
+        out["depth"] = 1 + ansatz.p * (nnz + 2)
+    return out
+
+
+class CVaRQAOASolver(QAOASolver):
+    """CVaR-QAOA (Barkoutsos et al. 2020): minimise the CVaR_alpha of the energy."""
+
+    name = "cvar-qaoa"
+    Options = CVaRQAOAOptions
+
+
+class MAQAOASolver(QAOASolver):
+    """Multi-angle QAOA (Herrman et al. 2022): one gamma per cost term and one beta per qubit
+    in every layer."""
+
+    name = "ma-qaoa"
+    multi_angle = True
+
+
+class WSQAOASolver(QAOASolver):
+    """Warm-start QAOA (Egger, Mareček, Woerner 2021): initial state from the regularised
+    continuous relaxation c* of the QUBO, with the matching mixer (see circuits.py)."""
+
+    name = "ws-qaoa"
+    Options = WSQAOAOptions
+
+    def _warm_start(self, qubo, rng):
+        o = self.options
+        c, relaxed_value = continuous_relaxation(qubo, rng, method=o.relaxation,
+                                                 starts=o.relax_starts)
+        reg = np.clip(c, o.epsilon, 1.0 - o.epsilon)
+        return reg, {"relaxed_solution": c.tolist(), "relaxed_value": relaxed_value,
+                     "warm_start": reg.tolist()}
+
+
+def continuous_relaxation(qubo, rng, *, method: str = "local", starts: int = 8
+                          ) -> tuple[np.ndarray, float]:
+    """argmin over [0, 1]^n of f(x) = x'Ux + c'x (+ offset) and its value.
+
+    "local": best of ``starts`` L-BFGS-B runs (x0 = 1/2, then uniform random from ``rng``);
+    "convex": f + mu * sum(x_i^2 - x_i) with mu = max(0, -lambda_min(U + U') / 2), a convex
+    function equal to f on binary points, minimised once from x0 = 1/2.
+    """
+    from scipy.optimize import minimize
+
+    U = qubo.quadratic.tocsr()
+    S = (U + U.T).tocsr()
+    lin = qubo.linear.copy()
+    n = qubo.num_vars
+    mu = 0.0
+    if method == "convex" and n:
+        H = S.toarray()
+        mu = max(0.0, -float(np.linalg.eigvalsh(H)[0]) / 2.0)
+
+    def fg(x):
+        sx = S @ x
+        val = 0.5 * x @ sx + lin @ x + mu * (x @ x - x.sum())
+        return val, sx + lin + mu * (2 * x - 1)
+
+    bounds = [(0.0, 1.0)] * n
+    x0s = [np.full(n, 0.5)]
+    if method == "local":
+        x0s += [rng.uniform(0, 1, n) for _ in range(max(0, starts - 1))]
+    best = None
+    for x0 in x0s:
+        res = minimize(fg, x0, jac=True, method="L-BFGS-B", bounds=bounds)
+        if best is None or res.fun < best.fun:
+            best = res
+    x = np.clip(best.x, 0.0, 1.0)
+    return x, float(fg(x)[0] - mu * (x @ x - x.sum()) + qubo.offset)
+
+
+class RQAOASolver(QAOASolver):
+    """Recursive QAOA (Bravyi, Kliesch, Koenig, Tang 2020) on the Ising form.
+
+    Each round runs QAOA on the current Ising model, measures <Z_i Z_j> on its couplings (and
+    <Z_i> if ``singles``), and eliminates the variable with the largest |correlation| by
+    z_j = sign * z_i (or z_i = sign). At ``n_cutoff`` variables the rest is solved exactly by
+    enumeration; the full assignment is rebuilt and returned as the single sample."""
+
+    name = "rqaoa"
+    Options = RQAOAOptions
+
+    def run(self, task: Task, *, backend=None, optimizer=None, seed: int | None = None,
+            budget: int | None = None) -> SolverOutput:
+        import scipy.sparse as sp
+
+        from qopt.model.qubo import Ising
+
+        o = self.options
+        qubo = task.qubo
+        n = qubo.num_vars
+        rng = rng_from(seed)
+        ising = qubo.to_ising()
+        h = np.asarray(ising.h, dtype=float).copy()
+        J = ising.J.toarray()
+        J = J + J.T                                    # symmetric, J[i, j] = coupling of i, j
+        offset = float(ising.offset)
+        active = list(range(n))
+        rules: list[tuple[int, int | None, float]] = []   # (var, partner or None, sign)
+        rounds = max(0, n - o.n_cutoff)
+        total = int(budget) if budget is not None else o.maxiter * max(1, rounds)
+        shares = _slices(total, max(1, rounds))
+        run = _Run(o, optimizer, rng)
+        history, sim, round_info = [], 0.0, []
+        max_q, max_two = 0, 0
+        for r in range(rounds):
+            k = len(active)
+            sub_J = np.triu(J[np.ix_(active, active)], 1)
+            sub = Ising(h[active].copy(), sp.csr_matrix(sub_J), offset)
+            sub_qubo = ising_to_qubo(sub)
+            ansatz = Ansatz(sub_qubo, o.p)
+            ev = make_evaluator(ansatz, backend, o.alpha, seed=rng, shots=o.shots)
+            run.history = []
+            x, f = run.optimise(ansatz, ev, shares[r])
+            history += [{**hh, "round": r} for hh in run.history]
+            sim += getattr(ev, "simulation_time", 0.0)
+            res = circuit_resources(ansatz)
+            max_q, max_two = max(max_q, res["num_qubits"]), max(max_two, res["two_qubit_gates"])
+            iu, ju = np.nonzero(sub_J)
+            cands = [(1 << int(a)) | (1 << int(b)) for a, b in zip(iu, ju)]
+            if o.singles or not cands:
+                cands += [1 << a for a in range(k)]
+            corr = ev.z_correlators(x, cands)
+            pick = int(np.argmax(np.abs(corr)))
+            sign = 1.0 if corr[pick] >= 0 else -1.0
+            bits = [a for a in range(k) if (cands[pick] >> a) & 1]
+            if len(bits) == 2:
+                i, j = active[bits[0]], active[bits[1]]
+                # z_j = sign z_i: fold j into i
+                offset += sign * J[i, j]
+                h[i] += sign * h[j]
+                J[i, :] += sign * J[j, :]
+                J[:, i] += sign * J[:, j]
+                J[i, i] = 0.0
+                J[j, :] = 0.0
+                J[:, j] = 0.0
+                rules.append((j, i, sign))
+                active.remove(j)
+            else:
+                i = active[bits[0]]
+                offset += sign * h[i]
+                h += sign * J[i, :]
+                J[i, :] = 0.0
+                J[:, i] = 0.0
+                h[i] = 0.0
+                rules.append((i, None, sign))
+                active.remove(i)
+            round_info.append({"round": r, "qubits": k, "objective": f,
+                               "correlation": float(corr[pick]),
+                               "eliminated": rules[-1][0],
+                               "partner": rules[-1][1], "sign": sign})
+        # exact solve of the rest
+        z = np.zeros(n)
+        k = len(active)
+        if k:
+            sub_J = np.triu(J[np.ix_(active, active)], 1)
+            sub = Ising(h[active].copy(), sp.csr_matrix(sub_J), offset)
+            d = ising_to_qubo(sub).diagonal()
+            best = int(np.argmin(d))
+            z[active] = 1.0 - 2.0 * ((best >> np.arange(k)) & 1)
+        for var, partner, sign in reversed(rules):
+            z[var] = sign * (z[partner] if partner is not None else 1.0)
+        bits = ((1 - z) / 2).astype(np.uint8)
+        return SolverOutput(samples=Samples(bits[None, :], np.ones(1)),
+                            evaluations=run.evaluations, shots=None, history=history,
+                            num_qubits=max_q or k, depth=None, two_qubit_gates=max_two,
+                            time={"simulation": sim},
+                            info={"rounds": round_info, "n_cutoff": o.n_cutoff,
+                                  "energy": float(qubo.energy(bits))})
+
+
+__all__ = [
+    "Ansatz", "CVaRQAOASolver", "CircuitEvaluator", "EngineEvaluator", "MAQAOASolver",
+    "QAOAOptions", "QAOASolver", "RQAOASolver", "WSQAOASolver", "circuit_resources",
+    "continuous_relaxation", "ising_to_qubo", "make_evaluator",
+]
