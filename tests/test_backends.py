@@ -228,3 +228,21 @@ def test_engine_generic_path_and_numpy_fallback():
                                atol=1e-12)
     np.testing.assert_allclose(get_backend("lightning").probabilities(odd),
                                Statevector(odd).probabilities(), atol=1e-12)
+
+
+def test_qaoa_template_parameter_order_and_bound_circuits():
+    from qopt.backends.registry import parameter_values
+
+    qubo = random_qubo(5, 17)
+    g, b = ParameterVector("γ", 2), ParameterVector("β", 2)
+    template = qaoa_circuit(qubo, g, b)
+    gammas, betas = [0.4, -0.9], [0.3, 0.8]
+    theta = parameter_values(template, {g: gammas, b: betas})
+    bound = qaoa_circuit(qubo, gammas, betas)            # float angles: no free parameters
+    want = Statevector(bound).probabilities() @ qubo.diagonal()
+    for name in EXACT:
+        ev = circuit_evaluator(name)
+        assert ev.expectation(template, theta, qubo) == pytest.approx(want, abs=1e-8), name
+        assert ev.expectation(bound, None, qubo) == pytest.approx(want, abs=1e-8), name
+    with pytest.raises(OptionError):
+        parameter_values(template, {g: gammas})

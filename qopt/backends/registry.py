@@ -20,6 +20,8 @@ Keyword arguments (``shots``, ``seed`` and each backend's own, e.g. ``mode="sess
 
 from __future__ import annotations
 
+import numpy as np
+
 from qopt.backends.base import Backend
 from qopt.errors import OptionError
 
@@ -104,4 +106,26 @@ def circuit_evaluator(spec=None, **kwargs) -> Backend:
     return get_backend(spec, **kwargs)
 
 
-__all__ = ["SPECS", "circuit_evaluator", "get_backend"]
+def parameter_values(circuit, assignments) -> np.ndarray:
+    """Values in ``circuit.parameters`` order from ``{Parameter or ParameterVector: values}``.
+
+    E.g. ``parameter_values(qc, {gammas_vec: gammas, betas_vec: betas})`` for a QAOA template;
+    every circuit parameter must be assigned.
+    """
+    flat = {}
+    for key, values in assignments.items():
+        vals = np.asarray(values, dtype=float).reshape(-1)
+        if hasattr(key, "params") and not hasattr(key, "parameters"):     # ParameterVector
+            elems = list(key.params)
+            if len(elems) != vals.size:
+                raise OptionError(f"{key.name} has {len(elems)} elements, got {vals.size} values")
+            flat.update(zip(elems, vals))
+        else:
+            flat[key] = float(vals[0])
+    try:
+        return np.array([flat[p] for p in circuit.parameters], dtype=float)
+    except KeyError as exc:
+        raise OptionError(f"no value for circuit parameter {exc.args[0]}") from None
+
+
+__all__ = ["SPECS", "circuit_evaluator", "get_backend", "parameter_values"]
