@@ -154,10 +154,15 @@ class COBYLA(Optimizer):
         self.tol = tol
 
     def _run(self, obj, x0, rng):
+        import warnings
+
         from scipy.optimize import minimize
 
-        res = minimize(obj, x0, method="COBYLA", tol=self.tol,
-                       options={"maxiter": obj.budget, "rhobeg": self.rhobeg})
+        with warnings.catch_warnings():     # tiny budgets: scipy raises maxfun; we stop first
+            warnings.simplefilter("ignore", UserWarning)
+            res = minimize(obj, x0, method="COBYLA", tol=self.tol,
+                           options={"maxiter": max(obj.budget, x0.size + 2),
+                                    "rhobeg": self.rhobeg})
         return str(res.message)
 
 
@@ -267,8 +272,8 @@ class Adam(Optimizer):
 class AQGD(Optimizer):
     """Analytic quantum gradient descent: parameter-shift gradient (shift ``shift``, 2
     evaluations per parameter, plus one for the value) and momentum
-    ``v = momentum v + (1 - momentum) g; x -= eta v``. Stops when the budget cannot pay for
-    another gradient."""
+    ``v = momentum v + (1 - momentum) g; x -= eta v``. When the rest of the budget cannot pay
+    for a full gradient it evaluates the iterate and takes shift-rule coordinate steps."""
 
     name = "aqgd"
 
@@ -287,9 +292,20 @@ class AQGD(Optimizer):
             vel = self.momentum * vel + (1 - self.momentum) * g
             x = x - self.eta * vel
             steps += 1
-        while obj.remaining > 0:        # spend what is left on the final iterate
-            obj(x)
-            break
+        if obj.remaining > 0:           # the rest: the final iterate, then coordinate steps
+            f0 = obj(x)
+            for k in range(x.size):
+                if obj.remaining < 2:
+                    break
+                e = np.zeros_like(x)
+                e[k] = self.shift
+                gk = (obj(x + e) - obj(x - e)) / (2.0 * math.sin(self.shift))
+                x = x.copy()
+                x[k] -= self.eta * gk
+            if obj.remaining > 0 and obj.best < f0:
+                obj(x)
+            while obj.remaining > 0:
+                obj(x)
         return f"{steps} AQGD steps"
 
 
