@@ -154,6 +154,7 @@ class CorrelatorEvaluator:
 
             self.engine = StatevectorEngine(ansatz.num_qubits)
             self.ops = engine_ops(ansatz)
+            self.layered = LayeredCircuit(self.engine, self.ops)
         # the in-house backend's states come straight from the engine's gate path
         self._direct = self.has_state and getattr(backend, "name", "") == "statevector"
 
@@ -165,7 +166,7 @@ class CorrelatorEvaluator:
     def state(self, theta: np.ndarray) -> np.ndarray:
         """The ansatz state at ``theta`` (a view of the engine's buffer on the direct path)."""
         if self._direct:
-            return self.engine.run_circuit(self.ops, np.asarray(theta, dtype=float))
+            return self.layered.state(np.asarray(theta, dtype=float), self.engine.state)
         return np.asarray(self.backend.state(self.circuit, theta))
 
     def correlators(self, theta: np.ndarray) -> np.ndarray:
@@ -227,8 +228,7 @@ class CorrelatorEvaluator:
         def apply_obs(psi):
             return self.encoding.apply_observable(psi, coeffs)
 
-        return ansatz_adjoint_gradient(self.engine, self.ops, theta, self.state(theta),
-                                       apply_obs)
+        return self.layered.gradient(theta, self.state(theta), apply_obs)
 
 
 # ---- adjoint sweep with a non-diagonal observable, on the engine's gate path ---------------
@@ -243,6 +243,119 @@ def engine_ops(ansatz) -> list:
     from qopt.backends.statevector import Op
 
     return [Op(gate, tuple(qubits), k) for gate, qubits, k in ansatz.ops]
+
+
+class LayeredCircuit:
+    """An ansatz op list regrouped into layers the engine applies in cache-blocked passes.
+
+    Layers: ``("rot", qubits, names, params)`` — at most one parametrised rx / ry / rz per
+    qubit, applied together by :meth:`StatevectorEngine.apply_product` and differentiated by
+    :meth:`StatevectorEngine.backward_layer`; ``("diag", signs)`` — a run of CZ gates as one
+    ±1 diagonal; ``("cx", pairs)``. Rotations on different qubits commute, so moving a gate
+    into the current layer keeps the circuit; a qubit seen twice starts a new layer.
+    """
+
+    def __init__(self, engine, ops):
+        self.engine = engine
+        self.n = engine.num_qubits
+        self.num_params = 1 + max((op.param for op in ops if op.param is not None), default=-1)
+        self.layers: list[tuple] = []
+        block: list = []        # consecutive parametrised rotations
+        czs: list[tuple[int, int]] = []
+        for op in ops:
+            if op.name in _GENERATORS and op.param is not None and op.scale == 1.0 \
+                    and op.angle == 0.0:
+                if czs:
+                    self._flush_cz(czs)
+                block.append(op)
+            elif op.name in ("cz", "cx"):
+                if block:
+                    self._flush_rot(block)
+                if op.name == "cz":
+                    czs.append(tuple(op.qubits))
+                else:
+                    if czs:
+                        self._flush_cz(czs)
+                    self.layers.append(("cx", [tuple(op.qubits)]))
+            else:
+                raise OptionError(f"the layered path has no rule for gate {op.name!r}")
+        if block:
+            self._flush_rot(block)
+        if czs:
+            self._flush_cz(czs)
+
+    def _flush_rot(self, block: list) -> None:
+        """A block of rotations as layers: the j-th gate on a qubit goes to layer j (gates on
+        different qubits commute; each qubit keeps its order)."""
+        depth: dict[int, int] = {}
+        layers: list[dict[int, tuple[str, int]]] = []
+        for op in block:
+            q = op.qubits[0]
+            j = depth.get(q, 0)
+            depth[q] = j + 1
+            if j == len(layers):
+                layers.append({})
+            layers[j][q] = (op.name, op.param)
+        for cur in layers:
+            qubits = np.array(sorted(cur), dtype=np.int64)
+            self.layers.append(("rot", qubits, [cur[q][0] for q in qubits],
+                                np.array([cur[q][1] for q in qubits], dtype=np.int64)))
+        block.clear()
+
+    def _flush_cz(self, czs: list) -> None:
+        idx = np.arange(1 << self.n, dtype=np.int64)
+        parity = np.zeros(1 << self.n, dtype=np.int64)
+        for a, b in czs:
+            parity ^= (idx >> a) & (idx >> b) & 1
+        self.layers.append(("diag", 1.0 - 2.0 * parity))
+        czs.clear()
+
+    def _mats(self, layer, theta, sign: float) -> np.ndarray:
+        from qopt.backends.statevector import rotation_matrix
+
+        _, qubits, names, params = layer
+        mats = np.broadcast_to(np.eye(2, dtype=np.complex128), (self.n, 2, 2)).copy()
+        for q, name, k in zip(qubits, names, params):
+            mats[q] = rotation_matrix(name, sign * float(theta[k]))
+        return mats
+
+    def state(self, theta, psi: np.ndarray) -> np.ndarray:
+        """|psi(theta)> from |0...0>, written into ``psi`` (shape (2^n,) complex128)."""
+        eng = self.engine
+        psi.fill(0)
+        psi[0] = 1.0
+        for layer in self.layers:
+            if layer[0] == "rot":
+                eng.apply_product(self._mats(layer, theta, 1.0), psi)
+            elif layer[0] == "diag":
+                eng.multiply_diagonal(psi, psi, layer[1])
+            else:
+                for c, t in layer[1]:
+                    eng.apply_cx(c, t, psi)
+        return psi
+
+    def gradient(self, theta, psi: np.ndarray, apply_obs) -> np.ndarray:
+        """Adjoint gradient of ``<psi|O|psi>``, shape (P,), ``psi`` the final state."""
+        eng = self.engine
+        phi = np.array(psi, dtype=np.complex128, copy=True)
+        lam = np.array(apply_obs(phi), dtype=np.complex128, copy=True)
+        grad = np.zeros(self.num_params)
+        for layer in reversed(self.layers):
+            if layer[0] == "rot":
+                _, qubits, names, params = layer
+                gens = np.zeros((self.n, 2, 2), dtype=np.complex128)
+                for q, name in zip(qubits, names):
+                    gens[q] = _GENERATORS[name]
+                imov, _ = eng.backward_layer(phi, lam, self._mats(layer, theta, -1.0), gens, 1)
+                np.add.at(grad, params, imov[qubits])
+            elif layer[0] == "diag":
+                eng.multiply_diagonal(phi, phi, layer[1])
+                eng.multiply_diagonal(lam, lam, layer[1])
+            else:
+                for c, t in reversed(layer[1]):
+                    eng.apply_cx(c, t, phi)
+                    eng.apply_cx(c, t, lam)
+        return grad
 
 
 def ansatz_adjoint_gradient(engine, ops, theta: np.ndarray, psi: np.ndarray, apply_obs
@@ -368,5 +481,5 @@ class PCESolver(Solver):
             time={"classical": time.perf_counter() - t0}, info=info)
 
 
-__all__ = ["CorrelatorEvaluator", "PCEOptions", "PCESolver", "ansatz_adjoint_gradient",
-           "engine_ops", "make_pce_ansatz"]
+__all__ = ["CorrelatorEvaluator", "LayeredCircuit", "PCEOptions", "PCESolver",
+           "ansatz_adjoint_gradient", "engine_ops", "make_pce_ansatz"]

@@ -35,7 +35,7 @@ import numpy as np
 
 from qopt.errors import OptionError
 from qopt.solvers.base import Samples, Solver, SolverOutput, Task, rng_from
-from qopt.solvers.quantum.pce import CorrelatorEvaluator, ansatz_adjoint_gradient, engine_ops
+from qopt.solvers.quantum.pce import CorrelatorEvaluator, LayeredCircuit, engine_ops
 from qopt.solvers.quantum.qrac import (
     ProductRelaxation,
     QRACEncoding,
@@ -204,16 +204,17 @@ class QRAOSolver(Solver):
         if method == "adjoint" and not has_state:
             raise OptionError("gradient='adjoint' needs the exact mode of a statevector backend")
         Hs = H.to_matrix(sparse=True) if has_state else None
-        engine = ops = None
+        engine = layered = None
         direct = has_state and getattr(be, "name", "") == "statevector"
         if has_state:
             from qopt.backends.statevector import StatevectorEngine
 
-            engine, ops = StatevectorEngine(enc.num_qubits), engine_ops(ansatz)
+            engine = StatevectorEngine(enc.num_qubits)
+            layered = LayeredCircuit(engine, engine_ops(ansatz))
 
         def state(x):
             if direct:
-                return engine.run_circuit(ops, np.asarray(x, dtype=float))
+                return layered.state(np.asarray(x, dtype=float), engine.state)
             return np.asarray(be.state(circuit, x))
         best = {"value": np.inf, "x": None}
         P = ansatz.num_parameters
@@ -245,7 +246,7 @@ class QRAOSolver(Solver):
         def fg(x):
             v, psi = f(x)
             if method == "adjoint":
-                return v, ansatz_adjoint_gradient(engine, ops, x, psi, lambda s: Hs @ s)
+                return v, layered.gradient(x, psi, lambda s: Hs @ s)
             counter.spend(cost_grad - 1)
             return v, np.asarray(be.gradient(circuit, x, H, shots=shots)[1], dtype=float)
 
