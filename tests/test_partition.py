@@ -320,6 +320,32 @@ def test_capacity_repair_moves_qubits_out_of_full_qpus():
     assert hg.ebits(fixed) == slow_ebits(to_cz_basis(qc), fixed[:12], fixed[12:])
 
 
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 999), k=st.integers(2, 4))
+def test_single_overflow_repair_is_the_cheapest_move(seed, k):
+    from qopt.partition.baselines import enforce_graph_capacity
+
+    rng = np.random.default_rng(seed)
+    n = 3 * k + 2  # QPU 0 holds 5 qubits, the others 3; capacity 4 -> exactly one move
+    q = rng.permutation(np.concatenate([np.zeros(5, np.int64), np.repeat(np.arange(1, k), 3)]))
+    qc = random_circuit(n, 4, seed)
+    hg = build_hypergraph(to_cz_basis(qc))
+    a = np.concatenate([q, rng.integers(0, k, hg.num_gates)])
+    fixed = enforce_capacity(hg, a, k, 4)
+    assert np.bincount(fixed[:n], minlength=k).max() <= 4
+    assert np.count_nonzero(fixed != a) == 1
+    best = min(hg.ebits(np.where(np.arange(hg.num_vertices) == v, t, a))
+               for v in np.flatnonzero(q == 0) for t in range(1, k))
+    assert hg.ebits(fixed) == best
+    pairs, counts = hg.interaction_graph()
+    if len(pairs):
+        g = enforce_graph_capacity(q, pairs, counts, k, 4)
+        assert np.count_nonzero(g != q) == 1
+        best_cut = min(hg.cut_gates(np.where(np.arange(n) == v, t, q))
+                       for v in np.flatnonzero(q == 0) for t in range(1, k))
+        assert hg.cut_gates(g) == best_cut
+
+
 def test_contiguous_assignment_is_balanced():
     a = contiguous_assignment(10, 4)
     assert list(a) == sorted(a)

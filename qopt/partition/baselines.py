@@ -44,20 +44,30 @@ def graph_assignment(hg: CircuitHypergraph, k: int, capacity: int, *, engine: st
 def enforce_graph_capacity(blocks: np.ndarray, pairs: np.ndarray, counts: np.ndarray, k: int,
                            capacity: int) -> np.ndarray:
     """Move qubits out of over-full QPUs (cheapest cut increase first) until all fit."""
-    blocks = blocks.copy()
+    blocks = np.asarray(blocks, dtype=np.int64).copy()
     loads = np.bincount(blocks, minlength=k)
+    if not np.any(loads > capacity):
+        return blocks
+    n = len(blocks)
+    # adjacency in CSR form: neighbours and pair weights of each qubit
+    ends = np.concatenate([pairs[:, 0], pairs[:, 1]])
+    others = np.concatenate([pairs[:, 1], pairs[:, 0]])
+    weights = np.concatenate([counts, counts])
+    order = np.argsort(ends, kind="stable")
+    others, weights = others[order], weights[order]
+    offsets = np.searchsorted(ends[order], np.arange(n + 1))
     while np.any(loads > capacity):
         src = int(np.argmax(loads))
         free = np.flatnonzero(loads < capacity)
         best = None
         for q in np.flatnonzero(blocks == src):
-            mask = (pairs[:, 0] == q) | (pairs[:, 1] == q)
-            other = np.where(pairs[mask, 0] == q, pairs[mask, 1], pairs[mask, 0])
-            w = counts[mask]
-            for t in free:
-                delta = int(w[blocks[other] == src].sum() - w[blocks[other] == t].sum())
-                if best is None or delta < best[0]:
-                    best = (delta, int(q), int(t))
+            nb = blocks[others[offsets[q]:offsets[q + 1]]]
+            w = weights[offsets[q]:offsets[q + 1]]
+            gain = np.bincount(nb, weights=w, minlength=k)
+            delta = gain[src] - gain[free]
+            i = int(np.argmin(delta))
+            if best is None or delta[i] < best[0]:
+                best = (delta[i], int(q), int(free[i]))
         _, q, t = best
         blocks[q] = t
         loads[src] -= 1
@@ -79,18 +89,21 @@ def enforce_capacity(hg: CircuitHypergraph, assignment: np.ndarray, k: int,
     if not np.any(loads > capacity):
         return a
     starts, ends = hg.edge_index[:-1], hg.edge_index[1:]
+    by_qubit = np.argsort(hg.edge_qubit, kind="stable")  # hyperedges grouped by their wire
+    offsets = np.searchsorted(hg.edge_qubit[by_qubit], np.arange(n + 1))
     while np.any(loads > capacity):
         src = int(np.argmax(loads))
         free = np.flatnonzero(loads < capacity)
         best = None
         for q in np.flatnonzero(a[:n] == src):
-            edges = np.flatnonzero(hg.edge_qubit == q)
-            gate_blocks = [a[hg.pins[starts[e] + 1:ends[e]]] for e in edges]
-            for t in free:
-                delta = sum(int(not np.any(gb == t)) - int(not np.any(gb == src))
-                            for gb in gate_blocks)
-                if best is None or delta < best[0]:
-                    best = (delta, int(q), int(t))
+            delta = np.zeros(len(free), dtype=np.int64)
+            for e in by_qubit[offsets[q]:offsets[q + 1]]:
+                present = np.zeros(k, dtype=bool)
+                present[a[hg.pins[starts[e] + 1:ends[e]]]] = True
+                delta += (~present[free]).astype(np.int64) - int(not present[src])
+            i = int(np.argmin(delta))
+            if best is None or delta[i] < best[0]:
+                best = (int(delta[i]), int(q), int(free[i]))
         _, q, t = best
         a[q] = t
         loads[src] -= 1
