@@ -424,6 +424,14 @@ def test_malformed_preset_values_are_config_errors(tmp_path):
         check_preset(_write_preset(tmp_path, change=("c-type", "bogus")))
     with pytest.raises(ConfigError, match="'objective' must be 'km1'"):
         check_preset(_write_preset(tmp_path, change=("objective", "cut")))
+    with pytest.raises(ConfigError, match="'mode'"):
+        check_preset(_write_preset(tmp_path, change=("mode", "recursive")))
+    with pytest.raises(ConfigError, match="'r-flow-execution-policy'"):
+        check_preset(_write_preset(tmp_path, change=("r-flow-execution-policy", "bogus")))
+    with pytest.raises(ConfigError, match="'r-hfc-scaling' needs an integer"):
+        check_preset(_write_preset(tmp_path, change=("r-hfc-scaling", "1.5x")))
+    with pytest.raises(ConfigError, match="'r-hfc-mbc' needs true or false"):
+        check_preset(_write_preset(tmp_path, change=("r-hfc-mbc", "yes")))
     with pytest.raises(ConfigError, match="'r-runs' needs an integer"):
         check_preset(_write_preset(tmp_path, change=("r-runs", "many")))
     bad = tmp_path / "garbage.ini"

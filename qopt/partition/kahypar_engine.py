@@ -25,7 +25,7 @@ PRESET_NAME = "km1_qopt.ini"
 #: keys the preset must define (KaHyPar aborts without them), with their allowed values where
 #: the set is small; ``None`` means any value of the right type.
 REQUIRED_KEYS: dict[str, tuple[str, ...] | None] = {
-    "mode": ("direct", "recursive"),
+    "mode": ("direct",),
     "objective": ("km1", "cut"),
     "seed": None,
     "cmaxnet": None,
@@ -75,10 +75,19 @@ REQUIRED_KEYS: dict[str, tuple[str, ...] | None] = {
     "r-fm-stop-i": None,
 }
 
-#: keys whose value must be an integer / a number
+#: keys whose value must be an integer / a number / a boolean (checked whenever present)
 _INT_KEYS = {"seed", "cmaxnet", "vcycles", "p-max-louvain-pass-iterations", "c-t", "i-c-t",
-             "i-runs", "i-r-runs", "i-r-fm-stop-i", "r-runs", "r-fm-stop-i"}
-_FLOAT_KEYS = {"p-min-eps-improvement", "c-s", "i-c-s"}
+             "i-runs", "i-r-runs", "i-r-fm-stop-i", "r-runs", "r-fm-stop-i",
+             "p-sparsifier-min-median-he-size", "p-sparsifier-max-hyperedge-size",
+             "p-sparsifier-max-cluster-size", "p-sparsifier-min-cluster-size",
+             "p-sparsifier-num-hash-func", "p-sparsifier-combined-num-hash-func",
+             "p-large-he-threshold", "p-smallest-maxnet-threshold", "r-hfc-scaling"}
+_FLOAT_KEYS = {"p-min-eps-improvement", "c-s", "i-c-s", "p-maxnet-removal-factor",
+               "r-fm-stop-alpha"}
+_BOOL_KEYS = {"r-hfc-distance-based-piercing", "r-hfc-mbc", "p-use-sparsifier",
+              "p-detect-communities", "p-detect-communities-in-ip", "p-reuse-communities",
+              "c-rating-use-communities", "i-c-rating-use-communities",
+              "i-bp-heuristic-prepacking", "i-bp-early-restart", "i-bp-late-restart"}
 
 
 def default_preset() -> Path:
@@ -119,8 +128,9 @@ def check_preset(path: str | Path) -> dict[str, str]:
     """Validate a KaHyPar preset before KaHyPar sees it; returns its ``key -> value`` map.
 
     Checks: the file exists and parses, every key of :data:`REQUIRED_KEYS` is present, values
-    with a small set of choices are one of them, numeric keys are numbers, and the objective is
-    ``km1`` (the ebit count of a circuit hypergraph is its km1 metric).
+    with a small set of choices are one of them, numeric keys are numbers, the mode is direct
+    k-way (the recursive-bisection settings of KaHyPar are a different key set) and the objective
+    is ``km1`` (the ebit count of a circuit hypergraph is its km1 metric).
     """
     p = Path(path)
     values = read_preset(p)
@@ -131,16 +141,19 @@ def check_preset(path: str | Path) -> dict[str, str]:
         if allowed is not None and value not in allowed:
             raise ConfigError(f"{p}: key {key!r} has value {value!r}; allowed: "
                               f"{', '.join(allowed)}")
+    for key, value in values.items():
         if key in _INT_KEYS:
             try:
                 int(value)
             except ValueError:
                 raise ConfigError(f"{p}: key {key!r} needs an integer, got {value!r}") from None
-        if key in _FLOAT_KEYS:
+        elif key in _FLOAT_KEYS:
             try:
                 float(value)
             except ValueError:
                 raise ConfigError(f"{p}: key {key!r} needs a number, got {value!r}") from None
+        elif key in _BOOL_KEYS and value not in ("true", "false"):
+            raise ConfigError(f"{p}: key {key!r} needs true or false, got {value!r}")
     if values["objective"] != "km1":
         raise ConfigError(f"{p}: key 'objective' must be 'km1' (connectivity minus one = ebits), "
                           f"got {values['objective']!r}")
@@ -149,6 +162,10 @@ def check_preset(path: str | Path) -> dict[str, str]:
         for key in ("r-flow-execution-policy",):
             if key not in values:
                 raise ConfigError(f"{p}: key {key!r} is required by r-type={values['r-type']}")
+    policy = values.get("r-flow-execution-policy")
+    if policy is not None and policy not in ("constant", "multilevel", "exponential"):
+        raise ConfigError(f"{p}: key 'r-flow-execution-policy' has value {policy!r}; allowed: "
+                          "constant, multilevel, exponential")
     if "hyperflow_cutter" in values["r-type"]:
         for key in ("r-hfc-size-constraint", "r-hfc-scaling"):
             if key not in values:
