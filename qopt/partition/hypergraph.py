@@ -119,7 +119,7 @@ def _is_diagonal(op, cache: dict) -> bool:
         return True
     if name in ("measure", "reset"):
         return False
-    key = (name, tuple(float(p) for p in op.params if isinstance(p, int | float | complex)))
+    key = (name, tuple(repr(p) for p in op.params))
     if key not in cache:
         try:
             m = np.asarray(op.to_matrix())
