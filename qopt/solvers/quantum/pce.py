@@ -65,6 +65,7 @@ class PCEOptions:
             (gradient-free optimisers).
         bit_swap: run PCE's bit-swap search on the best rounding (an extra sample row).
         bit_swap_sweeps: most sweeps of the bit-swap search.
+        time_limit: stop training after this many seconds (status "time_limit").
     """
 
     k: int = 2
@@ -81,6 +82,7 @@ class PCEOptions:
     gradient: str = "auto"
     bit_swap: bool = False
     bit_swap_sweeps: int = 100
+    time_limit: float | None = None
     optimizer_options: dict = field(default_factory=dict)
 
     def validate(self) -> None:
@@ -97,6 +99,8 @@ class PCEOptions:
         if self.gradient not in ("auto", "adjoint", "parameter-shift", "none"):
             raise OptionError("gradient must be 'auto', 'adjoint', 'parameter-shift' or 'none', "
                               f"got {self.gradient!r}")
+        if self.time_limit is not None and not self.time_limit > 0:
+            raise OptionError(f"time_limit must be positive seconds, got {self.time_limit!r}")
         if self.reps is not None and (not isinstance(self.reps, int) or self.reps < 0):
             raise OptionError(f"reps must be a non-negative integer, got {self.reps!r}")
 
@@ -432,13 +436,25 @@ class PCESolver(Solver):
                 best.update(loss=value, theta=np.array(theta, copy=True), corr=c.copy())
             history.append({"evaluation": ev.evaluations, "loss": value, "energy": e})
 
+        from qopt.solvers.optimizers import BudgetExhausted
+
+        deadline = None if opts.time_limit is None else t0 + float(opts.time_limit)
+        timed_out = [False]
+
+        def check_time():
+            if deadline is not None and time.perf_counter() > deadline and history:
+                timed_out[0] = True
+                raise BudgetExhausted
+
         def fun(theta):
+            check_time()
             c = ev.correlators(theta)
             value = loss(c)
             record(theta, c, value)
             return value
 
         def value_and_grad(theta):
+            check_time()
             c = ev.correlators(theta)
             value, dc = loss.value_and_grad(c)
             record(theta, c, value)
@@ -448,6 +464,8 @@ class PCESolver(Solver):
         outcome = opt.minimize(fun, x0, grad=value_and_grad if use_grad else None,
                                budget=max(1, limit // cost), rng=rng)
         status = "budget" if outcome.message == "evaluation budget exhausted" else "done"
+        if timed_out[0]:
+            status = "time_limit"
         if best["corr"] is None:
             raise OptionError(f"budget {budget} is too small for one PCE evaluation")
         final_bits = sign_round(best["corr"])
