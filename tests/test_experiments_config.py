@@ -90,6 +90,18 @@ def test_grid_expansion_and_fields(toy_dir):
     assert len(files) == 1 and next(iter(files)).digest is not None
 
 
+def test_solver_entry_restricted_to_some_problems(toy_dir):
+    text = BASE.replace('name = "qaoa-from-the-future"',
+                        'name = "qaoa-from-the-future"\nproblems = ["toyknap:inst.txt"]')
+    cfg = load_config(write(toy_dir, text))
+    future = [r for r in cfg.runs if r.solver == "qaoa-from-the-future"]
+    assert {r.problem.label for r in future} == {"inst.txt"} and len(future) == 3
+    assert len({r.problem.label for r in cfg.runs if r.solver == "toy-sample"}) == 3
+    bad = BASE.replace('name = "toy-q"', 'name = "toy-q"\nproblems = ["toyknap", "maxcut"]')
+    with pytest.raises(ConfigError, match=r"solvers\[1\]\.problems\[1\]: 'maxcut' matches none"):
+        load_config(write(toy_dir, bad, "bad.toml"))
+
+
 def test_run_keys_depend_on_result_inputs_only(toy_dir):
     a = load_config(write(toy_dir, BASE))
     b = load_config(write(toy_dir, BASE.replace('name = "t"', 'name = "other"\ntimeout = 9')

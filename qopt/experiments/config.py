@@ -28,7 +28,8 @@ config's folder, that register own problems / solvers), ``seeds`` | ``seed`` + `
 ``budget``, ``timeout``, ``postprocess``, ``backends``, ``limits``; ``[[problems]]``: ``kind``,
 ``instances`` | ``sizes`` (+ ``generator_seeds``), ``penalty``, ``encoding``, ``reference``;
 ``[[solvers]]``: ``name``, ``label`` (may use ``{option}`` fields), ``options``, ``grid``,
-``optimizer``, ``min_qubits`` (the entry only runs instances that need at least that many
+``optimizer``, ``problems`` (restrict the entry to some problem kinds or ``kind:instance``
+names), ``min_qubits`` (the entry only runs instances that need at least that many
 qubits, e.g. an ``aer:mps`` entry for the ones too large for a statevector), and any of the
 top-level run keys (``seeds``, ``budget``, ``timeout``, ``backends``, ...) to override them.
 ``backends`` apply to quantum solvers only; classical solvers run once without one.
@@ -70,7 +71,7 @@ _PROBLEM_KEYS = {"kind", "instances", "sizes", "generator_seeds", "penalty", "en
 #: solvers that may compute a missing optimum (``reference = "exact"`` in [[problems]])
 REFERENCE_SOLVERS = ("exact", "milp")
 _SOLVER_KEYS = {"name", "label", "options", "grid", "budget", "seed", "seeds", "repetitions",
-                "backends", "timeout", "postprocess", "min_qubits", "optimizer"}
+                "backends", "timeout", "postprocess", "min_qubits", "optimizer", "problems"}
 
 
 @dataclass(frozen=True)
@@ -562,6 +563,7 @@ def _solver_runs(p: _Parser, table: Any, where: str, defaults: dict, limits: dic
         if k in options:
             raise p.fail(f"{where}.grid.{k}", "also given in options")
     d = _run_defaults(p, table, where, defaults)
+    problems = _select_problems(p, table, where, problems)
     cls, reason = _solver_info(name)
     quantum = is_quantum(cls, name)
     if cls is not None:
@@ -591,6 +593,28 @@ def _solver_runs(p: _Parser, table: Any, where: str, defaults: dict, limits: dic
                         plugins=tuple(plugins), plugin_paths=tuple(plugin_paths),
                         min_qubits=min_qubits, optimizer=optimizer))
     return runs
+
+
+def _select_problems(p: _Parser, table: dict, where: str,
+                     problems: list[ProblemSpec]) -> list[ProblemSpec]:
+    """The problems a solver entry runs: all, or those named in its ``problems`` list by kind
+    ("maxcut") or kind and instance label ("mis:1tc.8", "maxcut:maxcut-8-s1")."""
+    if "problems" not in table:
+        return problems
+    names = table["problems"]
+    if not isinstance(names, list) or not names:
+        raise p.fail(f"{where}.problems", f"expected a non-empty list of problem kinds or "
+                                          f"'kind:instance' names, got {names!r}")
+    chosen: list[ProblemSpec] = []
+    for j, n in enumerate(names):
+        if not isinstance(n, str):
+            raise p.fail(f"{where}.problems[{j}]", f"expected a string, got {n!r}")
+        kind, _, inst = n.partition(":")
+        hits = [q for q in problems if q.kind == kind and (not inst or q.label == inst)]
+        if not hits:
+            raise p.fail(f"{where}.problems[{j}]", f"{n!r} matches none of the sweep's problems")
+        chosen += [q for q in hits if q not in chosen]
+    return [q for q in problems if q in chosen]
 
 
 def _check_options(p: _Parser, cls: type, name: str, options: dict, grid: dict,
