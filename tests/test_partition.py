@@ -134,6 +134,22 @@ def test_rewrite_to_cz_basis_keeps_qubits_and_two_qubit_count():
     assert ops["cz"] == 4  # CX -> 1 CZ, RZZ -> 2 CZ
 
 
+def test_qubit_indices_survive_the_rewrite_with_several_registers():
+    from qiskit import QuantumRegister
+
+    from qopt.partition import circuit_hypergraph
+
+    a, b = QuantumRegister(3, "a"), QuantumRegister(4, "b")
+    qc = QuantumCircuit(a, b)
+    qc.cx(a[2], b[3])
+    qc.cz(b[0], a[1])
+    qc.rzz(0.3, a[0], b[1])
+    cz, hg = circuit_hypergraph(qc)
+    assert cz.qubits == qc.qubits
+    assert sorted(map(tuple, np.sort(hg.gates, axis=1).tolist())) == [
+        (0, 4), (0, 4), (1, 3), (2, 6)]
+
+
 def test_unbound_parameters_and_wide_gates_are_rejected():
     from qiskit.circuit import Parameter
 
