@@ -7,8 +7,9 @@ A :class:`BlackBox` wraps a Problem and offers only what a black-box optimiser m
   and the total constraint violation (0 when feasible). Each row costs one evaluation; a
   batch that does not fit in the remaining budget raises :class:`BudgetExhausted` before
   anything is evaluated, so the counter can never pass the budget.
-* ``repair(X)`` — the problem's own repair operator (through the Problem protocol), not
-  counted: it is part of the variation operator, not an objective evaluation.
+* ``repair(X)`` — the problem's own repair operator (through the Problem protocol). A
+  constructive repair (MDKP, MIS: greedy by ratios / degrees) costs nothing; objective
+  evaluations a repair makes itself (e.g. a local-search repair) are charged to the budget.
 * ``permutation_size`` / ``encode_permutations`` — for problems whose bits one-hot encode a
   permutation (the Problem protocol's ``permutation_size()`` hook).
 
@@ -23,6 +24,7 @@ computed = one evaluation), see :func:`evaluations_from_shots`.
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -74,6 +76,8 @@ class BlackBox:
         self.num_vars = int(problem.num_vars)
         self.sense = problem.sense  # direction of the native objective, "min" or "max"
         self.evaluations = 0
+        self.repair_evaluations = 0  # the part of ``evaluations`` spent inside repair
+        self._closed = False
         self.best_x: np.ndarray | None = None
         self.best_f = math.inf
         self.best_v = math.inf
@@ -85,11 +89,12 @@ class BlackBox:
     # ---- budget ---------------------------------------------------------------------------
     @property
     def remaining(self) -> int:
-        return self.budget - self.evaluations
+        """Evaluations still allowed (0 once a charged repair was refused)."""
+        return 0 if self._closed else self.budget - self.evaluations
 
     @property
     def exhausted(self) -> bool:
-        return self.evaluations >= self.budget
+        return self.remaining <= 0
 
     # ---- evaluation -----------------------------------------------------------------------
     def evaluate(self, X) -> tuple[np.ndarray, np.ndarray]:
@@ -117,13 +122,14 @@ class BlackBox:
         X, _ = as_bit_matrix(X)
         return self.evaluate(X[: self.remaining])
 
-    def _update(self, X: np.ndarray, f: np.ndarray, v: np.ndarray) -> None:
+    def _update(self, X: np.ndarray, f: np.ndarray, v: np.ndarray, record: bool = True) -> None:
         i = int(np.lexsort((f, v))[0])
         if better(v[i], f[i], self.best_v, self.best_f):
             self.best_x, self.best_f, self.best_v = X[i].copy(), float(f[i]), float(v[i])
-        self.history.append({"evaluations": self.evaluations,
-                             "best": float(self.native(self.best_f)),
-                             "feasible": bool(self.best_v <= 1e-9)})
+        if record:
+            self.history.append({"evaluations": self.evaluations,
+                                 "best": float(self.native(self.best_f)),
+                                 "feasible": bool(self.best_v <= 1e-9)})
 
     def native(self, f):
         """Minimisation objective value(s) back in the problem's native sense."""
@@ -136,24 +142,64 @@ class BlackBox:
         return self._has_repair
 
     def repair(self, X) -> np.ndarray:
-        """The problem's repair of each row, shape (k, n) uint8; rows unchanged without one."""
+        """The problem's repair of each row, shape (k, n) uint8; rows unchanged without one.
+
+        Objective evaluations the repair operator makes itself (a repair that is a local
+        search) are charged to the budget; when they would pass it, the remaining rows are
+        returned unrepaired and the box is exhausted."""
         X, _ = as_bit_matrix(X)
         if not self._has_repair or len(X) == 0:
             return X.copy()
         # the protocol's repair takes one vector: loop over the (few hundred) distinct rows,
         # remembering results, since GAs re-propose the same offspring again and again
-        out = np.empty_like(X)
+        out = X.copy()
         cache = self._repaired
-        for r, x in enumerate(X):
-            key = x.tobytes()
-            y = cache.get(key)
-            if y is None:
-                y = np.asarray(self._problem.repair(x), dtype=np.uint8).reshape(-1)
-                if len(cache) >= _REPAIR_CACHE:
-                    cache.clear()
-                cache[key] = y
-            out[r] = y
+        with self._charging():
+            for r, x in enumerate(X):
+                key = x.tobytes()
+                y = cache.get(key)
+                if y is None:
+                    try:
+                        y = np.asarray(self._problem.repair(x), dtype=np.uint8).reshape(-1)
+                    except BudgetExhausted:
+                        break
+                    if len(cache) >= _REPAIR_CACHE:
+                        cache.clear()
+                    cache[key] = y
+                out[r] = y
         return out
+
+    @contextmanager
+    def _charging(self):
+        """Within the block, the problem's ``evaluate_batch`` charges its rows to the budget
+        (raising :class:`BudgetExhausted`, evaluating nothing, past it)."""
+        p = self._problem
+        saved = p.__dict__.get("evaluate_batch")
+        inner = p.evaluate_batch
+
+        def charged(Xr):
+            k = len(Xr)
+            if k > self.remaining:
+                self._closed = True  # the budget cannot pay for this call: stop here
+                raise BudgetExhausted("the repair operator ran out of evaluations")
+            vals = inner(Xr)
+            self.evaluations += k
+            self.repair_evaluations += k
+            B, _ = as_bit_matrix(Xr)
+            if k:  # candidates the repair evaluated count for the incumbent too
+                f = np.asarray(p.to_minimisation(np.asarray(vals, dtype=float)), float)
+                self._update(B, f, np.asarray(p.violation_batch(B), dtype=float),
+                             record=False)
+            return vals
+
+        p.evaluate_batch = charged
+        try:
+            yield
+        finally:
+            if saved is None:
+                del p.evaluate_batch
+            else:
+                p.evaluate_batch = saved
 
     @property
     def permutation_size(self) -> int | None:
@@ -220,7 +266,11 @@ def solver_output(bb: BlackBox, status: str | None = None, info: dict | None = N
     rows = bb.best_x[None, :]
     if extra is not None and len(extra):
         rows = np.concatenate([rows, np.asarray(extra, dtype=np.uint8)])
+    if not bb.history or bb.history[-1]["evaluations"] != bb.evaluations:
+        bb.history.append({"evaluations": bb.evaluations, "best": float(bb.native(bb.best_f)),
+                           "feasible": bool(bb.best_v <= 1e-9)})
     info = dict(info or {})
-    info.update(budget=bb.budget, evaluations=bb.evaluations)
+    info.update(budget=bb.budget, evaluations=bb.evaluations,
+                repair_evaluations=bb.repair_evaluations)
     return SolverOutput(samples=Samples(rows), status=status or "done",
                         evaluations=bb.evaluations, history=bb.history, info=info)

@@ -323,7 +323,11 @@ class MapElitesSolver(Solver):
             if repair is not None:
                 S0 = repair(S0)
         B0 = to_bits(S0)
-        f0, v0 = bb.evaluate(B0)
+        f0, v0 = bb.evaluate_upto(B0)  # a charged repair may have spent part of the budget
+        if len(f0) == 0:
+            return solver_output(bb, info={"archive": None, "encoding":
+                                           "permutation" if m else "binary"})
+        S0, B0 = S0[: len(f0)], B0[: len(f0)]
         meas0, nat0 = describe(S0, B0, f0, v0)
         ok = v0 <= 1e-9
         ref = f0[ok] if ok.any() else f0

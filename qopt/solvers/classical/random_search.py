@@ -58,5 +58,5 @@ class RandomSearchSolver(Solver):
                 X = (rng.random((k, bb.num_vars)) < o.density).astype(np.uint8)
                 if o.repair:
                     X = bb.repair(X)
-            bb.evaluate(X)
+            bb.evaluate_upto(X)  # a charged repair may have used part of the batch's budget
         return solver_output(bb, info={"encoding": "permutation" if m else "binary"})
