@@ -246,3 +246,20 @@ def test_qaoa_template_parameter_order_and_bound_circuits():
         assert ev.expectation(bound, None, qubo) == pytest.approx(want, abs=1e-8), name
     with pytest.raises(OptionError):
         parameter_values(template, {g: gammas})
+
+
+def test_mps_exact_expectation_beyond_statevector_width():
+    # a product state RY(theta_i)|0>: P(x_i = 1) = sin^2(theta_i / 2), bits independent
+    n = 34
+    rng = np.random.default_rng(8)
+    qubo = QUBO.from_matrix(np.triu(rng.normal(size=(n, n))), offset=0.5)
+    ansatz = Ansatz(n, "real-amplitudes", 0)
+    theta = rng.uniform(-np.pi, np.pi, n)
+    p = np.sin(theta / 2) ** 2
+    want = qubo.linear @ p + p @ qubo.quadratic.toarray() @ p + qubo.offset
+    got = get_backend("aer:mps").expectation(ansatz.circuit, theta, qubo)
+    assert got == pytest.approx(want, abs=1e-8)
+    with pytest.raises(SizeLimitError):
+        get_backend("statevector").expectation(ansatz.circuit, theta, qubo)
+    with pytest.raises(SizeLimitError):
+        get_backend("aer:mps").cvar(ansatz.circuit, theta, qubo, 0.5)   # needs 2^n probabilities

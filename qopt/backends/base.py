@@ -377,6 +377,7 @@ class Backend:
         if not self.supports_exact:
             raise OptionError(f"backend {self.spec!r} has no exact mode; pass shots=...")
         self.check_circuit(circuit, exact=True)
+        check_exact_width(circuit.num_qubits)
         theta, single = as_param_matrix(params, circuit.num_parameters)
         prepared = self.prepare(circuit)
         t0 = time.perf_counter()
