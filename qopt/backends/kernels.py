@@ -28,11 +28,11 @@ _INV_2PI = 1.0 / (2.0 * math.pi)
 # 2 pi split Cody-Waite style: HI has 33 significant bits, so k * HI is exact for |k| < 2^20
 _TWO_PI_HI = float.fromhex("0x1.921fb544p+2")
 _TWO_PI_LO = 2.0 * math.pi - _TWO_PI_HI
-# Taylor coefficients of cos y and sin y / y in y^2, |y| <= pi/8
-_C = [(-1.0) ** k / math.factorial(2 * k) for k in range(9)]
-_S = [(-1.0) ** k / math.factorial(2 * k + 1) for k in range(9)]
-C0, C1, C2, C3, C4, C5, C6, C7, C8 = _C
-S0, S1, S2, S3, S4, S5, S6, S7, S8 = _S
+# Taylor coefficients of cos y and sin y / y in y^2, |y| <= pi/8 (truncation < 1e-17)
+_C = [(-1.0) ** k / math.factorial(2 * k) for k in range(8)]
+_S = [(-1.0) ** k / math.factorial(2 * k + 1) for k in range(8)]
+C0, C1, C2, C3, C4, C5, C6, C7 = _C
+S0, S1, S2, S3, S4, S5, S6, S7 = _S
 
 _OPTS = {"cache": True, "nogil": True}
 
@@ -43,12 +43,11 @@ def sincos(x):
     k = math.floor(x * _INV_2PI + 0.5)
     y = ((x - k * _TWO_PI_HI) - k * _TWO_PI_LO) * 0.125
     y2 = y * y
-    c = C0 + y2 * (C1 + y2 * (C2 + y2 * (C3 + y2 * (C4 + y2 * (C5 + y2 * (C6 + y2 * (
-        C7 + y2 * C8)))))))
-    s = y * (S0 + y2 * (S1 + y2 * (S2 + y2 * (S3 + y2 * (S4 + y2 * (S5 + y2 * (S6 + y2 * (
-        S7 + y2 * S8))))))))
-    for _ in range(3):
-        c, s = c * c - s * s, 2.0 * c * s
+    c = C0 + y2 * (C1 + y2 * (C2 + y2 * (C3 + y2 * (C4 + y2 * (C5 + y2 * (C6 + y2 * C7))))))
+    s = y * (S0 + y2 * (S1 + y2 * (S2 + y2 * (S3 + y2 * (S4 + y2 * (S5 + y2 * (S6 + y2 * S7)))))))
+    c, s = c * c - s * s, 2.0 * c * s
+    c, s = c * c - s * s, 2.0 * c * s
+    c, s = c * c - s * s, 2.0 * c * s
     return c, s
 
 
@@ -248,9 +247,8 @@ def group_apply(psi, n, q0, nbits, mats, mode, diag, gamma, do_phase, tile, npar
             _gather(psi, re, im, base, rows, L, rs, cs, diag, gamma, do_phase, cbuf, sbuf)
             for k in range(nbits):
                 h = 1 << k
-                for blk in range(0, rows, 2 * h):
-                    for m in range(blk, blk + h):
-                        _rows_rot(re, im, m * L, (m + h) * L, L, mats, q0 + k, mode)
+                for blk in range(0, rows, 2 * h):     # rows blk.. and blk+h.. are contiguous
+                    _rows_rot(re, im, blk * L, (blk + h) * L, h * L, mats, q0 + k, mode)
             _scatter(psi, re, im, base, rows, L, rs, cs)
 
 
@@ -282,11 +280,11 @@ def group_backward(phi, lam, n, q0, nbits, mats_inv, mode, gens, diag, gamma, do
             for k in range(nbits):
                 h = 1 << k
                 for blk in range(0, rows, 2 * h):
-                    for m in range(blk, blk + h):
-                        acc[k] += _rows_imov(pre, pim, lre, lim, m * L, (m + h) * L, L, gens,
-                                             q0 + k, mode)
-                        _rows_rot(pre, pim, m * L, (m + h) * L, L, mats_inv, q0 + k, mode)
-                        _rows_rot(lre, lim, m * L, (m + h) * L, L, mats_inv, q0 + k, mode)
+                    ia = blk * L
+                    ib = (blk + h) * L
+                    acc[k] += _rows_imov(pre, pim, lre, lim, ia, ib, h * L, gens, q0 + k, mode)
+                    _rows_rot(pre, pim, ia, ib, h * L, mats_inv, q0 + k, mode)
+                    _rows_rot(lre, lim, ia, ib, h * L, mats_inv, q0 + k, mode)
             if do_phase:
                 for m in range(rows):
                     for col in range(L):
