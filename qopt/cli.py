@@ -257,6 +257,10 @@ def _add_experiment_commands(sub) -> None:
     p_part.add_argument("--qubits-per-qpu", type=int, default=None, help="capacity of each QPU")
     p_part.add_argument("--epsilon", type=float, default=0.03, help="allowed imbalance")
     p_part.add_argument("--engine", default="kahypar", choices=("kahypar", "mtkahypar"))
+    p_part.add_argument("--keep-diagonal", action="store_true",
+                        help="keep each RZZ as one two-qubit gate instead of two CZs")
+    p_part.add_argument("--preset", default=None, help="KaHyPar .ini preset (default: shipped)")
+    p_part.add_argument("--threads", type=int, default=None, help="Mt-KaHyPar threads")
     p_part.add_argument("--json", action="store_true", help="print one JSON object")
     p_part.set_defaults(handler=cmd_partition)
 
@@ -290,7 +294,8 @@ def cmd_partition(args) -> int:
     else:
         circuit = args.circuit
     dist = distribute(circuit, k=args.k, qubits_per_qpu=args.qubits_per_qpu,
-                      epsilon=args.epsilon, engine=args.engine, seed=args.seed)
+                      epsilon=args.epsilon, engine=args.engine, seed=args.seed,
+                      keep_diagonal=args.keep_diagonal, preset=args.preset, threads=args.threads)
     print(json.dumps(dist.to_dict()) if args.json else dist.table())
     return 0
 

@@ -102,3 +102,23 @@ def test_console_script_runs():
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["objective"] == 4.0
+
+
+def test_partition_problem_json(capsys):
+    code, out, _ = run(capsys, "partition", "--problem", "maxcut", "--size", "40", "--seed", "2",
+                       "--k", "4", "--qubits-per-qpu", "12", "--json")
+    assert code == 0
+    data = json.loads(out)
+    for key in ("ebits", "baseline_contiguous_ebits", "baseline_graph_ebits", "k", "num_qubits",
+                "qpu_loads", "qubit_to_qpu", "wall_time"):
+        assert key in data
+    assert data["k"] == 4 and data["num_qubits"] == 40
+    assert max(data["qpu_loads"]) <= 12 and sum(data["qpu_loads"]) == 40
+    assert data["ebits"] <= data["baseline_contiguous_ebits"]
+
+
+def test_partition_capacity_error(capsys, tmp_path):
+    qasm = tmp_path / "c.qasm"
+    qasm.write_text('OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[6];\ncz q[0],q[1];\n')
+    code, _, err = run(capsys, "partition", str(qasm), "--k", "2", "--qubits-per-qpu", "2")
+    assert code == 2 and "6" in err
