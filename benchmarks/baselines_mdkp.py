@@ -6,7 +6,8 @@ instance with ``budget`` objective evaluations per run (default 20,000), no post
 worst gap, feasibility and evaluations, then the median gap per solver over all runs.
 
     python benchmarks/baselines_mdkp.py                     # 5 seeds, budget 20000
-    python benchmarks/baselines_mdkp.py --seeds 3 --solvers ga,map-elites --json out.json
+    python benchmarks/baselines_mdkp.py --seeds 3 --solvers ga,map-elites --log runs.jsonl
+    python benchmarks/baselines_mdkp.py --report runs.jsonl more_runs.jsonl
 """
 
 from __future__ import annotations
@@ -16,12 +17,16 @@ import json
 import statistics
 import sys
 import time
+from pathlib import Path
 
 import qopt
 from qopt.problems import load, shipped_index
 
 
-def run(solvers: list[str], seeds: int, budget: int, instances: list[str]) -> list[dict]:
+def run(solvers: list[str], seeds: int, budget: int, instances: list[str],
+        log: str | None = None) -> list[dict]:
+    """Every (instance, solver, seed) run; each finished run is appended to ``log`` (JSON
+    lines) at once, so nothing is lost if the sweep is stopped."""
     rows = []
     for name in instances:
         problem = load("mdkp", name)
@@ -35,6 +40,9 @@ def run(solvers: list[str], seeds: int, budget: int, instances: list[str]) -> li
                              "gap": r.gap if r.feasible else None, "feasible": r.feasible,
                              "evaluations": r.evaluations, "budget": budget,
                              "time": time.perf_counter() - t0})
+                if log:
+                    with open(log, "a") as fh:
+                        fh.write(json.dumps(rows[-1]) + "\n")
                 if r.evaluations is None or r.evaluations > budget:
                     raise SystemExit(f"{solver} on {name} spent {r.evaluations} > {budget}")
             done = [x for x in rows if x["instance"] == name and x["solver"] == solver]
@@ -77,15 +85,27 @@ def main(argv=None) -> int:
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--budget", type=int, default=20_000)
     ap.add_argument("--instances", default=None, help="comma-separated (default: all shipped)")
-    ap.add_argument("--json", default=None, help="write every run to this JSON file")
+    ap.add_argument("--log", default=None, help="append every finished run to this JSON-lines "
+                    "file")
+    ap.add_argument("--report", nargs="+", default=None, metavar="LOG",
+                    help="run nothing: print the table of the runs in these JSON-lines files")
     args = ap.parse_args(argv)
     solvers = args.solvers.split(",")
     instances = args.instances.split(",") if args.instances else list(shipped_index("mdkp"))
     t0 = time.perf_counter()
-    rows = run(solvers, args.seeds, args.budget, instances)
-    print(f"MDKP, {len(instances)} shipped instances, seeds 0..{args.seeds - 1}, budget "
-          f"{args.budget} evaluations per run, no post-processing "
-          f"({time.perf_counter() - t0:.0f} s in all)\n")
+    if args.report:
+        rows = [json.loads(line) for f in args.report
+                for line in Path(f).read_text().splitlines() if line.strip()]
+        solvers = [s for s in solvers if any(r["solver"] == s for r in rows)]
+        instances = [i for i in instances if any(r["instance"] == i for r in rows)]
+        seeds = sorted({r["seed"] for r in rows})
+        args.budget = max(r["budget"] for r in rows)
+        what = f"seeds {seeds[0]}..{seeds[-1]}"
+    else:
+        rows = run(solvers, args.seeds, args.budget, instances, args.log)
+        what = f"seeds 0..{args.seeds - 1}"
+    print(f"MDKP, {len(instances)} shipped instances, {what}, budget {args.budget} "
+          f"evaluations per run, no post-processing ({time.perf_counter() - t0:.0f} s)\n")
     print(table(rows, solvers, instances))
     for s in solvers:
         rs = [r for r in rows if r["solver"] == s]
@@ -95,9 +115,6 @@ def main(argv=None) -> int:
               f"evaluations {max(r['evaluations'] for r in rs)} <= {args.budget}; "
               f"mean time {statistics.mean(r['time'] for r in rs):.1f} s", end="")
     print()
-    if args.json:
-        with open(args.json, "w") as fh:
-            json.dump(rows, fh, indent=1)
     return 0
 
 
