@@ -159,6 +159,7 @@ class CorrelatorEvaluator:
             self.engine = StatevectorEngine(ansatz.num_qubits)
             self.ops = engine_ops(ansatz)
             self.layered = LayeredCircuit(self.engine, self.ops)
+        self._last: tuple | None = None
         # the in-house backend's states come straight from the engine's gate path
         self._direct = self.has_state and getattr(backend, "name", "") == "statevector"
 
@@ -168,10 +169,19 @@ class CorrelatorEvaluator:
 
     # ---- correlators -------------------------------------------------------------------
     def state(self, theta: np.ndarray) -> np.ndarray:
-        """The ansatz state at ``theta`` (a view of the engine's buffer on the direct path)."""
+        """The ansatz state at ``theta`` (the engine's buffer on the direct path; the last
+        state is reused when the same ``theta`` comes again, as for a value then its
+        gradient)."""
+        theta = np.asarray(theta, dtype=float)
+        key = theta.tobytes()
+        if self._last is not None and self._last[0] == key:
+            return self._last[1]
         if self._direct:
-            return self.layered.state(np.asarray(theta, dtype=float), self.engine.state)
-        return np.asarray(self.backend.state(self.circuit, theta))
+            psi = self.layered.state(theta, self.engine.state)
+        else:
+            psi = np.asarray(self.backend.state(self.circuit, theta))
+        self._last = (key, psi)
+        return psi
 
     def correlators(self, theta: np.ndarray) -> np.ndarray:
         """<Pi_i>, shape (m,), at one parameter set (one evaluation)."""
