@@ -192,3 +192,19 @@ def test_malformed_config_fails_before_any_run(toy_dir):
     with pytest.raises(ConfigError, match=r"x\.toml: solvers\[1\]\.grid\.p\[1\]: expected int"):
         run_sweep(path, toy_dir / "results", progress=False)
     assert not (toy_dir / "results").exists()
+
+
+def test_select_part_of_a_sweep(toy_dir):
+    from qopt.errors import OptionError
+    from qopt.experiments.runners import select_runs
+
+    cfg = load_config(write(toy_dir, BASE))
+    part = select_runs(cfg.runs, solvers=["toy-sample"], problems=["toyknap:inst.txt"],
+                       seeds=[0, 2])
+    assert len(part) == 2 * 2 and {r.seed for r in part} == {0, 2}
+    assert {r.key for r in part} <= {r.key for r in cfg.runs}
+    by_label = select_runs(cfg.runs, solvers=["toy-sample shots=4"])
+    assert {r.options["shots"] for r in by_label} == {4}
+    with pytest.raises(OptionError, match="no run of sweep 't' matches"):
+        run_sweep(cfg, toy_dir / "res", solvers=["nothing"], progress=False)
+    assert not (toy_dir / "res").exists()

@@ -457,20 +457,45 @@ def results_path(results_dir: str | Path) -> Path:
     return Path(results_dir) / "results.sqlite"
 
 
+def select_runs(runs: list[RunSpec], solvers=None, problems=None, seeds=None) -> list[RunSpec]:
+    """The runs matching every given filter: ``solvers`` (solver names or labels),
+    ``problems`` (kinds or ``kind:instance``), ``seeds`` (ints). Run keys are unchanged, so a
+    later unfiltered sweep resumes from the selected part."""
+    def ok_problem(r: RunSpec) -> bool:
+        return any(p == r.problem.kind or p == f"{r.problem.kind}:{r.problem.label}"
+                   for p in problems)
+
+    return [r for r in runs
+            if (solvers is None or r.solver in solvers or r.label in solvers)
+            and (problems is None or ok_problem(r))
+            and (seeds is None or r.seed in seeds)]
+
+
 def run_sweep(config_path: str | Path | SweepConfig, results_dir: str | Path = "results",
               workers: int | None = None, engine: str = "local", address: str | None = None,
-              progress: bool = True, retry_failed: bool = False) -> dict[str, Any]:
+              progress: bool = True, retry_failed: bool = False, solvers=None, problems=None,
+              seeds=None) -> dict[str, Any]:
     """Run every run of a sweep config not yet in ``results_dir/results.sqlite``.
 
     Each finished run is committed as one row before the next one is handed out; runs
     already stored (by run key) are skipped, so re-running resumes. ``retry_failed`` first
-    removes this sweep's failed rows so they run again. The config is validated in full
-    before any run (:class:`~qopt.errors.ConfigError`). Returns a summary:
+    removes this sweep's failed rows so they run again. ``solvers`` / ``problems`` /
+    ``seeds`` restrict the sweep to part of its grid (see :func:`select_runs`). The config is
+    validated in full before any run (:class:`~qopt.errors.ConfigError`). Returns a summary:
     ``{"sweep", "store", "total", "already_stored", "ran", "done", "failed", "skipped",
     "elapsed"}`` (elapsed in seconds).
     """
+    from qopt.errors import OptionError
+
     t0 = time.perf_counter()
     cfg = config_path if isinstance(config_path, SweepConfig) else load_config(config_path)
+    if solvers is not None or problems is not None or seeds is not None:
+        picked = select_runs(cfg.runs, solvers, problems, seeds)
+        if not picked:
+            raise OptionError(f"no run of sweep {cfg.name!r} matches solvers={solvers}, "
+                              f"problems={problems}, seeds={seeds}")
+        cfg = SweepConfig(cfg.name, cfg.path, cfg.description, cfg.plugins, cfg.plugin_paths,
+                          picked)
     eng = make_engine(engine, workers, address)
     store = ResultStore(results_path(results_dir))
     counts = {"done": 0, "failed": 0, "skipped": 0}
@@ -539,4 +564,5 @@ class _Progress:
             self.bar.__exit__(*exc)
 
 
-__all__ = ["LocalEngine", "RayEngine", "execute", "make_engine", "results_path", "run_sweep"]
+__all__ = ["LocalEngine", "RayEngine", "execute", "make_engine", "results_path", "run_sweep",
+           "select_runs"]
