@@ -138,6 +138,40 @@ def engine_ops(prepared: AffineCircuit) -> list | None:
     return ops
 
 
+def run_layered(engine, ops, theta) -> np.ndarray:
+    """Run engine ops from |0...0>, merging one-qubit gates into layers.
+
+    Consecutive one-qubit gates are multiplied into one 2x2 matrix per qubit and applied with
+    the engine's cache-blocked ``apply_product`` (one pass over the state for a whole layer);
+    a pending layer is flushed only when a two-qubit gate touches one of its qubits (gates on
+    disjoint qubits commute). Two-qubit gates use the engine's generic path.
+    """
+    from qopt.backends.statevector import rotation_matrix
+
+    n = engine.num_qubits
+    psi = engine.state
+    psi.fill(0)
+    psi[0] = 1.0
+    layer = np.tile(np.eye(2, dtype=complex), (n, 1, 1))
+    pending: set[int] = set()
+    for op in ops:
+        if len(op.qubits) == 1:
+            q = op.qubits[0]
+            m = (rotation_matrix(op.name, op.theta(theta)) if op.name in ("rx", "ry", "rz")
+                 else _FIXED[op.name])
+            layer[q] = m @ layer[q]
+            pending.add(q)
+            continue
+        if pending.intersection(op.qubits):
+            engine.apply_product(layer, psi)
+            layer[:] = np.eye(2)
+            pending.clear()
+        engine.apply_op(op, theta, psi)
+    if pending:
+        engine.apply_product(layer, psi)
+    return psi
+
+
 class _Prepared:
     def __init__(self, affine: AffineCircuit, ops: list | None):
         self.affine = affine
@@ -181,7 +215,7 @@ class StatevectorBackend(Backend):
     def _state(self, prepared: _Prepared, theta: np.ndarray) -> np.ndarray:
         if prepared.ops is None:
             return numpy_state(prepared.affine, theta)
-        return self.engine(prepared.affine.num_qubits).run_circuit(prepared.ops, theta)
+        return run_layered(self.engine(prepared.affine.num_qubits), prepared.ops, theta)
 
     def state(self, circuit, params=None) -> np.ndarray:
         """The final state, shape (2^n,) complex (little-endian; a copy)."""
@@ -201,7 +235,7 @@ class StatevectorBackend(Backend):
             diag = obs.diagonal()
             if prepared.ops is not None:
                 eng = self.engine(prepared.affine.num_qubits)
-                return np.array([eng.circuit_expectation(prepared.ops, row, diag)
+                return np.array([eng.expectation(diag, self._state(prepared, row))
                                  for row in theta])
             return self._probabilities(prepared, circuit, theta) @ diag
         matrix = obs.pauli().to_matrix(sparse=True)

@@ -30,6 +30,7 @@ _GATES: dict[str, tuple[str, int]] = {
 }
 _ADJOINT = {"sdg": "S", "tdg": "T", "sxdg": "SX"}
 _BASIS = [*_GATES, *_ADJOINT]
+_KEEP = {*_BASIS, "barrier", "id", "delay"}
 
 
 class AffineCircuit:
@@ -50,8 +51,12 @@ class AffineCircuit:
 
         params = list(circuit.parameters)
         pos = {p: j for j, p in enumerate(params)}
-        flat = transpile(circuit.remove_final_measurements(inplace=False), basis_gates=_BASIS,
-                         optimization_level=0)
+        flat = circuit
+        if any(inst.operation.name == "measure" for inst in flat.data):
+            flat = flat.remove_final_measurements(inplace=False)
+        if any(inst.operation.name not in _KEEP for inst in flat.data):
+            # unroll; a circuit already in the gate set keeps its own gate order (layers)
+            flat = transpile(flat, basis_gates=_BASIS, optimization_level=0)
         gates, rows, consts = [], [], []
         for inst in flat.data:
             name = inst.operation.name
