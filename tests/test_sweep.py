@@ -94,9 +94,10 @@ def test_sigkill_mid_sweep_then_resume_gives_exact_row_set(toy_dir):
     results = toy_dir / "results"
     expected = {r.key for r in load_config(cfg_path).runs}
     assert len(expected) == 18
-    code = ("import sys; from qopt.experiments.runners import run_sweep; "
-            "run_sweep(sys.argv[1], sys.argv[2], workers=2, progress=False)")
-    proc = subprocess.Popen([sys.executable, "-c", code, str(cfg_path), str(results)],
+    script = toy_dir / "sweep_script.py"      # no __main__ guard, as users write scripts
+    script.write_text("import sys\nfrom qopt.experiments.runners import run_sweep\n"
+                      "run_sweep(sys.argv[1], sys.argv[2], workers=2, progress=False)\n")
+    proc = subprocess.Popen([sys.executable, str(script), str(cfg_path), str(results)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     store_file = results / "results.sqlite"
     deadline = time.monotonic() + 90

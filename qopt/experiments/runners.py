@@ -19,6 +19,7 @@ import multiprocessing as mp
 import os
 import signal
 import socket
+import sys
 import time
 import traceback
 from collections import deque
@@ -223,6 +224,24 @@ def _worker_main(conn, plugins, plugin_paths, preload) -> None:
             return
 
 
+@contextlib.contextmanager
+def _main_module_hidden():
+    """Start workers without re-running the caller's ``__main__`` in them (spawn / forkserver
+    would, so a script without an ``if __name__ == "__main__"`` guard would start its sweep
+    again in every worker). The workers need nothing from ``__main__``."""
+    main = sys.modules.get("__main__")
+    saved = {k: main.__dict__[k] for k in ("__file__", "__spec__") if main and k in main.__dict__}
+    try:
+        if main is not None:
+            main.__dict__.pop("__file__", None)
+            if "__spec__" in saved:
+                main.__spec__ = None
+        yield
+    finally:
+        if main is not None:
+            main.__dict__.update(saved)
+
+
 class _Worker:
     def __init__(self, ctx, plugins, plugin_paths, preload):
         parent, child = ctx.Pipe(duplex=True)
@@ -230,7 +249,8 @@ class _Worker:
         self.proc = ctx.Process(target=_worker_main,
                                 args=(child, plugins, plugin_paths, preload),
                                 daemon=True, name="qopt-sweep-worker")
-        self.proc.start()
+        with _main_module_hidden():
+            self.proc.start()
         child.close()
         self.ready = False
         self.spec: RunSpec | None = None
