@@ -250,11 +250,14 @@ def make_plots(df, out_dir: Path) -> dict[str, list[Path]]:
         colors = {lab: plt.cm.tab10(i % 10) for i, lab in enumerate(labels)}
         paths = []
 
-        fig, ax = plt.subplots(figsize=(6.4, 4.2))
-        for lab in labels:
+        fig, ax = plt.subplots(figsize=(8.0, 4.2))
+        xs = [x for x in map(_x_qubits, rows) if x is not None]
+        span = (max(xs) - min(xs) + 1.0) if xs else 1.0
+        for i, lab in enumerate(labels):
             rs = [r for r in rows if _solver_key(r) == lab]
+            shift = 0.012 * span * (i - (len(labels) - 1) / 2)   # side by side, not on top
             for pre, face in (("raw_", "none"), ("", colors[lab])):
-                pts = [(_x_qubits(r), 100 * r[f"{pre}gap"]) for r in rs
+                pts = [(_x_qubits(r) + shift, 100 * r[f"{pre}gap"]) for r in rs
                        if r[f"{pre}gap"] is not None and _x_qubits(r) is not None]
                 if pts:
                     x, y = zip(*pts)
@@ -262,11 +265,11 @@ def make_plots(df, out_dir: Path) -> dict[str, list[Path]]:
                                label=f"{lab} ({'raw' if pre else 'pp'})")
         ax.set_xlabel("qubits (QUBO variables for classical solvers)")
         ax.set_ylabel("optimality gap [%]")
-        ax.set_title(f"{cls}: gap vs qubits (feasible runs)")
-        ax.legend(fontsize=7, loc="best")
+        ax.set_title(f"{cls}: gap vs qubits (feasible runs; hollow: raw, filled: pp)")
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         paths.append(_save(fig, out_dir / f"gap_vs_qubits_{cls}.png"))
 
-        fig, ax = plt.subplots(figsize=(6.4, 4.2))
+        fig, ax = plt.subplots(figsize=(8.0, 4.2))
         for lab in labels:
             rs = [r for r in rows if _solver_key(r) == lab and r["wall_time"] is not None]
             sizes = sorted({r["num_vars"] for r in rs if r["num_vars"] is not None})
@@ -277,7 +280,7 @@ def make_plots(df, out_dir: Path) -> dict[str, list[Path]]:
         ax.set_ylabel("mean wall time [s]")
         ax.set_yscale("log")
         ax.set_title(f"{cls}: time vs size")
-        ax.legend(fontsize=7, loc="best")
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         paths.append(_save(fig, out_dir / f"time_vs_size_{cls}.png"))
 
         fig, ax = plt.subplots(figsize=(max(6.4, 1.1 * len(labels) + 2), 4.2))
