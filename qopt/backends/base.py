@@ -109,12 +109,13 @@ def as_param_matrix(params, num_params: int) -> tuple[np.ndarray, bool]:
     return mat, single
 
 
-def cvar_from_distribution(values, weights, alpha: float) -> float:
+def cvar_from_distribution(values, weights, alpha: float, order=None) -> float:
     """CVaR_alpha: mean of the lowest ``alpha`` fraction of the (weighted) distribution.
 
     ``values`` shape (m,), ``weights`` shape (m,) non-negative (probabilities or counts, summed
     to the total mass). The boundary state is counted with a fractional weight, so on exact
-    probabilities this is the exact CVaR and alpha=1 gives the mean.
+    probabilities this is the exact CVaR and alpha=1 gives the mean. ``order`` (optional) is a
+    precomputed stable argsort of ``values``.
     """
     alpha = check_alpha(alpha)
     v = np.asarray(values, dtype=float).reshape(-1)
@@ -122,7 +123,8 @@ def cvar_from_distribution(values, weights, alpha: float) -> float:
     total = w.sum()
     if total <= 0:
         raise BackendError("cannot take CVaR of an empty distribution")
-    order = np.argsort(v, kind="stable")
+    if order is None:
+        order = np.argsort(v, kind="stable")
     v, w = v[order], w[order] / total
     before = np.concatenate(([0.0], np.cumsum(w)[:-1]))
     take = np.clip(alpha - before, 0.0, w)
@@ -188,6 +190,7 @@ class Observable:
         self.obj = obj
         self.num_qubits = int(num_qubits)
         self._diag: np.ndarray | None = None
+        self._order: np.ndarray | None = None
         self._pauli = None
         if isinstance(obj, QUBO | Ising):
             width = obj.num_vars if isinstance(obj, QUBO) else obj.num_spins
@@ -222,6 +225,12 @@ class Observable:
                 check_exact_width(self.num_qubits)
                 self._diag = self.energies(np.arange(1 << self.num_qubits))
         return self._diag
+
+    def order(self) -> np.ndarray:
+        """Stable argsort of :meth:`diagonal` (cached; used by exact CVaR)."""
+        if self._order is None:
+            self._order = np.argsort(self.diagonal(), kind="stable")
+        return self._order
 
     def energies(self, indices) -> np.ndarray:
         """Energies of basis states ``indices``, shape (m,)."""
@@ -304,6 +313,7 @@ class Backend:
         self._rng = rng_from(seed)
         self.usage = Usage()
         self._prepared: dict[int, tuple[Any, Any]] = {}
+        self._observables: dict[tuple[int, int], tuple[Any, Observable]] = {}
 
     # ---- identification -------------------------------------------------------------------
     @property
@@ -327,6 +337,20 @@ class Backend:
 
     def reset_usage(self) -> None:
         self.usage = Usage()
+
+    def _observable(self, obj, num_qubits: int) -> Observable:
+        """``Observable`` wrapper of ``obj``, cached (diagonal, sort order) per object."""
+        if isinstance(obj, Observable):
+            return obj
+        key = (id(obj), int(num_qubits))
+        hit = self._observables.get(key)
+        if hit is not None and hit[0] is obj:
+            return hit[1]
+        obs = Observable(obj, num_qubits)
+        if len(self._observables) >= 4:
+            self._observables.pop(next(iter(self._observables)))
+        self._observables[key] = (obj, obs)
+        return obs
 
     # ---- preparation ------------------------------------------------------------------------
     def check_circuit(self, circuit: QuantumCircuit, *, exact: bool | None = None) -> None:
@@ -434,7 +458,7 @@ class Backend:
         Exact mode uses the backend's exact path; sampling mode averages the energies of the
         samples (diagonal H) or uses an estimator (general H, where the backend has one).
         """
-        obs = Observable(observable, circuit.num_qubits)
+        obs = self._observable(observable, circuit.num_qubits)
         theta, single = as_param_matrix(params, circuit.num_parameters)
         s = self._mode_shots(shots)
         if s is None:
@@ -465,22 +489,26 @@ class Backend:
              shots: int | None = None, *, seed=None):
         """CVaR_alpha of a diagonal observable (see :func:`cvar_from_distribution`)."""
         alpha = check_alpha(alpha)
-        obs = Observable(observable, circuit.num_qubits)
+        obs = self._observable(observable, circuit.num_qubits)
         if not obs.diagonal_form:
             raise OptionError("CVaR needs a diagonal observable (QUBO, Ising or Z-only operator)")
         dists, single, s = self._distributions(circuit, params, shots, seed)
-        vals = np.array([cvar_from_distribution(self._energies(obs, i, s), w, alpha)
-                         for i, w in dists])
+        vals = np.array([cvar_from_distribution(self._energies(obs, i, s), w, alpha,
+                                                self._order(obs, s)) for i, w in dists])
         return float(vals[0]) if single else vals
 
     def _energies(self, obs: Observable, indices, shots) -> np.ndarray:
         return obs.diagonal() if shots is None else obs.energies(indices)
 
+    @staticmethod
+    def _order(obs: Observable, shots) -> np.ndarray | None:
+        return obs.order() if shots is None else None
+
     def evaluate(self, circuit: QuantumCircuit, params, observable, *, alpha: float = 1.0,
                  shots: int | None = None, seed=None) -> list[Evaluation]:
         """Expectation, CVaR and best state seen, from ONE distribution per parameter set."""
         alpha = check_alpha(alpha)
-        obs = Observable(observable, circuit.num_qubits)
+        obs = self._observable(observable, circuit.num_qubits)
         dists, _, s = self._distributions(circuit, params, shots, seed)
         out = []
         for idx, w in dists:
@@ -489,7 +517,8 @@ class Backend:
             seen = w > (1e-12 * mass if s is None else 0)
             j = int(np.flatnonzero(seen)[np.argmin(e[seen])])
             out.append(Evaluation(expectation=float(e @ w / mass),
-                                  cvar=cvar_from_distribution(e, w, alpha),
+                                  cvar=cvar_from_distribution(e, w, alpha,
+                                                              self._order(obs, s)),
                                   best_index=int(idx[j]), best_energy=float(e[j]), shots=s))
         return out
 
@@ -525,7 +554,7 @@ class Backend:
             raise OptionError("gradient() takes one parameter set")
         s = self._mode_shots(shots)
         if s is None and self.supports_gradient:
-            obs = Observable(observable, circuit.num_qubits)
+            obs = self._observable(observable, circuit.num_qubits)
             self.check_circuit(circuit, exact=True)
             prepared = self.prepare(circuit)
             t0 = time.perf_counter()
