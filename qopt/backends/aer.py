@@ -74,9 +74,12 @@ class AerBackend(Backend):
                                ", ".join(AerSimulator().available_devices()))
 
     def simulator(self):
-        from qiskit_aer import AerSimulator
+        """The AerSimulator (made once per backend)."""
+        if getattr(self, "_sim", None) is None:
+            from qiskit_aer import AerSimulator
 
-        return AerSimulator(**self.backend_options)
+            self._sim = AerSimulator(**self.backend_options)
+        return self._sim
 
     def _prepare(self, circuit):
         from qiskit.transpiler import generate_preset_pass_manager
