@@ -166,7 +166,7 @@ def _num(x, digits: int = 3) -> str:
 def _int(x) -> str:
     if x is None or x != x:
         return "—"
-    return f"{x:g}"
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
 
 def _secs(x) -> str:
