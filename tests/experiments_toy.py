@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import time
 from pathlib import Path
 
@@ -84,6 +85,7 @@ class SampleOptions:
     sleep: float = 0.0
     fail: bool = False
     too_big: bool = False
+    crash: bool = False
 
     def validate(self):
         if self.shots <= 0:
@@ -101,6 +103,8 @@ class ToySampler(Solver):
         o = self.options
         if o.fail:
             raise SolverError("toy failure on purpose")
+        if o.crash:
+            os._exit(3)          # the worker process dies without a word
         if o.too_big:
             raise SizeLimitError("toy state needs 2 TiB, over the memory limit")
         if o.sleep:

@@ -162,6 +162,12 @@ seeds = [0]
 
 [[solvers]]
 name = "toy-sample"
+label = "crash"
+options = { crash = true }
+seeds = [0]
+
+[[solvers]]
+name = "toy-sample"
 label = "huge"
 options = { too_big = true }
 seeds = [0]
@@ -198,13 +204,15 @@ def test_statuses_failed_timeout_skipped_and_retry(toy_dir):
     summary = run_sweep(cfg_path, results, workers=2, progress=False)
     assert time.monotonic() - t0 < 45                   # the 60 s run was cut at 1 s
     assert (summary["total"], summary["done"], summary["failed"], summary["skipped"]) == \
-        (11, 4, 2, 5)
+        (12, 4, 3, 5)
     with ResultStore(results / "results.sqlite") as st:
         rows = {(r["label"], r["seed"]): r for r in st.rows()}
     assert rows[("broken", 0)]["status"] == "failed"
     assert rows[("broken", 0)]["error"] == "SolverError: toy failure on purpose"
     assert rows[("slow", 0)]["status"] == "failed"
     assert rows[("slow", 0)]["error"] == "timeout after 1 s"
+    assert rows[("crash", 0)]["status"] == "failed"
+    assert rows[("crash", 0)]["error"] == "worker died (exit code 3)"
     assert rows[("huge", 0)]["status"] == "skipped"
     assert "2 TiB" in rows[("huge", 0)]["reason"]
     problem = ProblemSpec("toyknap", size=5, generator_seed=2).load()
@@ -232,12 +240,12 @@ def test_statuses_failed_timeout_skipped_and_retry(toy_dir):
         assert r["num_vars"] == 5 and r["size"] == 5 and r["instance"] == "toyknap-5-s2"
     # a re-run runs nothing; retry_failed runs the two failed ones again
     again = run_sweep(cfg_path, results, workers=2, progress=False)
-    assert again["ran"] == 0 and again["already_stored"] == 11
+    assert again["ran"] == 0 and again["already_stored"] == 12
     retry = run_sweep(cfg_path, results, workers=1, progress=False,
                       retry_failed=True)
-    assert retry["ran"] == 2 and retry["failed"] == 2
+    assert retry["ran"] == 3 and retry["failed"] == 3
     with ResultStore(results / "results.sqlite") as st:
-        assert len(st) == 11
+        assert len(st) == 12
 
 
 RAY_CONFIG = """
