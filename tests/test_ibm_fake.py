@@ -88,7 +88,9 @@ def test_fake_names():
 def test_cvar_vqe_on_noisy_fake_127_qubit_device_end_to_end():
     p = qopt.load("mis", "1tc.8")
     r = qopt.solve(p, solver="cvar-vqe", alpha=0.25, backend="fake:sherbrooke", seed=7,
-                   maxiter=6, shots=128, final_shots=256, reps=1)
+                   maxiter=6, shots=128, final_shots=256, reps=1,
+                   backend_options={"mode": "session", "dynamical_decoupling": "XY4",
+                                    "twirling": True, "optimization_level": 1})
     assert r.backend == "fake:sherbrooke"
     assert r.num_qubits == 8
     # transpiled to the device ISA (ECR two-qubit gates): depth above the logical circuit's

@@ -416,6 +416,8 @@ class FakeIBMBackend(_RuntimeBackend):
     Args:
         name: fake device name, e.g. "sherbrooke" (127 qubits), "torino", "kyiv".
         noise: False runs the same ISA circuit without noise.
+        mode: "batch", "session" or "job", accepted as for ``ibm:<device>`` (local testing mode
+            runs every job at once, without sessions).
         options, dynamical_decoupling, twirling: passed through to the runtime primitives
             (local testing mode ignores the error-suppression ones, as hardware would not).
     """
@@ -425,7 +427,10 @@ class FakeIBMBackend(_RuntimeBackend):
     def __init__(self, name: str = "sherbrooke", *, shots: int | None = None, seed=None,
                  optimization_level: int = 2, options: dict | None = None,
                  dynamical_decoupling: str | bool | None = None, twirling: bool | None = None,
-                 noise: bool = True):
+                 noise: bool = True, mode: str = "batch"):
+        if mode not in MODES:
+            raise OptionError(f"IBM mode must be one of {', '.join(MODES)}, got {mode!r}")
+        self.mode = mode      # accepted for parity with ibm:<device>; local mode has no sessions
         super().__init__(shots=shots, seed=seed, optimization_level=optimization_level,
                          options=options, dynamical_decoupling=dynamical_decoupling,
                          twirling=twirling)
