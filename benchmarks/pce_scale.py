@@ -93,7 +93,7 @@ def main(argv=None) -> None:
     ap.add_argument("--time-limit", type=float, default=480.0,
                     help="PCE training wall-clock limit on the MaxCut graph (s)")
     ap.add_argument("--budget", type=int, default=2000, help="PCE evaluations on MaxCut")
-    ap.add_argument("--reps", type=int, default=None, help="ansatz reps (default: ~m/4 params)")
+    ap.add_argument("--reps", type=int, default=None, help="ansatz reps (default: ~m/2 params)")
     ap.add_argument("--qap-budget", type=int, default=150, help="PCE evaluations per QAP")
     ap.add_argument("--json", default=None, help="write the results to this file")
     args = ap.parse_args(argv)

@@ -52,7 +52,7 @@ class PCEOptions:
         ansatz: ansatz kind of :mod:`qopt.solvers.quantum.ansatz`; "auto" = "brickwork"
             (RY bricks) for even k and "efficient-su2" with the brick ("pairwise") pattern for
             odd k (odd numbers of Y need complex amplitudes).
-        reps: ansatz repetitions; None = enough for about m / 4 parameters (at least 1).
+        reps: ansatz repetitions; None = enough for about m / 2 parameters (at least 1).
         entangler: "cz" or "cx".
         alpha: tanh sharpness; None = the paper's 1.5 n^floor(k/2).
         beta: regularisation weight (paper: 1/2).
@@ -106,8 +106,11 @@ class PCEOptions:
 
 
 def default_reps(kind: str, num_qubits: int, num_vars: int) -> int:
-    """Ansatz repetitions giving about ``num_vars / 4`` parameters (at least one rep)."""
-    target = max(num_vars / 4.0, 1.0)
+    """Ansatz repetitions giving about ``num_vars / 2`` parameters (at least one rep).
+
+    Measured on a 500-node 3-regular MaxCut (k = 3, 12 qubits, 300 evaluations): 144
+    parameters reached a sign-rounded cut of 571, 552 parameters 621 (annealing: 681)."""
+    target = max(num_vars / 2.0, 1.0)
     per_rep = {"brickwork": 2 * num_qubits, "efficient-su2": 2 * num_qubits}.get(kind,
                                                                                 num_qubits)
     base = {"brickwork": num_qubits, "efficient-su2": 2 * num_qubits}.get(kind, num_qubits)
