@@ -98,9 +98,10 @@ def test_probabilities_follow_qopt_bit_order():
 
 
 @pytest.mark.parametrize("name", ["statevector", "aer", "aer:mps", "lightning"])
-def test_sampled_estimates_within_shot_noise(name):
+@pytest.mark.parametrize("which", [0, 2])          # QAOA template, efficient-su2 ansatz
+def test_sampled_estimates_within_shot_noise(name, which):
     qubo = random_qubo(6, 11)
-    qc, theta = circuits_for(qubo, 5)[0]
+    qc, theta = circuits_for(qubo, 5)[which]
     shots = 4000
     p = Statevector(qc.assign_parameters(theta)).probabilities()
     diag = qubo.diagonal()

@@ -150,3 +150,18 @@ def test_failed_job_reported_with_id_and_resumable():
     r2 = qopt.solve(q, solver="vqe", backend=get_backend(_FlakySampler(50), shots=64), seed=1,
                     maxiter=5, reps=1, initial_point=resume["initial_point"])
     assert r2.status in ("done", "budget") and r2.evaluations == 5
+
+
+def test_user_runtime_sampler_is_transpiled_to_its_device():
+    from qiskit_ibm_runtime import SamplerV2
+    from qiskit_ibm_runtime.fake_provider import FakeManilaV2
+
+    q = qopt.QUBO.from_matrix(np.triu(np.random.default_rng(3).normal(size=(4, 4))))
+    circuit = Ansatz(4, "real-amplitudes", 1).circuit
+    theta = np.linspace(-1, 1, circuit.num_parameters)
+    exact = get_backend("statevector").expectation(circuit, theta, q)
+    b = get_backend(SamplerV2(mode=FakeManilaV2()), shots=4000, seed=2)
+    assert b.pass_manager is not None
+    value = b.expectation(circuit, theta, q)
+    assert b.usage.depth > circuit.depth()            # ISA circuit of the 5-qubit device
+    assert abs(value - exact) < 0.15 * np.ptp(q.diagonal())   # noisy, but the same state

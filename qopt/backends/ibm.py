@@ -80,7 +80,8 @@ class PrimitiveBackend(Backend):
         super().__init__(shots=shots, seed=seed)
         self.sampler = sampler
         self.estimator = estimator
-        self.pass_manager = pass_manager
+        self.pass_manager = pass_manager if pass_manager is not None else \
+            _isa_pass_manager(sampler if sampler is not None else estimator)
 
     @property
     def spec(self) -> str:
@@ -175,6 +176,27 @@ class PrimitiveBackend(Backend):
         self.usage.executions += theta.shape[0]
         evs = np.asarray(result[0].data.evs, float).reshape(-1)
         return evs if evs.size == theta.shape[0] else np.full(theta.shape[0], evs[0])
+
+
+def _isa_pass_manager(primitive):
+    """A preset pass manager to the device behind a primitive bound to a backend (runtime
+    primitives in job / session / batch mode, Aer's, BackendSamplerV2), else None."""
+    device = getattr(primitive, "_backend", None)
+    if device is None:
+        device = getattr(primitive, "backend", None)
+    mode = getattr(primitive, "mode", None)
+    if device is None and mode is not None:
+        device = mode if hasattr(mode, "target") else getattr(mode, "_backend", None)
+    if callable(device) and not hasattr(device, "target"):
+        try:
+            device = device()
+        except TypeError:
+            device = None
+    if device is None or getattr(device, "target", None) is None:
+        return None
+    from qiskit.transpiler import generate_preset_pass_manager
+
+    return generate_preset_pass_manager(optimization_level=2, backend=device)
 
 
 # ---- IBM Runtime ------------------------------------------------------------------------------
