@@ -38,6 +38,12 @@ def test_ansatz_circuit_and_op_list_agree(kind, ent, gate):
     assert abs(np.vdot(sv, op_list_state(a, theta))) == pytest.approx(1.0, abs=1e-12)
     assert a.circuit.num_parameters == a.num_parameters
     assert a.circuit.count_ops().get(gate, 0) == a.num_two_qubit_gates
+    # the same op list on the engine's generic gate path
+    from qopt.backends.statevector import StatevectorEngine
+
+    eng = StatevectorEngine(5)
+    psi = eng.run_circuit(a.engine_ops(), theta)
+    assert abs(np.vdot(sv, psi)) == pytest.approx(1.0, abs=1e-12)
 
 
 def test_ansatz_sizes_and_errors():

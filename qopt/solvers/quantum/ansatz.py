@@ -108,6 +108,13 @@ class Ansatz:
         rot_layer(rots)
         return out
 
+    def engine_ops(self) -> list:
+        """The op list as :class:`qopt.backends.statevector.Op` s for the engine's generic gate
+        path (``StatevectorEngine.run_circuit(ops, theta)`` / ``circuit_gradient``)."""
+        from qopt.backends.statevector import Op
+
+        return [Op(gate, qubits, k) for gate, qubits, k in self.ops]
+
     @property
     def num_parameters(self) -> int:
         return sum(1 for _, _, k in self.ops if k is not None)
