@@ -165,3 +165,46 @@ def test_user_runtime_sampler_is_transpiled_to_its_device():
     value = b.expectation(circuit, theta, q)
     assert b.usage.depth > circuit.depth()            # ISA circuit of the 5-qubit device
     assert abs(value - exact) < 0.15 * np.ptp(q.diagonal())   # noisy, but the same state
+
+
+class _StubService:
+    """Stands in for QiskitRuntimeService: a fake device and stored jobs (no network)."""
+
+    def __init__(self, device, jobs=None):
+        self.device = device
+        self.jobs = jobs or {}
+
+    def backend(self, name):
+        return self.device
+
+    def job(self, job_id):
+        return self.jobs[job_id]
+
+
+@pytest.mark.parametrize("mode", ["batch", "session", "job"])
+def test_ibm_backend_modes_offline(no_credentials, monkeypatch, mode):
+    from qiskit_ibm_runtime.fake_provider import FakeManilaV2
+
+    monkeypatch.setenv("QISKIT_IBM_TOKEN", TOKEN)
+    b = get_backend("ibm:ibm_fake_manila", mode=mode, seed=1, shots=500)
+    monkeypatch.setattr(b, "_service", _StubService(FakeManilaV2()))
+    q = qopt.QUBO.from_matrix(np.triu(np.ones((3, 3))))
+    circuit = Ansatz(3, "real-amplitudes", 1).circuit
+    theta = np.linspace(0.2, 1.4, circuit.num_parameters)
+    exact = get_backend("statevector").expectation(circuit, theta, q)
+    value = b.expectation(circuit, np.vstack([theta, theta]), q)
+    assert value.shape == (2,) and np.all(np.abs(value - exact) < 1.0)
+    assert len(b.usage.jobs) == 1 and b.usage.shots == 1000
+    assert b.usage.depth > circuit.depth()
+    assert (b._context is not None) == (mode != "job")
+    b.close()
+    assert b._context is None
+    # a finished job read back by id (resume after a client-side failure)
+    from qiskit.primitives import StatevectorSampler
+
+    measured = circuit.assign_parameters(theta)
+    measured.measure_all()
+    done = StatevectorSampler(seed=1).run([measured], shots=64)
+    b._service.jobs["job-7"] = done
+    (_idx, counts), = b.retrieve("job-7")
+    assert counts.sum() == 64 and b.usage.jobs[-1] == done.job_id()
