@@ -136,3 +136,14 @@ def test_mis_instance_cli_path_on_aer():
     assert "simulation" in r.time
     back = qopt.SolveResult.from_json(r.to_json())
     assert back.two_qubit_gates == r.two_qubit_gates and back.backend == "aer"
+
+
+def test_wide_vqe_on_mps_and_exact_cvar_refused_before_work():
+    rng = np.random.default_rng(0)
+    q = QUBO.from_matrix(np.triu(rng.normal(size=(32, 32))))
+    r = qopt.solve(q, solver="vqe", backend="aer:mps", reps=0, maxiter=3, final_shots=50,
+                   seed=1, postprocess=False)
+    assert r.num_qubits == 32 and r.evaluations == 3
+    assert r.raw.energy == pytest.approx(float(q.energy(np.array(r.raw.solution))))
+    with pytest.raises(qopt.SizeLimitError):
+        qopt.solve(q, solver="cvar-vqe", backend="aer:mps", reps=0, maxiter=3)

@@ -24,7 +24,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from qopt.backends.base import JobFailedError, check_alpha
+from qopt.backends.base import JobFailedError, check_alpha, check_exact_width
 from qopt.errors import OptionError, SolverError
 from qopt.solvers.base import Samples, Solver, SolverOutput, Task, rng_from
 from qopt.solvers.quantum.ansatz import ENTANGLEMENTS, ENTANGLERS, KINDS, Ansatz
@@ -110,15 +110,20 @@ class _Run:
     def values(self, thetas: np.ndarray) -> np.ndarray:
         """Objective values of a batch of parameter sets, shape (k, P) -> (k,)."""
         self._check(thetas.shape[0])
-        evs = self.backend.evaluate(self.circuit, thetas, self.qubo, alpha=self.alpha,
-                                    shots=self.shots, seed=self.rng)
+        if self.alpha >= 1.0 and self._exact():
+            # exact expectation: no distribution needed (MPS handles wide circuits this way)
+            out = np.atleast_1d(self.backend.expectation(self.circuit, thetas, self.qubo))
+            evs = [None] * len(out)
+        else:
+            evs = self.backend.evaluate(self.circuit, thetas, self.qubo, alpha=self.alpha,
+                                        shots=self.shots, seed=self.rng)
+            out = np.array([e.cvar if self.alpha < 1.0 else e.expectation for e in evs])
         self.evaluations += thetas.shape[0]      # counted once the backend has answered
-        out = np.array([e.cvar if self.alpha < 1.0 else e.expectation for e in evs])
         for theta, e, v in zip(thetas, evs, out):
             self.history.append(float(v))
             if v < self.best_value:
                 self.best_value, self.best_theta = float(v), theta.copy()
-            if e.shots is not None and e.best_energy < self.best_energy:
+            if e is not None and e.shots is not None and e.best_energy < self.best_energy:
                 self.best_energy, self.best_index = e.best_energy, e.best_index
         return out
 
@@ -176,6 +181,8 @@ class VQESolver(Solver):
         ansatz = Ansatz(n, opts.ansatz, opts.reps, opts.entanglement, opts.entangler)
         circuit = ansatz.circuit
         be.check_circuit(circuit)
+        if opts.alpha < 1.0 and be._mode_shots(opts.shots) is None:
+            check_exact_width(n)       # exact CVaR needs the 2^n distribution: refuse now
         P = ansatz.num_parameters
         if opts.initial_point is not None:
             x0 = np.asarray(opts.initial_point, float).reshape(-1)
