@@ -180,9 +180,18 @@ class LightningBackend(Backend):
                  for row in np.atleast_2d(theta)]
         from pennylane.devices import ExecutionConfig
 
-        program, cfg = dev.preprocess(ExecutionConfig())
+        program, cfg = self._preprocessed(dev, ExecutionConfig, None)
         batch, post = program(tapes)
         return post(dev.execute(batch, cfg))
+
+    def _preprocessed(self, dev, config_cls, gradient_method):
+        """The device's compile program and execution config (made once per device / mode)."""
+        key = (id(dev), gradient_method)
+        cache = self.__dict__.setdefault("_programs", {})
+        if key not in cache:
+            cfg = config_cls(gradient_method=gradient_method) if gradient_method else config_cls()
+            cache[key] = dev.preprocess(cfg)
+        return cache[key]
 
     def _probabilities(self, prepared, circuit, theta):
         import pennylane as qml
@@ -218,7 +227,7 @@ class LightningBackend(Backend):
         trainable = [int(i) for i in prepared.trainable]
         tape = qml.tape.QuantumScript(ops, [qml.expval(self._hamiltonian(obs))],
                                       trainable_params=trainable)
-        program, cfg = dev.preprocess(ExecutionConfig(gradient_method="adjoint"))
+        program, cfg = self._preprocessed(dev, ExecutionConfig, "adjoint")
         batch, post = program([tape])
         res, jac = dev.execute_and_compute_derivatives(batch, cfg)
         value = float(np.asarray(post(res)[0]))
