@@ -53,13 +53,13 @@ def main() -> None:
         ansatz = Ansatz(n, "real-amplitudes", args.reps, "linear")
         qc = ansatz.circuit
         ref = None
+        theta0 = rng.uniform(-np.pi, np.pi, qc.num_parameters)
         for spec in args.backends:
             b = get_backend(spec, seed=0)
 
             def draw(r=rng, p=qc.num_parameters):
                 return r.uniform(-np.pi, np.pi, p)
 
-            theta0 = draw()
             value = b.expectation(qc, theta0, qubo)
             if ref is None:
                 ref = value
@@ -67,7 +67,8 @@ def main() -> None:
                 raise SystemExit(f"{spec} disagrees at n={n}: {value} vs {ref}")
             t_e = timed(lambda b=b, qc=qc, q=qubo: b.expectation(qc, draw(), q), args.repeats)
             t_c = timed(lambda b=b, qc=qc, q=qubo: b.cvar(qc, draw(), q, 0.25), args.repeats)
-            t_g = (timed(lambda b=b, qc=qc, q=qubo: b.gradient(qc, draw(), q), max(1, args.repeats // 2))
+            t_g = (timed(lambda b=b, qc=qc, q=qubo: b.gradient(qc, draw(), q),
+                         max(1, args.repeats // 2))
                    if b.supports_gradient else float("nan"))
             rows[(n, spec)] = (t_e, t_c, t_g)
             print(f"{n:>3} {spec:<12} {t_e:>14.4f} {t_c:>10.4f} {t_g:>11.4f}", flush=True)
