@@ -147,3 +147,14 @@ def test_wide_vqe_on_mps_and_exact_cvar_refused_before_work():
     assert r.raw.energy == pytest.approx(float(q.energy(np.array(r.raw.solution))))
     with pytest.raises(qopt.SizeLimitError):
         qopt.solve(q, solver="cvar-vqe", backend="aer:mps", reps=0, maxiter=3)
+
+
+def test_backend_object_reused_reports_each_runs_own_usage():
+    q = small_qubo(4, 6)
+    b = get_backend("aer", seed=1)
+    r1 = qopt.solve(q, solver="vqe", backend=b, seed=1, maxiter=5, shots=100, reps=1,
+                    final_shots=100)
+    r2 = qopt.solve(q, solver="vqe", backend=b, seed=2, maxiter=5, shots=100, reps=1,
+                    final_shots=100)
+    assert r1.shots == r2.shots == 100 * 5 + 100
+    assert b.usage.shots == r1.shots + r2.shots

@@ -18,13 +18,14 @@ adjoint gradient (one evaluation) where it has one (exact mode, alpha = 1), else
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
 
-from qopt.backends.base import JobFailedError, check_alpha, check_exact_width
+from qopt.backends.base import JobFailedError, Usage, check_alpha, check_exact_width
 from qopt.errors import OptionError, SolverError
 from qopt.solvers.base import Samples, Solver, SolverOutput, Task, rng_from
 from qopt.solvers.quantum.ansatz import ENTANGLEMENTS, ENTANGLERS, KINDS, Ansatz
@@ -172,6 +173,15 @@ class VQESolver(Solver):
                 raise OptionError("backend_options apply to a backend spec, not to a backend "
                                   "object")
             be = backend
+        before = dataclasses.replace(be.usage, jobs=list(be.usage.jobs))
+        try:
+            return self._run(task, be, optimizer, rng, budget, before)
+        finally:
+            if owned:
+                be.close()
+
+    def _run(self, task, be, optimizer, rng, budget, before) -> SolverOutput:
+        opts: VQEOptions = self.options
         from qopt.solvers.optimizers import get_optimizer
 
         optimizer_obj = get_optimizer(optimizer, "cobyla", **opts.optimizer_options)
@@ -220,9 +230,6 @@ class VQESolver(Solver):
             status = "failed"
             info["failed_job_id"] = exc.job_id
             info["failed_status"] = exc.status
-        finally:
-            if owned:
-                be.close()
         elapsed = time.perf_counter() - t0
         theta_best = run.best_theta if run.best_theta is not None else x0
         if status == "failed":
@@ -241,7 +248,7 @@ class VQESolver(Solver):
             raise SolverError(f"backend job {info.get('failed_job_id')} failed before any "
                               "sample; resume with initial_point="
                               f"{info['resume']['initial_point']}")
-        usage = be.usage
+        usage = _since(before, be.usage)
         timing = {"simulation": usage.simulation_time}
         if usage.qpu_time is not None:
             timing["qpu"] = usage.qpu_time
@@ -256,6 +263,16 @@ class VQESolver(Solver):
             evaluations=run.evaluations, shots=usage.shots or None, history=run.history,
             num_qubits=n, depth=usage.depth, two_qubit_gates=usage.two_qubit_gates,
             time=timing, info=info)
+
+
+def _since(before: Usage, now: Usage) -> Usage:
+    """What a backend spent since ``before`` (a backend object may serve several runs)."""
+    qpu = None if now.qpu_time is None else now.qpu_time - (before.qpu_time or 0.0)
+    return Usage(shots=now.shots - before.shots, executions=now.executions - before.executions,
+                 num_qubits=now.num_qubits, depth=now.depth,
+                 two_qubit_gates=now.two_qubit_gates, qpu_time=qpu,
+                 simulation_time=now.simulation_time - before.simulation_time,
+                 jobs=now.jobs[len(before.jobs):])
 
 
 class CVaRVQESolver(VQESolver):
