@@ -138,44 +138,129 @@ def engine_ops(prepared: AffineCircuit) -> list | None:
     return ops
 
 
-def run_layered(engine, ops, theta) -> np.ndarray:
-    """Run engine ops from |0...0>, merging one-qubit gates into layers.
+def layer_ops(ops) -> list[tuple[str, object]]:
+    """Group engine ops into ("layer", [one-qubit ops, at most one per qubit]) and
+    ("gate", two-qubit op) items with the same action as ``ops``.
 
-    Consecutive one-qubit gates are multiplied into one 2x2 matrix per qubit and applied with
-    the engine's cache-blocked ``apply_product`` (one pass over the state for a whole layer);
-    a pending layer is flushed only when a two-qubit gate touches one of its qubits (gates on
-    disjoint qubits commute). Two-qubit gates use the engine's generic path.
+    A one-qubit op joins the pending layer unless its qubit already has one there; a two-qubit
+    op flushes the pending layer only when it touches one of the layer's qubits (gates on
+    disjoint qubits commute, so the others may wait).
     """
+    items: list[tuple[str, object]] = []
+    layer: list = []
+    used: set[int] = set()
+    for op in ops:
+        if len(op.qubits) == 1:
+            q = op.qubits[0]
+            if q in used:
+                items.append(("layer", layer))
+                layer, used = [], set()
+            layer.append(op)
+            used.add(q)
+            continue
+        if used.intersection(op.qubits):
+            items.append(("layer", layer))
+            layer, used = [], set()
+        items.append(("gate", op))
+    if layer:
+        items.append(("layer", layer))
+    return items
+
+
+def _one_qubit_matrix(op, theta) -> np.ndarray:
     from qopt.backends.statevector import rotation_matrix
 
+    if op.name in ("rx", "ry", "rz"):
+        return rotation_matrix(op.name, op.theta(theta))
+    return _FIXED[op.name]
+
+
+def _layer_mats(n: int, layer, theta) -> np.ndarray:
+    mats = np.tile(np.eye(2, dtype=complex), (n, 1, 1))
+    for op in layer:
+        mats[op.qubits[0]] = _one_qubit_matrix(op, theta)
+    return mats
+
+
+def run_layered(engine, items, theta) -> np.ndarray:
+    """Run layered engine ops (see :func:`layer_ops`) from |0...0> in the engine's state.
+
+    Each one-qubit layer is one cache-blocked ``apply_product`` pass over the state; two-qubit
+    gates use the engine's generic path.
+    """
     n = engine.num_qubits
     psi = engine.state
     psi.fill(0)
     psi[0] = 1.0
-    layer = np.tile(np.eye(2, dtype=complex), (n, 1, 1))
-    pending: set[int] = set()
-    for op in ops:
-        if len(op.qubits) == 1:
-            q = op.qubits[0]
-            m = (rotation_matrix(op.name, op.theta(theta)) if op.name in ("rx", "ry", "rz")
-                 else _FIXED[op.name])
-            layer[q] = m @ layer[q]
-            pending.add(q)
-            continue
-        if pending.intersection(op.qubits):
-            engine.apply_product(layer, psi)
-            layer[:] = np.eye(2)
-            pending.clear()
-        engine.apply_op(op, theta, psi)
-    if pending:
-        engine.apply_product(layer, psi)
+    for kind, item in items:
+        if kind == "layer":
+            engine.apply_product(_layer_mats(n, item, theta), psi)
+        else:
+            engine.apply_op(item, theta, psi)
     return psi
+
+
+def _im_pauli(lam_conj: np.ndarray, phi: np.ndarray, name: str, q: int) -> float:
+    """Im <lam| P_q |phi> for the generator P of rx / ry / rz on qubit q (``lam_conj`` is
+    conj(lam), computed once per layer)."""
+    L = lam_conj.reshape(-1, 2, 1 << q)
+    F = phi.reshape(-1, 2, 1 << q)
+    if name == "rz":
+        z = (L[:, 0, :] * F[:, 0, :]).sum() - (L[:, 1, :] * F[:, 1, :]).sum()
+        return float(z.imag)
+    a = (L[:, 0, :] * F[:, 1, :]).sum()         # <lam_0|phi_1>
+    b = (L[:, 1, :] * F[:, 0, :]).sum()         # <lam_1|phi_0>
+    # X: a + b; Y = [[0, -i], [i, 0]]: -i a + i b, whose imaginary part is Re(b - a)
+    return float((a + b).imag) if name == "rx" else float((b - a).real)
+
+
+def _im_zz(lam: np.ndarray, phi: np.ndarray, a: int, b: int) -> float:
+    """Im <lam| Z_a Z_b |phi>."""
+    n = int(lam.size).bit_length() - 1
+    lo, hi = min(a, b), max(a, b)
+    t = (np.conj(lam) * phi).reshape(1 << (n - hi - 1), 2, 1 << (hi - lo - 1), 2, 1 << lo)
+    z = (t[:, 0, :, 0, :].sum() + t[:, 1, :, 1, :].sum() - t[:, 0, :, 1, :].sum()
+         - t[:, 1, :, 0, :].sum())
+    return float(z.imag)
+
+
+def layered_gradient(engine, items, theta, diag) -> tuple[float, np.ndarray]:
+    """(<D>, d<D>/d theta) by the adjoint method over layers, diagonal observable ``diag``.
+
+    Within a layer every qubit has at most one gate, so all of the layer's generators are
+    evaluated at the layer's output: dE/d theta_k = scale_k * Im <lam| P_k |phi>.
+    """
+    n = engine.num_qubits
+    psi = run_layered(engine, items, theta)
+    d = np.asarray(diag, dtype=float)
+    value = float(engine.expectation(d, psi))
+    phi = psi.copy()
+    lam = d * psi
+    grad = np.zeros(len(theta))
+    for kind, item in reversed(items):
+        if kind == "layer":
+            if any(op.param is not None for op in item):
+                lam_conj = np.conj(lam)
+                for op in item:
+                    if op.param is not None:
+                        grad[op.param] += op.scale * _im_pauli(lam_conj, phi, op.name,
+                                                               op.qubits[0])
+            inv = np.conj(np.transpose(_layer_mats(n, item, theta), (0, 2, 1)))
+            engine.apply_product(inv, phi)
+            engine.apply_product(inv, lam)
+            continue
+        if item.param is not None:      # rzz is the only parametrised two-qubit op
+            grad[item.param] += item.scale * _im_zz(lam, phi, *item.qubits)
+        engine.apply_op(item, theta, phi, inverse=True)
+        engine.apply_op(item, theta, lam, inverse=True)
+    return value, grad
 
 
 class _Prepared:
     def __init__(self, affine: AffineCircuit, ops: list | None):
         self.affine = affine
         self.ops = ops
+        self.items = layer_ops(ops) if ops is not None else None
 
 
 class StatevectorBackend(Backend):
@@ -215,7 +300,7 @@ class StatevectorBackend(Backend):
     def _state(self, prepared: _Prepared, theta: np.ndarray) -> np.ndarray:
         if prepared.ops is None:
             return numpy_state(prepared.affine, theta)
-        return run_layered(self.engine(prepared.affine.num_qubits), prepared.ops, theta)
+        return run_layered(self.engine(prepared.affine.num_qubits), prepared.items, theta)
 
     def state(self, circuit, params=None) -> np.ndarray:
         """The final state, shape (2^n,) complex (little-endian; a copy)."""
@@ -249,7 +334,7 @@ class StatevectorBackend(Backend):
         if prepared.ops is None or not obs.diagonal_form:
             return None
         eng = self.engine(prepared.affine.num_qubits)
-        return eng.circuit_gradient(prepared.ops, theta, obs.diagonal())
+        return layered_gradient(eng, prepared.items, theta, obs.diagonal())
 
 
 __all__ = ["StatevectorBackend", "apply_gate", "engine_ops", "gate_matrix", "numpy_state"]
