@@ -408,6 +408,7 @@ class PCESolver(Solver):
 
     def run(self, task: Task, *, backend=None, optimizer=None, seed=None,
             budget=None) -> SolverOutput:
+        from qopt.backends.base import Backend
         from qopt.backends.registry import get_backend
 
         opts: PCEOptions = self.options
@@ -419,6 +420,15 @@ class PCESolver(Solver):
         ansatz = make_pce_ansatz(opts, n, m)
         rng = rng_from(seed)
         be = get_backend(backend)
+        try:
+            return self._train(task, opts, enc, ansatz, be, optimizer, rng, budget, t0)
+        finally:
+            if not isinstance(backend, Backend):    # a backend made here is closed here
+                be.close()
+
+    def _train(self, task, opts, enc, ansatz, be, optimizer, rng, budget, t0) -> SolverOutput:
+        qubo = task.qubo
+        m, n = enc.num_vars, enc.num_qubits
         ev = CorrelatorEvaluator(ansatz, enc, be, opts.shots, rng)
         method = ev.gradient_method(opts.gradient)
         alpha = opts.alpha if opts.alpha is not None else default_alpha(n, opts.k)

@@ -187,10 +187,19 @@ class QRAOSolver(Solver):
 
     # ---- circuits ---------------------------------------------------------------------------
     def _run_circuit(self, enc, qubo, opts, backend, optimizer, rng, counter, history, info):
+        from qopt.backends.base import Backend
         from qopt.backends.registry import get_backend
-        from qopt.solvers.quantum.ansatz import Ansatz
 
         be = get_backend(backend)
+        try:
+            return self._circuit(enc, qubo, opts, be, optimizer, rng, counter, history, info)
+        finally:
+            if not isinstance(backend, Backend):    # a backend made here is closed here
+                be.close()
+
+    def _circuit(self, enc, qubo, opts, be, optimizer, rng, counter, history, info):
+        from qopt.solvers.quantum.ansatz import Ansatz
+
         ansatz = Ansatz(enc.num_qubits, opts.ansatz, opts.reps, opts.entanglement,
                         opts.entangler)
         circuit = ansatz.circuit
