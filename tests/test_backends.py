@@ -146,11 +146,19 @@ def test_user_supplied_primitives():
 
 def test_gradients_agree():
     qubo = random_qubo(6, 21)
-    for qc, theta in circuits_for(qubo, 9)[:2]:
+    for qc, theta in circuits_for(qubo, 9):
         val_l, g_l = get_backend("lightning").gradient(qc, theta, qubo)   # adjoint
-        val_s, g_s = get_backend("statevector").gradient(qc, theta, qubo)
+        val_s, g_s = get_backend("statevector").gradient(qc, theta, qubo)  # layered adjoint
         assert val_l == pytest.approx(val_s, abs=1e-9)
-        np.testing.assert_allclose(g_l, g_s, atol=1e-6)
+        np.testing.assert_allclose(g_l, g_s, atol=1e-9)
+        # and both against central differences of the exact expectation
+        h = 1e-5
+        k = len(theta) // 2
+        e = np.zeros_like(theta)
+        e[k] = h
+        aer = get_backend("aer")
+        fd = (aer.expectation(qc, theta + e, qubo) - aer.expectation(qc, theta - e, qubo)) / (2 * h)
+        assert g_s[k] == pytest.approx(fd, abs=1e-5)
         assert get_backend("lightning").supports_gradient
     ansatz = Ansatz(4, "real-amplitudes", 1).circuit
     assert shift_rule_applies(ansatz)
