@@ -1,10 +1,12 @@
 """``"statevector"``: the in-house statevector engine behind the common backend interface.
 
 A Qiskit circuit is unrolled once (:class:`~qopt.backends.lightning.AffineCircuit`: gates whose
-angles are ``A @ params + b``) and run on the engine's generic gate path
-(:class:`~qopt.backends.statevector.StatevectorEngine`, ``run_circuit`` / adjoint
-``circuit_gradient``) when every gate is one the engine has; otherwise on the numpy gate path
-below (dense 2x2 / 4x4 matrices applied by reshaping the state; O(gates * 2^n)).
+angles are ``A @ params + b``). When every gate is one of the engine's generic gate path
+(rx, ry, rz, rzz, h, x, cz, cx; QAOA and the hardware-efficient ansätze) it runs on the
+:class:`~qopt.backends.statevector.StatevectorEngine`: one-qubit gates grouped into layers, each
+layer one cache-blocked ``apply_product`` pass, two-qubit gates by ``apply_op``, and the
+adjoint gradient over the same layers (:func:`layered_gradient`). Other circuits run on the
+numpy gate path below (dense 2x2 / 4x4 matrices applied by reshaping the state).
 Little-endian throughout: amplitude index bit i is qubit i. Exact mode returns |psi|^2;
 sampling mode draws from it with the call's seed.
 """
