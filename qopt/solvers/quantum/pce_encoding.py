@@ -20,7 +20,7 @@ with ``n`` the smallest integer such that ``3 * C(n, k) >= m``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import lru_cache
 from itertools import combinations
 from math import comb
 
@@ -36,10 +36,10 @@ BASIS_LETTERS = ("Z", "X", "Y")
 MAX_FWHT_QUBITS = 30
 
 
-@cache
+@lru_cache(maxsize=2)
 def _engine(n: int):
-    """A cached :class:`~qopt.backends.statevector.StatevectorEngine` of n qubits (its gate
-    path applies the basis rotations; its own state buffer is not used here)."""
+    """A :class:`~qopt.backends.statevector.StatevectorEngine` of n qubits, cached for the
+    two most recent widths (its gate path applies the basis rotations)."""
     from qopt.backends.statevector import StatevectorEngine
 
     return StatevectorEngine(n)
