@@ -236,54 +236,6 @@ def _xrot4(re, im, ia, count, h, c1, s1, c2, s2):
 
 
 @nb.njit(inline="always", **_OPTS)
-def _xback4(pre, pim, lre, lim, ia, count, h, c1, s1, c2, s2):
-    """Fused backward radix-4 step: (Im <lam|X_1|phi>, Im <lam|X_2|phi>) on the row blocks of
-    :func:`_xrot4`, then the same two X rotations applied to phi and lam (one sweep)."""
-    acc1 = 0.0
-    acc2 = 0.0
-    for col in range(count):
-        j = ia + col
-        par, pai = pre[j], pim[j]
-        pbr, pbi = pre[j + h], pim[j + h]
-        pcr, pci = pre[j + 2 * h], pim[j + 2 * h]
-        pdr, pdi = pre[j + 3 * h], pim[j + 3 * h]
-        lar, lai = lre[j], lim[j]
-        lbr, lbi = lre[j + h], lim[j + h]
-        lcr, lci = lre[j + 2 * h], lim[j + 2 * h]
-        ldr, ldi = lre[j + 3 * h], lim[j + 3 * h]
-        acc1 += (lar * pbi - lai * pbr + lbr * pai - lbi * par
-                 + lcr * pdi - lci * pdr + ldr * pci - ldi * pcr)
-        acc2 += (lar * pci - lai * pcr + lcr * pai - lci * par
-                 + lbr * pdi - lbi * pdr + ldr * pbi - ldi * pbr)
-        # phi: qubit 1 on (a, b), (c, d), then qubit 2 on (a, c), (b, d)
-        par, pai, pbr, pbi = (c1 * par + s1 * pbi, c1 * pai - s1 * pbr,
-                              c1 * pbr + s1 * pai, c1 * pbi - s1 * par)
-        pcr, pci, pdr, pdi = (c1 * pcr + s1 * pdi, c1 * pci - s1 * pdr,
-                              c1 * pdr + s1 * pci, c1 * pdi - s1 * pcr)
-        pre[j] = c2 * par + s2 * pci
-        pim[j] = c2 * pai - s2 * pcr
-        pre[j + 2 * h] = c2 * pcr + s2 * pai
-        pim[j + 2 * h] = c2 * pci - s2 * par
-        pre[j + h] = c2 * pbr + s2 * pdi
-        pim[j + h] = c2 * pbi - s2 * pdr
-        pre[j + 3 * h] = c2 * pdr + s2 * pbi
-        pim[j + 3 * h] = c2 * pdi - s2 * pbr
-        lar, lai, lbr, lbi = (c1 * lar + s1 * lbi, c1 * lai - s1 * lbr,
-                              c1 * lbr + s1 * lai, c1 * lbi - s1 * lar)
-        lcr, lci, ldr, ldi = (c1 * lcr + s1 * ldi, c1 * lci - s1 * ldr,
-                              c1 * ldr + s1 * lci, c1 * ldi - s1 * lcr)
-        lre[j] = c2 * lar + s2 * lci
-        lim[j] = c2 * lai - s2 * lcr
-        lre[j + 2 * h] = c2 * lcr + s2 * lai
-        lim[j + 2 * h] = c2 * lci - s2 * lar
-        lre[j + h] = c2 * lbr + s2 * ldi
-        lim[j + h] = c2 * lbi - s2 * ldr
-        lre[j + 3 * h] = c2 * ldr + s2 * lbi
-        lim[j + 3 * h] = c2 * ldi - s2 * lbr
-    return acc1, acc2
-
-
-@nb.njit(inline="always", **_OPTS)
 def _layout(n, q0, nbits, tile):
     """(column qubit c0, column bits, row stride, column stride) of a group's tiles.
 
@@ -364,21 +316,8 @@ def group_backward(phi, lam, n, q0, nbits, mats_inv, mode, gens, diag, gamma, do
             base = _tile_base(t, q0, nbits, c0, lbits)
             _gather(phi, pre, pim, base, rows, L, rs, cs, diag, gamma, False, dloc, dloc)
             _gather(lam, lre, lim, base, rows, L, rs, cs, diag, gamma, False, dloc, dloc)
-            k = 0
-            if mode == 0:
-                while k + 1 < nbits:
-                    h = 1 << k
-                    c1 = mats_inv[q0 + k, 0, 0].real
-                    s1 = -mats_inv[q0 + k, 0, 1].imag
-                    c2 = mats_inv[q0 + k + 1, 0, 0].real
-                    s2 = -mats_inv[q0 + k + 1, 0, 1].imag
-                    for blk in range(0, rows, 4 * h):
-                        a1, a2 = _xback4(pre, pim, lre, lim, blk * L, h * L, h * L,
-                                         c1, s1, c2, s2)
-                        acc[k] += a1
-                        acc[k + 1] += a2
-                    k += 2
-            while k < nbits:
+            for k in range(nbits):
+                # separate vectorised loops (a fused loop over phi and lam does not vectorise)
                 h = 1 << k
                 for blk in range(0, rows, 2 * h):
                     ia = blk * L
@@ -386,7 +325,6 @@ def group_backward(phi, lam, n, q0, nbits, mats_inv, mode, gens, diag, gamma, do
                     acc[k] += _rows_imov(pre, pim, lre, lim, ia, ib, h * L, gens, q0 + k, mode)
                     _rows_rot(pre, pim, ia, ib, h * L, mats_inv, q0 + k, mode)
                     _rows_rot(lre, lim, ia, ib, h * L, mats_inv, q0 + k, mode)
-                k += 1
             if do_phase:
                 for m in range(rows):
                     for col in range(L):
