@@ -46,6 +46,10 @@ class QAP(Problem):
     def num_vars(self) -> int:
         return self.n * self.n
 
+    def permutation_size(self) -> int:
+        """Bits one-hot encode a permutation of ``n`` facilities (index i*n + k)."""
+        return self.n
+
     # ---- I/O ----------------------------------------------------------------------------------
     @classmethod
     def read(cls, path, name: str | None = None, optimum: float | None = None) -> QAP:

@@ -228,26 +228,9 @@ def better(v1: float, f1: float, v2: float, f2: float, tol: float = 1e-9) -> boo
 
 
 def _permutation_size(problem: Problem) -> int | None:
-    """The protocol hook ``permutation_size()``; problems written before the hook existed are
-    recognised when they declare "swap" moves, have n = m^2 bits and ``decode(encode(p))``
-    returns a non-trivial permutation p unchanged."""
-    hook = getattr(problem, "permutation_size", None)
-    m = hook() if callable(hook) else None
-    if m is not None:
-        return int(m)
-    if "swap" not in getattr(problem, "moves", ()):
-        return None
-    n = int(problem.num_vars)
-    r = math.isqrt(n)
-    if r < 2 or r * r != n:
-        return None
-    probe = list(range(r))[::-1]
-    try:
-        bits = np.asarray(problem.encode(probe)).reshape(-1)
-        ok = bits.size == n and int(bits.sum()) == r and list(problem.decode(bits)) == probe
-    except Exception:  # a problem that cannot take a permutation is not one
-        return None
-    return r if ok else None
+    """The Problem protocol's ``permutation_size()`` hook (None: not a permutation problem)."""
+    m = problem.permutation_size()
+    return None if m is None else int(m)
 
 
 def random_permutations(rng: np.random.Generator, k: int, m: int) -> np.ndarray:
