@@ -131,7 +131,8 @@ class StatevectorEngine:
         dtype: ``complex128`` (default) or ``complex64``.
         xp: array module, ``numpy`` (default) or ``cupy``.
         use_numba: use the numba kernels (default: when numba imports and ``xp`` is numpy).
-        block: qubits per pass of the mixer (cache blocking).
+        block: most qubits per pass of the mixer (cache blocking); the n qubits are split
+            into ceil(n / block) passes of near-equal size.
         tile: columns per gathered tile of the numba kernels (a power of two).
         memory_limit: bytes allowed per buffer (default :func:`qopt.limits.memory_limit`).
         threads: numba threads for states of at least ``parallel_min_qubits`` qubits (default:
@@ -142,7 +143,7 @@ class StatevectorEngine:
     """
 
     def __init__(self, num_qubits: int, *, dtype=np.complex128, xp=None,
-                 use_numba: bool | None = None, block: int = 10, tile: int = 16,
+                 use_numba: bool | None = None, block: int = 12, tile: int = 16,
                  memory_limit: int | None = None, threads: int | None = None,
                  parallel_min_qubits: int = 18):
         n = int(num_qubits)
@@ -166,8 +167,9 @@ class StatevectorEngine:
         self._k = kern
         self.block = max(1, int(block))
         # tiles of groups above the first take their columns from the lowest qubits, so a
-        # tile may not span more qubits than one block
-        self.tile = 1 << min(max(0, int(tile).bit_length() - 1), self.block)
+        # tile may not span more qubits than the first group holds
+        self.num_qubits = n
+        self.tile = 1 << min(max(0, int(tile).bit_length() - 1), self._groups()[0][1])
         self.threads = threads
         self.parallel_min_qubits = int(parallel_min_qubits)
         self.state = self.xp.empty(1 << n, dtype=self.dtype)
@@ -223,9 +225,12 @@ class StatevectorEngine:
             numba.set_num_threads(before)
 
     def _groups(self) -> list[tuple[int, int]]:
+        """(first qubit, size) of each pass: ceil(n / block) groups of near-equal size."""
+        n = self.num_qubits
+        count = -(-n // self.block)
+        sizes = [n // count + (1 if i < n % count else 0) for i in range(count)]
         out, q = [], 0
-        while q < self.num_qubits:
-            k = min(self.block, self.num_qubits - q)
+        for k in sizes:
             out.append((q, k))
             q += k
         return out
