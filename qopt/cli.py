@@ -149,6 +149,10 @@ def _load_target(args):
     if args.size is None:
         raise OptionError(f"{args.kind}: give --instance NAME|PATH or --size N (with --seed)")
     size = _literal(args.size)
+    parts = size if isinstance(size, list) else [size]
+    if not parts or not all(isinstance(v, int) and not isinstance(v, bool) for v in parts):
+        raise OptionError(f"--size must be an integer or a JSON list of integers, got "
+                          f"{args.size!r}")
     return qopt.generate(args.kind, tuple(size) if isinstance(size, list) else size, args.seed)
 
 
@@ -183,7 +187,12 @@ def cmd_solve(args, extra: Sequence[str]) -> int:
     import qopt
 
     options = _parse_solver_options(args.solver, extra)
-    penalty = args.penalty if args.penalty == "auto" else float(args.penalty)
+    penalty = args.penalty
+    if penalty != "auto":
+        try:
+            penalty = float(penalty)
+        except ValueError:
+            raise OptionError(f"--penalty must be 'auto' or a number, got {penalty!r}") from None
     target = _load_target(args)
     result = qopt.solve(target, solver=args.solver, seed=args.seed, budget=args.budget,
                         backend=args.backend, optimizer=args.optimizer, penalty=penalty,

@@ -78,6 +78,17 @@ def test_unknown_solver_option_names_it(capsys):
     assert "'--p'" in err and "milp" in err and "--time-limit" in err
 
 
+@pytest.mark.parametrize("argv, flag", [
+    (("maxcut", "--size", "abc"), "--size"),
+    (("maxcut", "--size", "[6, \"x\"]"), "--size"),
+    (("maxcut", "--size", "6", "--penalty", "lots"), "--penalty"),
+])
+def test_bad_size_or_penalty_is_a_qopt_error(capsys, argv, flag):
+    code, _, err = run(capsys, "solve", *argv)
+    assert code == 2
+    assert flag in err and "Traceback" not in err
+
+
 def test_solver_option_flags_are_typed(capsys):
     code, out, _ = run(capsys, "solve", "maxcut", "--instance", "reg3_16", "--solver", "anneal",
                        "--reads", "8", "--sweeps", "50", "--seed", "1", "--json")
