@@ -8,7 +8,7 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qopt.bits import bits_to_bitstring, bitstring_to_bits, bits_to_indices, indices_to_bits
+from qopt.bits import bits_to_bitstring, bits_to_indices, bitstring_to_bits, indices_to_bits
 from qopt.errors import OptionError, SizeLimitError
 from qopt.model import QUBO, BinaryProgram, auto_penalty, program_to_qubo, slack_weights
 from qopt.model.penalty import resolve_penalties
@@ -190,7 +190,7 @@ def test_penalty_policies():
 def test_fractional_slack_is_refused_with_advice():
     p = BinaryProgram(2, [1, 1], sense="max")
     p.add_constraint([0.5, 0.7], "<=", 1.0, name="frac")
-    with pytest.raises(OptionError, match="'frac'.*unbalanced"):
+    with pytest.raises(OptionError, match=r"'frac'.*unbalanced"):
         program_to_qubo(p)
     assert program_to_qubo(p, encoding="unbalanced").num_slack == 0
 
