@@ -26,20 +26,7 @@ MDKP = ["hp1", "hp2", "pb1", "pb2", "pb4", "pb5", "pet2", "pet3", "pet4", "pet5"
 MIS = ["1tc.8", "1tc.16", "1tc.32", "1tc.64"]
 
 
-def counted(problem):
-    """Instrument ``problem.evaluate_batch`` to count evaluated rows independently."""
-    seen = {"rows": 0}
-    inner = problem.evaluate_batch
-
-    def evaluate_batch(X):
-        seen["rows"] += len(X)
-        return inner(X)
-
-    problem.evaluate_batch = evaluate_batch
-    return seen
-
-
-def test_counter_and_budget_refusal():
+def test_counter_and_budget_refusal(counted):
     p = load("mdkp", "pet2")
     bb = BlackBox(p, budget=10)
     seen = counted(p)
@@ -127,7 +114,7 @@ def test_permutation_view():
 
 
 @pytest.mark.parametrize("name", MDKP)
-def test_random_search_feasible_on_every_mdkp(name):
+def test_random_search_feasible_on_every_mdkp(name, counted):
     p = load("mdkp", name)
     seen = counted(p)
     out = RandomSearchSolver(batch_size=64).run(Task(p), seed=0, budget=300)
@@ -136,7 +123,7 @@ def test_random_search_feasible_on_every_mdkp(name):
 
 
 @pytest.mark.parametrize("name", MIS)
-def test_random_search_feasible_on_mis(name):
+def test_random_search_feasible_on_mis(name, counted):
     p = load("mis", name)
     seen = counted(p)
     out = RandomSearchSolver().run(Task(p), seed=1, budget=300)
@@ -165,7 +152,7 @@ SMALL = {"random": {"batch_size": 32}, "ga": {"pop_size": 16},
 @given(solver=st.sampled_from(sorted(SMALL)), budget=st.integers(1, 230),
        seed=st.integers(0, 2**16),
        instance=st.sampled_from(["mdkp:pet3", "mis:1tc.16", "msp:msp_m3_s1", "qap:tai10a"]))
-def test_budget_never_exceeded(solver, budget, seed, instance):
+def test_budget_never_exceeded(solver, budget, seed, instance, counted):
     kind, name = instance.split(":")
     p = load(kind, name)
     seen = counted(p)

@@ -22,22 +22,8 @@ MDKP = ["hp1", "hp2", "pb1", "pb2", "pb4", "pb5", "pet2", "pet3", "pet4", "pet5"
 MIS = ["1tc.8", "1tc.16", "1tc.32", "1tc.64"]
 
 
-def counted(problem):
-    """Instrument ``problem.evaluate_batch``: count rows and keep every evaluated row."""
-    seen = {"rows": 0, "X": []}
-    inner = problem.evaluate_batch
-
-    def evaluate_batch(X):
-        seen["rows"] += len(X)
-        seen["X"].append(np.array(X))
-        return inner(X)
-
-    problem.evaluate_batch = evaluate_batch
-    return seen
-
-
 @pytest.mark.parametrize("name", MDKP)
-def test_ga_feasible_on_every_mdkp(name):
+def test_ga_feasible_on_every_mdkp(name, counted):
     p = load("mdkp", name)
     seen = counted(p)
     out = GASolver(pop_size=24).run(Task(p), seed=0, budget=400)
@@ -53,7 +39,7 @@ def test_ga_feasible_on_every_mdkp(name):
 
 
 @pytest.mark.parametrize("name", MIS)
-def test_ga_feasible_on_mis(name):
+def test_ga_feasible_on_mis(name, counted):
     p = load("mis", name)
     seen = counted(p)
     out = GASolver(pop_size=24).run(Task(p), seed=1, budget=400)
@@ -87,7 +73,7 @@ def test_ga_seeded():
 @settings(max_examples=6, deadline=None)
 @given(seed=st.integers(0, 2**20), mutation=st.sampled_from(["swap", "inversion", "mixed"]),
        name=st.sampled_from(["tai10a", "nug12", "chr12a"]), budget=st.integers(1, 300))
-def test_permutation_ga_returns_valid_permutation(seed, mutation, name, budget):
+def test_permutation_ga_returns_valid_permutation(seed, mutation, name, budget, counted):
     q = load("qap", name)
     seen = counted(q)
     out = GASolver(pop_size=20, mutation=mutation).run(Task(q), seed=seed, budget=budget)
@@ -142,7 +128,7 @@ def test_ga_options_checked():
         GASolver(mutation="bitflip").run(Task(load("qap", "tai10a")), budget=10)
 
 
-def test_ga_on_generated_msp_counts_budget():
+def test_ga_on_generated_msp_counts_budget(counted):
     p = generate("msp", 3, seed=1)
     seen = counted(p)
     out = GASolver(pop_size=30).run(Task(p), seed=4, budget=777)

@@ -26,18 +26,6 @@ MIS = ["1tc.8", "1tc.16", "1tc.32", "1tc.64"]
 FAST = {"batch_size": 25, "initial": 50, "cells": 10}
 
 
-def counted(problem):
-    seen = {"rows": 0}
-    inner = problem.evaluate_batch
-
-    def evaluate_batch(X):
-        seen["rows"] += len(X)
-        return inner(X)
-
-    problem.evaluate_batch = evaluate_batch
-    return seen
-
-
 def check_best_vs_elites(problem, out, solver):
     """The returned best is never worse, in (violation, objective) order, than any elite."""
     x = out.samples.bits[0]
@@ -57,7 +45,7 @@ def check_best_vs_elites(problem, out, solver):
 
 
 @pytest.mark.parametrize("name", MDKP)
-def test_map_elites_feasible_on_every_mdkp(name):
+def test_map_elites_feasible_on_every_mdkp(name, counted):
     p = load("mdkp", name)
     seen = counted(p)
     s = MapElitesSolver(**FAST)
@@ -72,7 +60,7 @@ def test_map_elites_feasible_on_every_mdkp(name):
 
 
 @pytest.mark.parametrize("name", MIS)
-def test_map_elites_feasible_on_mis(name):
+def test_map_elites_feasible_on_mis(name, counted):
     p = load("mis", name)
     seen = counted(p)
     s = MapElitesSolver(**FAST)
@@ -85,7 +73,7 @@ def test_map_elites_feasible_on_mis(name):
     check_best_vs_elites(p, out, s)
 
 
-def test_map_elites_on_qap_permutations(tmp_path):
+def test_map_elites_on_qap_permutations(tmp_path, counted):
     q = load("qap", "tai10a")
     seen = counted(q)
     s = MapElitesSolver(batch_size=20, initial=40, heatmap=str(tmp_path / "qap.png"))
@@ -175,7 +163,7 @@ def test_bounded_features_in_unit_range(seed, name):
 
 @settings(max_examples=6, deadline=None)
 @given(budget=st.integers(1, 260), seed=st.integers(0, 2**16))
-def test_map_elites_budget_never_exceeded(budget, seed):
+def test_map_elites_budget_never_exceeded(budget, seed, counted):
     p = load("mdkp", "pb5")
     seen = counted(p)
     out = MapElitesSolver(batch_size=30, initial=70, cells=8).run(Task(p), seed=seed,

@@ -1,0 +1,28 @@
+"""Shared test fixtures."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+
+def _count_evaluations(problem) -> dict:
+    """Instrument ``problem.evaluate_batch`` to count evaluated rows independently of the
+    solver's own counter; ``seen["rows"]`` is the count, ``seen["X"]`` every evaluated batch."""
+    seen: dict = {"rows": 0, "X": []}
+    inner = problem.evaluate_batch
+
+    def evaluate_batch(X):
+        seen["rows"] += len(X)
+        seen["X"].append(np.array(X))
+        return inner(X)
+
+    problem.evaluate_batch = evaluate_batch
+    return seen
+
+
+@pytest.fixture(scope="session")
+def counted():
+    """``counted(problem) -> seen``: see :func:`_count_evaluations` (session scope, so it also
+    serves hypothesis tests)."""
+    return _count_evaluations
