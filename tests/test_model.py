@@ -185,6 +185,10 @@ def test_penalty_policies():
         resolve_penalties(p, -1)
     with pytest.raises(OptionError, match="2 constraints"):
         resolve_penalties(p, [1, 2, 3])
+    for bad in ([1, 0], [1, -2], [np.nan, 1], {"one": -7}, {"order": 0}, float("nan"),
+                float("inf")):
+        with pytest.raises(OptionError, match="positive"):
+            resolve_penalties(p, bad)
 
 
 def test_fractional_slack_is_refused_with_advice():

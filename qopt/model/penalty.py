@@ -73,8 +73,8 @@ def resolve_penalties(program: BinaryProgram, penalty) -> np.ndarray:
                               f"got {penalty!r}")
         return np.full(m, _auto() if m else 0.0)
     if isinstance(penalty, int | float | np.number):
-        if penalty <= 0:
-            raise OptionError(f"penalty must be positive, got {penalty}")
+        if not (np.isfinite(penalty) and penalty > 0):
+            raise OptionError(f"penalty must be positive and finite, got {penalty}")
         return np.full(m, float(penalty))
     if isinstance(penalty, Mapping):
         weights = np.full(m, np.nan)
@@ -88,11 +88,20 @@ def resolve_penalties(program: BinaryProgram, penalty) -> np.ndarray:
                 if not 0 <= idx < m:
                     raise OptionError(f"penalty names constraint {idx}, program has {m}")
             weights[idx] = float(w)
+        _check_positive(weights[~np.isnan(weights)])
         weights[np.isnan(weights)] = _auto() if np.isnan(weights).any() else 0.0
         return weights
     if isinstance(penalty, Sequence | np.ndarray):
         weights = np.asarray(penalty, dtype=float)
         if weights.shape != (m,):
             raise OptionError(f"penalty sequence has {weights.size} weights for {m} constraints")
+        _check_positive(weights)
         return weights
     raise OptionError(f"unsupported penalty policy {penalty!r}")
+
+
+def _check_positive(weights: np.ndarray) -> None:
+    """Every given per-constraint weight must be a finite positive number."""
+    bad = weights[~(np.isfinite(weights) & (weights > 0))]
+    if bad.size:
+        raise OptionError(f"penalty weights must be positive and finite, got {float(bad[0])}")
