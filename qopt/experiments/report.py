@@ -266,7 +266,7 @@ def make_plots(df, out_dir: Path) -> dict[str, list[Path]]:
         ax.set_xlabel("qubits (QUBO variables for classical solvers)")
         ax.set_ylabel("optimality gap [%]")
         ax.set_title(f"{cls}: gap vs qubits (feasible runs; hollow: raw, filled: pp)")
-        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        _legend(ax)
         paths.append(_save(fig, out_dir / f"gap_vs_qubits_{cls}.png"))
 
         fig, ax = plt.subplots(figsize=(8.0, 4.2))
@@ -280,7 +280,7 @@ def make_plots(df, out_dir: Path) -> dict[str, list[Path]]:
         ax.set_ylabel("mean wall time [s]")
         ax.set_yscale("log")
         ax.set_title(f"{cls}: time vs size")
-        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        _legend(ax)
         paths.append(_save(fig, out_dir / f"time_vs_size_{cls}.png"))
 
         fig, ax = plt.subplots(figsize=(max(6.4, 1.1 * len(labels) + 2), 4.2))
@@ -302,6 +302,13 @@ def make_plots(df, out_dir: Path) -> dict[str, list[Path]]:
         paths.append(_save(fig, out_dir / f"boxplot_gap_{cls}.png"))
         out[cls] = paths
     return out
+
+
+def _legend(ax) -> None:
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    else:
+        ax.text(0.5, 0.5, "no feasible runs", ha="center", va="center", transform=ax.transAxes)
 
 
 def _solver_key(r: dict) -> str:
