@@ -136,6 +136,18 @@ def test_qaoa_p3_reaches_ratio_on_3_regular_maxcut_n16():
         assert -res.info["expectation"] / best >= 0.8
 
 
+def test_qaoa_expectation_reaches_ratio_09_on_3_regular_maxcut_n16():
+    """The strict reading: the QAOA *expectation* <C> / C_max >= 0.9 (here at p = 8)."""
+    from qopt.problems.maxcut import MaxCut
+
+    problem = MaxCut.from_graph(regular3(16, 1))
+    best = qopt.solve(problem, "exact").objective
+    res = qopt.solve(problem, "qaoa", p=8, init="interp", seed=0, budget=150,
+                     optimizer="l-bfgs-b", postprocess=False, shots=256)
+    assert res.evaluations <= 150
+    assert -res.info["expectation"] / best >= 0.9
+
+
 @pytest.mark.parametrize("init", ["fourier", "random"])
 def test_other_inits_and_restarts_improve_on_random_guessing(init):
     G = regular3(8, 5)
