@@ -80,10 +80,14 @@ def _metrics(problem: Problem, objective: float, feasible: bool
     if opt is None or not feasible:
         return None, None
     gap = abs(opt - objective) / abs(opt) if opt != 0 else (0.0 if objective == 0 else None)
-    if problem.sense == "max":
-        ratio = objective / opt if opt != 0 else None
+    if opt == objective:
+        ratio = 1.0
+    elif opt * objective <= 0:
+        ratio = None        # a ratio of values of different signs (or with 0) means nothing
+    elif problem.sense == "max":
+        ratio = objective / opt if opt > 0 else opt / objective
     else:
-        ratio = opt / objective if objective != 0 else (1.0 if opt == 0 else None)
+        ratio = opt / objective if opt > 0 else objective / opt
     return gap, ratio
 
 

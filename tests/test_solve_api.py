@@ -38,6 +38,29 @@ def test_registered_problem():
     assert by_name.objective == problem.optimum
 
 
+@pytest.mark.parametrize("sense, optimum, objective, ratio", [
+    ("max", 10.0, 8.0, 0.8), ("min", 8.0, 10.0, 0.8),
+    ("max", -2.0, -4.0, 0.5), ("min", -10.0, -8.0, 0.8),
+    ("min", -1.0, 3.0, None), ("max", 0.0, -1.0, None), ("min", -3.0, -3.0, 1.0),
+])
+def test_approximation_ratio_is_at_most_one_for_any_sign(sense, optimum, objective, ratio):
+    from qopt.problems.custom import ProgramProblem
+
+    # one variable, forced to 1: the only feasible solution has the given objective
+    p = BinaryProgram(1, [objective], sense=sense)
+    p.add_constraint([1], "==", 1)
+    res = qopt.solve(ProgramProblem(p, optimum=optimum), "exact")
+    assert res.objective == objective and res.feasible
+    if ratio is None:
+        assert res.approximation_ratio is None
+    else:
+        assert res.approximation_ratio == pytest.approx(ratio)
+    if optimum != 0:
+        assert res.gap == pytest.approx(abs(optimum - objective) / abs(optimum))
+    else:
+        assert res.gap is None
+
+
 def test_user_binary_program():
     # maximise 5a + 4b + 3c - 2ab subject to a + b + c <= 2
     p = BinaryProgram(3, [5, 4, 3], {(0, 1): -2.0}, sense="max", name="mine")

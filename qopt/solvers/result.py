@@ -3,7 +3,9 @@
 Objectives are in the problem's native sense; ``energy`` values are QUBO energies
 (minimisation). ``gap`` is the relative optimality gap |optimum - objective| / |optimum| as a
 fraction (0.05 = 5 %), ``approximation_ratio`` is objective / optimum for maximisation and
-optimum / objective for minimisation; both are ``None`` when unknown or infeasible.
+optimum / objective for minimisation (inverted for negative values, so it is <= 1 whatever the
+sign); both are ``None`` when unknown or infeasible, the ratio also when objective and optimum
+differ in sign or one of them is 0.
 """
 
 from __future__ import annotations
