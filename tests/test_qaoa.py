@@ -233,3 +233,16 @@ def test_rqaoa_runs_end_to_end_on_mis(instance):
         assert res.feasible and res.objective == problem.optimum
     else:
         assert res.raw.objective >= 0.75 * problem.optimum
+
+
+def test_qaoa_on_fake_device_reports_transpiled_resources():
+    pytest.importorskip("qiskit_ibm_runtime")
+    problem = qopt.load("mis", "1tc.8")
+    logical = qopt.solve(problem, "qaoa", p=1, budget=4, seed=1, shots=64)
+    device = qopt.solve(problem, "qaoa", p=1, budget=4, seed=1, shots=64,
+                        backend="fake:sherbrooke")
+    assert device.num_qubits == logical.num_qubits == 8
+    assert device.evaluations <= 4 and device.feasible
+    # ECR-based ISA with routing: at least as many two-qubit gates as the logical RZZs
+    assert device.two_qubit_gates >= logical.two_qubit_gates
+    assert device.depth > logical.depth

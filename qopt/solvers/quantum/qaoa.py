@@ -565,7 +565,13 @@ class QAOASolver(Solver):
         expectation, cvar = evaluator.expectation_and_cvar(x)
         g, b = ansatz.split(x)
         res = circuit_resources(ansatz)
-        sim = getattr(evaluator, "simulation_time", 0.0)
+        timing = {"simulation": getattr(evaluator, "simulation_time", 0.0)}
+        usage = getattr(getattr(evaluator, "backend", None), "usage", None)
+        if usage is not None and usage.depth is not None:
+            # a circuit backend: report the transpiled circuit (device ISA on ibm: / fake:)
+            res.update(depth=usage.depth, two_qubit_gates=usage.two_qubit_gates)
+            if usage.qpu_time is not None:
+                timing["qpu"] = usage.qpu_time
         info = {"gammas": np.asarray(g).tolist(), "betas": np.asarray(b).tolist(),
                 "params": np.asarray(x).tolist(), "gamma_scale": ansatz.gamma_scale,
                 "objective": f, "expectation": expectation, "cvar": cvar, "alpha": o.alpha,
@@ -575,7 +581,7 @@ class QAOASolver(Solver):
         return SolverOutput(samples=samples, evaluations=run.evaluations, shots=o.shots,
                             history=run.history, num_qubits=res["num_qubits"],
                             depth=res["depth"], two_qubit_gates=res["two_qubit_gates"],
-                            time={"simulation": sim}, info=info)
+                            time=timing, info=info)
 
 
 def circuit_resources(ansatz: Ansatz) -> dict[str, int]:
