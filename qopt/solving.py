@@ -18,7 +18,7 @@ from qopt.problems.custom import ProgramProblem, QUBOProblem
 from qopt.solvers.base import Samples, SolverOutput, Task
 from qopt.solvers.postprocess import postprocess as run_postprocess
 from qopt.solvers.registry import make_solver
-from qopt.solvers.result import SampleReport, SolveResult
+from qopt.solvers.result import SampleReport, SolveResult, plain
 
 _VERSIONED = ("qopt", "numpy", "scipy", "qiskit", "qiskit-aer", "pennylane", "highspy")
 
@@ -155,16 +155,25 @@ def solve(target, solver="exact", *, kind: str | None = None, backend=None, opti
         evaluations=out.evaluations, shots=out.shots, budget=budget, wall_time=wall,
         time=timing, history=out.history,
         options=_options_dict(slv, penalty, encoding, postprocess),
-        backend=None if backend is None else str(backend), seed=seed, info=out.info,
+        backend=_backend_name(backend), seed=seed, info=out.info,
         versions=package_versions())
+
+
+def _backend_name(backend) -> str | None:
+    """The backend as recorded: its spec string (a qopt Backend's ``spec``), else the class
+    name of a user object (a Qiskit primitive's ``str`` is only an address)."""
+    if backend is None or isinstance(backend, str):
+        return backend
+    spec = getattr(backend, "spec", None)
+    return spec if isinstance(spec, str) else type(backend).__name__
 
 
 def _options_dict(slv, penalty, encoding, postprocess) -> dict:
     import dataclasses
 
     opts = dataclasses.asdict(slv.options) if slv.options is not None else {}
-    opts.update(penalty=penalty if isinstance(penalty, str | int | float) else str(penalty),
-                encoding=encoding, postprocess=postprocess)
+    # plain(): a per-constraint mapping or sequence stays data (was its str())
+    opts.update(penalty=plain(penalty), encoding=encoding, postprocess=postprocess)
     return opts
 
 

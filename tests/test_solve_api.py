@@ -161,3 +161,15 @@ def test_unknown_option_named_before_work(solver):
         qopt.solve(_NoWork(), solver, nonsense=3)
     with pytest.raises(OptionError, match="unknown solver"):
         qopt.solve(_NoWork(), "no-such-solver")
+
+
+def test_options_record_a_penalty_mapping_as_data_and_a_backend_object_by_name():
+    from qopt.backends.registry import get_backend
+
+    res = qopt.solve("mdkp:pet2", "anneal", seed=1, budget=200, penalty={0: 1000.0})
+    assert json.loads(res.to_json())["options"]["penalty"] == {"0": 1000.0}
+    res = qopt.solve("mdkp:pet2", "anneal", seed=1, budget=200, penalty=[500.0] * 10)
+    assert res.options["penalty"] == [500.0] * 10
+    with get_backend("statevector") as backend:
+        res = qopt.solve("mis:1tc.8", "vqe", seed=1, budget=3, backend=backend, reps=1)
+    assert res.backend == "statevector"
