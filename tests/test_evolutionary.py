@@ -134,3 +134,11 @@ def test_ga_on_generated_msp_counts_budget(counted):
     out = GASolver(pop_size=30).run(Task(p), seed=4, budget=777)
     assert seen["rows"] == out.evaluations <= 777
     assert out.info["repair_evaluations"] > 0  # a local-search repair is charged
+
+
+def test_permutation_ga_on_a_one_facility_qap(counted):
+    q = generate("qap", 1, 0)
+    seen = counted(q)
+    out = GASolver().run(Task(q), seed=0, budget=50)
+    assert seen["rows"] == out.evaluations == 1
+    assert out.samples.bits[0].tolist() == [1] and q.is_feasible(out.samples.bits[0])

@@ -187,6 +187,12 @@ class GASolver(Solver):
                               f"encoding; use one of {_MUTATIONS[encoding]}")
         rng = rng_from(seed)
         m = bb.permutation_size
+        if encoding == "permutation" and m < 2:
+            # a single permutation: nothing to evolve (pymoo's order crossover needs two genes)
+            bb.evaluate_upto(bb.encode_permutations(np.zeros((1, m), dtype=np.int64)))
+            return solver_output(bb, info={"encoding": encoding, "crossover": crossover,
+                                           "mutation": mutation, "generations": 0,
+                                           "restarts": 0})
         repair = _BlackBoxRepair(bb) if o.repair and bb.has_repair else None
         if encoding == "binary":
             shape = _Shape(bb.num_vars, bool, 1)
