@@ -105,6 +105,11 @@ def solve(target, solver="exact", *, kind: str | None = None, backend=None, opti
     slv = make_solver(solver, **options)
     if budget is not None and (not isinstance(budget, int | np.integer) or budget <= 0):
         raise OptionError(f"budget must be a positive number of evaluations, got {budget!r}")
+    if not _runs_circuits(slv):
+        given = [k for k, v in (("backend", backend), ("optimizer", optimizer)) if v is not None]
+        if given:
+            raise OptionError(f"solver {slv.name!r} is classical: {' and '.join(given)}= "
+                              "do not apply to it (only quantum solvers take them)")
     problem = as_problem(target, kind)
     task = Task(problem, penalty=penalty, encoding=encoding)
     out: SolverOutput = slv.run(task, backend=backend, optimizer=optimizer, seed=seed,
@@ -157,6 +162,15 @@ def solve(target, solver="exact", *, kind: str | None = None, backend=None, opti
         options=_options_dict(slv, penalty, encoding, postprocess),
         backend=_backend_name(backend), seed=seed, info=out.info,
         versions=package_versions())
+
+
+def _runs_circuits(slv) -> bool:
+    """Whether a solver takes ``backend`` / ``optimizer``: its ``quantum`` class attribute if
+    it has one (user solvers), else whether it lives in :mod:`qopt.solvers.quantum`."""
+    flag = getattr(type(slv), "quantum", None)
+    if flag is not None:
+        return bool(flag)
+    return type(slv).__module__.startswith("qopt.solvers.quantum")
 
 
 def _backend_name(backend) -> str | None:

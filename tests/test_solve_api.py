@@ -173,3 +173,11 @@ def test_options_record_a_penalty_mapping_as_data_and_a_backend_object_by_name()
     with get_backend("statevector") as backend:
         res = qopt.solve("mis:1tc.8", "vqe", seed=1, budget=3, backend=backend, reps=1)
     assert res.backend == "statevector"
+
+
+@pytest.mark.parametrize("solver", ["exact", "milp", "anneal", "random", "ga", "map-elites"])
+def test_classical_solvers_refuse_backend_and_optimizer(solver):
+    with pytest.raises(OptionError, match="backend= do not apply"):
+        qopt.solve("mis:1tc.8", solver, backend="aer")
+    with pytest.raises(OptionError, match="optimizer= do not apply"):
+        qopt.solve("mis:1tc.8", solver, optimizer="cobyla")
