@@ -246,13 +246,22 @@ def _add_experiment_commands(sub) -> None:
     p_sweep.add_argument("--engine", default="local", choices=("local", "ray"))
     p_sweep.add_argument("--address", default=None, help="Ray cluster address")
     p_sweep.add_argument("--no-progress", dest="progress", action="store_false")
+    p_sweep.add_argument("--retry-failed", action="store_true",
+                         help="run this sweep's failed rows (errors, timeouts) again")
+    p_sweep.add_argument("--only-solver", action="append", default=None, metavar="NAME",
+                         help="run only these solvers (name or label; repeatable)")
+    p_sweep.add_argument("--only-problem", action="append", default=None,
+                         metavar="KIND[:INSTANCE]", help="run only these problems (repeatable)")
+    p_sweep.add_argument("--only-seed", action="append", default=None, type=int, metavar="N",
+                         help="run only these seeds (repeatable)")
     p_sweep.set_defaults(handler=cmd_sweep)
 
     p_report = sub.add_parser("report", help="tables and plots from a results directory")
     p_report.add_argument("results", help="results directory (or its results.sqlite)")
     p_report.add_argument("--out", default=None, help="output directory (default: RESULTS/report)")
     p_report.add_argument("--format", action="append", dest="formats", default=None,
-                          help="md, html, csv, parquet, qoblib (repeatable; default md+html+csv)")
+                          help="md, html, png, csv, parquet, qoblib (repeatable; "
+                          "default md+html+png+csv+qoblib)")
     p_report.set_defaults(handler=cmd_report)
 
     p_part = sub.add_parser("partition", help="distribute a circuit over k QPUs (KaHyPar)")
@@ -277,8 +286,12 @@ def _add_experiment_commands(sub) -> None:
 def cmd_sweep(args) -> int:
     from qopt.experiments import run_sweep
 
-    run_sweep(args.config, args.results, workers=args.workers, engine=args.engine,
-              address=args.address, progress=args.progress)
+    s = run_sweep(args.config, args.results, workers=args.workers, engine=args.engine,
+                  address=args.address, progress=args.progress, retry_failed=args.retry_failed,
+                  solvers=args.only_solver, problems=args.only_problem, seeds=args.only_seed)
+    print(f"{s['sweep']}: {s['ran']} runs ({s['done']} done, {s['failed']} failed, "
+          f"{s['skipped']} skipped), {s['already_stored']} already stored -> {s['store']} "
+          f"[{s['elapsed']:.1f} s]")
     return 0
 
 
