@@ -272,3 +272,11 @@ def test_qrao_semideterministic_only_and_bad_options():
         qopt.solve(problem, solver="qrao", max_vars_per_qubit=4)
     with pytest.raises(qopt.OptionError):
         qopt.solve(problem, solver="qrao", rounding="sometimes")
+    # ansatz options are checked when the solver is made (also in product mode, which
+    # builds no circuit), not after the encoding
+    from qopt.solvers.quantum.qrao import QRAOSolver
+
+    for bad in ({"ansatz": "nope"}, {"entanglement": "star"}, {"entangler": "cy"},
+                {"reps": -1}):
+        with pytest.raises(qopt.OptionError, match=next(iter(bad))):
+            QRAOSolver(relaxation="product", **bad)

@@ -55,6 +55,21 @@ def entangling_pairs(n: int, entanglement: str) -> list[tuple[int, int]]:
                       f"got {entanglement!r}")
 
 
+def check_ansatz_options(kind: str, reps, entanglement: str, entangler: str) -> None:
+    """Raise :class:`OptionError` for an unknown ansatz kind, entanglement or entangler, or
+    reps that is not a non-negative integer (solvers call it in their options' ``validate``,
+    before any work)."""
+    if kind not in KINDS:
+        raise OptionError(f"ansatz must be one of {', '.join(KINDS)}, got {kind!r}")
+    if entanglement not in ENTANGLEMENTS:
+        raise OptionError(f"entanglement must be one of {', '.join(ENTANGLEMENTS)}, "
+                          f"got {entanglement!r}")
+    if entangler not in ENTANGLERS:
+        raise OptionError(f"entangler must be one of {', '.join(ENTANGLERS)}, got {entangler!r}")
+    if not isinstance(reps, int) or reps < 0:
+        raise OptionError(f"reps must be a non-negative integer, got {reps!r}")
+
+
 @dataclass(frozen=True)
 class Ansatz:
     """A hardware-efficient ansatz on ``num_qubits`` qubits (see the module docstring)."""
@@ -66,16 +81,9 @@ class Ansatz:
     entangler: str = "cx"
 
     def __post_init__(self):
-        if self.kind not in KINDS:
-            raise OptionError(f"ansatz must be one of {', '.join(KINDS)}, got {self.kind!r}")
-        if not isinstance(self.reps, int) or self.reps < 0:
-            raise OptionError(f"reps must be a non-negative integer, got {self.reps!r}")
+        check_ansatz_options(self.kind, self.reps, self.entanglement, self.entangler)
         if not isinstance(self.num_qubits, int) or self.num_qubits < 1:
             raise OptionError(f"an ansatz needs at least one qubit, got {self.num_qubits!r}")
-        if self.entangler not in ENTANGLERS:
-            raise OptionError(f"entangler must be one of {', '.join(ENTANGLERS)}, "
-                              f"got {self.entangler!r}")
-        entangling_pairs(self.num_qubits, self.entanglement)   # validates the name
 
     @cached_property
     def ops(self) -> list[Op]:

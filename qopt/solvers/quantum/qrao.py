@@ -35,6 +35,7 @@ import numpy as np
 
 from qopt.errors import OptionError
 from qopt.solvers.base import Samples, Solver, SolverOutput, Task, rng_from
+from qopt.solvers.quantum.ansatz import check_ansatz_options
 from qopt.solvers.quantum.pce import CorrelatorEvaluator, LayeredCircuit, engine_ops
 from qopt.solvers.quantum.qrac import (
     ProductRelaxation,
@@ -87,6 +88,7 @@ class QRAOOptions:
     optimizer_options: dict = field(default_factory=dict)
 
     def validate(self) -> None:
+        check_ansatz_options(self.ansatz, self.reps, self.entanglement, self.entangler)
         if self.max_vars_per_qubit not in (1, 2, 3):
             raise OptionError("max_vars_per_qubit must be 1, 2 or 3, got "
                               f"{self.max_vars_per_qubit!r}")

@@ -28,7 +28,7 @@ import numpy as np
 from qopt.backends.base import JobFailedError, Usage, check_alpha, check_exact_width
 from qopt.errors import OptionError, SolverError
 from qopt.solvers.base import Samples, Solver, SolverOutput, Task, rng_from
-from qopt.solvers.quantum.ansatz import ENTANGLEMENTS, ENTANGLERS, KINDS, Ansatz
+from qopt.solvers.quantum.ansatz import Ansatz, check_ansatz_options
 
 
 @dataclass
@@ -58,16 +58,7 @@ class VQEOptions:
     backend_options: dict = field(default_factory=dict)
 
     def validate(self) -> None:
-        if self.ansatz not in KINDS:
-            raise OptionError(f"ansatz must be one of {', '.join(KINDS)}, got {self.ansatz!r}")
-        if self.entanglement not in ENTANGLEMENTS:
-            raise OptionError(f"entanglement must be one of {', '.join(ENTANGLEMENTS)}, "
-                              f"got {self.entanglement!r}")
-        if self.entangler not in ENTANGLERS:
-            raise OptionError(f"entangler must be one of {', '.join(ENTANGLERS)}, "
-                              f"got {self.entangler!r}")
-        if not isinstance(self.reps, int) or self.reps < 0:
-            raise OptionError(f"reps must be a non-negative integer, got {self.reps!r}")
+        check_ansatz_options(self.ansatz, self.reps, self.entanglement, self.entangler)
         check_alpha(self.alpha)
         for name in ("maxiter", "final_shots"):
             v = getattr(self, name)
