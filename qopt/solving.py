@@ -108,8 +108,10 @@ def solve(target, solver="exact", *, kind: str | None = None, backend=None, opti
     if not _runs_circuits(slv):
         given = [k for k, v in (("backend", backend), ("optimizer", optimizer)) if v is not None]
         if given:
-            raise OptionError(f"solver {slv.name!r} is classical: {' and '.join(given)}= "
-                              "do not apply to it (only quantum solvers take them)")
+            raise OptionError(f"solver {slv.name!r} is classical: "
+                              f"{' and '.join(g + '=' for g in given)} "
+                              f"{'do' if len(given) > 1 else 'does'} not apply to it "
+                              "(only quantum solvers take a backend or an optimizer)")
     problem = as_problem(target, kind)
     task = Task(problem, penalty=penalty, encoding=encoding)
     out: SolverOutput = slv.run(task, backend=backend, optimizer=optimizer, seed=seed,

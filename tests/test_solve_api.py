@@ -177,7 +177,9 @@ def test_options_record_a_penalty_mapping_as_data_and_a_backend_object_by_name()
 
 @pytest.mark.parametrize("solver", ["exact", "milp", "anneal", "random", "ga", "map-elites"])
 def test_classical_solvers_refuse_backend_and_optimizer(solver):
-    with pytest.raises(OptionError, match="backend= do not apply"):
+    with pytest.raises(OptionError, match="backend= does not apply"):
         qopt.solve("mis:1tc.8", solver, backend="aer")
-    with pytest.raises(OptionError, match="optimizer= do not apply"):
+    with pytest.raises(OptionError, match="optimizer= does not apply"):
         qopt.solve("mis:1tc.8", solver, optimizer="cobyla")
+    with pytest.raises(OptionError, match="backend= and optimizer= do not apply"):
+        qopt.solve("mis:1tc.8", solver, backend="aer", optimizer="cobyla")
