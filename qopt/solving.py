@@ -77,7 +77,7 @@ def _metrics(problem: Problem, objective: float, feasible: bool
              ) -> tuple[float | None, float | None]:
     """(gap, approximation ratio) of a native objective value, None where undefined."""
     opt = problem.optimum
-    if opt is None or not feasible:
+    if opt is None or (problem.optimum_needs_feasible and not feasible):
         return None, None
     gap = abs(opt - objective) / abs(opt) if opt != 0 else (0.0 if objective == 0 else None)
     if opt == objective:
@@ -137,7 +137,9 @@ def solve(target, solver="exact", *, kind: str | None = None, backend=None, opti
 
     prob_opt = None
     if problem.optimum is not None and len(samples.bits):
-        hit = feas & np.isclose(objs, problem.optimum, rtol=1e-9, atol=1e-9)
+        hit = np.isclose(objs, problem.optimum, rtol=1e-9, atol=1e-9)
+        if problem.optimum_needs_feasible:
+            hit &= feas
         prob_opt = float(samples.weights[hit].sum())
 
     final_bits, steps = prog_bits[best], []

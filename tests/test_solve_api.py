@@ -183,3 +183,16 @@ def test_classical_solvers_refuse_backend_and_optimizer(solver):
         qopt.solve("mis:1tc.8", solver, optimizer="cobyla")
     with pytest.raises(OptionError, match="backend= and optimizer= do not apply"):
         qopt.solve("mis:1tc.8", solver, backend="aer", optimizer="cobyla")
+
+
+def test_market_split_gap_is_measured_on_the_deviation():
+    """MSP's optimum is the least total deviation (4 here): infeasible answers still get a gap."""
+    exact = qopt.solve("msp:msp_m2_s1", "exact")
+    assert exact.optimum == 4 and exact.objective == 4 and not exact.feasible
+    assert exact.gap == 0.0 and exact.approximation_ratio == 1.0
+    assert exact.probability_optimum == 1.0
+    rnd = qopt.solve("msp:msp_m2_s1", "random", budget=20, seed=3, postprocess=False)
+    assert rnd.gap == abs(rnd.objective - 4) / 4
+    # problems whose optimum is only defined over feasible points still need feasibility
+    mis = qopt.solve("mis:1tc.8", "exact")
+    assert mis.gap == 0.0

@@ -28,6 +28,9 @@ class Problem(ABC):
 
     kind: ClassVar[str] = ""
     sense: ClassVar[str] = "min"
+    #: False where the native objective of an infeasible x is still a meaningful score against
+    #: ``optimum`` (market split: the optimum is the least total deviation, often above 0)
+    optimum_needs_feasible: ClassVar[bool] = True
     #: kinds of neighbourhood move ``local_search`` may use: "flip" and/or "swap"
     moves: ClassVar[tuple[str, ...]] = ("flip",)
 

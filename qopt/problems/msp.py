@@ -33,6 +33,7 @@ class MarketSplit(Problem):
 
     kind = "msp"
     sense = "min"
+    optimum_needs_feasible = False
     moves = ("flip", "swap")
 
     def __init__(self, coefficients, targets, name: str | None = None,
