@@ -42,7 +42,7 @@ class MilpOptions:
         presolve: let HiGHS presolve the model.
     """
 
-    time_limit: float | None = 300.0
+    time_limit: float | None = 60.0
     mip_rel_gap: float = 0.0
     node_limit: int | None = None
     max_linearised_terms: int = 5000
