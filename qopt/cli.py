@@ -10,6 +10,7 @@ import argparse
 import dataclasses
 import json
 import sys
+import types
 import typing
 from collections.abc import Sequence
 
@@ -23,7 +24,7 @@ def _field_parser(tp):
     """A string -> value converter for a dataclass field type (None-able types accept 'none')."""
     origin = typing.get_origin(tp)
     args = [a for a in typing.get_args(tp) if a is not type(None)]
-    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)) and args:
+    if origin in (typing.Union, types.UnionType) and args:
         inner = _field_parser(args[0]) if len(args) == 1 else _literal
 
         def maybe(text: str):
@@ -206,7 +207,8 @@ def cmd_solve(args, extra: Sequence[str]) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(solver_help: str = "") -> argparse.ArgumentParser:
+    """The argument parser; ``solver_help`` is appended to ``qopt solve --help``."""
     parser = argparse.ArgumentParser(prog="qopt", description=__doc__.splitlines()[0],
                                      allow_abbrev=False)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -218,7 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
         "solve", help="solve one instance", formatter_class=argparse.RawDescriptionHelpFormatter,
         allow_abbrev=False,
         epilog="Solver options are given as flags, e.g. --p 3 --alpha 0.25.\n\n"
-               "Run 'qopt list' to see every solver's options.")
+               "Run 'qopt list' to see every solver's options." + solver_help)
     p_solve.add_argument("kind", nargs="?", help="problem class: mdkp, mis, qap, maxcut, msp")
     p_solve.add_argument("--instance", help="a shipped instance name or a file path")
     p_solve.add_argument("--size", help="generate an instance of this size (with --seed)")
@@ -324,10 +326,8 @@ def cmd_partition(args) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
-    if argv[:1] == ["solve"] and ("-h" in argv or "--help" in argv):
-        sub_help = parser._subparsers._group_actions[0].choices["solve"]  # type: ignore[union-attr]
-        sub_help.epilog = (sub_help.epilog or "") + "\n\n" + _describe_solvers()
+    wants_solver_help = argv[:1] == ["solve"] and ("-h" in argv or "--help" in argv)
+    parser = build_parser("\n\n" + _describe_solvers() if wants_solver_help else "")
     args, extra = parser.parse_known_args(argv)
     try:
         if args.command == "solve":
