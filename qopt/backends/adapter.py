@@ -13,12 +13,25 @@ sampling mode draws from it with the call's seed.
 
 from __future__ import annotations
 
+import time
+import weakref
+from contextlib import nullcontext
 from typing import ClassVar
 
 import numpy as np
 
-from qopt.backends.base import Backend, Observable, check_exact_width
+from qopt.backends.base import (
+    Backend,
+    BackendError,
+    Evaluation,
+    Observable,
+    as_param_matrix,
+    check_alpha,
+    check_exact_width,
+)
+from qopt.backends.clifford import CLIFFORD_GATES, CliffordRun, moments, product_state, tail_scan
 from qopt.backends.lightning import AffineCircuit
+from qopt.errors import SizeLimitError
 from qopt.limits import check_allocation
 
 _SQ2 = 1.0 / np.sqrt(2.0)
@@ -140,33 +153,105 @@ def engine_ops(prepared: AffineCircuit) -> list | None:
     return ops
 
 
-def layer_ops(ops) -> list[tuple[str, object]]:
+def layer_ops(ops, num_qubits: int | None = None, *, fuse: bool = False
+              ) -> list[tuple[str, object]]:
     """Group engine ops into ("layer", [one-qubit ops, at most one per qubit]) and
-    ("gate", two-qubit op) items with the same action as ``ops``.
+    ("gate", two-qubit op) items with the same action as ``ops``; with ``fuse=True`` (needs
+    ``num_qubits``, the engine's width) each maximal run of non-parametrised cx / x / cz gates
+    becomes one ("clifford", :class:`FusedClifford`) item applied in one pass.
 
     A one-qubit op joins the pending layer unless its qubit already has one there; a two-qubit
     op flushes the pending layer only when it touches one of the layer's qubits (gates on
-    disjoint qubits commute, so the others may wait).
+    disjoint qubits commute, so the others may wait). The items act as
+    ``emitted + pending run + pending layer``: a Clifford gate joins the pending run unless it
+    touches the pending layer, any other gate first flushes the run.
     """
+    if fuse and num_qubits is None:
+        raise ValueError("layer_ops(fuse=True) needs num_qubits")
     items: list[tuple[str, object]] = []
     layer: list = []
     used: set[int] = set()
-    for op in ops:
-        if len(op.qubits) == 1:
-            q = op.qubits[0]
-            if q in used:
-                items.append(("layer", layer))
-                layer, used = [], set()
-            layer.append(op)
-            used.add(q)
-            continue
-        if used.intersection(op.qubits):
+    run: list = []
+
+    def flush_run():
+        if run:
+            items.append(("clifford", FusedClifford(int(num_qubits), list(run))))
+            run.clear()
+
+    def flush_layer():
+        nonlocal layer, used
+        if layer:
             items.append(("layer", layer))
-            layer, used = [], set()
+        layer, used = [], set()
+
+    for op in ops:
+        if fuse and op.name in CLIFFORD_GATES and op.param is None:
+            if used.intersection(op.qubits):
+                flush_run()
+                flush_layer()
+            run.append(op)
+            continue
+        if len(op.qubits) == 1:
+            if op.qubits[0] in used:
+                flush_run()
+                flush_layer()
+            layer.append(op)
+            used.add(op.qubits[0])
+            continue
+        flush_run()
+        if used.intersection(op.qubits):
+            flush_layer()
         items.append(("gate", op))
-    if layer:
-        items.append(("layer", layer))
+    flush_run()
+    flush_layer()
     return items
+
+
+class FusedClifford:
+    """A run of cx / x / cz engine ops (``ops``, circuit order) and its
+    :class:`~qopt.backends.clifford.CliffordRun` on the engine's ``num_qubits``."""
+
+    def __init__(self, num_qubits: int, ops):
+        self.ops = list(ops)
+        self.run = CliffordRun(num_qubits, [(op.name, op.qubits) for op in self.ops])
+
+    def apply(self, engine, psi, spare, *, inverse: bool = False):
+        """Apply the run (or its inverse) to ``psi``: returns (state, free buffer); the state
+        is ``spare`` when the run permutes, else ``psi`` (in place). ``spare=None``: gate by
+        gate, in place."""
+        if spare is None:
+            for op in (reversed(self.ops) if inverse else self.ops):   # all self-inverse
+                engine.apply_op(op, (), psi)
+            return psi, None
+        run = self.run
+        out = spare if run.permutes else psi
+        with _threads(engine):
+            run.apply(psi, out, inverse=inverse, use_numba=engine.uses_numba, xp=engine.xp)
+        return (out, psi) if run.permutes else (psi, spare)
+
+
+def _threads(engine):
+    """The engine's numba thread setting for one kernel call (no-op context without it)."""
+    ctx = getattr(engine, "_threads", None)
+    return ctx() if ctx is not None else nullcontext()
+
+
+_WORK: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def work_buffers(engine, count: int) -> list | None:
+    """``count`` state-sized buffers: the engine's ``state`` and ``count - 1`` scratch buffers
+    kept per engine (allocated once, memory-checked); None when they do not fit."""
+    extra = _WORK.setdefault(engine, [])
+    while len(extra) < count - 1:
+        try:
+            check_allocation(engine.nbytes * (len(extra) + 2),
+                             f"{len(extra) + 2} {engine.num_qubits}-qubit state buffers "
+                             "(fused Clifford runs)", engine.memory_limit)
+        except SizeLimitError:
+            return None
+        extra.append(engine.xp.empty_like(engine.state))
+    return [engine.state, *extra[:count - 1]]
 
 
 def _one_qubit_matrix(op, theta) -> np.ndarray:
@@ -184,22 +269,45 @@ def _layer_mats(n: int, layer, theta) -> np.ndarray:
     return mats
 
 
-def run_layered(engine, items, theta) -> np.ndarray:
+def _first_layer_columns(n: int, layer, theta) -> np.ndarray:
+    """Column 0 of each qubit's matrix in ``layer``: the layer applied to |0...0>, (n, 2)."""
+    return _layer_mats(n, layer, theta)[:, :, 0]
+
+
+def run_layered(engine, items, theta, *, spare=None, fused: bool = True) -> np.ndarray:
     """Run layered engine ops (see :func:`layer_ops`) from |0...0> in the engine's state.
 
     Each one-qubit layer is one cache-blocked ``apply_product`` pass over the state; two-qubit
-    gates use the engine's generic path.
+    gates use the engine's generic path; a fused Clifford run is one gather pass into a scratch
+    buffer (the result may therefore end in a scratch buffer: use the returned array). With
+    ``fused`` a leading one-qubit layer is written directly as a product state.
+    ``spare``: the scratch buffer (default: the engine's work buffer).
     """
+    return _run_layered(engine, items, theta, spare=spare, fused=fused)[0]
+
+
+def _run_layered(engine, items, theta, *, spare=None, fused: bool = True):
+    """(final state, free scratch buffer or None): see :func:`run_layered`."""
     n = engine.num_qubits
     psi = engine.state
-    psi.fill(0)
-    psi[0] = 1.0
-    for kind, item in items:
+    if spare is None and any(kind == "clifford" for kind, _ in items):
+        bufs = work_buffers(engine, 2)
+        spare = bufs[1] if bufs is not None else None
+    start = 0
+    if fused and items and items[0][0] == "layer":
+        product_state(psi, _first_layer_columns(n, items[0][1], theta), engine.xp)
+        start = 1
+    else:
+        psi.fill(0)
+        psi[0] = 1.0
+    for kind, item in items[start:]:
         if kind == "layer":
             engine.apply_product(_layer_mats(n, item, theta), psi)
-        else:
+        elif kind == "gate":
             engine.apply_op(item, theta, psi)
-    return psi
+        else:
+            psi, spare = item.apply(engine, psi, spare)
+    return psi, spare
 
 
 def _im_pauli(lam_conj: np.ndarray, phi: np.ndarray, name: str, q: int) -> float:
@@ -226,18 +334,28 @@ def _im_zz(lam: np.ndarray, phi: np.ndarray, a: int, b: int) -> float:
     return float(z.imag)
 
 
-def layered_gradient(engine, items, theta, diag) -> tuple[float, np.ndarray]:
+def layered_gradient(engine, items, theta, diag, *, fused: bool = True
+                     ) -> tuple[float, np.ndarray]:
     """(<D>, d<D>/d theta) by the adjoint method over layers, diagonal observable ``diag``.
 
     Within a layer every qubit has at most one gate, so all of the layer's generators are
-    evaluated at the layer's output: dE/d theta_k = scale_k * Im <lam| P_k |phi>.
+    evaluated at the layer's output: dE/d theta_k = scale_k * Im <lam| P_k |phi>. Fused
+    Clifford runs (no parameters) are undone by their inverse gather on phi and lam. Uses three
+    state buffers of the engine (the state and two scratch buffers) when they fit.
     """
     n = engine.num_qubits
-    psi = run_layered(engine, items, theta)
+    bufs = work_buffers(engine, 3)
+    if bufs is None:
+        psi, spare = _run_layered(engine, items, theta, spare=None, fused=fused)
+        lam = np.empty_like(psi)
+    else:
+        _, b1, b2 = bufs
+        psi, spare = _run_layered(engine, items, theta, spare=b1, fused=fused)
+        lam = b2
     d = np.asarray(diag, dtype=float)
     value = float(engine.expectation(d, psi))
-    phi = psi.copy()
-    lam = d * psi
+    phi = psi                                        # the forward state is not needed again
+    engine.multiply_diagonal(lam, psi, d)
     grad = np.zeros(len(theta))
     for kind, item in reversed(items):
         if kind == "layer":
@@ -251,6 +369,10 @@ def layered_gradient(engine, items, theta, diag) -> tuple[float, np.ndarray]:
             engine.apply_product(inv, phi)
             engine.apply_product(inv, lam)
             continue
+        if kind == "clifford":
+            phi, spare = item.apply(engine, phi, spare, inverse=True)
+            lam, spare = item.apply(engine, lam, spare, inverse=True)
+            continue
         if item.param is not None:      # rzz is the only parametrised two-qubit op
             grad[item.param] += item.scale * _im_zz(lam, phi, *item.qubits)
         engine.apply_op(item, theta, phi, inverse=True)
@@ -259,10 +381,11 @@ def layered_gradient(engine, items, theta, diag) -> tuple[float, np.ndarray]:
 
 
 class _Prepared:
-    def __init__(self, affine: AffineCircuit, ops: list | None):
+    def __init__(self, affine: AffineCircuit, ops: list | None, fused: bool):
         self.affine = affine
         self.ops = ops
-        self.items = layer_ops(ops) if ops is not None else None
+        self.items = (layer_ops(ops, affine.num_qubits, fuse=fused) if ops is not None
+                      else None)
 
 
 class StatevectorBackend(Backend):
@@ -271,15 +394,25 @@ class StatevectorBackend(Backend):
     Circuits made of rx / ry / rz / rzz / h / x / cz / cx (QAOA, the hardware-efficient
     ansätze) run on the engine's generic gate path, with adjoint gradients; other gates on
     the numpy gate path of this module (gradients then by parameter shift / differences).
+
+    ``fused=True`` (default): each run of cx / x / cz gates is one gather pass
+    (:mod:`qopt.backends.clifford`), a leading one-qubit layer is written as a product state,
+    and exact CVaR / :meth:`evaluate` scan the cached energy order of the observable directly on
+    the amplitudes (no probability vector, stopping once the alpha tail is filled).
+    ``fused=False``: the per-gate path and the generic distribution path (for comparison).
+    Other keyword options go to :class:`~qopt.backends.statevector.StatevectorEngine`.
     """
 
     name: ClassVar[str] = "statevector"
     supports_gradient: ClassVar[bool] = True
 
-    def __init__(self, *, shots: int | None = None, seed=None, **engine_options):
+    def __init__(self, *, shots: int | None = None, seed=None, fused: bool = True,
+                 **engine_options):
         super().__init__(shots=shots, seed=seed)
+        self.fused = bool(fused)
         self.engine_options = engine_options
         self._engines: dict[int, object] = {}
+        self._sorted: tuple[Observable, np.ndarray, np.ndarray] | None = None
 
     def engine(self, n: int):
         eng = self._engines.get(n)
@@ -294,7 +427,7 @@ class StatevectorBackend(Backend):
         check_exact_width(circuit.num_qubits)
         check_allocation(16 << circuit.num_qubits, f"a {circuit.num_qubits}-qubit statevector")
         affine = AffineCircuit.from_qiskit(circuit)
-        return _Prepared(affine, engine_ops(affine))
+        return _Prepared(affine, engine_ops(affine), self.fused)
 
     def _compiled_circuit(self, prepared):
         return None
@@ -302,7 +435,8 @@ class StatevectorBackend(Backend):
     def _state(self, prepared: _Prepared, theta: np.ndarray) -> np.ndarray:
         if prepared.ops is None:
             return numpy_state(prepared.affine, theta)
-        return run_layered(self.engine(prepared.affine.num_qubits), prepared.items, theta)
+        return run_layered(self.engine(prepared.affine.num_qubits), prepared.items, theta,
+                           fused=self.fused)
 
     def state(self, circuit, params=None) -> np.ndarray:
         """The final state, shape (2^n,) complex (little-endian; a copy)."""
@@ -314,7 +448,8 @@ class StatevectorBackend(Backend):
         out = np.empty((theta.shape[0], 1 << prepared.affine.num_qubits))
         for r, row in enumerate(theta):
             psi = self._state(prepared, row)
-            out[r] = psi.real ** 2 + psi.imag ** 2
+            np.multiply(psi.real, psi.real, out=out[r])
+            out[r] += psi.imag * psi.imag
         return out
 
     def _expectation_exact(self, prepared, circuit, theta, obs: Observable):
@@ -336,7 +471,77 @@ class StatevectorBackend(Backend):
         if prepared.ops is None or not obs.diagonal_form:
             return None
         eng = self.engine(prepared.affine.num_qubits)
-        return layered_gradient(eng, prepared.items, theta, obs.diagonal())
+        return layered_gradient(eng, prepared.items, theta, obs.diagonal(), fused=self.fused)
+
+    # ---- exact CVaR / evaluate straight from the amplitudes --------------------------------
+    def _sorted_energies(self, obs: Observable) -> tuple[np.ndarray, np.ndarray]:
+        """(stable argsort of the diagonal, the diagonal in that order), cached per observable."""
+        hit = self._sorted
+        if hit is None or hit[0] is not obs:
+            order = obs.order()
+            hit = (obs, order, np.ascontiguousarray(obs.diagonal()[order]))
+            self._sorted = hit
+        return hit[1], hit[2]
+
+    def _exact_scan(self, circuit, params, observable, alpha: float, shots, *, need_mean: bool):
+        """[(expectation, cvar, best index, best energy)] per parameter set and whether one
+        set was given, or None when the generic path applies (sampling mode, per-gate mode,
+        non-diagonal observable, circuit outside the engine's gate path)."""
+        if not self.fused or self._mode_shots(shots) is not None:
+            return None
+        obs = self._observable(observable, circuit.num_qubits)
+        if not obs.diagonal_form:
+            return None
+        self.check_circuit(circuit, exact=True)
+        theta, single = as_param_matrix(params, circuit.num_parameters)
+        prepared = self.prepare(circuit)
+        if prepared.ops is None:
+            return None
+        eng = self.engine(prepared.affine.num_qubits)
+        order, sdiag = self._sorted_energies(obs)
+        diag = obs.diagonal()
+        t0 = time.perf_counter()
+        out = []
+        for row in theta:
+            psi = self._state(prepared, row)
+            with _threads(eng):
+                if need_mean:
+                    mass, first = moments(psi, diag, use_numba=eng.uses_numba, xp=eng.xp)
+                else:
+                    mass, first = float(eng.xp.vdot(psi, psi).real), float("nan")
+                if not mass > 0.0:
+                    raise BackendError("cannot take CVaR of an empty distribution")
+                value, pos = tail_scan(psi, order, sdiag, alpha, mass,
+                                       use_numba=eng.uses_numba, xp=eng.xp)
+            pos = max(pos, 0)
+            out.append((first / mass, value, int(order[pos]), float(sdiag[pos])))
+        self.usage.simulation_time += time.perf_counter() - t0
+        self.usage.executions += theta.shape[0]
+        return out, single
+
+    def cvar(self, circuit, params, observable, alpha: float, shots: int | None = None, *,
+             seed=None):
+        """CVaR_alpha of a diagonal observable (exact mode: one scan down the energy order)."""
+        alpha = check_alpha(alpha)
+        hit = self._exact_scan(circuit, params, observable, alpha, shots, need_mean=False)
+        if hit is None:
+            return super().cvar(circuit, params, observable, alpha, shots, seed=seed)
+        rows, single = hit
+        vals = np.array([r[1] for r in rows])
+        return float(vals[0]) if single else vals
+
+    def evaluate(self, circuit, params, observable, *, alpha: float = 1.0,
+                 shots: int | None = None, seed=None) -> list[Evaluation]:
+        """Expectation, CVaR and best state per parameter set (exact mode: one moment pass
+        and one scan down the energy order per set, no probability vector)."""
+        alpha = check_alpha(alpha)
+        hit = self._exact_scan(circuit, params, observable, alpha, shots, need_mean=True)
+        if hit is None:
+            return super().evaluate(circuit, params, observable, alpha=alpha, shots=shots,
+                                    seed=seed)
+        return [Evaluation(expectation=e, cvar=c, best_index=i, best_energy=b, shots=None)
+                for e, c, i, b in hit[0]]
 
 
-__all__ = ["StatevectorBackend", "apply_gate", "engine_ops", "gate_matrix", "numpy_state"]
+__all__ = ["FusedClifford", "StatevectorBackend", "apply_gate", "engine_ops", "gate_matrix",
+           "layer_ops", "layered_gradient", "numpy_state", "run_layered", "work_buffers"]
