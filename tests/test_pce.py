@@ -231,10 +231,13 @@ def test_adjoint_gradient_equals_parameter_shift_and_backends_agree(k, entangler
 
 def test_pce_sampling_mode_counts_three_settings_per_evaluation():
     problem = qopt.load("mis", "1tc.8")
-    res = qopt.solve(problem, solver="pce", seed=1, budget=12, shots=256, gradient="none",
-                     optimizer="COBYLA", maxiter=20)
-    assert res.evaluations <= 12
-    assert res.shots == 3 * 256 * res.evaluations
+    # every measured shot is one evaluation: 12 parameter sets x 3 settings x 256 shots
+    res = qopt.solve(problem, solver="pce", seed=1, budget=12 * 3 * 256 + 100, shots=256,
+                     gradient="none", optimizer="COBYLA", maxiter=20)
+    assert res.info["circuit_evaluations"] <= 12
+    assert res.evaluations == res.shots == 3 * 256 * res.info["circuit_evaluations"]
+    with pytest.raises(qopt.OptionError, match="budget 700"):
+        qopt.solve(problem, solver="pce", budget=700, shots=256, gradient="none")
     assert res.info["gradient"] == "none" and res.feasible
 
 

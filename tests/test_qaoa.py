@@ -108,14 +108,17 @@ def test_multi_angle_state_and_gradient():
 def test_budget_history_samples_and_resources(optimizer):
     G = regular3(10, 2)
     q = maxcut_qubo(G)
-    res = qopt.solve(q, "qaoa", p=2, shots=500, seed=3, budget=23, optimizer=optimizer)
-    assert res.evaluations <= 23 and len(res.history) == res.evaluations
+    # budget in objective evaluations: 500 final shots + 23 exact parameter sets
+    res = qopt.solve(q, "qaoa", p=2, shots=500, seed=3, budget=523, optimizer=optimizer)
+    circuits = res.info["circuit_evaluations"]
+    assert circuits <= 23 and len(res.history) == circuits
+    assert res.evaluations == circuits + 500 <= 523
     if optimizer == "spsa":
-        assert res.evaluations == 23
+        assert circuits == 23
     assert res.num_qubits == 10 and res.two_qubit_gates == 2 * G.number_of_edges()
     assert res.depth is not None and res.depth > 2
     assert res.shots == 500
-    out = QAOASolver(p=2, shots=500).run(Task(qopt.solving.as_problem(q)), seed=3, budget=23,
+    out = QAOASolver(p=2, shots=500).run(Task(qopt.solving.as_problem(q)), seed=3, budget=523,
                                          optimizer=optimizer)
     assert out.samples.weights.sum() == 500
     assert out.evaluations == res.evaluations          # same seed, same run
@@ -129,7 +132,7 @@ def test_qaoa_p3_reaches_ratio_on_3_regular_maxcut_n16():
     problem = MaxCut.from_graph(G)
     best = qopt.solve(problem, "exact").objective
     for init in ("ramp", "interp"):
-        res = qopt.solve(problem, "qaoa", p=3, init=init, seed=0, budget=60,
+        res = qopt.solve(problem, "qaoa", p=3, init=init, seed=0, budget=60 + 256,
                          optimizer="l-bfgs-b", postprocess=False, shots=256)
         assert res.raw.objective / best >= 0.9
         # the expectation itself: far above random cuts (ratio 0.5)
@@ -142,9 +145,9 @@ def test_qaoa_expectation_reaches_ratio_09_on_3_regular_maxcut_n16():
 
     problem = MaxCut.from_graph(regular3(16, 1))
     best = qopt.solve(problem, "exact").objective
-    res = qopt.solve(problem, "qaoa", p=8, init="interp", seed=0, budget=150,
+    res = qopt.solve(problem, "qaoa", p=8, init="interp", seed=0, budget=150 + 256,
                      optimizer="l-bfgs-b", postprocess=False, shots=256)
-    assert res.evaluations <= 150
+    assert res.evaluations <= 150 + 256 and res.info["circuit_evaluations"] <= 150
     assert -res.info["expectation"] / best >= 0.9
 
 
@@ -152,16 +155,16 @@ def test_qaoa_expectation_reaches_ratio_09_on_3_regular_maxcut_n16():
 def test_other_inits_and_restarts_improve_on_random_guessing(init):
     G = regular3(8, 5)
     q = maxcut_qubo(G)
-    res = qopt.solve(q, "qaoa", p=2, init=init, restarts=2, seed=1, budget=40,
+    res = qopt.solve(q, "qaoa", p=2, init=init, restarts=2, seed=1, budget=140, shots=100,
                      optimizer="l-bfgs-b")
-    assert res.evaluations <= 40
+    assert res.evaluations <= 140
     assert res.info["expectation"] < -0.7 * G.number_of_edges()
     assert {h["restart"] for h in res.history} == {0, 1}
 
 
 def test_cvar_qaoa_objective_is_the_cvar():
     q = maxcut_qubo(regular3(8, 4))
-    res = qopt.solve(q, "cvar-qaoa", p=1, alpha=0.2, seed=2, budget=30)
+    res = qopt.solve(q, "cvar-qaoa", p=1, alpha=0.2, seed=2, budget=130, shots=100)
     assert res.info["alpha"] == 0.2
     assert res.info["cvar"] <= res.info["expectation"]
     assert abs(res.info["cvar"] - res.info["objective"]) < 1e-9
@@ -169,10 +172,20 @@ def test_cvar_qaoa_objective_is_the_cvar():
 
 def test_ma_qaoa_runs_and_beats_standard_at_equal_depth():
     q = maxcut_qubo(regular3(8, 6))
-    std = qopt.solve(q, "qaoa", p=1, seed=0, budget=80, optimizer="l-bfgs-b")
-    ma = qopt.solve(q, "ma-qaoa", p=1, seed=0, budget=80, optimizer="l-bfgs-b")
+    std = qopt.solve(q, "qaoa", p=1, seed=0, budget=180, shots=100, optimizer="l-bfgs-b")
+    ma = qopt.solve(q, "ma-qaoa", p=1, seed=0, budget=180, shots=100, optimizer="l-bfgs-b")
     assert ma.info["expectation"] <= std.info["expectation"] + 1e-6
     assert len(ma.info["params"]) == len(q.to_ising().terms()[0]) + 8
+
+
+def test_budget_pays_final_samples_first_and_is_refused_when_too_small():
+    q = maxcut_qubo(regular3(8, 4))
+    with pytest.raises(OptionError, match=r"budget 100 .*shots=100"):
+        qopt.solve(q, "qaoa", p=1, seed=0, budget=100, shots=100)
+    # default shots: 1024, capped at half the budget
+    res = qopt.solve(q, "qaoa", p=1, seed=0, budget=60, optimizer="spsa")
+    assert res.shots == 30 and res.info["circuit_evaluations"] == 30 and res.evaluations == 60
+    assert qopt.solve(q, "qaoa", p=1, seed=0, maxiter=5).shots == 1024
 
 
 def test_options_are_validated():
@@ -188,8 +201,9 @@ def test_options_are_validated():
 
 def test_aer_backend_through_the_circuit_path():
     q = small_qubo(4, 3)
-    sv = qopt.solve(q, "qaoa", p=1, seed=1, budget=15, optimizer="cobyla")
-    aer = qopt.solve(q, "qaoa", p=1, seed=1, budget=15, optimizer="cobyla", backend="aer")
+    sv = qopt.solve(q, "qaoa", p=1, seed=1, budget=115, shots=100, optimizer="cobyla")
+    aer = qopt.solve(q, "qaoa", p=1, seed=1, budget=115, shots=100, optimizer="cobyla",
+                     backend="aer")
     assert abs(sv.info["expectation"] - aer.info["expectation"]) < 1e-8
 
 
@@ -212,22 +226,23 @@ def test_continuous_relaxation_is_a_bounded_minimiser():
 @pytest.mark.parametrize("instance", ["1tc.8", "1tc.16"])
 def test_ws_qaoa_runs_end_to_end_on_mis(instance):
     problem = qopt.load("mis", instance)
-    res = qopt.solve(problem, solver="ws-qaoa", p=1, seed=0, budget=30)
+    res = qopt.solve(problem, solver="ws-qaoa", p=1, seed=0, budget=130, shots=100)
     ws = np.array(res.info["warm_start"])
     assert np.all((ws >= 0.25) & (ws <= 0.75))
-    assert res.num_qubits == len(res.raw.solution) and res.evaluations <= 30
+    assert res.num_qubits == len(res.raw.solution) and res.evaluations <= 130
     assert res.feasible and res.objective >= 0.75 * problem.optimum
 
 
 @pytest.mark.parametrize("instance", ["1tc.8", "1tc.16"])
 def test_rqaoa_runs_end_to_end_on_mis(instance):
     problem = qopt.load("mis", instance)
-    res = qopt.solve(problem, solver="rqaoa", p=1, seed=0, budget=80, n_cutoff=6,
+    # 80 parameter sets + enumerating the last 6 variables (2^6 evaluations)
+    res = qopt.solve(problem, solver="rqaoa", p=1, seed=0, budget=80 + 64, n_cutoff=6,
                      postprocess=False)
     rounds = res.info["rounds"]
     assert len(rounds) == problem.num_vars - 6
     assert [r["qubits"] for r in rounds] == list(range(problem.num_vars, 6, -1))
-    assert res.evaluations <= 80
+    assert res.evaluations == res.info["circuit_evaluations"] + 64 <= 80 + 64
     assert abs(res.info["energy"] - res.energy) < 1e-9 if res.energy is not None else True
     if instance == "1tc.8":
         assert res.feasible and res.objective == problem.optimum
@@ -238,11 +253,14 @@ def test_rqaoa_runs_end_to_end_on_mis(instance):
 def test_qaoa_on_fake_device_reports_transpiled_resources():
     pytest.importorskip("qiskit_ibm_runtime")
     problem = qopt.load("mis", "1tc.8")
-    logical = qopt.solve(problem, "qaoa", p=1, budget=4, seed=1, shots=64)
-    device = qopt.solve(problem, "qaoa", p=1, budget=4, seed=1, shots=64,
+    logical = qopt.solve(problem, "qaoa", p=1, budget=64 + 4, seed=1, shots=64)
+    # a sampling device: each estimate costs its 64 shots, like the 64 final samples
+    device = qopt.solve(problem, "qaoa", p=1, budget=64 * 5, seed=1, shots=64,
                         backend="fake:sherbrooke")
     assert device.num_qubits == logical.num_qubits == 8
-    assert device.evaluations <= 4 and device.feasible
+    assert device.info["circuit_evaluations"] <= 4 and device.feasible
+    assert device.evaluations == device.shots == 64 * (device.info["circuit_evaluations"] + 1)
+    assert logical.evaluations == logical.info["circuit_evaluations"] + 64 <= 68
     # ECR-based ISA with routing: at least as many two-qubit gates as the logical RZZs
     assert device.two_qubit_gates >= logical.two_qubit_gates
     assert device.depth > logical.depth

@@ -226,11 +226,13 @@ MIS = ["1tc.8", "1tc.16", "1tc.32"]
 @pytest.mark.parametrize(("kind", "name"), [("mdkp", n) for n in MDKP] + [("mis", n) for n in MIS])
 def test_qrao_solves_shipped_instances_end_to_end(kind, name):
     problem = qopt.load(kind, name)
-    res = qopt.solve(problem, solver="qrao", seed=2, budget=20, maxiter=30, rounding_shots=200)
+    res = qopt.solve(problem, solver="qrao", seed=2, budget=220, rounding_shots=200)
     qubo = Task(problem).qubo
     enc = QRACEncoding.from_qubo(qubo, 3)
     assert res.num_qubits == enc.num_qubits < qubo.num_vars
-    assert res.evaluations <= 20 and res.history
+    # budget: the 200 rounding shots first, then 20 exact parameter sets
+    assert res.info["circuit_evaluations"] <= 20 and res.history
+    assert res.evaluations == res.info["circuit_evaluations"] + 200
     assert res.feasible and len(res.solution) == problem.num_vars
     # MIS graphs are sparse: a circuit on the statevector engine; the dense MDKP QUBOs need
     # more qubits than max_circuit_qubits and run on product states
@@ -254,13 +256,19 @@ def test_qrao_circuit_and_product_relaxations_on_maxcut():
 
 def test_qrao_on_a_sampling_backend_counts_shots():
     problem = qopt.load("mis", "1tc.8")
-    res = qopt.solve(problem, solver="qrao", seed=3, shots=128, budget=15, maxiter=15,
-                     rounding_shots=64, max_vars_per_qubit=2)
-    assert res.info["gradient"] == "none" and res.evaluations <= 15
+    kw = dict(solver="qrao", seed=3, shots=128, rounding_shots=64, max_vars_per_qubit=2)
+    res = qopt.solve(problem, maxiter=15, **kw)
+    circuits = res.info["circuit_evaluations"]
+    assert res.info["gradient"] == "none" and circuits <= 15
     # training: one setting per qubit-wise commuting group per evaluation; Pauli rounding:
     # one setting per Pauli in use (X and Z for a (2,1) QRAC) of 128 shots; magic: 64 draws
     groups = res.info["measurement_groups"]
-    assert res.shots == groups * 128 * res.evaluations + 2 * 128 + 64
+    assert res.shots == groups * 128 * circuits + 2 * 128 + 64
+    assert res.evaluations == res.shots          # every measured shot is one evaluation
+    # a budget pays the rounding first (64 + up to 3 x 128), then 5 estimates
+    budget = 64 + 3 * 128 + 5 * groups * 128
+    capped = qopt.solve(problem, budget=budget, **kw)
+    assert capped.info["circuit_evaluations"] <= 5 and capped.evaluations <= budget
     assert res.feasible
 
 

@@ -70,21 +70,25 @@ def test_cvar_vqe_finds_optimum_of_small_qubo(backend):
     r = qopt.solve(q, solver="cvar-vqe", alpha=0.25, backend=backend, seed=4, maxiter=80,
                    postprocess=False)
     assert r.raw.energy == pytest.approx(best)
-    assert r.evaluations <= 80
+    circuits = r.info["circuit_evaluations"]
+    assert circuits <= 80 and r.evaluations == circuits + 1024     # + the final samples
     assert r.num_qubits == 5 and r.two_qubit_gates >= 4 and r.depth >= 3
     assert r.backend == backend
     assert r.options["alpha"] == 0.25
-    assert len(r.history) == r.evaluations
+    assert len(r.history) == circuits
 
 
 def test_same_seed_same_result_and_budget_respected():
     q = small_qubo(4, 8)
-    a = qopt.solve(q, solver="vqe", seed=11, budget=25, shots=200, reps=1, postprocess=False)
-    b = qopt.solve(q, solver="vqe", seed=11, budget=25, shots=200, reps=1, postprocess=False)
+    kw = dict(solver="vqe", budget=1100, shots=200, final_shots=100, reps=1, postprocess=False)
+    a = qopt.solve(q, seed=11, **kw)
+    b = qopt.solve(q, seed=11, **kw)
     assert a.history == b.history and a.solution == b.solution
-    assert a.evaluations <= 25 and a.budget == 25
-    # sampled mode: the evaluations' shots are counted, plus the final samples
-    assert a.shots >= 200 * a.evaluations
+    # sampled mode: every measured shot is one evaluation (5 estimates + the final samples)
+    assert a.evaluations == a.shots == 200 * a.info["circuit_evaluations"] + 100 <= 1100
+    assert a.info["circuit_evaluations"] <= 5 and a.budget == 1100
+    with pytest.raises(OptionError, match="budget 299"):
+        qopt.solve(q, **{**kw, "budget": 299})
 
 
 def test_vqe_objective_matches_backend_expectation():
@@ -103,7 +107,7 @@ def test_aqgd_and_gradient_paths():
     for backend in ("lightning", "statevector"):
         r = qopt.solve(q, solver="vqe", optimizer="aqgd", backend=backend, seed=1, budget=60,
                        reps=1, postprocess=False)
-        assert r.evaluations <= 60
+        assert r.evaluations == r.info["circuit_evaluations"] + 30 <= 60
         assert r.info["best_value"] <= r.history[0] + 1e-12
 
 
@@ -143,7 +147,7 @@ def test_wide_vqe_on_mps_and_exact_cvar_refused_before_work():
     q = QUBO.from_matrix(np.triu(rng.normal(size=(32, 32))))
     r = qopt.solve(q, solver="vqe", backend="aer:mps", reps=0, maxiter=3, final_shots=50,
                    seed=1, postprocess=False)
-    assert r.num_qubits == 32 and r.evaluations == 3
+    assert r.num_qubits == 32 and r.info["circuit_evaluations"] == 3 and r.evaluations == 53
     assert r.raw.energy == pytest.approx(float(q.energy(np.array(r.raw.solution))))
     with pytest.raises(qopt.SizeLimitError):
         qopt.solve(q, solver="cvar-vqe", backend="aer:mps", reps=0, maxiter=3)

@@ -160,6 +160,10 @@ class RunSpec:
              "postprocess": self.postprocess}
         if self.optimizer is not None:
             d["optimizer"] = self.optimizer
+        if self.quantum:
+            # budgets of quantum runs are in objective evaluations with shots converted
+            # (qopt.solvers.budget); rows stored under the older unit (parameter sets) differ
+            d["budget_unit"] = "evaluations"
         return d
 
     @property

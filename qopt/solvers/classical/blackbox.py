@@ -17,8 +17,8 @@ The box also keeps the incumbent — the best row ever evaluated in (violation, 
 order — so a solver can never lose its best solution, and a short history of it.
 
 Budget unit: one evaluation = the objective (and violation) of one candidate bit vector.
-Quantum solvers convert shots the same way (one measured bitstring whose objective is
-computed = one evaluation), see :func:`evaluations_from_shots`.
+Quantum solvers convert what they spend into the same unit (one measured shot = one
+evaluation), see :mod:`qopt.solvers.budget`.
 """
 
 from __future__ import annotations
@@ -49,12 +49,6 @@ def check_budget(budget) -> int:
     if isinstance(budget, bool) or not isinstance(budget, int | np.integer) or budget <= 0:
         raise OptionError(f"budget must be a positive number of evaluations, got {budget!r}")
     return int(budget)
-
-
-def evaluations_from_shots(shots: int, objective_calls: int = 0) -> int:
-    """Budget units spent by a sampling solver: each shot is one bitstring whose objective is
-    computed (one evaluation), plus any separate objective calls."""
-    return int(shots) + int(objective_calls)
 
 
 class BlackBox:

@@ -17,9 +17,11 @@ Evaluation of one parameter set:
   measured ``shots`` times; correlators are parities of the outcomes (again one WHT each).
 
 Optimisers come from :mod:`qopt.solvers.optimizers` (default ``"l-bfgs-b"`` with gradients,
-``"cobyla"`` without). Budget: ``evaluations`` counts parameter sets evaluated; a value with
-its adjoint gradient counts one (the optimizers' convention), a parameter-shift gradient 2P
-more. ``shots`` counts every measurement (3 settings each).
+``"cobyla"`` without). Budget (:mod:`qopt.solvers.budget`): ``budget`` is in objective
+evaluations, the unit of every solver; one parameter set costs 1 in exact mode (a value with
+its adjoint gradient counts one, the optimizers' convention; a parameter-shift gradient 2P
+sets more) and ``3 x shots`` in sampling mode (every measured shot). ``shots`` counts every
+measurement; ``info["circuit_evaluations"]`` the parameter sets.
 
 Samples (over the QUBO's variables, ``num_qubits = n``): the sign rounding at the optimiser's
 best parameters (weight 1) and the best sign rounding met during training (weight 0); with
@@ -38,6 +40,7 @@ import numpy as np
 
 from qopt.errors import OptionError
 from qopt.solvers.base import Samples, Solver, SolverOutput, Task, rng_from
+from qopt.solvers.budget import plan_quantum_budget
 from qopt.solvers.quantum.pce_encoding import CorrelatorEncoding, basis_rotation_circuit
 from qopt.solvers.quantum.pce_loss import PCELoss, bit_swap_search, default_alpha, sign_round
 
@@ -442,7 +445,9 @@ class PCESolver(Solver):
         # evaluations per optimiser call: one parameter set (adjoint value + gradient counts
         # as one, the convention of qopt.solvers.optimizers), 2P + 1 with the shift rule
         cost = 2 * ev.num_params + 1 if use_grad and method == "parameter-shift" else 1
-        limit = int(budget) if budget is not None else int(opts.maxiter)
+        plan = plan_quantum_budget(budget, opts.maxiter, shots=ev.shots,
+                                   settings=len(ev._rotated))
+        limit = plan.limit
         if limit < cost:
             raise OptionError(f"budget {limit} is below the {cost} evaluations of one "
                               "parameter-shift gradient; raise it or use gradient='none'")
@@ -505,7 +510,8 @@ class PCESolver(Solver):
                 "relaxed_energy": loss.relaxed_energy(best["corr"]),
                 "energy_at_best_loss": float(qubo.energy(final_bits)),
                 "best_energy_seen": float(best["energy"]),
-                "theta": [float(v) for v in best["theta"]]}
+                "theta": [float(v) for v in best["theta"]],
+                "circuit_evaluations": ev.evaluations}
         if opts.bit_swap:
             start = final_bits if qubo.energy(final_bits) <= best["energy"] else best["bits"]
             swapped, rec = bit_swap_search(qubo, start, opts.bit_swap_sweeps)
@@ -516,7 +522,7 @@ class PCESolver(Solver):
         info["rows"] = labels
         samples = Samples(np.vstack(rows), np.array(weights))
         return SolverOutput(
-            samples=samples, status=status, evaluations=ev.evaluations,
+            samples=samples, status=status, evaluations=plan.charged(ev.evaluations),
             shots=ev.shots_used if ev.shots is not None else None, history=history,
             num_qubits=n, depth=ansatz.circuit.depth(), two_qubit_gates=ansatz.num_two_qubit_gates,
             time={"classical": time.perf_counter() - t0}, info=info)

@@ -14,9 +14,13 @@ object) runs the exported parametrised circuit through that backend. The solver 
 an *evaluator* with a narrow interface: ``value(x)``, ``value_and_grad(x)``,
 ``sample(x, shots, rng)``, ``z_correlators(x, masks)``.
 
-Budget: ``budget`` (or the ``maxiter`` option when no budget is given) is the number of
-objective evaluations (one expectation or CVaR of one parameter set; an adjoint value+gradient
-counts as one); it is split over restarts / INTERP stages / RQAOA rounds and never exceeded.
+Budget (:mod:`qopt.solvers.budget`): ``budget`` is in objective evaluations, the unit of every
+solver. An exact expectation / CVaR of one parameter set on a simulator costs 1 (an adjoint
+value+gradient too); on a sampling backend one estimate costs ``shots`` and gradients use the
+shift rule on such estimates; the final samples cost one per shot and are paid first. What is
+left, ``(budget - shots) // cost`` parameter sets, is split over restarts / INTERP stages / RQAOA
+rounds and never exceeded. Without ``budget``, ``maxiter`` parameter sets run and the final
+samples come on top.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import numpy as np
 
 from qopt.errors import OptionError
 from qopt.solvers.base import Samples, Solver, SolverOutput, Task, rng_from
+from qopt.solvers.budget import final_shots, plan_quantum_budget
 from qopt.solvers.optimizers import get_optimizer
 from qopt.solvers.quantum import initialisation as init_mod
 
@@ -326,6 +331,19 @@ def _param_slot(name: str, ansatz: Ansatz) -> int:
     return i if base == "gamma" else ng + i
 
 
+def _resolve_backend(backend):
+    """``backend`` with a spec string turned into its Backend once (None / "statevector" and
+    ready evaluators unchanged), and the shots of one estimate there given ``shots``."""
+    if backend is None or backend == "statevector":
+        return backend, lambda shots: None
+    if hasattr(backend, "value") and hasattr(backend, "value_and_grad"):
+        return backend, lambda shots: getattr(backend, "shots", None)
+    from qopt.backends.registry import get_backend
+
+    be = get_backend(backend)
+    return be, lambda shots: None if getattr(be, "supports_exact", False) else shots
+
+
 def make_evaluator(ansatz: Ansatz, backend=None, alpha: float = 1.0, *, seed=None,
                    shots: int | None = None):
     """The evaluator for ``backend`` (None / "statevector": the in-house engine)."""
@@ -347,8 +365,9 @@ class QAOAOptions:
 
     p: layers. alpha: CVaR level in (0, 1] (1 = expectation). init: ramp | interp | fourier |
     random. restarts: independent optimisations (the first from ``init``, the others from
-    random angles), budget split evenly. shots: final samples drawn from the best state.
-    maxiter: evaluation budget when ``solve(budget=...)`` is not given. optimizer: default
+    random angles), budget split evenly. shots: final samples drawn from the best state (and
+    the shots of one estimate on a sampling backend); None = 1024, capped at half the budget.
+    maxiter: parameter sets to run when ``solve(budget=...)`` is not given. optimizer: default
     optimizer name when the ``optimizer`` keyword is not given.
     """
 
@@ -356,7 +375,7 @@ class QAOAOptions:
     alpha: float = 1.0
     init: str = "ramp"
     restarts: int = 1
-    shots: int = 1024
+    shots: int | None = None
     maxiter: int = 300
     optimizer: str = "cobyla"
 
@@ -368,8 +387,8 @@ class QAOAOptions:
         init_mod.check_init(self.init)
         if not isinstance(self.restarts, int) or self.restarts < 1:
             raise OptionError(f"restarts must be a positive integer, got {self.restarts!r}")
-        if not isinstance(self.shots, int) or self.shots < 1:
-            raise OptionError(f"shots must be a positive integer, got {self.shots!r}")
+        if self.shots is not None and (not isinstance(self.shots, int) or self.shots < 1):
+            raise OptionError(f"shots must be a positive integer or None, got {self.shots!r}")
         if not isinstance(self.maxiter, int) or self.maxiter < 1:
             raise OptionError(f"maxiter must be a positive integer, got {self.maxiter!r}")
 
@@ -420,17 +439,20 @@ def _slices(total: int, parts: int) -> list[int]:
 class _Run:
     """Budgeted optimisation of one ansatz with the chosen init / restarts / optimizer."""
 
-    def __init__(self, solver_opts: QAOAOptions, optimizer, rng: np.random.Generator):
+    def __init__(self, solver_opts: QAOAOptions, optimizer, rng: np.random.Generator,
+                 *, gradients: bool = True):
         self.o = solver_opts
         self.opt = get_optimizer(optimizer, default=solver_opts.optimizer)
         self.rng = rng
+        self.gradients = gradients      # False on sampling backends: shift rule on estimates
         self.history: list[dict[str, Any]] = []
         self.evaluations = 0
 
     def _minimize(self, evaluator, fun_x, x0, budget, tag: dict, grad=None):
         if budget <= 0:
             return x0, math.inf
-        out = self.opt.minimize(fun_x, x0, grad=grad, budget=budget, rng=self.rng)
+        out = self.opt.minimize(fun_x, x0, grad=grad if self.gradients else None,
+                                budget=budget, rng=self.rng)
         start = self.evaluations
         for h in out.history:
             self.history.append({**tag, "evaluation": start + h["evaluation"],
@@ -552,17 +574,24 @@ class QAOASolver(Solver):
             budget: int | None = None) -> SolverOutput:
         o = self.options
         qubo = task.qubo
-        total = int(budget) if budget is not None else o.maxiter
+        shots = final_shots(o.shots, budget)
         rng = rng_from(seed)
         t0 = time.perf_counter()
+        backend, shots_on = _resolve_backend(backend)
+        estimate_shots = shots_on(shots)                       # None: exact evaluations
+        plan = plan_quantum_budget(budget, o.maxiter, shots=estimate_shots, reserved=shots,
+                                   reserved_for=f"the final samples (shots={shots})")
         ws, ws_info = self._warm_start(qubo, rng)
         ansatz = Ansatz(qubo, o.p, self.multi_angle, ws)
-        evaluator = make_evaluator(ansatz, backend, o.alpha, seed=rng, shots=o.shots)
+        evaluator = make_evaluator(ansatz, backend, o.alpha, seed=rng, shots=shots)
         t_setup = time.perf_counter() - t0
-        run = _Run(o, optimizer, rng)
-        x, f = run.optimise(ansatz, evaluator, total)
-        samples = evaluator.sample(x, o.shots, rng)
-        expectation, cvar = evaluator.expectation_and_cvar(x)
+        run = _Run(o, optimizer, rng, gradients=estimate_shots is None)
+        x, f = run.optimise(ansatz, evaluator, plan.limit)
+        samples = evaluator.sample(x, shots, rng)
+        if estimate_shots is None:
+            expectation, cvar = evaluator.expectation_and_cvar(x)
+        else:           # no extra circuit: the final samples give both
+            expectation, cvar = sample_expectation_and_cvar(qubo, samples, o.alpha)
         g, b = ansatz.split(x)
         res = circuit_resources(ansatz)
         timing = {"simulation": getattr(evaluator, "simulation_time", 0.0)}
@@ -577,11 +606,22 @@ class QAOASolver(Solver):
                 "objective": f, "expectation": expectation, "cvar": cvar, "alpha": o.alpha,
                 "optimizer": run.opt.name if hasattr(run.opt, "name") else str(run.opt),
                 "backend": getattr(evaluator, "name", "statevector"), "setup_time": t_setup,
-                **ws_info}
-        return SolverOutput(samples=samples, evaluations=run.evaluations, shots=o.shots,
+                "circuit_evaluations": run.evaluations, **ws_info}
+        measured = shots + run.evaluations * (estimate_shots or 0)
+        return SolverOutput(samples=samples, evaluations=plan.charged(run.evaluations, shots),
+                            shots=measured,
                             history=run.history, num_qubits=res["num_qubits"],
                             depth=res["depth"], two_qubit_gates=res["two_qubit_gates"],
                             time=timing, info=info)
+
+
+def sample_expectation_and_cvar(qubo, samples: Samples, alpha: float) -> tuple[float, float]:
+    """(mean energy, CVaR_alpha) of weighted samples (no further circuit execution)."""
+    from qopt.backends.base import cvar_from_distribution
+
+    energies = qubo.energy(samples.bits)
+    w = np.asarray(samples.weights, dtype=float)
+    return float(energies @ w / w.sum()), cvar_from_distribution(energies, w, alpha)
 
 
 def circuit_resources(ansatz: Ansatz) -> dict[str, int]:
@@ -694,9 +734,17 @@ class RQAOASolver(QAOASolver):
         active = list(range(n))
         rules: list[tuple[int, int | None, float]] = []   # (var, partner or None, sign)
         rounds = max(0, n - o.n_cutoff)
-        total = int(budget) if budget is not None else o.maxiter * max(1, rounds)
-        shares = _slices(total, max(1, rounds))
-        run = _Run(o, optimizer, rng)
+        left = min(n, o.n_cutoff)
+        backend, shots_on = _resolve_backend(backend)
+        estimate_shots = shots_on(final_shots(o.shots, budget))
+        # reserved: enumeration of the last variables, and the correlators of each round
+        # (one more estimate per round on a sampling backend)
+        plan = plan_quantum_budget(
+            budget, o.maxiter * max(1, rounds), shots=estimate_shots,
+            reserved=(1 << left) + rounds * (estimate_shots or 0),
+            reserved_for=f"enumerating {left} variables and {rounds} correlator estimates")
+        shares = _slices(plan.limit, max(1, rounds))
+        run = _Run(o, optimizer, rng, gradients=estimate_shots is None)
         history, sim, round_info = [], 0.0, []
         max_q, max_two = 0, 0
         for r in range(rounds):
@@ -705,7 +753,7 @@ class RQAOASolver(QAOASolver):
             sub = Ising(h[active].copy(), sp.csr_matrix(sub_J), offset)
             sub_qubo = ising_to_qubo(sub)
             ansatz = Ansatz(sub_qubo, o.p)
-            ev = make_evaluator(ansatz, backend, o.alpha, seed=rng, shots=o.shots)
+            ev = make_evaluator(ansatz, backend, o.alpha, seed=rng, shots=estimate_shots)
             run.history = []
             x, f = run.optimise(ansatz, ev, shares[r])
             history += [{**hh, "round": r} for hh in run.history]
@@ -757,11 +805,15 @@ class RQAOASolver(QAOASolver):
         for var, partner, sign in reversed(rules):
             z[var] = sign * (z[partner] if partner is not None else 1.0)
         bits = ((1 - z) / 2).astype(np.uint8)
+        measured = (run.evaluations + rounds) * (estimate_shots or 0)
         return SolverOutput(samples=Samples(bits[None, :], np.ones(1)),
-                            evaluations=run.evaluations, shots=None, history=history,
+                            evaluations=plan.charged(run.evaluations, plan.reserved),
+                            shots=measured or None, history=history,
                             num_qubits=max_q or k, depth=None, two_qubit_gates=max_two,
                             time={"simulation": sim},
                             info={"rounds": round_info, "n_cutoff": o.n_cutoff,
+                                  "circuit_evaluations": run.evaluations,
+                                  "enumerated": 1 << k,
                                   "energy": float(qubo.energy(bits))})
 
 

@@ -18,8 +18,12 @@ Expectations for Pauli rounding on sampling backends use three measurement setti
 bases), like PCE.
 
 Optimisers come from :mod:`qopt.solvers.optimizers` (default ``"l-bfgs-b"`` with gradients,
-``"cobyla"`` without); ``evaluations`` counts parameter sets (a value with its adjoint gradient
-counts one, a shift-rule gradient 2P more) and never exceeds ``budget`` (or ``maxiter``).
+``"cobyla"`` without). Budget (:mod:`qopt.solvers.budget`): ``budget`` is in objective
+evaluations, the unit of every solver: a parameter set costs 1 in exact mode (a value with its
+adjoint gradient counts one, a shift-rule gradient 2P sets more) and ``shots`` per measurement
+group on a sampling backend; the rounding shots (and, sampling, the rounding's correlator
+estimate) are paid first. ``maxiter`` caps the parameter sets when no budget is given;
+``info["circuit_evaluations"]`` counts them.
 
 Samples (over the QUBO's variables): the magic-rounding outcomes with their counts, and the
 semideterministic rounding with weight 0 when both roundings run (weight 1 when it is alone).
@@ -28,6 +32,7 @@ semideterministic rounding with weight 0 when both roundings run (weight 1 when 
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 
@@ -35,6 +40,7 @@ import numpy as np
 
 from qopt.errors import OptionError
 from qopt.solvers.base import Samples, Solver, SolverOutput, Task, rng_from
+from qopt.solvers.budget import final_shots, plan_quantum_budget
 from qopt.solvers.quantum.ansatz import check_ansatz_options
 from qopt.solvers.quantum.pce import CorrelatorEvaluator, LayeredCircuit, engine_ops
 from qopt.solvers.quantum.qrac import (
@@ -64,7 +70,7 @@ class QRAOOptions:
         maxiter: evaluation cap when no ``budget`` is given.
         shots: None = exact expectations; an int = shots per evaluation (sampling backends).
         rounding: "semideterministic", "magic" or "both".
-        rounding_shots: magic-rounding draws.
+        rounding_shots: magic-rounding draws (None: 1000, capped at half the budget).
         gradient: "auto", "adjoint", "backend" (the backend's gradient: parameter shift or its
             own adjoint) or "none" (gradient-free optimisers).
         init_scale: initial parameters uniform in [-init_scale, init_scale] * pi.
@@ -81,7 +87,7 @@ class QRAOOptions:
     maxiter: int = 200
     shots: int | None = None
     rounding: str = "both"
-    rounding_shots: int = 1000
+    rounding_shots: int | None = None
     gradient: str = "auto"
     init_scale: float = 1.0
     colouring: str = "largest_first"
@@ -103,7 +109,8 @@ class QRAOOptions:
                               f"{self.gradient!r}")
         if not isinstance(self.maxiter, int) or self.maxiter < 1:
             raise OptionError(f"maxiter must be a positive integer, got {self.maxiter!r}")
-        if not isinstance(self.rounding_shots, int) or self.rounding_shots < 1:
+        if self.rounding_shots is not None and (not isinstance(self.rounding_shots, int)
+                                                or self.rounding_shots < 1):
             raise OptionError(f"rounding_shots must be a positive integer, got "
                               f"{self.rounding_shots!r}")
         if self.shots is not None and (not isinstance(self.shots, int) or self.shots < 1):
@@ -111,12 +118,24 @@ class QRAOOptions:
 
 
 class _Counter:
-    """Parameter sets evaluated (a value with its adjoint gradient counts one)."""
+    """Parameter sets evaluated (a value with its adjoint gradient counts one) against the
+    run's :class:`~qopt.solvers.budget.QuantumBudget` (set once the mode is known)."""
 
     def __init__(self, budget, maxiter: int):
         self.budget = budget
-        self.limit = int(budget) if budget is not None else int(maxiter)
+        self.maxiter = int(maxiter)
+        self.plan = plan_quantum_budget(budget, maxiter, shots=None)
         self.evaluations = 0
+        self.final = 0          # rounding shots / estimates after the optimisation
+
+    def set_plan(self, *, shots: int | None, settings: int, reserved: int) -> None:
+        self.plan = plan_quantum_budget(self.budget, self.maxiter, shots=shots,
+                                        settings=settings, reserved=reserved,
+                                        reserved_for="the rounding shots")
+
+    @property
+    def limit(self) -> int:
+        return self.plan.limit
 
     def spend(self, k: int) -> None:
         self.evaluations += k
@@ -141,6 +160,9 @@ class QRAOSolver(Solver):
         if mode == "auto":
             mode = "circuit" if n <= opts.max_circuit_qubits else "product"
         counter = _Counter(budget, opts.maxiter)
+        magic_shots = (final_shots(opts.rounding_shots, budget, default=1000)
+                       if opts.rounding in ("magic", "both") else 0)
+        opts = dataclasses.replace(opts, rounding_shots=magic_shots or None)
         history: list[dict] = []
         info: dict = {"max_vars_per_qubit": enc.max_vars_per_qubit, "num_qubits": n,
                       "num_vars": enc.num_vars, "compression": enc.compression_ratio,
@@ -153,7 +175,10 @@ class QRAOSolver(Solver):
         samples, status, shots, depth, twoq = out
         info["best_relaxed_energy"] = min((h["relaxed_energy"] for h in history),
                                           default=None)
-        return SolverOutput(samples=samples, status=status, evaluations=counter.evaluations,
+        info["circuit_evaluations"] = counter.evaluations
+        return SolverOutput(samples=samples, status=status,
+                            evaluations=counter.plan.charged(counter.evaluations,
+                                                             counter.final),
                             shots=shots, history=history, num_qubits=n, depth=depth,
                             two_qubit_gates=twoq, time={"classical": time.perf_counter() - t0},
                             info=info)
@@ -172,6 +197,7 @@ class QRAOSolver(Solver):
             return value, grad
 
         x0 = rng.uniform(-1, 1, model.num_params) * np.pi * opts.init_scale
+        counter.set_plan(shots=None, settings=1, reserved=opts.rounding_shots or 0)
         status = _optimise(lambda x: fg(x)[0], fg, x0, optimizer, opts, counter, 1, rng, info)
         if best["x"] is None:
             raise OptionError(f"budget {counter.budget} is too small for one QRAO evaluation")
@@ -184,6 +210,7 @@ class QRAOSolver(Solver):
         if opts.rounding in ("magic", "both"):
             magic = model.magic_rounding(angles, opts.rounding_shots, rng)
         samples = _combine(semi, magic, rows, weights)
+        counter.final = opts.rounding_shots if magic is not None else 0
         info["ansatz"] = {"kind": "product", "parameters": model.num_params}
         return samples, status, opts.rounding_shots if magic is not None else None, 1, 0
 
@@ -262,6 +289,10 @@ class QRAOSolver(Solver):
             return v, np.asarray(be.gradient(circuit, x, H, shots=shots)[1], dtype=float)
 
         x0 = rng.uniform(-1, 1, P) * np.pi * opts.init_scale
+        semi_shots = (3 * shots if shots is not None and not has_state
+                      and opts.rounding in ("semideterministic", "both") else 0)
+        counter.set_plan(shots=shots, settings=len(sampled.groups) if sampled else 1,
+                         reserved=(opts.rounding_shots or 0) + semi_shots)
         status = _optimise(lambda x: f(x)[0], fg if method != "none" else None, x0, optimizer,
                            opts, counter, cost_grad, rng, info)
         if best["x"] is None:
@@ -288,6 +319,7 @@ class QRAOSolver(Solver):
                 magic = self._magic_on_backend(enc, be, circuit, theta, opts.rounding_shots, rng)
                 shots_used += opts.rounding_shots
         samples = _combine(semi, magic, [], [])
+        counter.final = shots_used - spent["shots"]
         info["ansatz"] = {"kind": ansatz.kind, "reps": ansatz.reps,
                           "entanglement": ansatz.entanglement, "parameters": P}
         info["gradient"] = method

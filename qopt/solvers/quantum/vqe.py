@@ -8,10 +8,13 @@ bitstring sampled during the run and the samples drawn at the best parameters (`
 are the solver's samples; :func:`qopt.solve` decodes them and post-processes separately.
 
 Optimizers come from :mod:`qopt.solvers.optimizers` (``optimizer="cobyla"`` by default; "aqgd",
-"spsa", "adam", "nelder-mead", "l-bfgs-b"). Budget: ``budget`` (or ``maxiter``) counts objective
-evaluations, i.e. parameter sets run on the backend; gradient optimizers get the backend's
-adjoint gradient (one evaluation) where it has one (exact mode, alpha = 1), else the shift rule
-(2 evaluations per parameter). If a backend job fails or is cancelled, the result has status
+"spsa", "adam", "nelder-mead", "l-bfgs-b"). Budget (:mod:`qopt.solvers.budget`): ``budget`` is
+in objective evaluations, the unit of every solver: an exact evaluation of one parameter set
+costs 1, an estimate from ``shots`` measurements costs ``shots``, and the ``final_shots``
+samples cost one each and are paid first; ``maxiter`` caps the parameter sets when no budget
+is given. Gradient optimizers get the backend's adjoint gradient (one parameter set) where it
+has one (exact mode, alpha = 1), else the shift rule (2 parameter sets per parameter). If a
+backend job fails or is cancelled, the result has status
 ``"failed"``, the job id in ``info["failed_job_id"]`` and the best parameters so far in
 ``info["resume"]["initial_point"]``; pass that as ``initial_point=`` to resume.
 """
@@ -28,6 +31,7 @@ import numpy as np
 from qopt.backends.base import JobFailedError, Usage, check_alpha, check_exact_width
 from qopt.errors import OptionError, SolverError
 from qopt.solvers.base import Samples, Solver, SolverOutput, Task, rng_from
+from qopt.solvers.budget import final_shots, plan_quantum_budget
 from qopt.solvers.quantum.ansatz import Ansatz, check_ansatz_options
 
 
@@ -39,8 +43,9 @@ class VQEOptions:
     entanglement: "linear", "reverse_linear", "circular", "full" or "pairwise";
     entangler: "cx" or "cz"; alpha: CVaR fraction in (0, 1] (1 = plain expectation);
     shots: samples per evaluation (None: exact where the backend can);
-    final_shots: samples drawn at the best parameters; maxiter: evaluation cap when no budget
-    is given; initial_point: starting parameters (default: uniform in [-pi, pi) from the seed);
+    final_shots: samples drawn at the best parameters (None: 1024, capped at half the budget);
+    maxiter: parameter sets to run when no budget is given; initial_point: starting parameters
+    (default: uniform in [-pi, pi) from the seed);
     optimizer_options: passed to the optimizer; backend_options: passed to get_backend
     (e.g. {"mode": "session"} or {"options": {...}} for IBM).
     """
@@ -51,7 +56,7 @@ class VQEOptions:
     entangler: str = "cx"
     alpha: float = 1.0
     shots: int | None = None
-    final_shots: int = 1024
+    final_shots: int | None = None
     maxiter: int = 100
     initial_point: list[float] | None = None
     optimizer_options: dict = field(default_factory=dict)
@@ -60,7 +65,7 @@ class VQEOptions:
     def validate(self) -> None:
         check_ansatz_options(self.ansatz, self.reps, self.entanglement, self.entangler)
         check_alpha(self.alpha)
-        for name in ("maxiter", "final_shots"):
+        for name in ("maxiter",) + (("final_shots",) if self.final_shots is not None else ()):
             v = getattr(self, name)
             if not isinstance(v, int) or v <= 0:
                 raise OptionError(f"{name} must be a positive integer, got {v!r}")
@@ -192,7 +197,11 @@ class VQESolver(Solver):
                                   "parameters")
         else:
             x0 = rng.uniform(-np.pi, np.pi, P)
-        limit = int(budget) if budget is not None else int(opts.maxiter)
+        n_final = final_shots(opts.final_shots, budget)
+        plan = plan_quantum_budget(budget, opts.maxiter, shots=be._mode_shots(opts.shots),
+                                   reserved=n_final,
+                                   reserved_for=f"the final samples (final_shots={n_final})")
+        limit = plan.limit
         run = _Run(be, circuit, qubo, opts, limit, rng)
         analytic = (opts.alpha >= 1.0 and be.supports_gradient and run._exact()
                     and getattr(optimizer_obj, "uses_gradient", True))
@@ -216,7 +225,7 @@ class VQESolver(Solver):
         samples = None
         try:
             if status != "failed":
-                samples = be.sample(circuit, run.best_theta, opts.final_shots, seed=rng)
+                samples = be.sample(circuit, run.best_theta, n_final, seed=rng)
         except JobFailedError as exc:
             status = "failed"
             info["failed_job_id"] = exc.job_id
@@ -247,11 +256,13 @@ class VQESolver(Solver):
         info.update(backend=be.spec, optimizer=str(opt_name), alpha=float(opts.alpha),
                     ansatz=ansatz.kind, reps=ansatz.reps, entanglement=ansatz.entanglement,
                     num_parameters=P, best_value=float(run.best_value),
+                    circuit_evaluations=run.evaluations,
                     optimal_parameters=[float(v) for v in theta_best],
                     usage=usage.as_dict())
         return SolverOutput(
             samples=Samples(np.vstack(rows), np.concatenate(weights)), status=status,
-            evaluations=run.evaluations, shots=usage.shots or None, history=run.history,
+            evaluations=plan.charged(run.evaluations, n_final if samples is not None else 0),
+            shots=usage.shots or None, history=run.history,
             num_qubits=n, depth=usage.depth, two_qubit_gates=usage.two_qubit_gates,
             time=timing, info=info)
 
