@@ -258,13 +258,18 @@ def test_tail_scan_and_moments_equal_the_definitions(use_numba):
             assert order[pos] == seen[np.argmin(diag[seen])]
 
 
-def test_fused_evaluate_and_cvar_equal_generic_path():
+@pytest.mark.parametrize("levels", [True, False])
+def test_fused_evaluate_and_cvar_equal_generic_path(levels, monkeypatch):
     rng = np.random.default_rng(6)
     n = 8
     qubo = QUBO.from_matrix(np.round(np.triu(rng.normal(size=(n, n))), 1))
+    if not levels:                      # the scan down the energy order instead of levels
+        monkeypatch.setattr(clifford, "MAX_LEVELS", 1)
     qc = Ansatz(n, "real-amplitudes", 2, "linear").circuit
     batch = rng.uniform(-np.pi, np.pi, (3, qc.num_parameters))
     fused, generic = StatevectorBackend(), StatevectorBackend(fused=False)
+    fused.evaluate(qc, batch[0], qubo)
+    assert (fused._sorted[3] is not None) == levels
     for alpha in (0.05, 0.25, 1.0):
         got = fused.evaluate(qc, batch, qubo, alpha=alpha)
         want = generic.evaluate(qc, batch, qubo, alpha=alpha)
@@ -276,7 +281,7 @@ def test_fused_evaluate_and_cvar_equal_generic_path():
                                    generic.cvar(qc, batch, qubo, alpha), atol=TOL, rtol=0)
         assert fused.cvar(qc, batch[0], qubo, alpha) == pytest.approx(
             generic.cvar(qc, batch[0], qubo, alpha), abs=TOL)
-    assert fused.usage.executions == generic.usage.executions
+    assert fused.usage.executions == generic.usage.executions + 1
     # sampling mode still draws from the same distribution with the same seed
     s1 = fused.evaluate(qc, batch[0], qubo, alpha=0.25, shots=200, seed=3)[0]
     s2 = generic.evaluate(qc, batch[0], qubo, alpha=0.25, shots=200, seed=3)[0]
@@ -309,3 +314,24 @@ def test_layer_ops_fuse_needs_the_width_and_unfused_items_are_unchanged():
     fused = layer_ops(ops, 3, fuse=True)
     assert [k for k, _ in fused] == ["layer", "clifford", "layer", "clifford"]
     assert [op.name for op in fused[1][1].ops] == ["cx", "cz", "x"]
+
+
+@pytest.mark.parametrize("use_numba", [True, False])
+def test_energy_levels_masses_and_best_state(use_numba):
+    rng = np.random.default_rng(12)
+    n = 10
+    diag = rng.integers(-6, 6, 1 << n).astype(float)
+    order = np.argsort(diag, kind="stable")
+    lv = clifford.EnergyLevels.build(order, diag[order])
+    assert clifford.EnergyLevels.build(order, diag[order], max_levels=5) is None
+    np.testing.assert_array_equal(lv.energies, np.unique(diag))
+    np.testing.assert_array_equal(lv.energies[lv.level], diag)
+    psi = random_state(rng, n)
+    psi[diag <= -5] = 1e-9                     # lowest levels present but negligible
+    p = np.abs(psi) ** 2
+    masses = lv.masses(psi, use_numba=use_numba)
+    np.testing.assert_allclose(masses, [p[diag == e].sum() for e in lv.energies], rtol=1e-13)
+    pos = lv.best(psi, order, masses, 1e-12 * p.sum(), use_numba=use_numba)
+    seen = np.flatnonzero(p > 1e-12 * p.sum())
+    assert order[pos] == seen[np.argmin(diag[seen])]
+    assert diag[order[pos]] == -4.0

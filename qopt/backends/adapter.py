@@ -28,8 +28,16 @@ from qopt.backends.base import (
     as_param_matrix,
     check_alpha,
     check_exact_width,
+    cvar_from_distribution,
 )
-from qopt.backends.clifford import CLIFFORD_GATES, CliffordRun, moments, product_state, tail_scan
+from qopt.backends.clifford import (
+    CLIFFORD_GATES,
+    CliffordRun,
+    EnergyLevels,
+    moments,
+    product_state,
+    tail_scan,
+)
 from qopt.backends.lightning import AffineCircuit
 from qopt.errors import SizeLimitError
 from qopt.limits import check_allocation
@@ -412,7 +420,7 @@ class StatevectorBackend(Backend):
         self.fused = bool(fused)
         self.engine_options = engine_options
         self._engines: dict[int, object] = {}
-        self._sorted: tuple[Observable, np.ndarray, np.ndarray] | None = None
+        self._sorted: tuple | None = None
 
     def engine(self, n: int):
         eng = self._engines.get(n)
@@ -474,19 +482,26 @@ class StatevectorBackend(Backend):
         return layered_gradient(eng, prepared.items, theta, obs.diagonal(), fused=self.fused)
 
     # ---- exact CVaR / evaluate straight from the amplitudes --------------------------------
-    def _sorted_energies(self, obs: Observable) -> tuple[np.ndarray, np.ndarray]:
-        """(stable argsort of the diagonal, the diagonal in that order), cached per observable."""
+    def _sorted_energies(self, obs: Observable):
+        """(stable argsort of the diagonal, the diagonal in that order, its
+        :class:`~qopt.backends.clifford.EnergyLevels` or None), cached per observable."""
         hit = self._sorted
         if hit is None or hit[0] is not obs:
             order = obs.order()
-            hit = (obs, order, np.ascontiguousarray(obs.diagonal()[order]))
+            sdiag = np.ascontiguousarray(obs.diagonal()[order])
+            hit = (obs, order, sdiag, EnergyLevels.build(order, sdiag))
             self._sorted = hit
-        return hit[1], hit[2]
+        return hit[1], hit[2], hit[3]
 
     def _exact_scan(self, circuit, params, observable, alpha: float, shots, *, need_mean: bool):
         """[(expectation, cvar, best index, best energy)] per parameter set and whether one
         set was given, or None when the generic path applies (sampling mode, per-gate mode,
-        non-diagonal observable, circuit outside the engine's gate path)."""
+        non-diagonal observable, circuit outside the engine's gate path).
+
+        Few distinct energies (MaxCut, most penalty QUBOs): one pass adds up the probability
+        of each energy level, and the CVaR, mean and best state follow from the levels.
+        Otherwise: one moment pass and a scan down the energy order that stops once the alpha
+        tail is filled."""
         if not self.fused or self._mode_shots(shots) is not None:
             return None
         obs = self._observable(observable, circuit.num_qubits)
@@ -498,21 +513,31 @@ class StatevectorBackend(Backend):
         if prepared.ops is None:
             return None
         eng = self.engine(prepared.affine.num_qubits)
-        order, sdiag = self._sorted_energies(obs)
+        order, sdiag, levels = self._sorted_energies(obs)
         diag = obs.diagonal()
+        kw = {"use_numba": eng.uses_numba, "xp": eng.xp}
         t0 = time.perf_counter()
         out = []
         for row in theta:
             psi = self._state(prepared, row)
             with _threads(eng):
-                if need_mean:
-                    mass, first = moments(psi, diag, use_numba=eng.uses_numba, xp=eng.xp)
+                if levels is not None:
+                    masses = levels.masses(psi, **kw)
+                    mass = float(masses.sum())
+                    if not mass > 0.0:
+                        raise BackendError("cannot take CVaR of an empty distribution")
+                    first = float(masses @ levels.energies)
+                    value = cvar_from_distribution(levels.energies, masses, alpha,
+                                                   np.arange(masses.size))
+                    pos = levels.best(psi, order, masses, 1e-12 * mass, **kw)
                 else:
-                    mass, first = float(eng.xp.vdot(psi, psi).real), float("nan")
-                if not mass > 0.0:
-                    raise BackendError("cannot take CVaR of an empty distribution")
-                value, pos = tail_scan(psi, order, sdiag, alpha, mass,
-                                       use_numba=eng.uses_numba, xp=eng.xp)
+                    if need_mean:
+                        mass, first = moments(psi, diag, **kw)
+                    else:
+                        mass, first = float(eng.xp.vdot(psi, psi).real), float("nan")
+                    if not mass > 0.0:
+                        raise BackendError("cannot take CVaR of an empty distribution")
+                    value, pos = tail_scan(psi, order, sdiag, alpha, mass, **kw)
             pos = max(pos, 0)
             out.append((first / mass, value, int(order[pos]), float(sdiag[pos])))
         self.usage.simulation_time += time.perf_counter() - t0

@@ -324,8 +324,27 @@ if nb is not None:
         if not done:            # rounding: the whole distribution is the tail
             a = acc
         return tot / a, best
+    @nb.njit(parallel=True, **_OPTS)
+    def _level_masses_nb(psi, level, num_levels, nparts):
+        """Probability mass per energy level: sum of |psi[s]|^2 over s with level[s] = l."""
+        N = psi.size
+        per = (N + nparts - 1) // nparts
+        hist = np.zeros((nparts, num_levels))
+        for p in prange(nparts):
+            for j in range(p * per, min(N, (p + 1) * per)):
+                v = psi[j]
+                hist[p, level[j]] += v.real * v.real + v.imag * v.imag
+        return hist.sum(axis=0)
+
+    @nb.njit(**_OPTS)
+    def _first_seen_nb(psi, order, start, stop, thresh):
+        for i in range(start, stop):
+            v = psi[order[i]]
+            if v.real * v.real + v.imag * v.imag > thresh:
+                return i
+        return -1
 else:  # pragma: no cover
-    _gather_nb = _moments_nb = _tail_nb = None
+    _gather_nb = _moments_nb = _tail_nb = _level_masses_nb = _first_seen_nb = None
 
 
 def product_state(psi, cols, xp=np):
@@ -394,5 +413,68 @@ def tail_scan(psi, order, sorted_diag, alpha: float, mass: float, *, seen_frac: 
     return tot / (a if done else acc), best
 
 
-__all__ = ["CLIFFORD_GATES", "CliffordRun", "GatherProgram", "byte_tables", "moments",
-           "product_state", "substitute", "tail_scan"]
+#: most distinct energies for the level-histogram CVaR (one sequential pass per evaluation)
+MAX_LEVELS = 4096
+
+
+@dataclass(frozen=True)
+class EnergyLevels:
+    """The distinct energies of a diagonal, for CVaR by one histogram pass.
+
+    ``energies`` (L,) ascending; ``level`` (2^n,) uint16: level of each basis state;
+    ``starts`` (L + 1,): level l holds positions ``starts[l]:starts[l+1]`` of the stable
+    energy order. Built once per observable (from its order)."""
+
+    energies: np.ndarray
+    level: np.ndarray
+    starts: np.ndarray
+
+    @staticmethod
+    def build(order: np.ndarray, sorted_diag: np.ndarray, max_levels: int | None = None
+              ) -> EnergyLevels | None:
+        """None when the diagonal has more than ``max_levels`` (default :data:`MAX_LEVELS`)
+        distinct values."""
+        cap = MAX_LEVELS if max_levels is None else int(max_levels)
+        change = sorted_diag[1:] != sorted_diag[:-1]
+        count = int(np.count_nonzero(change)) + 1
+        if count > min(cap, 1 << 16):
+            return None
+        first = np.concatenate(([0], np.flatnonzero(change) + 1))
+        level_sorted = np.zeros(sorted_diag.size, dtype=np.uint16)
+        level_sorted[first[1:]] = 1
+        np.cumsum(level_sorted, out=level_sorted)
+        level = np.empty_like(level_sorted)
+        level[order] = level_sorted
+        return EnergyLevels(energies=np.ascontiguousarray(sorted_diag[first]), level=level,
+                            starts=np.concatenate((first, [sorted_diag.size])))
+
+    def masses(self, psi, *, use_numba: bool = True, xp=np) -> np.ndarray:
+        """Probability mass of each level under |psi|^2, shape (L,) (one pass)."""
+        L = self.energies.size
+        if use_numba and _level_masses_nb is not None and xp is np:
+            parts = 1 if nb is None else max(1, min(nb.get_num_threads(), psi.size >> 12))
+            return _level_masses_nb(psi, self.level, L, parts)
+        p = psi.real ** 2 + psi.imag ** 2
+        if xp is not np:
+            p = xp.asnumpy(p)
+        return np.bincount(self.level, weights=p, minlength=L)
+
+    def best(self, psi, order, masses: np.ndarray, thresh: float, *, use_numba: bool = True,
+             xp=np) -> int:
+        """Position in ``order`` of the lowest-energy state with probability > ``thresh``
+        (-1 if none): the first such state of the lowest level that has one."""
+        for lvl in np.flatnonzero(masses > thresh):
+            a, b = int(self.starts[lvl]), int(self.starts[lvl + 1])
+            if use_numba and _first_seen_nb is not None and xp is np:
+                pos = int(_first_seen_nb(psi, order, a, b, float(thresh)))
+            else:
+                amp = psi[order[a:b]]
+                hit = xp.flatnonzero(amp.real ** 2 + amp.imag ** 2 > thresh)
+                pos = a + int(hit[0]) if hit.size else -1
+            if pos >= 0:
+                return pos
+        return -1
+
+
+__all__ = ["CLIFFORD_GATES", "MAX_LEVELS", "CliffordRun", "EnergyLevels", "GatherProgram",
+           "byte_tables", "moments", "product_state", "substitute", "tail_scan"]
