@@ -88,17 +88,24 @@ def _sincos_run(diag, start, count, gamma, cbuf, sbuf):
 
 
 @nb.njit(inline="always", **_OPTS)
-def _gather(psi, re, im, base, rows, L, rs, cs, diag, gamma, do_phase, cbuf, sbuf):
-    """Tile (rows x L) of psi at base + m*rs + col*cs into SoA buffers, phase applied."""
+def _gather(psi, re, im, base, rows, L, rs, cs, diag, gamma, do_phase, cbuf, sbuf, amp=0.0):
+    """Tile (rows x L) of psi at base + m*rs + col*cs into SoA buffers, phase applied.
+
+    ``do_phase``: 0 none, 1 ``exp(-i gamma diag)``, 2 the same phase on a uniform state of
+    amplitude ``amp`` (psi is not read)."""
     if rs == 1:
         for col in range(L):
             off = base + col * cs
             if do_phase:
                 _sincos_run(diag, off, rows, gamma, cbuf, sbuf)
             for m in range(rows):
-                v = psi[off + m]
-                vr = v.real
-                vi = v.imag
+                if do_phase == 2:
+                    vr = amp
+                    vi = 0.0
+                else:
+                    v = psi[off + m]
+                    vr = v.real
+                    vi = v.imag
                 if do_phase:
                     c = cbuf[m]
                     s = sbuf[m]
@@ -111,9 +118,13 @@ def _gather(psi, re, im, base, rows, L, rs, cs, diag, gamma, do_phase, cbuf, sbu
             if do_phase:
                 _sincos_run(diag, off, L, gamma, cbuf, sbuf)
             for col in range(L):
-                v = psi[off + col]
-                vr = v.real
-                vi = v.imag
+                if do_phase == 2:
+                    vr = amp
+                    vi = 0.0
+                else:
+                    v = psi[off + col]
+                    vr = v.real
+                    vi = v.imag
                 if do_phase:
                     c = cbuf[col]
                     s = sbuf[col]
@@ -209,9 +220,33 @@ def _rows_imov(pre, pim, lre, lim, ia, ib, L, gens, q, mode):
 
 
 @nb.njit(inline="always", **_OPTS)
-def _xrot4(re, im, ia, count, h, c1, s1, c2, s2):
-    """X rotations of two qubits at once (radix 4): row blocks a, b = a+h, c = a+2h, d = a+3h
-    (each ``count`` long); qubit 1 on (a, b), (c, d); qubit 2 on (a, c), (b, d)."""
+def _xfactors(mats, q0, nbits, tq):
+    """Factor the group's X rotations ``exp(-i b X) = c I - i s X`` as ``f X^flip R_t`` with
+    ``R_t = I - i t X`` and ``|t| <= 1``: ``t = s / c``, ``f = c`` when ``|c| >= |s|``, else
+    ``t = -c / s``, ``f = -i s``, ``flip = 1`` (all X's commute with all R_t). Fills ``tq``
+    (nbits,) and returns (flip mask over the group's bits, real part product, number of -i)."""
+    mask = 0
+    fr = 1.0
+    m = 0
+    for k in range(nbits):
+        c = mats[q0 + k, 0, 0].real
+        s = -mats[q0 + k, 0, 1].imag
+        if abs(c) >= abs(s):
+            tq[k] = s / c
+            fr *= c
+        else:
+            tq[k] = -c / s
+            fr *= s
+            mask |= 1 << k
+            m += 1
+    return mask, fr, m
+
+
+@nb.njit(inline="always", **_OPTS)
+def _xt4(re, im, ia, count, h, t1, t2):
+    """Unnormalised X rotations ``R_t = I - i t X`` of two qubits at once (radix 4, one FMA
+    per output): row blocks a, b = a+h, c = a+2h, d = a+3h (each ``count`` long); qubit 1 on
+    (a, b), (c, d); qubit 2 on (a, c), (b, d)."""
     ra = re[ia:ia + count]
     rb = re[ia + h:ia + h + count]
     rc = re[ia + 2 * h:ia + 2 * h + count]
@@ -223,16 +258,80 @@ def _xrot4(re, im, ia, count, h, c1, s1, c2, s2):
     for col in range(count):
         ar, ai, br, bi = ra[col], xa[col], rb[col], xb[col]
         cr, ci, dr, di = rc[col], xc[col], rd[col], xd[col]
-        ar, ai, br, bi = c1 * ar + s1 * bi, c1 * ai - s1 * br, c1 * br + s1 * ai, c1 * bi - s1 * ar
-        cr, ci, dr, di = c1 * cr + s1 * di, c1 * ci - s1 * dr, c1 * dr + s1 * ci, c1 * di - s1 * cr
-        ra[col] = c2 * ar + s2 * ci
-        xa[col] = c2 * ai - s2 * cr
-        rc[col] = c2 * cr + s2 * ai
-        xc[col] = c2 * ci - s2 * ar
-        rb[col] = c2 * br + s2 * di
-        xb[col] = c2 * bi - s2 * dr
-        rd[col] = c2 * dr + s2 * bi
-        xd[col] = c2 * di - s2 * br
+        ar, ai, br, bi = ar + t1 * bi, ai - t1 * br, br + t1 * ai, bi - t1 * ar
+        cr, ci, dr, di = cr + t1 * di, ci - t1 * dr, dr + t1 * ci, di - t1 * cr
+        ra[col] = ar + t2 * ci
+        xa[col] = ai - t2 * cr
+        rc[col] = cr + t2 * ai
+        xc[col] = ci - t2 * ar
+        rb[col] = br + t2 * di
+        xb[col] = bi - t2 * dr
+        rd[col] = dr + t2 * bi
+        xd[col] = di - t2 * br
+
+
+@nb.njit(inline="always", **_OPTS)
+def _xt2(re, im, ia, ib, count, t):
+    """Unnormalised X rotation ``R_t`` on row blocks (ia, ib), each ``count`` long."""
+    ra = re[ia:ia + count]
+    rb = re[ib:ib + count]
+    xa = im[ia:ia + count]
+    xb = im[ib:ib + count]
+    for col in range(count):
+        ar = ra[col]
+        ai = xa[col]
+        br = rb[col]
+        bi = xb[col]
+        ra[col] = ar + t * bi
+        xa[col] = ai - t * br
+        rb[col] = br + t * ai
+        xb[col] = bi - t * ar
+
+
+@nb.njit(inline="always", **_OPTS)
+def _scatter_x(psi, re, im, base, rows, L, rs, cs, mask, g1, g2, swap, diag, expect):
+    """Tile back into psi with row m going to row ``m ^ mask`` and every amplitude z = x + iy
+    mapped to ``g1 x + i g2 y`` (``swap``: ``g1 y + i g2 x``); returns sum |out|^2 diag over
+    the tile when ``expect``."""
+    acc = 0.0
+    if rs == 1:
+        for col in range(L):
+            off = base + col * cs
+            for m in range(rows):
+                x = re[m * L + col]
+                y = im[m * L + col]
+                if swap:
+                    x, y = y, x
+                x *= g1
+                y *= g2
+                j = off + (m ^ mask)
+                psi[j] = complex(x, y)
+                if expect:
+                    acc += (x * x + y * y) * diag[j]
+    else:
+        for m in range(rows):
+            off = base + (m ^ mask) * rs
+            rr = re[m * L:m * L + L]
+            ii = im[m * L:m * L + L]
+            if expect:
+                dd = diag[off:off + L]
+                for col in range(L):
+                    x = rr[col]
+                    y = ii[col]
+                    if swap:
+                        x, y = y, x
+                    x *= g1
+                    y *= g2
+                    psi[off + col] = complex(x, y)
+                    acc += (x * x + y * y) * dd[col]
+            else:
+                for col in range(L):
+                    x = rr[col]
+                    y = ii[col]
+                    if swap:
+                        x, y = y, x
+                    psi[off + col] = complex(x * g1, y * g2)
+    return acc
 
 
 @nb.njit(inline="always", **_OPTS)
@@ -252,43 +351,69 @@ def _layout(n, q0, nbits, tile):
 
 
 @nb.njit(parallel=True, fastmath=True, **_OPTS)
-def group_apply(psi, n, q0, nbits, mats, mode, diag, gamma, do_phase, tile, nparts):
+def group_apply(psi, n, q0, nbits, mats, mode, diag, gamma, do_phase, tile, nparts,
+                expect=False, amp=0.0):
     """Optional phase exp(-i gamma diag) (do it only in a pass that touches every amplitude
     once), then the one-qubit gates of qubits q0..q0+nbits-1, one pass over the state.
 
+    ``do_phase``: 0 no phase, 1 phase, 2 phase applied to the uniform state of amplitude
+    ``amp`` (the input psi is ignored: |+>^n and the first cost layer in one pass). Returns
+    ``sum |psi|^2 diag`` of the output when ``expect`` (else 0).
+
     Tiles hold 2^nbits rows (the group's qubits) x L = ``tile`` columns (other qubits: the
     lowest ones, or, for the group at q0 = 0, the qubits just above it); ``nparts`` work
-    parts (a few per thread) share the tiles."""
+    parts (a few per thread) share the tiles. Mode 0 (X rotations) runs the rotations
+    unnormalised (``R_t = I - i t X``, one FMA per output, see :func:`_xfactors`) and applies
+    the common factor and the flips when the tile is written back."""
     c0, lbits, rs, cs = _layout(n, q0, nbits, tile)
     L = 1 << lbits
     rows = 1 << nbits
     ntiles = 1 << (n - nbits - lbits)
     nparts = max(1, min(ntiles, nparts))
+    tq = np.zeros(max(nbits, 1))
+    mask = 0
+    g1 = g2 = 1.0
+    swap = False
+    if mode == 0:
+        mask, fr, nmi = _xfactors(mats, q0, nbits, tq)
+        # fr (-i)^nmi (x + iy): 0 -> (fr x, fr y); 1 -> (fr y, -fr x); 2 -> negated; 3 -> ...
+        r = nmi % 4
+        swap = r % 2 == 1
+        g1 = fr if r in (0, 1) else -fr
+        g2 = fr if r in (0, 3) else -fr
+    partial = np.zeros(nparts)
     for part in prange(nparts):
         re = np.empty(rows * L)
         im = np.empty(rows * L)
         cbuf = np.empty(max(rows, L))
         sbuf = np.empty(max(rows, L))
+        acc = 0.0
         for t in range(part * ntiles // nparts, (part + 1) * ntiles // nparts):
             base = _tile_base(t, q0, nbits, c0, lbits)
-            _gather(psi, re, im, base, rows, L, rs, cs, diag, gamma, do_phase, cbuf, sbuf)
+            _gather(psi, re, im, base, rows, L, rs, cs, diag, gamma, do_phase, cbuf, sbuf, amp)
             k = 0
             if mode == 0:                             # X rotations: two qubits per sweep
                 while k + 1 < nbits:
                     h = 1 << k
-                    c1 = mats[q0 + k, 0, 0].real
-                    s1 = -mats[q0 + k, 0, 1].imag
-                    c2 = mats[q0 + k + 1, 0, 0].real
-                    s2 = -mats[q0 + k + 1, 0, 1].imag
                     for blk in range(0, rows, 4 * h):
-                        _xrot4(re, im, blk * L, h * L, h * L, c1, s1, c2, s2)
+                        _xt4(re, im, blk * L, h * L, h * L, tq[k], tq[k + 1])
                     k += 2
+                if k < nbits:
+                    h = 1 << k
+                    for blk in range(0, rows, 2 * h):
+                        _xt2(re, im, blk * L, (blk + h) * L, h * L, tq[k])
+                acc += _scatter_x(psi, re, im, base, rows, L, rs, cs, mask, g1, g2, swap,
+                                  diag, expect)
+                continue
             while k < nbits:
                 h = 1 << k
                 for blk in range(0, rows, 2 * h):     # rows blk.. and blk+h.. are contiguous
                     _rows_rot(re, im, blk * L, (blk + h) * L, h * L, mats, q0 + k, mode)
                 k += 1
-            _scatter(psi, re, im, base, rows, L, rs, cs)
+            acc += _scatter_x(psi, re, im, base, rows, L, rs, cs, 0, 1.0, 1.0, False,
+                              diag, expect)
+        partial[part] = acc
+    return partial.sum()
 
 
 @nb.njit(parallel=True, fastmath=True, **_OPTS)
