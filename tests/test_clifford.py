@@ -62,10 +62,11 @@ def test_run_equals_per_gate_path_and_inverse_undoes_it(n, count, seed):
     eng = StatevectorEngine(n)
     psi = random_state(rng, n)
     want = per_gate(eng, gates, psi)
-    for use_numba in (True, False):
-        out = run.apply(psi, np.empty_like(psi), use_numba=use_numba)
+    for use_numba, method in ((True, "gather"), (True, "scatter"), (False, None)):
+        out = run.apply(psi, np.empty_like(psi), use_numba=use_numba, method=method)
         np.testing.assert_allclose(out, want, atol=TOL, rtol=0)
-        back = run.apply(out, np.empty_like(psi), inverse=True, use_numba=use_numba)
+        back = run.apply(out, np.empty_like(psi), inverse=True, use_numba=use_numba,
+                         method=method)
         np.testing.assert_allclose(back, psi, atol=TOL, rtol=0)
     # the affine map and sign form themselves, basis state by basis state
     for x in rng.integers(0, 1 << n, 8):
@@ -335,3 +336,20 @@ def test_energy_levels_masses_and_best_state(use_numba):
     seen = np.flatnonzero(p > 1e-12 * p.sum())
     assert order[pos] == seen[np.argmin(diag[seen])]
     assert diag[order[pos]] == -4.0
+
+
+def test_large_runs_pick_gather_or_scatter_by_timing_with_identical_results():
+    rng = np.random.default_rng(13)
+    n = 16
+    gates = [("cx", (i, i + 1)) for i in range(n - 1)] + [("cz", (0, n - 1)), ("x", (3,))]
+    run = clifford.CliffordRun(n, gates)
+    psi = random_state(rng, n)
+    want = per_gate(StatevectorEngine(n), gates, psi)
+    for _ in range(5):
+        np.testing.assert_array_equal(run.apply(psi, np.empty_like(psi)), want)
+        back = run.apply(want, np.empty_like(psi), inverse=True)
+        np.testing.assert_allclose(back, psi, atol=TOL, rtol=0)
+    assert run._choice[False] in ("gather", "scatter")
+    assert run._choice[True] in ("gather", "scatter")
+    with pytest.raises(ValueError, match="method"):
+        run.apply(psi, np.empty_like(psi), method="diagonal")

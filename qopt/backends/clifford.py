@@ -12,8 +12,10 @@ gradient) in ONE gather pass over the state, out of place::
 where ``A z`` is computed with byte-wise lookup tables (``T_k[byte]`` XORed over the bytes of
 ``z``) and the sign form ``(U, l, s)`` is written in the coordinates of ``z``: the output
 ``y`` for the forward run (``A = M^-1``, ``a = M^-1 c``), the input ``x`` for the inverse
-(``A = M``, ``a = c``). The kernel is numba (parallel over chunks); without numba, or on
-another array module, the same formula runs vectorised on chunks of indices.
+(``A = M``, ``a = c``). The kernel is numba (parallel over chunks); it also runs "the other
+way round" (a scatter: sequential reads, writes through the opposite direction's map), and on
+large states each run times both on its first calls and keeps the faster. Without numba, or
+on another array module, the gather runs vectorised on chunks of indices.
 
 Also here: the product state of one-qubit columns (the first layer of an ansatz applied to
 ``|0...0>``) written in one pass, and the exact CVaR / best-state scan down the energy order,
@@ -22,6 +24,7 @@ which stops as soon as the alpha tail is filled.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -157,26 +160,60 @@ class CliffordRun:
         out_form = substitute(upper, lin, const, Minv, a)
         self.forward = GatherProgram.build(Minv, a, *out_form)
         self.inverse = GatherProgram.build(M, c, upper, lin, const)
+        self._timings = {d: {"gather": [], "scatter": []} for d in (False, True)}
+        self._choice: dict[bool, str | None] = {False: None, True: None}
 
     @property
     def permutes(self) -> bool:
         """Whether the run moves amplitudes (else it only flips signs: in place)."""
         return not self.forward.identity
 
-    def apply(self, src, out, *, inverse: bool = False, use_numba: bool = True, xp=np):
+    def apply(self, src, out, *, inverse: bool = False, use_numba: bool = True, xp=np,
+              method: str | None = None):
         """Write the run (or its inverse) applied to ``src`` into ``out`` (both shape (2^n,)
-        complex; ``out`` may be ``src`` only when not :attr:`permutes`). Returns ``out``."""
+        complex; ``out`` may be ``src`` only when not :attr:`permutes`). Returns ``out``.
+
+        ``method`` (numba path): "gather" (sequential writes, reads follow ``A``), "scatter"
+        (sequential reads, writes follow the other direction's map) or None: on states of at
+        least 2^16 amplitudes each direction times both on its first four calls and keeps the
+        faster (the memory access pattern, not the arithmetic, differs: results are
+        bit-identical)."""
         prog = self.inverse if inverse else self.forward
         if src is out and not prog.identity:
             raise ValueError("a permuting Clifford run needs a separate output buffer")
-        if use_numba and nb is not None and xp is np:
-            st = prog.sign_tables
-            _gather_nb(src, out, prog.tables, prog.offset,
-                       st if st is not None else _NO_TABLE, prog.lin, prog.const,
-                       st is not None, _nparts(src.size))
-        else:
+        if not (use_numba and nb is not None and xp is np):
             _gather_np(src, out, prog, xp)
+            return out
+        if method not in (None, "gather", "scatter"):
+            raise ValueError(f"method must be 'gather', 'scatter' or None, got {method!r}")
+        if prog.identity:
+            method = "gather"              # in place: element by element
+        auto = method is None
+        if auto:
+            method = self._pick(inverse, src.size)
+        t0 = time.perf_counter()
+        if method == "gather":
+            _run_program(_gather_nb, src, out, prog)
+        else:
+            _run_program(_scatter_nb, src, out, self.forward if inverse else self.inverse)
+        if auto and self._choice[inverse] is None:
+            self._record(inverse, method, time.perf_counter() - t0)
         return out
+
+    def _pick(self, inverse: bool, size: int) -> str:
+        if size < (1 << 16):
+            return "gather"
+        chosen = self._choice[inverse]
+        if chosen is not None:
+            return chosen
+        t = self._timings[inverse]
+        return "gather" if len(t["gather"]) <= len(t["scatter"]) else "scatter"
+
+    def _record(self, inverse: bool, method: str, seconds: float) -> None:
+        t = self._timings[inverse]
+        t[method].append(seconds)
+        if min(len(v) for v in t.values()) >= 2:
+            self._choice[inverse] = min(t, key=lambda m: min(t[m]))
 
     def apply_to_index(self, x: int) -> tuple[int, int]:
         """(y, sign) of basis state ``x`` (reference, pure Python)."""
@@ -189,6 +226,12 @@ class CliffordRun:
 
 
 _NO_TABLE = np.zeros((1, 256), dtype=np.int64)
+
+
+def _run_program(kernel, src, out, prog: GatherProgram) -> None:
+    st = prog.sign_tables
+    kernel(src, out, prog.tables, prog.offset, st if st is not None else _NO_TABLE, prog.lin,
+           prog.const, st is not None, _nparts(src.size))
 
 
 def _nparts(size: int) -> int:
@@ -277,6 +320,41 @@ if nb is not None:
                         out[hi + j] = src[base ^ tabs[0, j]]
 
     @nb.njit(parallel=True, **_OPTS)
+    def _scatter_nb(src, out, tabs, offset, stabs, lin, const, signed, nparts):
+        """out[A x ^ offset] = sign(x) * src[x] (the same program read the other way: reads
+        sequential, writes follow ``A``)."""
+        N = src.size
+        nt = tabs.shape[0]
+        B = 256 if N >= 256 else N
+        nblocks = N // B
+        per = (nblocks + nparts - 1) // nparts
+        for p in prange(nparts):
+            b0 = p * per
+            b1 = min(nblocks, b0 + per)
+            for blk in range(b0, b1):
+                hi = blk * B
+                base = offset
+                sbase = lin
+                zz = hi >> 8
+                for k in range(1, nt):
+                    base ^= tabs[k, zz & 255]
+                    if signed:
+                        sbase ^= stabs[k, zz & 255]
+                    zz >>= 8
+                if signed:
+                    for j in range(B):
+                        z = hi + j
+                        par = _parity(z & (sbase ^ stabs[0, j])) ^ const
+                        v = src[z]
+                        out[base ^ tabs[0, j]] = -v if par else v
+                elif const:
+                    for j in range(B):
+                        out[base ^ tabs[0, j]] = -src[hi + j]
+                else:
+                    for j in range(B):
+                        out[base ^ tabs[0, j]] = src[hi + j]
+
+    @nb.njit(parallel=True, **_OPTS)
     def _moments_nb(psi, diag, nparts):
         """(sum |psi|^2, sum |psi|^2 diag)."""
         N = psi.size
@@ -344,7 +422,8 @@ if nb is not None:
                 return i
         return -1
 else:  # pragma: no cover
-    _gather_nb = _moments_nb = _tail_nb = _level_masses_nb = _first_seen_nb = None
+    _gather_nb = _scatter_nb = _moments_nb = _tail_nb = _level_masses_nb = None
+    _first_seen_nb = None
 
 
 def product_state(psi, cols, xp=np):
