@@ -264,3 +264,14 @@ def test_qaoa_on_fake_device_reports_transpiled_resources():
     # ECR-based ISA with routing: at least as many two-qubit gates as the logical RZZs
     assert device.two_qubit_gates >= logical.two_qubit_gates
     assert device.depth > logical.depth
+
+
+def test_wide_qaoa_on_aer_mps_reports_exact_expectation_without_distribution():
+    problem = qopt.load("mis", "1tc.32")          # 32 qubits: beyond the 2^n distribution
+    res = qopt.solve(problem, "qaoa", p=1, backend="aer:mps", seed=0, budget=24,
+                     postprocess=False)
+    assert res.num_qubits == 32 and res.evaluations <= 24 and res.shots == 12
+    best = min(h["best"] for h in res.history)
+    assert res.info["expectation"] == pytest.approx(best, abs=1e-6)  # <H> at the best angles
+    with pytest.raises(qopt.SizeLimitError):
+        qopt.solve(problem, "cvar-qaoa", p=1, backend="aer:mps", budget=24)

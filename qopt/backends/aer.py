@@ -84,9 +84,21 @@ class AerBackend(Backend):
     def _prepare(self, circuit):
         from qiskit.transpiler import generate_preset_pass_manager
 
-        pm = generate_preset_pass_manager(optimization_level=1, backend=self.simulator())
         base = circuit.remove_final_measurements(inplace=False)
-        isa = pm.run(base)
+        # qiskit 2.6's Rust one-qubit optimiser (level 1) panics on some wide circuits (seen:
+        # a 114-qubit QAOA; pyo3 PanicException is a BaseException): beyond statevector widths
+        # the simulator takes the standard gates unoptimised, and a panic falls back too
+        level = 1 if base.num_qubits <= 30 else 0
+        try:
+            isa = generate_preset_pass_manager(optimization_level=level,
+                                               backend=self.simulator()).run(base)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException:
+            if level == 0:
+                raise
+            isa = generate_preset_pass_manager(optimization_level=0,
+                                               backend=self.simulator()).run(base)
         measured = isa.copy()
         measured.measure_all()
         probs = isa.copy()

@@ -32,7 +32,8 @@ from typing import Any
 
 import numpy as np
 
-from qopt.errors import OptionError
+from qopt.backends.base import MAX_EXACT_QUBITS
+from qopt.errors import OptionError, SizeLimitError
 from qopt.solvers.base import Samples, Solver, SolverOutput, Task, rng_from
 from qopt.solvers.budget import final_shots, plan_quantum_budget
 from qopt.solvers.optimizers import get_optimizer
@@ -581,6 +582,11 @@ class QAOASolver(Solver):
         estimate_shots = shots_on(shots)                       # None: exact evaluations
         plan = plan_quantum_budget(budget, o.maxiter, shots=estimate_shots, reserved=shots,
                                    reserved_for=f"the final samples (shots={shots})")
+        wide = qubo.num_vars > MAX_EXACT_QUBITS          # e.g. Aer MPS: no 2^n distribution
+        if wide and estimate_shots is None and o.alpha < 1.0:
+            raise SizeLimitError(f"exact CVaR of {qubo.num_vars} qubits needs their 2^n "
+                                 f"distribution (limit {MAX_EXACT_QUBITS} qubits); use alpha=1 "
+                                 "or a sampling backend")
         ws, ws_info = self._warm_start(qubo, rng)
         ansatz = Ansatz(qubo, o.p, self.multi_angle, ws)
         evaluator = make_evaluator(ansatz, backend, o.alpha, seed=rng, shots=shots)
@@ -588,10 +594,12 @@ class QAOASolver(Solver):
         run = _Run(o, optimizer, rng, gradients=estimate_shots is None)
         x, f = run.optimise(ansatz, evaluator, plan.limit)
         samples = evaluator.sample(x, shots, rng)
-        if estimate_shots is None:
-            expectation, cvar = evaluator.expectation_and_cvar(x)
-        else:           # no extra circuit: the final samples give both
+        if estimate_shots is not None:      # no extra circuit: the final samples give both
             expectation, cvar = sample_expectation_and_cvar(qubo, samples, o.alpha)
+        elif wide:                          # exact <H> (alpha = 1 here), no distribution
+            expectation = cvar = evaluator.value(x)
+        else:
+            expectation, cvar = evaluator.expectation_and_cvar(x)
         g, b = ansatz.split(x)
         res = circuit_resources(ansatz)
         timing = {"simulation": getattr(evaluator, "simulation_time", 0.0)}
