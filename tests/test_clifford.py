@@ -239,24 +239,36 @@ def test_product_state_first_layer():
 
 
 @pytest.mark.parametrize("use_numba", [True, False])
-def test_tail_scan_and_moments_equal_the_definitions(use_numba):
+@pytest.mark.parametrize("max_buckets", [None, 7, 1])
+def test_energy_buckets_give_exact_cvar_mean_and_best_state(use_numba, max_buckets):
     rng = np.random.default_rng(8)
-    for n in (3, 9, 13):
+    for n, rounded in ((3, False), (9, True), (12, False), (12, True)):
         psi = random_state(rng, n)
         psi[rng.random(1 << n) < 0.3] = 0.0         # states with zero probability
         psi *= 0.7                                   # unnormalised: scales by the mass
-        diag = np.round(rng.normal(size=1 << n), 1)  # ties
+        diag = rng.normal(size=1 << n)
+        if rounded:
+            diag = np.round(diag, 1)                 # ties: few distinct energies
         order = np.argsort(diag, kind="stable")
+        bk = clifford.EnergyBuckets.build(order, diag[order], max_buckets)
+        distinct = np.unique(diag).size
+        assert bk.pure == (distinct <= (max_buckets or clifford.MAX_BUCKETS))
+        if bk.pure:
+            np.testing.assert_array_equal(bk.energies, np.unique(diag))
+            np.testing.assert_array_equal(bk.energies[bk.bucket], diag)
+        # buckets are contiguous runs of the order
+        np.testing.assert_array_equal(np.diff(bk.bucket[order].astype(int)) >= 0, True)
         p = np.abs(psi) ** 2
-        mass, first = clifford.moments(psi, diag, use_numba=use_numba)
-        assert mass == pytest.approx(p.sum(), rel=1e-13)
-        assert first == pytest.approx(p @ diag, rel=1e-12, abs=1e-14)
+        m, f = bk.masses(psi, diag, use_numba=use_numba)
+        np.testing.assert_allclose(m, np.bincount(bk.bucket, p, bk.size), rtol=1e-12,
+                                   atol=1e-15)
+        assert f.sum() / m.sum() == pytest.approx(p @ diag / p.sum(), abs=1e-12)
         for alpha in (1e-4, 0.1, 0.25, 0.5, 1.0):
-            value, pos = clifford.tail_scan(psi, order, diag[order], alpha, mass,
-                                            use_numba=use_numba)
-            assert value == pytest.approx(cvar_from_distribution(diag, p, alpha), abs=1e-12)
-            seen = np.flatnonzero(p > 1e-12 * mass)
-            assert order[pos] == seen[np.argmin(diag[seen])]
+            got = bk.cvar(psi, order, diag[order], m, f, alpha, use_numba=use_numba)
+            assert got == pytest.approx(cvar_from_distribution(diag, p, alpha), abs=1e-12)
+        pos = bk.best(psi, order, m, 1e-12 * p.sum(), use_numba=use_numba)
+        seen = np.flatnonzero(p > 1e-12 * p.sum())
+        assert order[pos] == seen[np.argmin(diag[seen])]
 
 
 @pytest.mark.parametrize("levels", [True, False])
@@ -264,13 +276,13 @@ def test_fused_evaluate_and_cvar_equal_generic_path(levels, monkeypatch):
     rng = np.random.default_rng(6)
     n = 8
     qubo = QUBO.from_matrix(np.round(np.triu(rng.normal(size=(n, n))), 1))
-    if not levels:                      # the scan down the energy order instead of levels
-        monkeypatch.setattr(clifford, "MAX_LEVELS", 1)
+    if not levels:                      # buckets of the order instead of energy levels
+        monkeypatch.setattr(clifford, "MAX_BUCKETS", 5)
     qc = Ansatz(n, "real-amplitudes", 2, "linear").circuit
     batch = rng.uniform(-np.pi, np.pi, (3, qc.num_parameters))
     fused, generic = StatevectorBackend(), StatevectorBackend(fused=False)
     fused.evaluate(qc, batch[0], qubo)
-    assert (fused._sorted[3] is not None) == levels
+    assert fused._sorted[3].pure == levels
     for alpha in (0.05, 0.25, 1.0):
         got = fused.evaluate(qc, batch, qubo, alpha=alpha)
         want = generic.evaluate(qc, batch, qubo, alpha=alpha)
@@ -317,25 +329,21 @@ def test_layer_ops_fuse_needs_the_width_and_unfused_items_are_unchanged():
     assert [op.name for op in fused[1][1].ops] == ["cx", "cz", "x"]
 
 
-@pytest.mark.parametrize("use_numba", [True, False])
-def test_energy_levels_masses_and_best_state(use_numba):
+def test_best_state_skips_levels_of_negligible_states():
     rng = np.random.default_rng(12)
     n = 10
     diag = rng.integers(-6, 6, 1 << n).astype(float)
     order = np.argsort(diag, kind="stable")
-    lv = clifford.EnergyLevels.build(order, diag[order])
-    assert clifford.EnergyLevels.build(order, diag[order], max_levels=5) is None
-    np.testing.assert_array_equal(lv.energies, np.unique(diag))
-    np.testing.assert_array_equal(lv.energies[lv.level], diag)
+    bk = clifford.EnergyBuckets.build(order, diag[order])
     psi = random_state(rng, n)
-    psi[diag <= -5] = 1e-9                     # lowest levels present but negligible
-    p = np.abs(psi) ** 2
-    masses = lv.masses(psi, use_numba=use_numba)
-    np.testing.assert_allclose(masses, [p[diag == e].sum() for e in lv.energies], rtol=1e-13)
-    pos = lv.best(psi, order, masses, 1e-12 * p.sum(), use_numba=use_numba)
-    seen = np.flatnonzero(p > 1e-12 * p.sum())
-    assert order[pos] == seen[np.argmin(diag[seen])]
-    assert diag[order[pos]] == -4.0
+    psi[diag <= -5] = 3e-7          # two lowest levels: mass above threshold, no state is
+    for use_numba in (True, False):
+        m, _ = bk.masses(psi, diag, use_numba=use_numba)
+        thresh = 1e-12 * m.sum()
+        assert m[0] > thresh
+        pos = bk.best(psi, order, m, thresh, use_numba=use_numba)
+        assert diag[order[pos]] == -4.0
+        assert pos == np.flatnonzero((diag[order] == -4.0) & (np.abs(psi[order]) > 1e-6))[0]
 
 
 def test_large_runs_pick_gather_or_scatter_by_timing_with_identical_results():

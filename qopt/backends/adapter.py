@@ -4,9 +4,14 @@ A Qiskit circuit is unrolled once (:class:`~qopt.backends.lightning.AffineCircui
 angles are ``A @ params + b``). When every gate is one of the engine's generic gate path
 (rx, ry, rz, rzz, h, x, cz, cx; QAOA and the hardware-efficient ansätze) it runs on the
 :class:`~qopt.backends.statevector.StatevectorEngine`: one-qubit gates grouped into layers, each
-layer one cache-blocked ``apply_product`` pass, two-qubit gates by ``apply_op``, and the
-adjoint gradient over the same layers (:func:`layered_gradient`). Other circuits run on the
-numpy gate path below (dense 2x2 / 4x4 matrices applied by reshaping the state).
+layer one cache-blocked ``apply_product`` pass (a leading layer written directly as a product
+state), each maximal run of cx / x / cz gates one gather pass of
+:mod:`qopt.backends.clifford` into a scratch buffer, rzz by ``apply_op``, and the adjoint
+gradient over the same items (:func:`layered_gradient`). Exact CVaR / ``evaluate`` read the
+amplitudes directly: one histogram pass over energy buckets of the cached energy order
+(:class:`~qopt.backends.clifford.EnergyBuckets`), no probability vector. ``fused=False``
+restores the per-gate path. Other circuits run on the numpy gate path below (dense 2x2 / 4x4
+matrices applied by reshaping the state).
 Little-endian throughout: amplitude index bit i is qubit i. Exact mode returns |psi|^2;
 sampling mode draws from it with the call's seed.
 """
@@ -28,16 +33,8 @@ from qopt.backends.base import (
     as_param_matrix,
     check_alpha,
     check_exact_width,
-    cvar_from_distribution,
 )
-from qopt.backends.clifford import (
-    CLIFFORD_GATES,
-    CliffordRun,
-    EnergyLevels,
-    moments,
-    product_state,
-    tail_scan,
-)
+from qopt.backends.clifford import CLIFFORD_GATES, CliffordRun, EnergyBuckets, product_state
 from qopt.backends.lightning import AffineCircuit
 from qopt.errors import SizeLimitError
 from qopt.limits import check_allocation
@@ -405,8 +402,8 @@ class StatevectorBackend(Backend):
 
     ``fused=True`` (default): each run of cx / x / cz gates is one gather pass
     (:mod:`qopt.backends.clifford`), a leading one-qubit layer is written as a product state,
-    and exact CVaR / :meth:`evaluate` scan the cached energy order of the observable directly on
-    the amplitudes (no probability vector, stopping once the alpha tail is filled).
+    and exact CVaR / :meth:`evaluate` come from one histogram pass over the amplitudes (energy
+    buckets of the observable's cached order; no probability vector).
     ``fused=False``: the per-gate path and the generic distribution path (for comparison).
     Other keyword options go to :class:`~qopt.backends.statevector.StatevectorEngine`.
     """
@@ -484,24 +481,24 @@ class StatevectorBackend(Backend):
     # ---- exact CVaR / evaluate straight from the amplitudes --------------------------------
     def _sorted_energies(self, obs: Observable):
         """(stable argsort of the diagonal, the diagonal in that order, its
-        :class:`~qopt.backends.clifford.EnergyLevels` or None), cached per observable."""
+        :class:`~qopt.backends.clifford.EnergyBuckets`), cached per observable."""
         hit = self._sorted
         if hit is None or hit[0] is not obs:
             order = obs.order()
             sdiag = np.ascontiguousarray(obs.diagonal()[order])
-            hit = (obs, order, sdiag, EnergyLevels.build(order, sdiag))
+            hit = (obs, order, sdiag, EnergyBuckets.build(order, sdiag))
             self._sorted = hit
         return hit[1], hit[2], hit[3]
 
-    def _exact_scan(self, circuit, params, observable, alpha: float, shots, *, need_mean: bool):
+    def _exact_scan(self, circuit, params, observable, alpha: float, shots):
         """[(expectation, cvar, best index, best energy)] per parameter set and whether one
         set was given, or None when the generic path applies (sampling mode, per-gate mode,
         non-diagonal observable, circuit outside the engine's gate path).
 
-        Few distinct energies (MaxCut, most penalty QUBOs): one pass adds up the probability
-        of each energy level, and the CVaR, mean and best state follow from the levels.
-        Otherwise: one moment pass and a scan down the energy order that stops once the alpha
-        tail is filled."""
+        One histogram pass per parameter set over the energy buckets of the observable (its
+        energy levels when there are few), then the CVaR walks the energy order only inside
+        the bucket holding the alpha boundary (:class:`~qopt.backends.clifford.EnergyBuckets`).
+        """
         if not self.fused or self._mode_shots(shots) is not None:
             return None
         obs = self._observable(observable, circuit.num_qubits)
@@ -513,7 +510,7 @@ class StatevectorBackend(Backend):
         if prepared.ops is None:
             return None
         eng = self.engine(prepared.affine.num_qubits)
-        order, sdiag, levels = self._sorted_energies(obs)
+        order, sdiag, buckets = self._sorted_energies(obs)
         diag = obs.diagonal()
         kw = {"use_numba": eng.uses_numba, "xp": eng.xp}
         t0 = time.perf_counter()
@@ -521,34 +518,22 @@ class StatevectorBackend(Backend):
         for row in theta:
             psi = self._state(prepared, row)
             with _threads(eng):
-                if levels is not None:
-                    masses = levels.masses(psi, **kw)
-                    mass = float(masses.sum())
-                    if not mass > 0.0:
-                        raise BackendError("cannot take CVaR of an empty distribution")
-                    first = float(masses @ levels.energies)
-                    value = cvar_from_distribution(levels.energies, masses, alpha,
-                                                   np.arange(masses.size))
-                    pos = levels.best(psi, order, masses, 1e-12 * mass, **kw)
-                else:
-                    if need_mean:
-                        mass, first = moments(psi, diag, **kw)
-                    else:
-                        mass, first = float(eng.xp.vdot(psi, psi).real), float("nan")
-                    if not mass > 0.0:
-                        raise BackendError("cannot take CVaR of an empty distribution")
-                    value, pos = tail_scan(psi, order, sdiag, alpha, mass, **kw)
-            pos = max(pos, 0)
-            out.append((first / mass, value, int(order[pos]), float(sdiag[pos])))
+                masses, firsts = buckets.masses(psi, diag, **kw)
+                mass = float(masses.sum())
+                if not mass > 0.0:
+                    raise BackendError("cannot take CVaR of an empty distribution")
+                value = buckets.cvar(psi, order, sdiag, masses, firsts, alpha, **kw)
+                pos = max(buckets.best(psi, order, masses, 1e-12 * mass, **kw), 0)
+            out.append((float(firsts.sum()) / mass, value, int(order[pos]), float(sdiag[pos])))
         self.usage.simulation_time += time.perf_counter() - t0
         self.usage.executions += theta.shape[0]
         return out, single
 
     def cvar(self, circuit, params, observable, alpha: float, shots: int | None = None, *,
              seed=None):
-        """CVaR_alpha of a diagonal observable (exact mode: one scan down the energy order)."""
+        """CVaR_alpha of a diagonal observable (exact mode: one histogram pass)."""
         alpha = check_alpha(alpha)
-        hit = self._exact_scan(circuit, params, observable, alpha, shots, need_mean=False)
+        hit = self._exact_scan(circuit, params, observable, alpha, shots)
         if hit is None:
             return super().cvar(circuit, params, observable, alpha, shots, seed=seed)
         rows, single = hit
@@ -557,10 +542,10 @@ class StatevectorBackend(Backend):
 
     def evaluate(self, circuit, params, observable, *, alpha: float = 1.0,
                  shots: int | None = None, seed=None) -> list[Evaluation]:
-        """Expectation, CVaR and best state per parameter set (exact mode: one moment pass
-        and one scan down the energy order per set, no probability vector)."""
+        """Expectation, CVaR and best state per parameter set (exact mode: one histogram pass
+        over the amplitudes per set, no probability vector)."""
         alpha = check_alpha(alpha)
-        hit = self._exact_scan(circuit, params, observable, alpha, shots, need_mean=True)
+        hit = self._exact_scan(circuit, params, observable, alpha, shots)
         if hit is None:
             return super().evaluate(circuit, params, observable, alpha=alpha, shots=shots,
                                     seed=seed)

@@ -18,8 +18,8 @@ large states each run times both on its first calls and keeps the faster. Withou
 on another array module, the gather runs vectorised on chunks of indices.
 
 Also here: the product state of one-qubit columns (the first layer of an ansatz applied to
-``|0...0>``) written in one pass, and the exact CVaR / best-state scan down the energy order,
-which stops as soon as the alpha tail is filled.
+``|0...0>``) written in one pass, and :class:`EnergyBuckets`: exact CVaR, mean and best state
+of a diagonal observable from one histogram pass over the amplitudes.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+
+from qopt.limits import check_allocation
 
 try:  # numba is a core dependency; the numpy paths below keep working without it
     import numba as nb
@@ -355,64 +357,36 @@ if nb is not None:
                         out[base ^ tabs[0, j]] = src[hi + j]
 
     @nb.njit(parallel=True, **_OPTS)
-    def _moments_nb(psi, diag, nparts):
-        """(sum |psi|^2, sum |psi|^2 diag)."""
+    def _bucket_masses_nb(psi, bucket, num_buckets, diag, with_diag, nparts):
+        """Per bucket: sum of |psi[s]|^2 and (``with_diag``) of |psi[s]|^2 diag[s]."""
         N = psi.size
         per = (N + nparts - 1) // nparts
-        mass = np.zeros(nparts)
-        first = np.zeros(nparts)
+        hist = np.zeros((nparts, 2, num_buckets))
         for p in prange(nparts):
-            m = 0.0
-            f = 0.0
             for j in range(p * per, min(N, (p + 1) * per)):
                 v = psi[j]
                 w = v.real * v.real + v.imag * v.imag
-                m += w
-                f += w * diag[j]
-            mass[p] = m
-            first[p] = f
-        return mass.sum(), first.sum()
+                hist[p, 0, bucket[j]] += w
+                if with_diag:
+                    hist[p, 1, bucket[j]] += w * diag[j]
+        out = hist.sum(axis=0)
+        return out[0], out[1]
 
     @nb.njit(**_OPTS)
-    def _tail_nb(psi, order, sorted_diag, alpha, mass, seen_frac):
-        """Scan states by increasing energy: (CVaR_alpha, position in ``order`` of the first
-        state with probability > seen_frac * mass). Stops once both are known."""
-        a = alpha * mass
+    def _partial_nb(psi, order, sorted_diag, start, stop, rem):
+        """Walk order[start:stop] taking probability until ``rem`` is taken: (sum of taken
+        probability x energy, probability taken)."""
         acc = 0.0
         tot = 0.0
-        best = -1
-        done = False
-        thresh = seen_frac * mass
-        N = order.size
-        for i in range(N):
+        for i in range(start, stop):
             v = psi[order[i]]
             w = v.real * v.real + v.imag * v.imag
-            if best < 0 and w > thresh:
-                best = i
-            if not done:
-                if acc + w >= a:
-                    tot += (a - acc) * sorted_diag[i]
-                    acc = a
-                    done = True
-                else:
-                    tot += w * sorted_diag[i]
-                    acc += w
-            if done and best >= 0:
-                break
-        if not done:            # rounding: the whole distribution is the tail
-            a = acc
-        return tot / a, best
-    @nb.njit(parallel=True, **_OPTS)
-    def _level_masses_nb(psi, level, num_levels, nparts):
-        """Probability mass per energy level: sum of |psi[s]|^2 over s with level[s] = l."""
-        N = psi.size
-        per = (N + nparts - 1) // nparts
-        hist = np.zeros((nparts, num_levels))
-        for p in prange(nparts):
-            for j in range(p * per, min(N, (p + 1) * per)):
-                v = psi[j]
-                hist[p, level[j]] += v.real * v.real + v.imag * v.imag
-        return hist.sum(axis=0)
+            if acc + w >= rem:
+                tot += (rem - acc) * sorted_diag[i]
+                return tot, rem
+            tot += w * sorted_diag[i]
+            acc += w
+        return tot, acc
 
     @nb.njit(**_OPTS)
     def _first_seen_nb(psi, order, start, stop, thresh):
@@ -422,8 +396,7 @@ if nb is not None:
                 return i
         return -1
 else:  # pragma: no cover
-    _gather_nb = _scatter_nb = _moments_nb = _tail_nb = _level_masses_nb = None
-    _first_seen_nb = None
+    _gather_nb = _scatter_nb = _bucket_masses_nb = _partial_nb = _first_seen_nb = None
 
 
 def product_state(psi, cols, xp=np):
@@ -448,112 +421,118 @@ def product_state(psi, cols, xp=np):
     return psi
 
 
-def moments(psi, diag, *, use_numba: bool = True, xp=np) -> tuple[float, float]:
-    """(sum |psi|^2, sum |psi|^2 diag) in one pass."""
-    if use_numba and _moments_nb is not None and xp is np:
-        m, f = _moments_nb(psi, diag, _nparts(psi.size))
-        return float(m), float(f)
-    p = psi.real ** 2 + psi.imag ** 2
-    return float(p.sum()), float(xp.dot(p, xp.asarray(diag)))
-
-
-def tail_scan(psi, order, sorted_diag, alpha: float, mass: float, *, seen_frac: float = 1e-12,
-              use_numba: bool = True, xp=np) -> tuple[float, int]:
-    """(exact CVaR_alpha of ``sorted_diag`` under |psi|^2 (the boundary state counted
-    fractionally, as :func:`qopt.backends.base.cvar_from_distribution`), position in
-    ``order`` of the lowest-energy state with probability > ``seen_frac * mass``).
-
-    ``order``: stable argsort of the diagonal, shape (2^n,); ``sorted_diag``: the diagonal in
-    that order. Reads only as far down the order as needed."""
-    if use_numba and _tail_nb is not None and xp is np:
-        v, b = _tail_nb(psi, order, sorted_diag, float(alpha), float(mass), float(seen_frac))
-        return float(v), int(b)
-    a = alpha * mass
-    acc, tot, best, done = 0.0, 0.0, -1, False
-    N = int(order.size)
-    lo, step = 0, 1 << 12
-    while lo < N and not (done and best >= 0):
-        sl = slice(lo, min(N, lo + step))
-        amp = psi[order[sl]]
-        w = amp.real ** 2 + amp.imag ** 2
-        if best < 0:
-            hit = xp.flatnonzero(w > seen_frac * mass)
-            if hit.size:
-                best = lo + int(hit[0])
-        if not done:
-            ds = sorted_diag[sl]
-            before = acc + xp.cumsum(w) - w
-            take = xp.clip(a - before, 0.0, w)
-            tot += float(xp.dot(take, ds))
-            acc += float(w.sum())
-            done = acc >= a
-        lo += step
-        step *= 2
-    return tot / (a if done else acc), best
-
-
-#: most distinct energies for the level-histogram CVaR (one sequential pass per evaluation)
-MAX_LEVELS = 4096
+#: most energy buckets of the CVaR histogram (one sequential pass per evaluation)
+MAX_BUCKETS = 4096
 
 
 @dataclass(frozen=True)
-class EnergyLevels:
-    """The distinct energies of a diagonal, for CVaR by one histogram pass.
+class EnergyBuckets:
+    """The stable energy order of a diagonal cut into at most :data:`MAX_BUCKETS` contiguous
+    buckets, for exact CVaR from one histogram pass.
 
-    ``energies`` (L,) ascending; ``level`` (2^n,) uint16: level of each basis state;
-    ``starts`` (L + 1,): level l holds positions ``starts[l]:starts[l+1]`` of the stable
-    energy order. Built once per observable (from its order)."""
+    When the diagonal has at most that many distinct energies (MaxCut, most penalty QUBOs) the
+    buckets are the energy levels (``pure``); otherwise they are runs of equal length of the
+    order. ``bucket`` (2^n,) uint16: bucket of each basis state; ``starts`` (B + 1,): bucket b
+    holds positions ``starts[b]:starts[b+1]`` of the order; ``energies`` (B,): the level
+    energies (pure) or each bucket's lowest energy. Built once per observable.
+
+    Per evaluation one pass adds up each bucket's probability (and, unless pure, probability x
+    energy); the CVaR takes whole buckets below the alpha boundary and walks the order only
+    inside the boundary bucket; the best state is the first state above the threshold in the
+    lowest bucket that has one."""
 
     energies: np.ndarray
-    level: np.ndarray
+    bucket: np.ndarray
     starts: np.ndarray
+    pure: bool
 
     @staticmethod
-    def build(order: np.ndarray, sorted_diag: np.ndarray, max_levels: int | None = None
-              ) -> EnergyLevels | None:
-        """None when the diagonal has more than ``max_levels`` (default :data:`MAX_LEVELS`)
-        distinct values."""
-        cap = MAX_LEVELS if max_levels is None else int(max_levels)
+    def build(order: np.ndarray, sorted_diag: np.ndarray, max_buckets: int | None = None
+              ) -> EnergyBuckets:
+        cap = max(1, min(MAX_BUCKETS if max_buckets is None else int(max_buckets), 1 << 16))
+        N = sorted_diag.size
+        check_allocation(2 * N, f"the energy-bucket index of {N} basis states (uint16)")
         change = sorted_diag[1:] != sorted_diag[:-1]
-        count = int(np.count_nonzero(change)) + 1
-        if count > min(cap, 1 << 16):
-            return None
-        first = np.concatenate(([0], np.flatnonzero(change) + 1))
-        level_sorted = np.zeros(sorted_diag.size, dtype=np.uint16)
-        level_sorted[first[1:]] = 1
-        np.cumsum(level_sorted, out=level_sorted)
-        level = np.empty_like(level_sorted)
-        level[order] = level_sorted
-        return EnergyLevels(energies=np.ascontiguousarray(sorted_diag[first]), level=level,
-                            starts=np.concatenate((first, [sorted_diag.size])))
+        pure = int(np.count_nonzero(change)) + 1 <= cap
+        if pure:
+            first = np.concatenate(([0], np.flatnonzero(change) + 1))
+        else:
+            first = np.unique((np.arange(cap, dtype=np.int64) * N) // cap)
+        in_sorted = np.zeros(N, dtype=np.uint16)
+        in_sorted[first[1:]] = 1
+        np.cumsum(in_sorted, out=in_sorted)
+        bucket = np.empty_like(in_sorted)
+        bucket[order] = in_sorted
+        return EnergyBuckets(energies=np.ascontiguousarray(sorted_diag[first]), bucket=bucket,
+                             starts=np.concatenate((first, [N])).astype(np.int64), pure=pure)
 
-    def masses(self, psi, *, use_numba: bool = True, xp=np) -> np.ndarray:
-        """Probability mass of each level under |psi|^2, shape (L,) (one pass)."""
-        L = self.energies.size
-        if use_numba and _level_masses_nb is not None and xp is np:
-            parts = 1 if nb is None else max(1, min(nb.get_num_threads(), psi.size >> 12))
-            return _level_masses_nb(psi, self.level, L, parts)
-        p = psi.real ** 2 + psi.imag ** 2
-        if xp is not np:
-            p = xp.asnumpy(p)
-        return np.bincount(self.level, weights=p, minlength=L)
+    @property
+    def size(self) -> int:
+        return int(self.energies.size)
+
+    def masses(self, psi, diag, *, use_numba: bool = True, xp=np
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """(probability, probability x energy) of each bucket under |psi|^2, shape (B,) each
+        (one pass; ``diag`` is read only when not pure)."""
+        B = self.size
+        if use_numba and _bucket_masses_nb is not None and xp is np:
+            parts = max(1, min(nb.get_num_threads(), psi.size >> 12))
+            m, f = _bucket_masses_nb(psi, self.bucket, B, diag, not self.pure, parts)
+        else:
+            p = psi.real ** 2 + psi.imag ** 2
+            if xp is not np:
+                p = xp.asnumpy(p)
+            m = np.bincount(self.bucket, weights=p, minlength=B)
+            f = (None if self.pure else
+                 np.bincount(self.bucket, weights=p * np.asarray(diag), minlength=B))
+        if self.pure:
+            f = m * self.energies
+        return m, f
+
+    def cvar(self, psi, order, sorted_diag, masses: np.ndarray, firsts: np.ndarray,
+             alpha: float, *, use_numba: bool = True, xp=np) -> float:
+        """Exact CVaR_alpha (as :func:`qopt.backends.base.cvar_from_distribution` on the
+        normalised distribution) from the bucket sums of :meth:`masses`."""
+        mass = float(masses.sum())
+        a = alpha * mass
+        cum = np.cumsum(masses)
+        k = min(int(np.searchsorted(cum, a, side="left")), self.size - 1)
+        before = float(cum[k - 1]) if k > 0 else 0.0
+        rem = a - before
+        whole = float(firsts[:k].sum())
+        if self.pure:
+            part, taken = min(rem, float(masses[k])) * float(self.energies[k]), min(
+                rem, float(masses[k]))
+        else:
+            lo, hi = int(self.starts[k]), int(self.starts[k + 1])
+            if use_numba and _partial_nb is not None and xp is np:
+                part, taken = _partial_nb(psi, order, sorted_diag, lo, hi, float(rem))
+            else:
+                amp = psi[order[lo:hi]]
+                w = amp.real ** 2 + amp.imag ** 2
+                if xp is not np:
+                    w = xp.asnumpy(w)
+                take = np.clip(rem - (np.cumsum(w) - w), 0.0, w)
+                part, taken = float(take @ sorted_diag[lo:hi]), float(take.sum())
+        total = before + taken
+        return (whole + part) / (a if total >= a else total)
 
     def best(self, psi, order, masses: np.ndarray, thresh: float, *, use_numba: bool = True,
              xp=np) -> int:
         """Position in ``order`` of the lowest-energy state with probability > ``thresh``
-        (-1 if none): the first such state of the lowest level that has one."""
-        for lvl in np.flatnonzero(masses > thresh):
-            a, b = int(self.starts[lvl]), int(self.starts[lvl + 1])
+        (-1 if none): the first such state of the lowest bucket that has one."""
+        for b in np.flatnonzero(masses > thresh):
+            lo, hi = int(self.starts[b]), int(self.starts[b + 1])
             if use_numba and _first_seen_nb is not None and xp is np:
-                pos = int(_first_seen_nb(psi, order, a, b, float(thresh)))
+                pos = int(_first_seen_nb(psi, order, lo, hi, float(thresh)))
             else:
-                amp = psi[order[a:b]]
+                amp = psi[order[lo:hi]]
                 hit = xp.flatnonzero(amp.real ** 2 + amp.imag ** 2 > thresh)
-                pos = a + int(hit[0]) if hit.size else -1
+                pos = lo + int(hit[0]) if hit.size else -1
             if pos >= 0:
                 return pos
         return -1
 
 
-__all__ = ["CLIFFORD_GATES", "MAX_LEVELS", "CliffordRun", "EnergyLevels", "GatherProgram",
-           "byte_tables", "moments", "product_state", "substitute", "tail_scan"]
+__all__ = ["CLIFFORD_GATES", "MAX_BUCKETS", "CliffordRun", "EnergyBuckets", "GatherProgram",
+           "byte_tables", "product_state", "substitute"]
