@@ -6,7 +6,17 @@ at fresh random parameters, through ``Backend.expectation`` (circuit preparation
 not timed). Also timed: one CVaR (alpha=0.25) evaluation and, where the backend has one, an
 analytic gradient. Median of ``--repeats`` runs after one warm-up; ratios are other / engine.
 
-Run: ``python benchmarks/vqe_speed.py [--sizes 16 20] [--repeats 5] [--reps 2]``
+Second table (``--solve-sizes``, default 16 20 24; ``--solve-sizes`` with no value skips it): the
+comparative-study workload, ``qopt.solve("maxcut:reg3_N", solver="cvar-vqe", alpha=0.25,
+budget=20, seed=0, postprocess=False)`` (default ansatz: real-amplitudes reps 2, linear CX),
+wall seconds per evaluation (solve wall time / evaluations, after a warm-up solve), on the
+engine with fused Clifford runs and the fused CVaR scan ("statevector"), the same backend with
+both turned off (``StatevectorBackend(fused=False)``: the per-gate path, "statevector-pergate")
+and Aer; the objective column is the solve's reported objective (the engine's two paths agree;
+Aer's final samples come from its own sampler).
+
+Run: ``python benchmarks/vqe_speed.py [--sizes 16 20] [--repeats 5] [--reps 2]
+[--solve-sizes 16 20 24] [--solve-budget 20]``
 """
 
 from __future__ import annotations
@@ -39,6 +49,10 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--reps", type=int, default=2)
     ap.add_argument("--backends", nargs="+", default=["statevector", "aer", "lightning"])
+    ap.add_argument("--solve-sizes", type=int, nargs="*", default=[16, 20, 24])
+    ap.add_argument("--solve-budget", type=int, default=20)
+    ap.add_argument("--solve-backends", nargs="+",
+                    default=["statevector", "statevector-pergate", "aer"])
     args = ap.parse_args()
 
     print(f"cores: {os.cpu_count()}; ansatz real-amplitudes reps={args.reps}; dense QUBO; "
@@ -79,6 +93,48 @@ def main() -> None:
             e0, c0, _ = rows[(n, base)]
             e1, c1, _ = rows[(n, spec)]
             print(f"n={n:<3} {spec:<12} expectation x{e1 / e0:.2f}  cvar x{c1 / c0:.2f}")
+    if args.solve_sizes:
+        solve_table(args.solve_sizes, args.solve_budget, args.solve_backends)
+
+
+def _solve_backend(spec: str):
+    from qopt.backends.registry import get_backend
+
+    if spec == "statevector-pergate":
+        from qopt.backends.adapter import StatevectorBackend
+
+        try:
+            return StatevectorBackend(seed=0, fused=False)
+        except TypeError:           # a qopt without the fused paths: the plain backend
+            return StatevectorBackend(seed=0)
+    return get_backend(spec, seed=0)
+
+
+def solve_table(sizes, budget: int, specs) -> None:
+    """Seconds per cvar-vqe evaluation in ``qopt.solve`` on reg3_N MaxCut (see module doc)."""
+    import qopt
+
+    print(f"\ncvar-vqe (alpha 0.25) on maxcut:reg3_N, budget {budget}, seed 0, default ansatz: "
+          "wall seconds per evaluation")
+    print(f"{'n':>3} {'backend':<20} {'s / evaluation':>15} {'objective':>10}")
+    rows = {}
+    for n in sizes:
+        target = f"maxcut:reg3_{n}"
+        for spec in specs:
+            backend = _solve_backend(spec)
+            qopt.solve(target, solver="cvar-vqe", alpha=0.25, budget=2, seed=0,
+                       postprocess=False, backend=backend)              # warm-up (compile)
+            t0 = time.perf_counter()
+            res = qopt.solve(target, solver="cvar-vqe", alpha=0.25, budget=budget, seed=0,
+                             postprocess=False, backend=backend)
+            per = (time.perf_counter() - t0) / max(1, res.evaluations)
+            rows[(n, spec)] = (per, res.objective)
+            print(f"{n:>3} {spec:<20} {per:>15.4f} {res.objective:>10}", flush=True)
+    base = specs[0]
+    print(f"\nratios (other / {base}; > 1 means {base} is faster)")
+    for n in sizes:
+        for spec in specs[1:]:
+            print(f"n={n:<3} {spec:<20} x{rows[(n, spec)][0] / rows[(n, base)][0]:.2f}")
 
 
 if __name__ == "__main__":
