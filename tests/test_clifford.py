@@ -239,6 +239,19 @@ def test_product_state_first_layer():
 
 
 @pytest.mark.parametrize("use_numba", [True, False])
+def test_run_applied_to_a_product_state_in_one_pass(use_numba):
+    rng = np.random.default_rng(14)
+    for n in (1, 2, 5, 9, 12):
+        cols = rng.normal(size=(n, 2)) + 1j * rng.normal(size=(n, 2))
+        psi = clifford.product_state(np.empty(1 << n, complex), cols)
+        gates = random_gates(rng, n, 3 * n) if n > 1 else [("x", (0,))]
+        run = clifford.CliffordRun(n, gates)
+        want = per_gate(StatevectorEngine(n), gates, psi)
+        got = run.apply_to_product(cols, np.empty_like(psi), use_numba=use_numba)
+        np.testing.assert_allclose(got, want, atol=TOL, rtol=0)
+
+
+@pytest.mark.parametrize("use_numba", [True, False])
 @pytest.mark.parametrize("max_buckets", [None, 7, 1])
 def test_energy_buckets_give_exact_cvar_mean_and_best_state(use_numba, max_buckets):
     rng = np.random.default_rng(8)

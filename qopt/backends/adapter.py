@@ -285,7 +285,8 @@ def run_layered(engine, items, theta, *, spare=None, fused: bool = True) -> np.n
     Each one-qubit layer is one cache-blocked ``apply_product`` pass over the state; two-qubit
     gates use the engine's generic path; a fused Clifford run is one gather pass into a scratch
     buffer (the result may therefore end in a scratch buffer: use the returned array). With
-    ``fused`` a leading one-qubit layer is written directly as a product state.
+    ``fused`` a leading one-qubit layer is written directly as a product state, in the same
+    pass as the Clifford run that follows it.
     ``spare``: the scratch buffer (default: the engine's work buffer).
     """
     return _run_layered(engine, items, theta, spare=spare, fused=fused)[0]
@@ -300,8 +301,18 @@ def _run_layered(engine, items, theta, *, spare=None, fused: bool = True):
         spare = bufs[1] if bufs is not None else None
     start = 0
     if fused and items and items[0][0] == "layer":
-        product_state(psi, _first_layer_columns(n, items[0][1], theta), engine.xp)
-        start = 1
+        cols = _first_layer_columns(n, items[0][1], theta)
+        nxt = items[1][1] if len(items) > 1 and items[1][0] == "clifford" else None
+        if nxt is not None and nxt.run.permutes and spare is not None:
+            # the layer's product state and the run after it in one write pass
+            with _threads(engine):
+                nxt.run.apply_to_product(cols, spare, use_numba=engine.uses_numba,
+                                         xp=engine.xp)
+            psi, spare = spare, psi
+            start = 2
+        else:
+            product_state(psi, cols, engine.xp)
+            start = 1
     else:
         psi.fill(0)
         psi[0] = 1.0
