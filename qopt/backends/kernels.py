@@ -78,17 +78,51 @@ def _tile_base(t, q0, nbits, c0, lbits):
 
 
 @nb.njit(inline="always", **_OPTS)
-def _sincos_run(diag, start, count, gamma, cbuf, sbuf):
-    """cbuf[:count], sbuf[:count] = cos, sin of gamma * diag[start:start+count] (vectorised)."""
+def _sincos_run(diag, start, count, gamma, cbuf, sbuf, tab, tmin):
+    """cbuf[:count], sbuf[:count] = cos, sin of gamma * diag[start:start+count] (vectorised).
+
+    With a non-empty ``tab`` (see :func:`phase_table`) the diagonal is integer-valued and
+    ``(cos, sin)(gamma * d) = tab[2k], tab[2k + 1]`` with ``k = d - tmin``."""
     d = diag[start:start + count]
+    if tab.size:
+        for j in range(count):
+            k = int(d[j] - tmin)
+            cbuf[j] = tab[2 * k]
+            sbuf[j] = tab[2 * k + 1]
+        return
     for j in range(count):
         c, s = sincos(gamma * d[j])
         cbuf[j] = c
         sbuf[j] = s
 
 
+@nb.njit(parallel=True, **_OPTS)
+def integer_range(diag):
+    """(min, max, all integer) of a float64 diagonal: one read of it."""
+    nparts = 64 if diag.size >= 4096 else 1
+    lo = np.empty(nparts)
+    hi = np.empty(nparts)
+    ok = np.empty(nparts, dtype=np.bool_)
+    for part in prange(nparts):
+        a = part * diag.size // nparts
+        b = (part + 1) * diag.size // nparts
+        mn = np.inf
+        mx = -np.inf
+        bad = 0.0
+        for j in range(a, b):
+            v = diag[j]
+            mn = min(mn, v)
+            mx = max(mx, v)
+            bad += abs(v - math.floor(v))
+        lo[part] = mn
+        hi[part] = mx
+        ok[part] = bad == 0.0
+    return lo.min(), hi.max(), ok.all()
+
+
 @nb.njit(inline="always", **_OPTS)
-def _gather(psi, re, im, base, rows, L, rs, cs, diag, gamma, do_phase, cbuf, sbuf, amp=0.0):
+def _gather(psi, re, im, base, rows, L, rs, cs, diag, gamma, do_phase, cbuf, sbuf, amp,
+            tab, tmin):
     """Tile (rows x L) of psi at base + m*rs + col*cs into SoA buffers, phase applied.
 
     ``do_phase``: 0 none, 1 ``exp(-i gamma diag)``, 2 the same phase on a uniform state of
@@ -97,7 +131,7 @@ def _gather(psi, re, im, base, rows, L, rs, cs, diag, gamma, do_phase, cbuf, sbu
         for col in range(L):
             off = base + col * cs
             if do_phase:
-                _sincos_run(diag, off, rows, gamma, cbuf, sbuf)
+                _sincos_run(diag, off, rows, gamma, cbuf, sbuf, tab, tmin)
             for m in range(rows):
                 if do_phase == 2:
                     vr = amp
@@ -116,7 +150,7 @@ def _gather(psi, re, im, base, rows, L, rs, cs, diag, gamma, do_phase, cbuf, sbu
         for m in range(rows):
             off = base + m * rs
             if do_phase:
-                _sincos_run(diag, off, L, gamma, cbuf, sbuf)
+                _sincos_run(diag, off, L, gamma, cbuf, sbuf, tab, tmin)
             for col in range(L):
                 if do_phase == 2:
                     vr = amp
@@ -352,13 +386,14 @@ def _layout(n, q0, nbits, tile):
 
 @nb.njit(parallel=True, fastmath=True, **_OPTS)
 def group_apply(psi, n, q0, nbits, mats, mode, diag, gamma, do_phase, tile, nparts,
-                expect=False, amp=0.0):
+                expect, amp, tab, tmin):
     """Optional phase exp(-i gamma diag) (do it only in a pass that touches every amplitude
     once), then the one-qubit gates of qubits q0..q0+nbits-1, one pass over the state.
 
     ``do_phase``: 0 no phase, 1 phase, 2 phase applied to the uniform state of amplitude
     ``amp`` (the input psi is ignored: |+>^n and the first cost layer in one pass). Returns
-    ``sum |psi|^2 diag`` of the output when ``expect`` (else 0).
+    ``sum |psi|^2 diag`` of the output when ``expect`` (else 0). ``tab``, ``tmin``: phase
+    table of an integer-valued diagonal (:func:`_sincos_run`; empty: polynomial sincos).
 
     Tiles hold 2^nbits rows (the group's qubits) x L = ``tile`` columns (other qubits: the
     lowest ones, or, for the group at q0 = 0, the qubits just above it); ``nparts`` work
@@ -390,7 +425,8 @@ def group_apply(psi, n, q0, nbits, mats, mode, diag, gamma, do_phase, tile, npar
         acc = 0.0
         for t in range(part * ntiles // nparts, (part + 1) * ntiles // nparts):
             base = _tile_base(t, q0, nbits, c0, lbits)
-            _gather(psi, re, im, base, rows, L, rs, cs, diag, gamma, do_phase, cbuf, sbuf, amp)
+            _gather(psi, re, im, base, rows, L, rs, cs, diag, gamma, do_phase, cbuf, sbuf, amp,
+                    tab, tmin)
             k = 0
             if mode == 0:                             # X rotations: two qubits per sweep
                 while k + 1 < nbits:
@@ -412,6 +448,111 @@ def group_apply(psi, n, q0, nbits, mats, mode, diag, gamma, do_phase, tile, npar
                 k += 1
             acc += _scatter_x(psi, re, im, base, rows, L, rs, cs, 0, 1.0, 1.0, False,
                               diag, expect)
+        partial[part] = acc
+    return partial.sum()
+
+
+@nb.njit(parallel=True, fastmath=True, **_OPTS)
+def low_apply(psi, n, nbits, mats, diag, gamma, do_phase, nparts, expect, amp, tab, tmin):
+    """:func:`group_apply` for the X rotations (mode 0) of qubits 0..nbits-1 (nbits >= 2) on
+    contiguous chunks of 2^nbits amplitudes: the chunk is only de-interleaved into re / im
+    (no transposition), qubits 0 and 1 act inside each run of 4 amplitudes, qubits 2.. on
+    runs of 4h. Same ``do_phase``, ``expect``, ``amp``, ``tab``, ``tmin`` as group_apply."""
+    x = psi.view(np.float64)
+    chunk = 1 << nbits
+    nch = 1 << (n - nbits)
+    nparts = max(1, min(nch, nparts))
+    tq = np.zeros(nbits)
+    mask, fr, nmi = _xfactors(mats, 0, nbits, tq)
+    r = nmi % 4
+    swap = r % 2 == 1
+    g1 = fr if r in (0, 1) else -fr
+    g2 = fr if r in (0, 3) else -fr
+    plain = mask == 0 and not swap
+    t1 = tq[0]
+    t2 = tq[1]
+    sub = min(chunk, 512)
+    partial = np.zeros(nparts)
+    for part in prange(nparts):
+        re = np.empty(chunk)
+        im = np.empty(chunk)
+        cb = np.empty(sub)
+        sb = np.empty(sub)
+        acc = 0.0
+        for t in range(part * nch // nparts, (part + 1) * nch // nparts):
+            base = t * chunk
+            xv = x[2 * base:2 * base + 2 * chunk]
+            if do_phase == 0:
+                for j in range(chunk):
+                    re[j] = xv[2 * j]
+                    im[j] = xv[2 * j + 1]
+            else:
+                for j0 in range(0, chunk, sub):
+                    _sincos_run(diag, base + j0, sub, gamma, cb, sb, tab, tmin)
+                    rr = re[j0:j0 + sub]
+                    ii = im[j0:j0 + sub]
+                    if do_phase == 2:
+                        for j in range(sub):
+                            rr[j] = amp * cb[j]
+                            ii[j] = -amp * sb[j]
+                    else:
+                        xs = xv[2 * j0:2 * j0 + 2 * sub]
+                        for j in range(sub):
+                            vr = xs[2 * j]
+                            vi = xs[2 * j + 1]
+                            c = cb[j]
+                            s = sb[j]
+                            rr[j] = vr * c + vi * s
+                            ii[j] = vi * c - vr * s
+            for b in range(0, chunk, 4):                  # qubits 0 and 1: runs of 4
+                r0, r1, r2, r3 = re[b], re[b + 1], re[b + 2], re[b + 3]
+                i0, i1, i2, i3 = im[b], im[b + 1], im[b + 2], im[b + 3]
+                r0, r1, r2, r3, i0, i1, i2, i3 = (
+                    r0 + t1 * i1, r1 + t1 * i0, r2 + t1 * i3, r3 + t1 * i2,
+                    i0 - t1 * r1, i1 - t1 * r0, i2 - t1 * r3, i3 - t1 * r2)
+                re[b] = r0 + t2 * i2
+                re[b + 1] = r1 + t2 * i3
+                re[b + 2] = r2 + t2 * i0
+                re[b + 3] = r3 + t2 * i1
+                im[b] = i0 - t2 * r2
+                im[b + 1] = i1 - t2 * r3
+                im[b + 2] = i2 - t2 * r0
+                im[b + 3] = i3 - t2 * r1
+            k = 2
+            while k + 1 < nbits:
+                h = 1 << k
+                for blk in range(0, chunk, 4 * h):
+                    _xt4(re, im, blk, h, h, tq[k], tq[k + 1])
+                k += 2
+            if k < nbits:
+                h = 1 << k
+                for blk in range(0, chunk, 2 * h):
+                    _xt2(re, im, blk, blk + h, h, tq[k])
+            if plain and not expect:
+                for j in range(chunk):
+                    xv[2 * j] = re[j] * g1
+                    xv[2 * j + 1] = im[j] * g2
+            elif plain:
+                d = diag[base:base + chunk]
+                for j in range(chunk):
+                    a = re[j] * g1
+                    e = im[j] * g2
+                    xv[2 * j] = a
+                    xv[2 * j + 1] = e
+                    acc += (a * a + e * e) * d[j]
+            else:
+                for j in range(chunk):
+                    a = re[j]
+                    e = im[j]
+                    if swap:
+                        a, e = e, a
+                    a *= g1
+                    e *= g2
+                    jj = j ^ mask
+                    xv[2 * jj] = a
+                    xv[2 * jj + 1] = e
+                    if expect:
+                        acc += (a * a + e * e) * diag[base + jj]
         partial[part] = acc
     return partial.sum()
 
@@ -439,8 +580,10 @@ def group_backward(phi, lam, n, q0, nbits, mats_inv, mode, gens, diag, gamma, do
         acc = np.zeros(nbits + 1)
         for t in range(part * ntiles // nparts, (part + 1) * ntiles // nparts):
             base = _tile_base(t, q0, nbits, c0, lbits)
-            _gather(phi, pre, pim, base, rows, L, rs, cs, diag, gamma, False, dloc, dloc)
-            _gather(lam, lre, lim, base, rows, L, rs, cs, diag, gamma, False, dloc, dloc)
+            _gather(phi, pre, pim, base, rows, L, rs, cs, diag, gamma, 0, dloc, dloc, 0.0,
+                    dloc, 0.0)
+            _gather(lam, lre, lim, base, rows, L, rs, cs, diag, gamma, 0, dloc, dloc, 0.0,
+                    dloc, 0.0)
             for k in range(nbits):
                 # separate vectorised loops (a fused loop over phi and lam does not vectorise)
                 h = 1 << k
@@ -516,6 +659,6 @@ def product_state(psi, n, amps0, amps1):
 
 
 __all__ = [
-    "expval_diag", "fill", "group_apply", "group_backward", "mul_diag", "phase_apply",
-    "probabilities", "product_state", "sincos",
+    "expval_diag", "fill", "group_apply", "group_backward", "integer_range", "low_apply",
+    "mul_diag", "phase_apply", "probabilities", "product_state", "sincos",
 ]

@@ -33,6 +33,7 @@ from qopt.limits import check_allocation
 
 #: largest statevector the engine will even consider (before the memory check)
 MAX_QUBITS = 34
+_NO_TABLE = np.zeros(0)
 
 
 def _numba_kernels():
@@ -295,8 +296,8 @@ class StatevectorEngine:
             dd = d if d is not None else np.zeros(1)
             with self._threads():
                 for i, (q0, k) in enumerate(self._groups()):
-                    self._k.group_apply(psi, n, q0, k, mats, mode, dd, float(gamma),
-                                        i == 0 and d is not None, self.tile, self._nparts())
+                    self._pass(psi, q0, k, mats, mode, dd, float(gamma),
+                               int(i == 0 and d is not None), self._nparts())
             return psi
         if d is not None:
             self.apply_phase(d, gamma, psi)
@@ -346,6 +347,9 @@ class StatevectorEngine:
         mixer ``exp(-i beta R_i)`` (see :mod:`qopt.solvers.quantum.circuits`)."""
         psi = self.state if psi is None else psi
         gam, bet = self._angles(gammas, betas)
+        if self._fused(psi, gam):
+            self._qaoa_fused(self._check_diag(diag), gam, bet, warm_start, psi, False)
+            return psi
         if warm_start is None:
             self.reset_plus(psi)
             for g, b in zip(gam, bet):
@@ -356,6 +360,74 @@ class StatevectorEngine:
         for g, b in zip(gam, bet):
             self.qaoa_layer(diag, g, b, psi, mixers=warm_start_mixers(th, b))
         return psi
+
+    def _fused(self, psi, gam) -> bool:
+        """Whether the fused numba QAOA sweep applies (numba, complex128, p >= 1)."""
+        return self._k is not None and psi.dtype == np.complex128 and len(gam) > 0
+
+    def _qaoa_fused(self, d, gam, bet, warm_start, psi, expect: bool) -> float:
+        """All p layers with the numba kernels, ceil(n / block) passes per layer: without a
+        warm start, |+>^n is never written (the first pass builds exp(-i gamma_1 D)|+>
+        directly); with ``expect`` the last pass also returns <psi|D|psi>."""
+        n = self.num_qubits
+        groups = self._groups()
+        if warm_start is None:
+            start = 2
+            mode = 0
+        else:
+            th = warm_start_angles(warm_start)
+            self.reset_product(np.cos(th / 2), np.sin(th / 2), psi)
+            start = 1
+            mode = 1
+        amp = 1.0 / math.sqrt(psi.size)
+        value = 0.0
+        with self._threads():
+            nparts = self._nparts()
+            levels = self._integer_levels(d)
+            for layer, (g, b) in enumerate(zip(gam, bet)):
+                mats = (x_rotation_matrices(b, n) if warm_start is None
+                        else warm_start_mixers(th, b))
+                tab, tmin = self._phase_table(levels, g)
+                for i, (q0, k) in enumerate(groups):
+                    last = expect and layer == len(gam) - 1 and i == len(groups) - 1
+                    phase = 0 if i else (start if layer == 0 else 1)
+                    value = self._pass(psi, q0, k, mats, mode, d, float(g), phase, nparts,
+                                       last, amp, tab, tmin)
+        return float(value)
+
+    def _pass(self, psi, q0, k, mats, mode, d, gamma, phase, nparts, expect=False, amp=0.0,
+              tab=None, tmin=0.0) -> float:
+        """One numba pass over the state: qubits q0..q0+k-1 (see :mod:`kernels`)."""
+        tab = _NO_TABLE if tab is None else tab
+        if mode == 0 and q0 == 0 and k >= 2 and psi.dtype == np.complex128:
+            return self._k.low_apply(psi, self.num_qubits, k, mats, d, gamma, phase, nparts,
+                                     expect, amp, tab, tmin)
+        return self._k.group_apply(psi, self.num_qubits, q0, k, mats, mode, d, gamma, phase,
+                                   self.tile, nparts, expect, amp, tab, tmin)
+
+    #: most distinct levels of an integer-valued diagonal served by a phase table
+    TABLE_LEVELS = 1 << 14
+
+    def _integer_levels(self, d) -> tuple[float, int] | None:
+        """(min, number of levels) when ``d`` is integer-valued with at most
+        :attr:`TABLE_LEVELS` levels (checked on every call: one read of ``d``), else None."""
+        lo, hi, ok = self._k.integer_range(d)
+        if not ok or not hi - lo < self.TABLE_LEVELS:
+            return None
+        return float(lo), int(hi - lo) + 1
+
+    @staticmethod
+    def _phase_table(levels, gamma) -> tuple[np.ndarray, float]:
+        """Interleaved (cos, sin)(gamma * (min + k)) for the levels k of an integer-valued
+        diagonal (numpy's correctly rounded-ish cos / sin), or an empty table."""
+        if levels is None:
+            return np.zeros(0), 0.0
+        lo, count = levels
+        x = float(gamma) * (lo + np.arange(count, dtype=np.float64))
+        tab = np.empty(2 * count)
+        tab[0::2] = np.cos(x)
+        tab[1::2] = np.sin(x)
+        return tab, lo
 
     def _angles(self, gammas, betas) -> tuple[np.ndarray, np.ndarray]:
         gam = np.atleast_1d(np.asarray(gammas, dtype=float))
@@ -451,7 +523,11 @@ class StatevectorEngine:
 
     # ---- QAOA values and adjoint gradients -------------------------------------------------
     def qaoa_expectation(self, diag, gammas, betas, *, warm_start=None) -> float:
-        self.qaoa_state(diag, gammas, betas, warm_start=warm_start)
+        gam, bet = self._angles(gammas, betas)
+        if self._fused(self.state, gam):
+            return self._qaoa_fused(self._check_diag(diag), gam, bet, warm_start, self.state,
+                                    True)
+        self.qaoa_state(diag, gam, bet, warm_start=warm_start)
         return self.expectation(diag)
 
     def qaoa_gradient(self, diag, gammas, betas, *, warm_start=None, alpha: float = 1.0
