@@ -448,6 +448,12 @@ class _Run:
         self.gradients = gradients      # False on sampling backends: shift rule on estimates
         self.history: list[dict[str, Any]] = []
         self.evaluations = 0
+        self.exhausted = False          # some optimisation stopped at its budget share
+
+    @property
+    def status(self) -> str:
+        """"budget" when an optimisation was cut by the budget, else "done" (converged)."""
+        return "budget" if self.exhausted else "done"
 
     def _minimize(self, evaluator, fun_x, x0, budget, tag: dict, grad=None):
         if budget <= 0:
@@ -459,6 +465,7 @@ class _Run:
             self.history.append({**tag, "evaluation": start + h["evaluation"],
                                  "value": h["value"], "best": h["best"]})
         self.evaluations += out.evaluations
+        self.exhausted |= out.message == "evaluation budget exhausted"
         return out.x, out.fun
 
     def optimise(self, ansatz: Ansatz, evaluator, budget: int) -> tuple[np.ndarray, float]:
@@ -616,7 +623,8 @@ class QAOASolver(Solver):
                 "backend": getattr(evaluator, "name", "statevector"), "setup_time": t_setup,
                 "circuit_evaluations": run.evaluations, **ws_info}
         measured = shots + run.evaluations * (estimate_shots or 0)
-        return SolverOutput(samples=samples, evaluations=plan.charged(run.evaluations, shots),
+        return SolverOutput(samples=samples, status=run.status,
+                            evaluations=plan.charged(run.evaluations, shots),
                             shots=measured,
                             history=run.history, num_qubits=res["num_qubits"],
                             depth=res["depth"], two_qubit_gates=res["two_qubit_gates"],
@@ -814,7 +822,7 @@ class RQAOASolver(QAOASolver):
             z[var] = sign * (z[partner] if partner is not None else 1.0)
         bits = ((1 - z) / 2).astype(np.uint8)
         measured = (run.evaluations + rounds) * (estimate_shots or 0)
-        return SolverOutput(samples=Samples(bits[None, :], np.ones(1)),
+        return SolverOutput(samples=Samples(bits[None, :], np.ones(1)), status=run.status,
                             evaluations=plan.charged(run.evaluations, plan.reserved),
                             shots=measured or None, history=history,
                             num_qubits=max_q or k, depth=None, two_qubit_gates=max_two,
