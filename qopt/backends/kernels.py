@@ -617,6 +617,190 @@ def group_backward(phi, lam, n, q0, nbits, mats_inv, mode, gens, diag, gamma, do
     return partial.sum(axis=0)
 
 
+@nb.njit(inline="always", **_OPTS)
+def _lanes_xt(re, im, count, t1, t2):
+    """R_t of qubits 0 (t1) and 1 (t2) inside every run of 4 elements of re / im."""
+    for b in range(0, count, 4):
+        r0, r1, r2, r3 = re[b], re[b + 1], re[b + 2], re[b + 3]
+        i0, i1, i2, i3 = im[b], im[b + 1], im[b + 2], im[b + 3]
+        r0, r1, r2, r3, i0, i1, i2, i3 = (
+            r0 + t1 * i1, r1 + t1 * i0, r2 + t1 * i3, r3 + t1 * i2,
+            i0 - t1 * r1, i1 - t1 * r0, i2 - t1 * r3, i3 - t1 * r2)
+        re[b] = r0 + t2 * i2
+        re[b + 1] = r1 + t2 * i3
+        re[b + 2] = r2 + t2 * i0
+        re[b + 3] = r3 + t2 * i1
+        im[b] = i0 - t2 * r2
+        im[b + 1] = i1 - t2 * r3
+        im[b + 2] = i2 - t2 * r0
+        im[b + 3] = i3 - t2 * r1
+
+
+@nb.njit(inline="always", **_OPTS)
+def _ovl_pair(pr, pi, lr, li, ia, ib, count):
+    """sum over the pairs (ia + j, ib + j) of Im(conj(lam_a) phi_b + conj(lam_b) phi_a)."""
+    pra = pr[ia:ia + count]
+    prb = pr[ib:ib + count]
+    pia = pi[ia:ia + count]
+    pib = pi[ib:ib + count]
+    lra = lr[ia:ia + count]
+    lrb = lr[ib:ib + count]
+    lia = li[ia:ia + count]
+    lib = li[ib:ib + count]
+    acc = 0.0
+    for j in range(count):
+        acc += lra[j] * pib[j] - lia[j] * prb[j] + lrb[j] * pia[j] - lib[j] * pra[j]
+    return acc
+
+
+@nb.njit(inline="always", **_OPTS)
+def _ovl_lanes(pr, pi, lr, li, count):
+    """Overlaps Im <lam|X_q|phi> of qubits 0 and 1 inside runs of 4 elements."""
+    a0 = 0.0
+    a1 = 0.0
+    for b in range(0, count, 4):
+        for u in range(2):
+            j = b + 2 * u
+            a0 += lr[j] * pi[j + 1] - li[j] * pr[j + 1] + lr[j + 1] * pi[j] - li[j + 1] * pr[j]
+            j = b + u
+            a1 += lr[j] * pi[j + 2] - li[j] * pr[j + 2] + lr[j + 2] * pi[j] - li[j + 2] * pr[j]
+    return a0, a1
+
+
+@nb.njit(parallel=True, fastmath=True, **_OPTS)
+def x_backward(phi, lam, n, q0, nbits, mats_inv, diag, gamma, do_phase, tile, nparts, tab,
+               tmin):
+    """:func:`group_backward` for X-rotation mixers (mode 0) whose factors (see
+    :func:`_xfactors`) have no flips: unnormalised undo rotations, overlaps of every qubit of
+    the group taken from the tiles as gathered (the group's X_q commute with its rotations),
+    the group at q0 = 0 on contiguous chunks (nbits >= 2) like :func:`low_apply`.
+
+    Returns ``out`` (nbits + 1,): ``Im <lam|X_{q0+k}|phi>`` and, if ``do_phase``,
+    ``Im <lam|diag|phi>`` between the mixer and the phase; phi and lam are stepped back
+    through the group (and the phase)."""
+    if q0 == 0:
+        c0, lbits, rs = 0, 0, 1
+        L = 1
+    else:
+        c0, lbits, rs, _ = _layout(n, q0, nbits, tile)
+        L = 1 << lbits
+    rows = 1 << nbits
+    ntiles = 1 << (n - nbits - lbits)
+    nparts = max(1, min(ntiles, nparts))
+    tq = np.zeros(nbits)
+    _, fr, _ = _xfactors(mats_inv, q0, nbits, tq)
+    size = rows * L
+    sub = min(size, 512)
+    partial = np.zeros((nparts, nbits + 1))
+    for part in prange(nparts):
+        pre = np.empty(size)
+        pim = np.empty(size)
+        lre = np.empty(size)
+        lim = np.empty(size)
+        cb = np.empty(max(sub, L))
+        sb = np.empty(max(sub, L))
+        acc = np.zeros(nbits + 1)
+        for t in range(part * ntiles // nparts, (part + 1) * ntiles // nparts):
+            if q0 == 0:
+                base = t * rows
+                xp = phi[base:base + rows]
+                xl = lam[base:base + rows]
+                for j in range(rows):
+                    v = xp[j]
+                    pre[j] = v.real
+                    pim[j] = v.imag
+                for j in range(rows):
+                    v = xl[j]
+                    lre[j] = v.real
+                    lim[j] = v.imag
+                a0, a1 = _ovl_lanes(pre, pim, lre, lim, rows)
+                acc[0] += a0
+                acc[1] += a1
+                _lanes_xt(pre, pim, rows, tq[0], tq[1])
+                _lanes_xt(lre, lim, rows, tq[0], tq[1])
+                k = 2
+            else:
+                base = _tile_base(t, q0, nbits, c0, lbits)
+                for m in range(rows):
+                    off = base + m * rs
+                    xp = phi[off:off + L]
+                    xl = lam[off:off + L]
+                    for col in range(L):
+                        v = xp[col]
+                        pre[m * L + col] = v.real
+                        pim[m * L + col] = v.imag
+                    for col in range(L):
+                        v = xl[col]
+                        lre[m * L + col] = v.real
+                        lim[m * L + col] = v.imag
+                k = 0
+            while k + 1 < nbits:
+                h = (1 << k) * L
+                for blk in range(0, size, 4 * h):
+                    acc[k] += (_ovl_pair(pre, pim, lre, lim, blk, blk + h, h)
+                               + _ovl_pair(pre, pim, lre, lim, blk + 2 * h, blk + 3 * h, h))
+                    acc[k + 1] += (_ovl_pair(pre, pim, lre, lim, blk, blk + 2 * h, h)
+                                   + _ovl_pair(pre, pim, lre, lim, blk + h, blk + 3 * h, h))
+                    _xt4(pre, pim, blk, h, h, tq[k], tq[k + 1])
+                    _xt4(lre, lim, blk, h, h, tq[k], tq[k + 1])
+                k += 2
+            if k < nbits:
+                h = (1 << k) * L
+                for blk in range(0, size, 2 * h):
+                    acc[k] += _ovl_pair(pre, pim, lre, lim, blk, blk + h, h)
+                    _xt2(pre, pim, blk, blk + h, h, tq[k])
+                    _xt2(lre, lim, blk, blk + h, h, tq[k])
+            if do_phase:
+                od = 0.0
+                for j0 in range(0, size, sub):      # q0 == 0 here: contiguous chunk
+                    _sincos_run(diag, base + j0, sub, gamma, cb, sb, tab, tmin)
+                    d = diag[base + j0:base + j0 + sub]
+                    for j in range(sub):
+                        pr = pre[j0 + j]
+                        pi = pim[j0 + j]
+                        lr = lre[j0 + j]
+                        li = lim[j0 + j]
+                        od += d[j] * (lr * pi - li * pr)
+                        c = cb[j]
+                        s = sb[j]
+                        pre[j0 + j] = pr * c - pi * s
+                        pim[j0 + j] = pi * c + pr * s
+                        lre[j0 + j] = lr * c - li * s
+                        lim[j0 + j] = li * c + lr * s
+                acc[nbits] += od
+            if q0 == 0:
+                for j in range(rows):
+                    xp[j] = complex(pre[j] * fr, pim[j] * fr)
+                for j in range(rows):
+                    xl[j] = complex(lre[j] * fr, lim[j] * fr)
+            else:
+                for m in range(rows):
+                    off = base + m * rs
+                    xp = phi[off:off + L]
+                    xl = lam[off:off + L]
+                    for col in range(L):
+                        xp[col] = complex(pre[m * L + col] * fr, pim[m * L + col] * fr)
+                    for col in range(L):
+                        xl[col] = complex(lre[m * L + col] * fr, lim[m * L + col] * fr)
+        partial[part, :] = acc
+    out = partial.sum(axis=0)
+    # overlaps of qubits k, k+1 were taken after the undo of qubits < k (each R_t = U / c on
+    # both states multiplies the overlap by 1 / c^2); the phase overlap after all of them
+    scale = 1.0
+    k = 0
+    first = 2 if q0 == 0 else 0
+    while k < nbits:
+        w = 2 if (k < first or k + 1 < nbits) else 1
+        for j in range(k, min(k + w, nbits)):
+            out[j] *= scale
+        for j in range(k, min(k + w, nbits)):
+            c = mats_inv[q0 + j, 0, 0].real
+            scale *= c * c
+        k += w
+    out[nbits] *= scale
+    return out
+
+
 @nb.njit(parallel=True, **_OPTS)
 def expval_diag(psi, diag):
     """sum_s |psi_s|^2 diag_s (float64 accumulation)."""
@@ -632,6 +816,15 @@ def mul_diag(out, psi, weights):
     """out = weights * psi (weights real)."""
     for j in prange(psi.size):
         out[j] = psi[j] * weights[j]
+
+
+@nb.njit(parallel=True, **_OPTS)
+def copy_mul(out1, out2, psi, weights):
+    """out1 = psi, out2 = weights * psi (weights real), one pass."""
+    for j in prange(psi.size):
+        v = psi[j]
+        out1[j] = v
+        out2[j] = v * weights[j]
 
 
 @nb.njit(parallel=True, **_OPTS)
@@ -659,6 +852,7 @@ def product_state(psi, n, amps0, amps1):
 
 
 __all__ = [
-    "expval_diag", "fill", "group_apply", "group_backward", "integer_range", "low_apply",
-    "mul_diag", "phase_apply", "probabilities", "product_state", "sincos",
+    "copy_mul", "expval_diag", "fill", "group_apply", "group_backward", "integer_range",
+    "low_apply", "mul_diag", "phase_apply", "probabilities", "product_state", "sincos",
+    "x_backward",
 ]

@@ -365,7 +365,7 @@ class StatevectorEngine:
         """Whether the fused numba QAOA sweep applies (numba, complex128, p >= 1)."""
         return self._k is not None and psi.dtype == np.complex128 and len(gam) > 0
 
-    def _qaoa_fused(self, d, gam, bet, warm_start, psi, expect: bool) -> float:
+    def _qaoa_fused(self, d, gam, bet, warm_start, psi, expect: bool, levels=False) -> float:
         """All p layers with the numba kernels, ceil(n / block) passes per layer: without a
         warm start, |+>^n is never written (the first pass builds exp(-i gamma_1 D)|+>
         directly); with ``expect`` the last pass also returns <psi|D|psi>."""
@@ -383,7 +383,8 @@ class StatevectorEngine:
         value = 0.0
         with self._threads():
             nparts = self._nparts()
-            levels = self._integer_levels(d)
+            if levels is False:
+                levels = self._integer_levels(d)
             for layer, (g, b) in enumerate(zip(gam, bet)):
                 mats = (x_rotation_matrices(b, n) if warm_start is None
                         else warm_start_mixers(th, b))
@@ -539,16 +540,26 @@ class StatevectorEngine:
         ``d/dbetas`` has the shape of ``betas`` ((p,) or (p, n)). Costs one forward pass and
         one backward sweep over two states (about 3 expectations)."""
         gam, bet = self._angles(gammas, betas)
-        psi = self.qaoa_state(diag, gam, bet, warm_start=warm_start)
         d = self._check_diag(diag)
+        levels = False
         phi, lam = self._buffers(2)
-        phi[...] = psi
-        if alpha >= 1.0:
-            value = self.expectation(d, psi)
-            self._mul(lam, psi, d)
+        if self._fused(self.state, gam) and alpha >= 1.0:
+            # fused sweep (value from its last pass), then phi = psi, lam = D psi in one pass
+            with self._threads():
+                levels = self._integer_levels(d)
+            psi = self.state
+            value = self._qaoa_fused(d, gam, bet, warm_start, psi, True, levels)
+            with self._threads():
+                self._k.copy_mul(phi, lam, psi, d)
         else:
-            value, obs = self.cvar_weights(diag, alpha)
-            self._mul(lam, psi, obs)
+            psi = self.qaoa_state(diag, gam, bet, warm_start=warm_start)
+            phi[...] = psi
+            if alpha >= 1.0:
+                value = self.expectation(d, psi)
+                self._mul(lam, psi, d)
+            else:
+                value, obs = self.cvar_weights(diag, alpha)
+                self._mul(lam, psi, obs)
         th = None if warm_start is None else warm_start_angles(warm_start)
         n = self.num_qubits
         p = len(gam)
@@ -564,7 +575,8 @@ class StatevectorEngine:
                 mats_inv = warm_start_mixers(th, -np.asarray(b))
                 gens = warm_start_generators(th)
                 mode = 1
-            imov, imd = self.backward_layer(phi, lam, mats_inv, gens, mode, d, gam[layer])
+            imov, imd = self.backward_layer(phi, lam, mats_inv, gens, mode, d, gam[layer],
+                                            levels=levels)
             db[layer] = 2.0 * imov
             dg[layer] = 2.0 * imd
         dbet = db if bet.ndim == 2 else db.sum(axis=1)
@@ -586,8 +598,8 @@ class StatevectorEngine:
         else:
             out[...] = psi * self.asarray(weights).astype(psi.real.dtype, copy=False)
 
-    def backward_layer(self, phi, lam, mats_inv, gens, mode: int, diag=None, gamma: float = 0.0
-                       ) -> tuple[np.ndarray, float]:
+    def backward_layer(self, phi, lam, mats_inv, gens, mode: int, diag=None, gamma: float = 0.0,
+                       *, levels=False) -> tuple[np.ndarray, float]:
         """One backward step of the adjoint method through ``mixer * exp(-i gamma diag)``.
 
         Undoes the per-qubit mixer (inverse matrices ``mats_inv``, shape (n, 2, 2); ``mode=0``
@@ -595,6 +607,7 @@ class StatevectorEngine:
         given, the phase. Returns (``Im <lam|G_i|phi>`` per qubit, shape (n,),
         ``Im <lam|diag|phi>``): half the derivatives of ``<psi|O|psi>`` with respect to each
         qubit's mixer angle and to gamma. ``gens`` (n, 2, 2) are the generators for mode 1.
+        ``levels``: :meth:`_integer_levels` of ``diag`` when already known (internal).
         """
         n = self.num_qubits
         imov = np.zeros(n)
@@ -603,12 +616,26 @@ class StatevectorEngine:
             groups = self._groups()
             imd = 0.0
             dd = d if d is not None else np.zeros(1)
+            mats_inv = np.ascontiguousarray(mats_inv, dtype=np.complex128)
+            # X-rotation mixers without a flip in their factorisation take the fast kernel
+            fast = mode == 0 and bool(np.all(np.abs(mats_inv[:, 0, 0].real)
+                                             >= np.abs(mats_inv[:, 0, 1].imag)))
+            tab, tmin = _NO_TABLE, 0.0
+            if fast and d is not None:
+                if levels is False:
+                    levels = self._integer_levels(d)
+                tab, tmin = self._phase_table(levels, gamma)
             with self._threads():
                 for i in range(len(groups) - 1, -1, -1):
                     q0, k = groups[i]
-                    out = self._k.group_backward(phi, lam, n, q0, k, mats_inv, mode, gens, dd,
-                                                 float(gamma), i == 0 and d is not None,
-                                                 self.tile, self._nparts())
+                    phase = i == 0 and d is not None
+                    if fast and (q0 > 0 or k >= 2):
+                        out = self._k.x_backward(phi, lam, n, q0, k, mats_inv, dd, float(gamma),
+                                                 phase, self.tile, self._nparts(), tab, tmin)
+                    else:
+                        out = self._k.group_backward(phi, lam, n, q0, k, mats_inv, mode, gens,
+                                                     dd, float(gamma), phase, self.tile,
+                                                     self._nparts())
                     imov[q0:q0 + k] = out[:k]
                     if i == 0:
                         imd = float(out[k])
