@@ -374,3 +374,35 @@ def test_large_runs_pick_gather_or_scatter_by_timing_with_identical_results():
     assert run._choice[True] in ("gather", "scatter")
     with pytest.raises(ValueError, match="method"):
         run.apply(psi, np.empty_like(psi), method="diagonal")
+
+
+def test_integer_energies_sorted_by_counting_sort_like_argsort():
+    rng = np.random.default_rng(15)
+    diag = rng.integers(-20, 9, 1 << 11).astype(float)
+    order, sdiag, bk = clifford.EnergyBuckets.integer_levels(diag)
+    want = np.argsort(diag, kind="stable")
+    np.testing.assert_array_equal(order, want)
+    np.testing.assert_array_equal(sdiag, diag[want])
+    ref = clifford.EnergyBuckets.build(want, diag[want])
+    assert bk.pure and ref.pure
+    for name in ("energies", "bucket", "starts"):
+        np.testing.assert_array_equal(getattr(bk, name), getattr(ref, name))
+    assert clifford.EnergyBuckets.integer_levels(diag + 0.5) is None        # not integers
+    assert clifford.EnergyBuckets.integer_levels(diag + 1.0) is not None
+    assert clifford.EnergyBuckets.integer_levels(diag, max_buckets=5) is None
+    assert clifford.EnergyBuckets.integer_levels(diag * 1e7) is None        # span too wide
+    bad = diag.copy()
+    bad[7] = np.nan
+    assert clifford.EnergyBuckets.integer_levels(bad) is None
+
+
+def test_final_samples_drawn_exactly_as_the_generic_path():
+    rng = np.random.default_rng(16)
+    n = 9
+    qc = Ansatz(n, "real-amplitudes", 2, "circular").circuit
+    batch = rng.uniform(-np.pi, np.pi, (2, qc.num_parameters))
+    got = StatevectorBackend().counts(qc, batch, 500, seed=4)
+    want = StatevectorBackend(fused=False).counts(qc, batch, 500, seed=4)
+    for (i1, c1), (i2, c2) in zip(got, want, strict=True):
+        np.testing.assert_array_equal(i1, i2)
+        np.testing.assert_array_equal(c1, c2)

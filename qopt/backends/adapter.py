@@ -495,11 +495,33 @@ class StatevectorBackend(Backend):
         :class:`~qopt.backends.clifford.EnergyBuckets`), cached per observable."""
         hit = self._sorted
         if hit is None or hit[0] is not obs:
-            order = obs.order()
-            sdiag = np.ascontiguousarray(obs.diagonal()[order])
-            hit = (obs, order, sdiag, EnergyBuckets.build(order, sdiag))
+            fast = EnergyBuckets.integer_levels(obs.diagonal())
+            if fast is not None:                   # counting sort of integer energies
+                hit = (obs, *fast)
+            else:
+                order = obs.order()
+                sdiag = np.ascontiguousarray(obs.diagonal()[order])
+                hit = (obs, order, sdiag, EnergyBuckets.build(order, sdiag))
             self._sorted = hit
         return hit[1], hit[2], hit[3]
+
+    def _counts(self, prepared, circuit, theta, shots: int, seed: int):
+        """Multinomial draws from |psi|^2 as the base class draws them (same generator calls,
+        same numbers), one probability buffer instead of a (k, 2^n) matrix and copies."""
+        if not self.fused:
+            return super()._counts(prepared, circuit, theta, shots, seed)
+        rng = np.random.default_rng(seed)
+        p = np.empty(1 << prepared.affine.num_qubits)
+        out = []
+        for row in theta:
+            psi = self._state(prepared, row)
+            np.multiply(psi.real, psi.real, out=p)
+            p += psi.imag * psi.imag
+            p /= p.sum()
+            c = rng.multinomial(shots, p)
+            nz = np.flatnonzero(c)
+            out.append((nz.astype(np.int64), c[nz].astype(np.int64)))
+        return out
 
     def _exact_scan(self, circuit, params, observable, alpha: float, shots):
         """[(expectation, cvar, best index, best energy)] per parameter set and whether one

@@ -24,6 +24,7 @@ of a diagonal observable from one histogram pass over the amplitudes.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -450,6 +451,39 @@ if nb is not None:
         return tot, acc
 
     @nb.njit(**_OPTS)
+    def _int_range_nb(diag):
+        """(all values integers, min, max) of a diagonal (False on NaN / non-integers)."""
+        lo = np.inf
+        hi = -np.inf
+        for v in diag:
+            if v != math.floor(v):
+                return False, 0.0, 0.0
+            lo = min(lo, v)
+            hi = max(hi, v)
+        return True, lo, hi
+
+    @nb.njit(**_OPTS)
+    def _int_counts_nb(diag, lo, span):
+        counts = np.zeros(span + 1, dtype=np.int64)
+        for v in diag:
+            counts[int(v - lo)] += 1
+        return counts
+
+    @nb.njit(**_OPTS)
+    def _counting_order_nb(diag, lo, level_of_value, starts):
+        """Stable counting sort by level: (order, level of each state)."""
+        N = diag.size
+        order = np.empty(N, dtype=np.int64)
+        bucket = np.empty(N, dtype=np.uint16)
+        pos = starts[:-1].copy()
+        for s in range(N):
+            lv = level_of_value[int(diag[s] - lo)]
+            bucket[s] = lv
+            order[pos[lv]] = s
+            pos[lv] += 1
+        return order, bucket
+
+    @nb.njit(**_OPTS)
     def _first_seen_nb(psi, order, start, stop, thresh):
         for i in range(start, stop):
             v = psi[order[i]]
@@ -458,7 +492,7 @@ if nb is not None:
         return -1
 else:  # pragma: no cover
     _gather_nb = _scatter_nb = _bucket_masses_nb = _partial_nb = _first_seen_nb = None
-    _gather_product_nb = None
+    _gather_product_nb = _int_range_nb = _int_counts_nb = _counting_order_nb = None
 
 
 def _halves(cols) -> tuple[np.ndarray, np.ndarray, int]:
@@ -533,6 +567,34 @@ class EnergyBuckets:
         bucket[order] = in_sorted
         return EnergyBuckets(energies=np.ascontiguousarray(sorted_diag[first]), bucket=bucket,
                              starts=np.concatenate((first, [N])).astype(np.int64), pure=pure)
+
+    @staticmethod
+    def integer_levels(diag: np.ndarray, max_buckets: int | None = None, max_span: int = 1 << 22
+                       ) -> tuple[np.ndarray, np.ndarray, EnergyBuckets] | None:
+        """(stable argsort of ``diag``, ``diag`` in that order, its pure buckets) by a counting
+        sort, when every energy is an integer (MaxCut, integer-weight QUBOs), the range is at
+        most ``max_span`` and there are at most ``max_buckets`` distinct values; else None.
+        Linear time instead of a comparison sort of 2^n floats (same permutation)."""
+        if _int_range_nb is None or diag.size == 0:
+            return None
+        cap = max(1, min(MAX_BUCKETS if max_buckets is None else int(max_buckets), 1 << 16))
+        d = np.ascontiguousarray(diag, dtype=np.float64)
+        ok, lo, hi = _int_range_nb(d)
+        if not ok or hi - lo > max_span:
+            return None
+        counts = _int_counts_nb(d, lo, int(hi - lo))
+        present = np.flatnonzero(counts)
+        if present.size > cap:
+            return None
+        check_allocation(10 * d.size, f"the energy order of {d.size} basis states")
+        level_of_value = np.zeros(counts.size, dtype=np.int64)
+        level_of_value[present] = np.arange(present.size)
+        starts = np.concatenate(([0], np.cumsum(counts[present]))).astype(np.int64)
+        order, bucket = _counting_order_nb(d, lo, level_of_value, starts)
+        energies = lo + present.astype(np.float64)
+        sorted_diag = np.repeat(energies, counts[present])
+        return order, sorted_diag, EnergyBuckets(energies=energies, bucket=bucket,
+                                                 starts=starts, pure=True)
 
     @property
     def size(self) -> int:
