@@ -222,13 +222,13 @@ class FusedClifford:
 
     def apply(self, engine, psi, spare, *, inverse: bool = False):
         """Apply the run (or its inverse) to ``psi``: returns (state, free buffer); the state
-        is ``spare`` when the run permutes, else ``psi`` (in place). ``spare=None``: gate by
-        gate, in place."""
-        if spare is None:
+        is ``spare`` when the run permutes, else ``psi`` (in place). A permuting run without
+        a ``spare`` buffer (None: it did not fit) runs gate by gate, in place."""
+        run = self.run
+        if spare is None and run.permutes:
             for op in (reversed(self.ops) if inverse else self.ops):   # all self-inverse
                 engine.apply_op(op, (), psi)
             return psi, None
-        run = self.run
         out = spare if run.permutes else psi
         with _threads(engine):
             run.apply(psi, out, inverse=inverse, use_numba=engine.uses_numba, xp=engine.xp)
