@@ -406,3 +406,24 @@ def test_final_samples_drawn_exactly_as_the_generic_path():
     for (i1, c1), (i2, c2) in zip(got, want, strict=True):
         np.testing.assert_array_equal(i1, i2)
         np.testing.assert_array_equal(c1, c2)
+
+
+def test_without_numba_everything_runs_on_the_numpy_paths(monkeypatch):
+    for name in ("nb", "_gather_nb", "_scatter_nb", "_gather_product_nb", "_bucket_masses_nb",
+                 "_partial_nb", "_first_seen_nb", "_int_range_nb", "_int_counts_nb",
+                 "_counting_order_nb"):
+        monkeypatch.setattr(clifford, name, None)
+    rng = np.random.default_rng(17)
+    n = 7
+    qubo = QUBO.from_matrix(np.triu(rng.integers(-2, 3, (n, n))).astype(float))
+    qc = Ansatz(n, "efficient-su2", 2, "full", "cx").circuit
+    theta = rng.uniform(-np.pi, np.pi, qc.num_parameters)
+    plain = StatevectorBackend(use_numba=False)
+    generic = StatevectorBackend(use_numba=False, fused=False)
+    np.testing.assert_allclose(plain.state(qc, theta), aer_state(qc, theta), atol=TOL)
+    got, want = plain.evaluate(qc, theta, qubo, alpha=0.2)[0], generic.evaluate(
+        qc, theta, qubo, alpha=0.2)[0]
+    assert got.cvar == pytest.approx(want.cvar, abs=TOL)
+    assert (got.best_index, got.best_energy) == (want.best_index, want.best_energy)
+    np.testing.assert_allclose(plain.gradient(qc, theta, qubo)[1],
+                               generic.gradient(qc, theta, qubo)[1], atol=1e-10)
