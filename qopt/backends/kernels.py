@@ -369,6 +369,31 @@ def _scatter_x(psi, re, im, base, rows, L, rs, cs, mask, g1, g2, swap, diag, exp
 
 
 @nb.njit(inline="always", **_OPTS)
+def _gather_rows(psi, re, im, base, rows, L, rs):
+    """Plain gather of a tile whose rows are runs of L contiguous amplitudes (no phase)."""
+    for m in range(rows):
+        src = psi[base + m * rs:base + m * rs + L]
+        rr = re[m * L:m * L + L]
+        ii = im[m * L:m * L + L]
+        for col in range(L):
+            v = src[col]
+            rr[col] = v.real
+            ii[col] = v.imag
+
+
+@nb.njit(inline="always", **_OPTS)
+def _scatter_rows(psi, re, im, base, rows, L, rs, mask, g):
+    """Tile rows back (row m to row m ^ mask), every amplitude scaled by the real g."""
+    for m in range(rows):
+        off = base + (m ^ mask) * rs
+        dst = psi[off:off + L]
+        rr = re[m * L:m * L + L]
+        ii = im[m * L:m * L + L]
+        for col in range(L):
+            dst[col] = complex(rr[col] * g, ii[col] * g)
+
+
+@nb.njit(inline="always", **_OPTS)
 def _layout(n, q0, nbits, tile):
     """(column qubit c0, column bits, row stride, column stride) of a group's tiles.
 
@@ -416,6 +441,8 @@ def group_apply(psi, n, q0, nbits, mats, mode, diag, gamma, do_phase, tile, npar
         swap = r % 2 == 1
         g1 = fr if r in (0, 1) else -fr
         g2 = fr if r in (0, 3) else -fr
+    # the common high pass: rows of contiguous runs, no phase, real factor, no expectation
+    plain = mode == 0 and rs != 1 and do_phase == 0 and not swap and g1 == g2 and not expect
     partial = np.zeros(nparts)
     for part in prange(nparts):
         re = np.empty(rows * L)
@@ -425,8 +452,11 @@ def group_apply(psi, n, q0, nbits, mats, mode, diag, gamma, do_phase, tile, npar
         acc = 0.0
         for t in range(part * ntiles // nparts, (part + 1) * ntiles // nparts):
             base = _tile_base(t, q0, nbits, c0, lbits)
-            _gather(psi, re, im, base, rows, L, rs, cs, diag, gamma, do_phase, cbuf, sbuf, amp,
-                    tab, tmin)
+            if plain:
+                _gather_rows(psi, re, im, base, rows, L, rs)
+            else:
+                _gather(psi, re, im, base, rows, L, rs, cs, diag, gamma, do_phase, cbuf, sbuf,
+                        amp, tab, tmin)
             k = 0
             if mode == 0:                             # X rotations: two qubits per sweep
                 while k + 1 < nbits:
@@ -438,8 +468,11 @@ def group_apply(psi, n, q0, nbits, mats, mode, diag, gamma, do_phase, tile, npar
                     h = 1 << k
                     for blk in range(0, rows, 2 * h):
                         _xt2(re, im, blk * L, (blk + h) * L, h * L, tq[k])
-                acc += _scatter_x(psi, re, im, base, rows, L, rs, cs, mask, g1, g2, swap,
-                                  diag, expect)
+                if plain:
+                    _scatter_rows(psi, re, im, base, rows, L, rs, mask, g1)
+                else:
+                    acc += _scatter_x(psi, re, im, base, rows, L, rs, cs, mask, g1, g2, swap,
+                                      diag, expect)
                 continue
             while k < nbits:
                 h = 1 << k
