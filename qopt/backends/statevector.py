@@ -133,7 +133,10 @@ class StatevectorEngine:
         xp: array module, ``numpy`` (default) or ``cupy``.
         use_numba: use the numba kernels (default: when numba imports and ``xp`` is numpy).
         block: most qubits per pass of the mixer (cache blocking); the n qubits are split
-            into ceil(n / block) passes of near-equal size.
+            into ceil(n / block) passes of near-equal size. X-rotation mixers (QAOA) on the
+            numba path use their own split (:meth:`_xgroups`): ``block + block // 3`` qubits
+            in the first pass (contiguous chunks), passes of at most ``block - block // 3``
+            above it (16 and 8 for the default 12).
         tile: columns per gathered tile of the numba kernels (a power of two).
         memory_limit: bytes allowed per buffer (default :func:`qopt.limits.memory_limit`).
         threads: numba threads for states of at least ``parallel_min_qubits`` qubits (default:
@@ -236,6 +239,27 @@ class StatevectorEngine:
             q += k
         return out
 
+    def _xgroups(self) -> list[tuple[int, int, int]]:
+        """(first qubit, size, tile columns) of each pass of an X-rotation mixer (numba).
+
+        The first pass takes ``block + block // 3`` qubits on contiguous chunks of
+        2^that amplitudes; the qubits above it go in near-equal passes of at most
+        ``block - block // 3``, each with tiles of the same 2^(first pass) amplitudes (fewer
+        rows, longer contiguous runs: cheaper gathers than one tall pass)."""
+        n = self.num_qubits
+        low = min(n, self.block + self.block // 3)
+        out = [(0, low, 1)]
+        rest = n - low
+        if rest:
+            high = max(1, self.block - self.block // 3)
+            count = -(-rest // high)
+            q = low
+            for i in range(count):
+                k = rest // count + (1 if i < rest % count else 0)
+                out.append((q, k, 1 << max(0, low - k)))
+                q += k
+        return out
+
     def reset_plus(self, psi=None):
         """|+>^n (every amplitude 2^{-n/2})."""
         psi = self.state if psi is None else psi
@@ -294,10 +318,12 @@ class StatevectorEngine:
         d = self._check_diag(diag) if diag is not None else None
         if self._k is not None:
             dd = d if d is not None else np.zeros(1)
+            groups = (self._xgroups() if mode == 0 and psi.dtype == np.complex128
+                      else [(q0, k, self.tile) for q0, k in self._groups()])
             with self._threads():
-                for i, (q0, k) in enumerate(self._groups()):
+                for i, (q0, k, tile) in enumerate(groups):
                     self._pass(psi, q0, k, mats, mode, dd, float(gamma),
-                               int(i == 0 and d is not None), self._nparts())
+                               int(i == 0 and d is not None), self._nparts(), tile=tile)
             return psi
         if d is not None:
             self.apply_phase(d, gamma, psi)
@@ -370,8 +396,8 @@ class StatevectorEngine:
         warm start, |+>^n is never written (the first pass builds exp(-i gamma_1 D)|+>
         directly); with ``expect`` the last pass also returns <psi|D|psi>."""
         n = self.num_qubits
-        groups = self._groups()
         if warm_start is None:
+            groups = self._xgroups()
             start = 2
             mode = 0
         else:
@@ -379,6 +405,7 @@ class StatevectorEngine:
             self.reset_product(np.cos(th / 2), np.sin(th / 2), psi)
             start = 1
             mode = 1
+            groups = [(q0, k, self.tile) for q0, k in self._groups()]
         amp = 1.0 / math.sqrt(psi.size)
         value = 0.0
         with self._threads():
@@ -389,22 +416,23 @@ class StatevectorEngine:
                 mats = (x_rotation_matrices(b, n) if warm_start is None
                         else warm_start_mixers(th, b))
                 tab, tmin = self._phase_table(levels, g)
-                for i, (q0, k) in enumerate(groups):
+                for i, (q0, k, tile) in enumerate(groups):
                     last = expect and layer == len(gam) - 1 and i == len(groups) - 1
                     phase = 0 if i else (start if layer == 0 else 1)
                     value = self._pass(psi, q0, k, mats, mode, d, float(g), phase, nparts,
-                                       last, amp, tab, tmin)
+                                       last, amp, tab, tmin, tile)
         return float(value)
 
     def _pass(self, psi, q0, k, mats, mode, d, gamma, phase, nparts, expect=False, amp=0.0,
-              tab=None, tmin=0.0) -> float:
+              tab=None, tmin=0.0, tile=None) -> float:
         """One numba pass over the state: qubits q0..q0+k-1 (see :mod:`kernels`)."""
         tab = _NO_TABLE if tab is None else tab
         if mode == 0 and q0 == 0 and k >= 2 and psi.dtype == np.complex128:
             return self._k.low_apply(psi, self.num_qubits, k, mats, d, gamma, phase, nparts,
                                      expect, amp, tab, tmin)
         return self._k.group_apply(psi, self.num_qubits, q0, k, mats, mode, d, gamma, phase,
-                                   self.tile, nparts, expect, amp, tab, tmin)
+                                   self.tile if tile is None else tile, nparts, expect, amp,
+                                   tab, tmin)
 
     #: most distinct levels of an integer-valued diagonal served by a phase table
     TABLE_LEVELS = 1 << 14
@@ -625,13 +653,18 @@ class StatevectorEngine:
                 if levels is False:
                     levels = self._integer_levels(d)
                 tab, tmin = self._phase_table(levels, gamma)
+            if fast:
+                groups = self._xgroups()
+                fast = groups[0][1] >= 2
+            else:
+                groups = [(q0, k, self.tile) for q0, k in groups]
             with self._threads():
                 for i in range(len(groups) - 1, -1, -1):
-                    q0, k = groups[i]
+                    q0, k, tile = groups[i]
                     phase = i == 0 and d is not None
-                    if fast and (q0 > 0 or k >= 2):
+                    if fast:
                         out = self._k.x_backward(phi, lam, n, q0, k, mats_inv, dd, float(gamma),
-                                                 phase, self.tile, self._nparts(), tab, tmin)
+                                                 phase, tile, self._nparts(), tab, tmin)
                     else:
                         out = self._k.group_backward(phi, lam, n, q0, k, mats_inv, mode, gens,
                                                      dd, float(gamma), phase, self.tile,
