@@ -687,6 +687,38 @@ def _ovl_pair(pr, pi, lr, li, ia, ib, count):
 
 
 @nb.njit(inline="always", **_OPTS)
+def _ovl_quad(pr, pi, lr, li, ia, count, h):
+    """Overlaps of two qubits from one read of row blocks a, b = a+h, c = a+2h, d = a+3h:
+    (pairs (a, b) + (c, d), pairs (a, c) + (b, d)), as in :func:`_ovl_pair`."""
+    pra = pr[ia:ia + count]
+    prb = pr[ia + h:ia + h + count]
+    prc = pr[ia + 2 * h:ia + 2 * h + count]
+    prd = pr[ia + 3 * h:ia + 3 * h + count]
+    pia = pi[ia:ia + count]
+    pib = pi[ia + h:ia + h + count]
+    pic = pi[ia + 2 * h:ia + 2 * h + count]
+    pid = pi[ia + 3 * h:ia + 3 * h + count]
+    lra = lr[ia:ia + count]
+    lrb = lr[ia + h:ia + h + count]
+    lrc = lr[ia + 2 * h:ia + 2 * h + count]
+    lrd = lr[ia + 3 * h:ia + 3 * h + count]
+    lia = li[ia:ia + count]
+    lib = li[ia + h:ia + h + count]
+    lic = li[ia + 2 * h:ia + 2 * h + count]
+    lid = li[ia + 3 * h:ia + 3 * h + count]
+    a1 = 0.0
+    a2 = 0.0
+    for j in range(count):
+        ar, ai, br, bi = pra[j], pia[j], prb[j], pib[j]
+        cr, ci, dr, di = prc[j], pic[j], prd[j], pid[j]
+        xr, xi, yr, yi = lra[j], lia[j], lrb[j], lib[j]
+        ur, ui, vr, vi = lrc[j], lic[j], lrd[j], lid[j]
+        a1 += (xr * bi - xi * br + yr * ai - yi * ar) + (ur * di - ui * dr + vr * ci - vi * cr)
+        a2 += (xr * ci - xi * cr + ur * ai - ui * ar) + (yr * di - yi * dr + vr * bi - vi * br)
+    return a1, a2
+
+
+@nb.njit(inline="always", **_OPTS)
 def _ovl_lanes(pr, pi, lr, li, count):
     """Overlaps Im <lam|X_q|phi> of qubits 0 and 1 inside runs of 4 elements."""
     a0 = 0.0
@@ -770,10 +802,9 @@ def x_backward(phi, lam, n, q0, nbits, mats_inv, diag, gamma, do_phase, tile, np
             while k + 1 < nbits:
                 h = (1 << k) * L
                 for blk in range(0, size, 4 * h):
-                    acc[k] += (_ovl_pair(pre, pim, lre, lim, blk, blk + h, h)
-                               + _ovl_pair(pre, pim, lre, lim, blk + 2 * h, blk + 3 * h, h))
-                    acc[k + 1] += (_ovl_pair(pre, pim, lre, lim, blk, blk + 2 * h, h)
-                                   + _ovl_pair(pre, pim, lre, lim, blk + h, blk + 3 * h, h))
+                    o1, o2 = _ovl_quad(pre, pim, lre, lim, blk, h, h)
+                    acc[k] += o1
+                    acc[k + 1] += o2
                     _xt4(pre, pim, blk, h, h, tq[k], tq[k + 1])
                     _xt4(lre, lim, blk, h, h, tq[k], tq[k + 1])
                 k += 2
