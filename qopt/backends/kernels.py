@@ -97,27 +97,44 @@ def _sincos_run(diag, start, count, gamma, cbuf, sbuf, tab, tmin):
 
 
 @nb.njit(parallel=True, **_OPTS)
-def integer_range(diag):
-    """(min, max, all integer) of a float64 diagonal: one read of it."""
-    nparts = 64 if diag.size >= 4096 else 1
+def _non_integers(diag, nparts):
+    """How many entries differ from their floor (NaN counts; no fast-math here)."""
+    counts = np.zeros(nparts, dtype=np.int64)
+    for part in prange(nparts):
+        d = diag[part * diag.size // nparts:(part + 1) * diag.size // nparts]
+        c = 0
+        for j in range(d.size):
+            c += d[j] != math.floor(d[j])
+        counts[part] = c
+    return counts.sum()
+
+
+@nb.njit(parallel=True, fastmath={"nnan", "nsz", "reassoc", "contract"}, **_OPTS)
+def _min_max(diag, nparts):
+    """(min, max) of a NaN-free array (vectorised reductions)."""
     lo = np.empty(nparts)
     hi = np.empty(nparts)
-    ok = np.empty(nparts, dtype=np.bool_)
     for part in prange(nparts):
-        a = part * diag.size // nparts
-        b = (part + 1) * diag.size // nparts
+        d = diag[part * diag.size // nparts:(part + 1) * diag.size // nparts]
         mn = np.inf
         mx = -np.inf
-        bad = 0.0
-        for j in range(a, b):
-            v = diag[j]
-            mn = min(mn, v)
-            mx = max(mx, v)
-            bad += abs(v - math.floor(v))
+        for j in range(d.size):
+            v = d[j]
+            mn = v if v < mn else mn
+            mx = v if v > mx else mx
         lo[part] = mn
         hi[part] = mx
-        ok[part] = bad == 0.0
-    return lo.min(), hi.max(), ok.all()
+    return lo.min(), hi.max()
+
+
+def integer_range(diag):
+    """(min, max, all integer) of a float64 diagonal (two parallel reads of it; NaN makes
+    it not integer, +-inf shows in min / max)."""
+    nparts = 64 if diag.size >= 4096 else 1
+    if _non_integers(diag, nparts):
+        return 0.0, 0.0, False
+    lo, hi = _min_max(diag, nparts)
+    return float(lo), float(hi), True
 
 
 @nb.njit(inline="always", **_OPTS)
@@ -382,15 +399,26 @@ def _gather_rows(psi, re, im, base, rows, L, rs):
 
 
 @nb.njit(inline="always", **_OPTS)
-def _scatter_rows(psi, re, im, base, rows, L, rs, mask, g):
-    """Tile rows back (row m to row m ^ mask), every amplitude scaled by the real g."""
+def _scatter_rows(psi, re, im, base, rows, L, rs, mask, g, diag, expect):
+    """Tile rows back (row m to row m ^ mask), every amplitude scaled by the real g; returns
+    sum |out|^2 diag over the tile when ``expect``."""
+    acc = 0.0
     for m in range(rows):
         off = base + (m ^ mask) * rs
         dst = psi[off:off + L]
         rr = re[m * L:m * L + L]
         ii = im[m * L:m * L + L]
-        for col in range(L):
-            dst[col] = complex(rr[col] * g, ii[col] * g)
+        if expect:
+            dd = diag[off:off + L]
+            for col in range(L):
+                x = rr[col] * g
+                y = ii[col] * g
+                dst[col] = complex(x, y)
+                acc += (x * x + y * y) * dd[col]
+        else:
+            for col in range(L):
+                dst[col] = complex(rr[col] * g, ii[col] * g)
+    return acc
 
 
 @nb.njit(inline="always", **_OPTS)
@@ -441,8 +469,8 @@ def group_apply(psi, n, q0, nbits, mats, mode, diag, gamma, do_phase, tile, npar
         swap = r % 2 == 1
         g1 = fr if r in (0, 1) else -fr
         g2 = fr if r in (0, 3) else -fr
-    # the common high pass: rows of contiguous runs, no phase, real factor, no expectation
-    plain = mode == 0 and rs != 1 and do_phase == 0 and not swap and g1 == g2 and not expect
+    # the common high pass: rows of contiguous runs, no phase, real factor
+    plain = mode == 0 and rs != 1 and do_phase == 0 and not swap and g1 == g2
     partial = np.zeros(nparts)
     for part in prange(nparts):
         re = np.empty(rows * L)
@@ -469,10 +497,11 @@ def group_apply(psi, n, q0, nbits, mats, mode, diag, gamma, do_phase, tile, npar
                     for blk in range(0, rows, 2 * h):
                         _xt2(re, im, blk * L, (blk + h) * L, h * L, tq[k])
                 if plain:
-                    _scatter_rows(psi, re, im, base, rows, L, rs, mask, g1)
+                    got = _scatter_rows(psi, re, im, base, rows, L, rs, mask, g1, diag, expect)
                 else:
-                    acc += _scatter_x(psi, re, im, base, rows, L, rs, cs, mask, g1, g2, swap,
-                                      diag, expect)
+                    got = _scatter_x(psi, re, im, base, rows, L, rs, cs, mask, g1, g2, swap,
+                                     diag, expect)
+                acc += got
                 continue
             while k < nbits:
                 h = 1 << k
