@@ -9,9 +9,19 @@ state therefore applies a whole group of qubits, not one qubit.
 
 One-qubit gates on every qubit are given as ``mats``, shape (n, 2, 2) complex128, with
 ``mode == 0`` meaning "each matrix is an X rotation ``[[c, -is], [-is, c]]``" (the QAOA mixer,
-taken from ``mats[k, 0, 0].real`` and ``-mats[k, 0, 1].imag``; cheaper arithmetic) and
-``mode == 1`` a general 2x2 matrix. The phase ``exp(-i gamma d)`` uses a branch-free
-polynomial ``sincos`` (error < 1e-15 after exact argument reduction of ``gamma * d``).
+taken from ``mats[k, 0, 0].real`` and ``-mats[k, 0, 1].imag``) and ``mode == 1`` a general 2x2
+matrix. X rotations run unnormalised, ``c (I - i t X)`` with ``|t| <= 1`` (one FMA per output;
+the factor ``c`` of every qubit of a pass, and the flip of the qubits with ``|s| > |c|``, are
+applied when the tile is written back: a scaled unitary per step, so the rounding error stays
+at a few ulp per gate, and at n = 24 the engine matches numpy / Aer to ~1e-12 relative). The
+phase ``exp(-i gamma d)`` comes from a per-layer table ``(cos, sin)(gamma k)`` (numpy, exact to
+an ulp) when the diagonal is integer-valued with at most 2^14 levels (checked per call), else
+from a branch-free polynomial ``sincos``. ``fastmath`` is on in the pass kernels: it licenses
+FMA contraction, reassociation of the tile sums (expectation, overlaps: float64 accumulation
+per part) and vectorisation; measured phase error of the inlined ``sincos`` under it: about one
+ulp of ``|gamma d|`` (2.7e-15 at |gamma d| ~ 30, 4e-13 at ~ 3000), i.e. the rounding of the
+product itself. No kernel relies on NaN / inf semantics (:func:`integer_range`, which must see
+NaN, is compiled without it).
 
 Everything here is imported lazily by :mod:`qopt.backends.statevector` when numba is present.
 """

@@ -7,10 +7,13 @@ Conventions (the toolkit's, see :mod:`qopt.bits` and DESIGN.md):
   computed once by the QUBO and reused for every evaluation); mixer ``exp(-i beta sum_i X_i)``;
 * one-qubit rotations ``RX/RY/RZ(t) = exp(-i t P / 2)``, ``RZZ(t) = exp(-i t Z Z / 2)``.
 
-Speed: on CPU with numba, every QAOA layer is ``ceil(n / block)`` passes over the state. Each
-pass applies the mixer of ``block`` qubits to cache-resident tiles (the cost phase rides on the
-first pass); see :mod:`qopt.backends.kernels`. Without numba (or with ``use_numba=False``) the
-same blocking runs in vectorised numpy on slabs of the state.
+Speed: on CPU with numba, a QAOA layer is a few passes over the state (2 at n = 24: qubits
+0-15 on contiguous chunks, then qubits 16-23 on tiles of long contiguous runs, see
+:meth:`StatevectorEngine._xgroups`). The cost phase rides on the first pass (from a per-layer
+table when the diagonal is integer-valued, else a vectorised polynomial ``sincos``), |+>^n is
+never written (the first pass builds the first layer from it) and the expectation is taken in
+the last pass; see :mod:`qopt.backends.kernels`. Without numba (or with ``use_numba=False``)
+the same blocking runs in vectorised numpy on slabs of the state.
 
 GPU: pass ``xp=cupy`` (``pip install qopt[gpu]``). The state then lives on the device and every
 operation runs through the array module's vectorised path (the numba kernels are CPU only);
