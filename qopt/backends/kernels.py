@@ -409,16 +409,28 @@ def _gather_rows(psi, re, im, base, rows, L, rs):
 
 
 @nb.njit(inline="always", **_OPTS)
-def _scatter_rows(psi, re, im, base, rows, L, rs, mask, g, diag, expect):
+def _scatter_rows(psi, re, im, base, rows, L, rs, mask, g, diag, expect, out1, out2):
     """Tile rows back (row m to row m ^ mask), every amplitude scaled by the real g; returns
-    sum |out|^2 diag over the tile when ``expect``."""
+    sum |out|^2 diag over the tile when ``expect``. Non-empty ``out1``, ``out2`` (with
+    ``expect``) also receive the amplitudes and diag times them."""
     acc = 0.0
     for m in range(rows):
         off = base + (m ^ mask) * rs
         dst = psi[off:off + L]
         rr = re[m * L:m * L + L]
         ii = im[m * L:m * L + L]
-        if expect:
+        if expect and out1.size:
+            dd = diag[off:off + L]
+            o1 = out1[off:off + L]
+            o2 = out2[off:off + L]
+            for col in range(L):
+                x = rr[col] * g
+                y = ii[col] * g
+                dst[col] = complex(x, y)
+                o1[col] = complex(x, y)
+                o2[col] = complex(x * dd[col], y * dd[col])
+                acc += (x * x + y * y) * dd[col]
+        elif expect:
             dd = diag[off:off + L]
             for col in range(L):
                 x = rr[col] * g
@@ -449,7 +461,7 @@ def _layout(n, q0, nbits, tile):
 
 @nb.njit(parallel=True, fastmath=True, **_OPTS)
 def group_apply(psi, n, q0, nbits, mats, mode, diag, gamma, do_phase, tile, nparts,
-                expect, amp, tab, tmin):
+                expect, amp, tab, tmin, out1, out2):
     """Optional phase exp(-i gamma diag) (do it only in a pass that touches every amplitude
     once), then the one-qubit gates of qubits q0..q0+nbits-1, one pass over the state.
 
@@ -457,6 +469,9 @@ def group_apply(psi, n, q0, nbits, mats, mode, diag, gamma, do_phase, tile, npar
     ``amp`` (the input psi is ignored: |+>^n and the first cost layer in one pass). Returns
     ``sum |psi|^2 diag`` of the output when ``expect`` (else 0). ``tab``, ``tmin``: phase
     table of an integer-valued diagonal (:func:`_sincos_run`; empty: polynomial sincos).
+    ``out1``, ``out2``: empty, or (with ``expect``, on the plain high pass only, see
+    ``plain`` below) state-sized arrays that also receive psi and diag * psi (the adjoint's
+    phi and lam) while the tile is written back.
 
     Tiles hold 2^nbits rows (the group's qubits) x L = ``tile`` columns (other qubits: the
     lowest ones, or, for the group at q0 = 0, the qubits just above it); ``nparts`` work
@@ -507,7 +522,8 @@ def group_apply(psi, n, q0, nbits, mats, mode, diag, gamma, do_phase, tile, npar
                     for blk in range(0, rows, 2 * h):
                         _xt2(re, im, blk * L, (blk + h) * L, h * L, tq[k])
                 if plain:
-                    got = _scatter_rows(psi, re, im, base, rows, L, rs, mask, g1, diag, expect)
+                    got = _scatter_rows(psi, re, im, base, rows, L, rs, mask, g1, diag, expect,
+                                        out1, out2)
                 else:
                     got = _scatter_x(psi, re, im, base, rows, L, rs, cs, mask, g1, g2, swap,
                                      diag, expect)

@@ -37,6 +37,7 @@ from qopt.limits import check_allocation
 #: largest statevector the engine will even consider (before the memory check)
 MAX_QUBITS = 34
 _NO_TABLE = np.zeros(0)
+_NO_STATE = np.zeros(0, dtype=np.complex128)
 
 
 def _numba_kernels():
@@ -394,10 +395,13 @@ class StatevectorEngine:
         """Whether the fused numba QAOA sweep applies (numba, complex128, p >= 1)."""
         return self._k is not None and psi.dtype == np.complex128 and len(gam) > 0
 
-    def _qaoa_fused(self, d, gam, bet, warm_start, psi, expect: bool, levels=False) -> float:
-        """All p layers with the numba kernels, ceil(n / block) passes per layer: without a
-        warm start, |+>^n is never written (the first pass builds exp(-i gamma_1 D)|+>
-        directly); with ``expect`` the last pass also returns <psi|D|psi>."""
+    def _qaoa_fused(self, d, gam, bet, warm_start, psi, expect: bool, levels=False,
+                    outs=None) -> float:
+        """All p layers with the numba kernels, a few passes per layer: without a warm
+        start, |+>^n is never written (the first pass builds exp(-i gamma_1 D)|+> directly);
+        with ``expect`` the last pass also returns <psi|D|psi>. ``outs`` = (phi, lam): the
+        last pass also writes psi and D psi there when it is a plain X-mixer high pass (see
+        :func:`kernels.group_apply`); returns (value, whether it did)."""
         n = self.num_qubits
         if warm_start is None:
             groups = self._xgroups()
@@ -422,20 +426,28 @@ class StatevectorEngine:
                 for i, (q0, k, tile) in enumerate(groups):
                     last = expect and layer == len(gam) - 1 and i == len(groups) - 1
                     phase = 0 if i else (start if layer == 0 else 1)
+                    extra = None
+                    if last and outs is not None and mode == 0 and q0 > 0:
+                        c = mats[q0:q0 + k, 0, 0].real
+                        if np.all(np.abs(c) >= np.abs(mats[q0:q0 + k, 0, 1].imag)):
+                            extra = outs        # no flip, no -i: the plain high pass
                     value = self._pass(psi, q0, k, mats, mode, d, float(g), phase, nparts,
-                                       last, amp, tab, tmin, tile)
-        return float(value)
+                                       last, amp, tab, tmin, tile, extra)
+        return float(value), extra is not None
 
     def _pass(self, psi, q0, k, mats, mode, d, gamma, phase, nparts, expect=False, amp=0.0,
-              tab=None, tmin=0.0, tile=None) -> float:
-        """One numba pass over the state: qubits q0..q0+k-1 (see :mod:`kernels`)."""
+              tab=None, tmin=0.0, tile=None, outs=None) -> float:
+        """One numba pass over the state: qubits q0..q0+k-1 (see :mod:`kernels`). ``outs``:
+        (phi, lam) also filled with psi and D psi (only on the plain X-mixer high pass with
+        ``expect``, see :func:`kernels.group_apply`)."""
         tab = _NO_TABLE if tab is None else tab
         if mode == 0 and q0 == 0 and k >= 2 and psi.dtype == np.complex128:
             return self._k.low_apply(psi, self.num_qubits, k, mats, d, gamma, phase, nparts,
                                      expect, amp, tab, tmin)
+        o1, o2 = (_NO_STATE, _NO_STATE) if outs is None else outs
         return self._k.group_apply(psi, self.num_qubits, q0, k, mats, mode, d, gamma, phase,
                                    self.tile if tile is None else tile, nparts, expect, amp,
-                                   tab, tmin)
+                                   tab, tmin, o1, o2)
 
     #: most distinct levels of an integer-valued diagonal served by a phase table
     TABLE_LEVELS = 1 << 14
@@ -558,7 +570,7 @@ class StatevectorEngine:
         gam, bet = self._angles(gammas, betas)
         if self._fused(self.state, gam):
             return self._qaoa_fused(self._check_diag(diag), gam, bet, warm_start, self.state,
-                                    True)
+                                    True)[0]
         self.qaoa_state(diag, gam, bet, warm_start=warm_start)
         return self.expectation(diag)
 
@@ -575,13 +587,15 @@ class StatevectorEngine:
         levels = False
         phi, lam = self._buffers(2)
         if self._fused(self.state, gam) and alpha >= 1.0:
-            # fused sweep (value from its last pass), then phi = psi, lam = D psi in one pass
+            # fused sweep: value, phi = psi and lam = D psi from its last pass when it can
             with self._threads():
                 levels = self._integer_levels(d)
             psi = self.state
-            value = self._qaoa_fused(d, gam, bet, warm_start, psi, True, levels)
-            with self._threads():
-                self._k.copy_mul(phi, lam, psi, d)
+            value, done = self._qaoa_fused(d, gam, bet, warm_start, psi, True, levels,
+                                           (phi, lam))
+            if not done:
+                with self._threads():
+                    self._k.copy_mul(phi, lam, psi, d)
         else:
             psi = self.qaoa_state(diag, gam, bet, warm_start=warm_start)
             phi[...] = psi
