@@ -148,6 +148,22 @@ def integer_range(diag):
 
 
 @nb.njit(inline="always", **_OPTS)
+def _phased(psi, idx, amp, do_phase, c, s):
+    """(re, im) of ``psi[idx]`` (or the uniform amplitude ``amp`` when ``do_phase == 2``) times
+    ``exp(-i phi)`` with ``(cos phi, sin phi) = (c, s)`` when ``do_phase``."""
+    if do_phase == 2:
+        vr = amp
+        vi = 0.0
+    else:
+        v = psi[idx]
+        vr = v.real
+        vi = v.imag
+    if do_phase:
+        vr, vi = vr * c + vi * s, vi * c - vr * s
+    return vr, vi
+
+
+@nb.njit(inline="always", **_OPTS)
 def _gather(psi, re, im, base, rows, L, rs, cs, diag, gamma, do_phase, cbuf, sbuf, amp,
             tab, tmin):
     """Tile (rows x L) of psi at base + m*rs + col*cs into SoA buffers, phase applied.
@@ -160,17 +176,7 @@ def _gather(psi, re, im, base, rows, L, rs, cs, diag, gamma, do_phase, cbuf, sbu
             if do_phase:
                 _sincos_run(diag, off, rows, gamma, cbuf, sbuf, tab, tmin)
             for m in range(rows):
-                if do_phase == 2:
-                    vr = amp
-                    vi = 0.0
-                else:
-                    v = psi[off + m]
-                    vr = v.real
-                    vi = v.imag
-                if do_phase:
-                    c = cbuf[m]
-                    s = sbuf[m]
-                    vr, vi = vr * c + vi * s, vi * c - vr * s
+                vr, vi = _phased(psi, off + m, amp, do_phase, cbuf[m], sbuf[m])
                 re[m * L + col] = vr
                 im[m * L + col] = vi
     else:
@@ -179,17 +185,7 @@ def _gather(psi, re, im, base, rows, L, rs, cs, diag, gamma, do_phase, cbuf, sbu
             if do_phase:
                 _sincos_run(diag, off, L, gamma, cbuf, sbuf, tab, tmin)
             for col in range(L):
-                if do_phase == 2:
-                    vr = amp
-                    vi = 0.0
-                else:
-                    v = psi[off + col]
-                    vr = v.real
-                    vi = v.imag
-                if do_phase:
-                    c = cbuf[col]
-                    s = sbuf[col]
-                    vr, vi = vr * c + vi * s, vi * c - vr * s
+                vr, vi = _phased(psi, off + col, amp, do_phase, cbuf[col], sbuf[col])
                 re[m * L + col] = vr
                 im[m * L + col] = vi
 
@@ -592,20 +588,7 @@ def low_apply(psi, n, nbits, mats, diag, gamma, do_phase, nparts, expect, amp, t
                             s = sb[j]
                             rr[j] = vr * c + vi * s
                             ii[j] = vi * c - vr * s
-            for b in range(0, chunk, 4):                  # qubits 0 and 1: runs of 4
-                r0, r1, r2, r3 = re[b], re[b + 1], re[b + 2], re[b + 3]
-                i0, i1, i2, i3 = im[b], im[b + 1], im[b + 2], im[b + 3]
-                r0, r1, r2, r3, i0, i1, i2, i3 = (
-                    r0 + t1 * i1, r1 + t1 * i0, r2 + t1 * i3, r3 + t1 * i2,
-                    i0 - t1 * r1, i1 - t1 * r0, i2 - t1 * r3, i3 - t1 * r2)
-                re[b] = r0 + t2 * i2
-                re[b + 1] = r1 + t2 * i3
-                re[b + 2] = r2 + t2 * i0
-                re[b + 3] = r3 + t2 * i1
-                im[b] = i0 - t2 * r2
-                im[b + 1] = i1 - t2 * r3
-                im[b + 2] = i2 - t2 * r0
-                im[b + 3] = i3 - t2 * r1
+            _lanes_xt(re, im, chunk, t1, t2)              # qubits 0 and 1: runs of 4
             k = 2
             while k + 1 < nbits:
                 h = 1 << k
