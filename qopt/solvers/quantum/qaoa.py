@@ -266,7 +266,7 @@ class CircuitEvaluator:
         self.backend = get_backend(backend)
         self.name = getattr(self.backend, "spec", str(backend))
         self.circuit = ansatz.circuit()
-        self.shots = None if getattr(self.backend, "supports_exact", False) else shots
+        self.shots = estimate_shots(self.backend, shots)
         self._rng = rng_from(seed)
         self.simulation_time = 0.0
         # circuit parameter order (Qiskit sorts by name): beta[...] then gamma[...]
@@ -332,25 +332,40 @@ def _param_slot(name: str, ansatz: Ansatz) -> int:
     return i if base == "gamma" else ng + i
 
 
+def _is_engine(backend) -> bool:
+    return backend is None or backend == "statevector"
+
+
+def _is_evaluator(backend) -> bool:
+    return hasattr(backend, "value") and hasattr(backend, "value_and_grad")
+
+
 def _resolve_backend(backend):
-    """``backend`` with a spec string turned into its Backend once (None / "statevector" and
-    ready evaluators unchanged), and the shots of one estimate there given ``shots``."""
-    if backend is None or backend == "statevector":
-        return backend, lambda shots: None
-    if hasattr(backend, "value") and hasattr(backend, "value_and_grad"):
-        return backend, lambda shots: getattr(backend, "shots", None)
+    """``backend`` with a spec string turned into its Backend once, so that several evaluators
+    (and the budget plan) share it; the engine spec and ready evaluators are kept as given."""
+    if _is_engine(backend) or _is_evaluator(backend):
+        return backend
     from qopt.backends.registry import get_backend
 
-    be = get_backend(backend)
-    return be, lambda shots: None if getattr(be, "supports_exact", False) else shots
+    return get_backend(backend)
+
+
+def estimate_shots(backend, shots: int | None) -> int | None:
+    """Shots of one estimate on a resolved ``backend`` given the solver's ``shots``: None
+    (exact evaluation) on the engine and on backends with an exact mode."""
+    if _is_engine(backend):
+        return None
+    if _is_evaluator(backend):
+        return getattr(backend, "shots", None)
+    return None if getattr(backend, "supports_exact", False) else shots
 
 
 def make_evaluator(ansatz: Ansatz, backend=None, alpha: float = 1.0, *, seed=None,
                    shots: int | None = None):
     """The evaluator for ``backend`` (None / "statevector": the in-house engine)."""
-    if backend is None or backend == "statevector":
+    if _is_engine(backend):
         return EngineEvaluator(ansatz, alpha)
-    if hasattr(backend, "value") and hasattr(backend, "value_and_grad"):
+    if _is_evaluator(backend):
         return backend                      # a ready evaluator
     return CircuitEvaluator(ansatz, backend, alpha, shots=shots, seed=seed)
 
@@ -585,12 +600,12 @@ class QAOASolver(Solver):
         shots = final_shots(o.shots, budget)
         rng = rng_from(seed)
         t0 = time.perf_counter()
-        backend, shots_on = _resolve_backend(backend)
-        estimate_shots = shots_on(shots)                       # None: exact evaluations
-        plan = plan_quantum_budget(budget, o.maxiter, shots=estimate_shots, reserved=shots,
+        backend = _resolve_backend(backend)
+        per_estimate = estimate_shots(backend, shots)          # None: exact evaluations
+        plan = plan_quantum_budget(budget, o.maxiter, shots=per_estimate, reserved=shots,
                                    reserved_for=f"the final samples (shots={shots})")
         wide = qubo.num_vars > MAX_EXACT_QUBITS          # e.g. Aer MPS: no 2^n distribution
-        if wide and estimate_shots is None and o.alpha < 1.0:
+        if wide and per_estimate is None and o.alpha < 1.0:
             raise SizeLimitError(f"exact CVaR of {qubo.num_vars} qubits needs their 2^n "
                                  f"distribution (limit {MAX_EXACT_QUBITS} qubits); use alpha=1 "
                                  "or a sampling backend")
@@ -598,10 +613,10 @@ class QAOASolver(Solver):
         ansatz = Ansatz(qubo, o.p, self.multi_angle, ws)
         evaluator = make_evaluator(ansatz, backend, o.alpha, seed=rng, shots=shots)
         t_setup = time.perf_counter() - t0
-        run = _Run(o, optimizer, rng, gradients=estimate_shots is None)
+        run = _Run(o, optimizer, rng, gradients=per_estimate is None)
         x, f = run.optimise(ansatz, evaluator, plan.limit)
         samples = evaluator.sample(x, shots, rng)
-        if estimate_shots is not None:      # no extra circuit: the final samples give both
+        if per_estimate is not None:      # no extra circuit: the final samples give both
             expectation, cvar = sample_expectation_and_cvar(qubo, samples, o.alpha)
         elif wide:                          # exact <H> (alpha = 1 here), no distribution
             expectation = cvar = evaluator.value(x)
@@ -622,7 +637,7 @@ class QAOASolver(Solver):
                 "optimizer": run.opt.name if hasattr(run.opt, "name") else str(run.opt),
                 "backend": getattr(evaluator, "name", "statevector"), "setup_time": t_setup,
                 "circuit_evaluations": run.evaluations, **ws_info}
-        measured = shots + run.evaluations * (estimate_shots or 0)
+        measured = shots + run.evaluations * (per_estimate or 0)
         return SolverOutput(samples=samples, status=run.status,
                             evaluations=plan.charged(run.evaluations, shots),
                             shots=measured,
@@ -751,16 +766,16 @@ class RQAOASolver(QAOASolver):
         rules: list[tuple[int, int | None, float]] = []   # (var, partner or None, sign)
         rounds = max(0, n - o.n_cutoff)
         left = min(n, o.n_cutoff)
-        backend, shots_on = _resolve_backend(backend)
-        estimate_shots = shots_on(final_shots(o.shots, budget))
+        backend = _resolve_backend(backend)
+        per_estimate = estimate_shots(backend, final_shots(o.shots, budget))
         # reserved: enumeration of the last variables, and the correlators of each round
         # (one more estimate per round on a sampling backend)
         plan = plan_quantum_budget(
-            budget, o.maxiter * max(1, rounds), shots=estimate_shots,
-            reserved=(1 << left) + rounds * (estimate_shots or 0),
+            budget, o.maxiter * max(1, rounds), shots=per_estimate,
+            reserved=(1 << left) + rounds * (per_estimate or 0),
             reserved_for=f"enumerating {left} variables and {rounds} correlator estimates")
         shares = _slices(plan.limit, max(1, rounds))
-        run = _Run(o, optimizer, rng, gradients=estimate_shots is None)
+        run = _Run(o, optimizer, rng, gradients=per_estimate is None)
         history, sim, round_info = [], 0.0, []
         max_q, max_two = 0, 0
         for r in range(rounds):
@@ -769,7 +784,7 @@ class RQAOASolver(QAOASolver):
             sub = Ising(h[active].copy(), sp.csr_matrix(sub_J), offset)
             sub_qubo = ising_to_qubo(sub)
             ansatz = Ansatz(sub_qubo, o.p)
-            ev = make_evaluator(ansatz, backend, o.alpha, seed=rng, shots=estimate_shots)
+            ev = make_evaluator(ansatz, backend, o.alpha, seed=rng, shots=per_estimate)
             run.history = []
             x, f = run.optimise(ansatz, ev, shares[r])
             history += [{**hh, "round": r} for hh in run.history]
@@ -821,7 +836,7 @@ class RQAOASolver(QAOASolver):
         for var, partner, sign in reversed(rules):
             z[var] = sign * (z[partner] if partner is not None else 1.0)
         bits = ((1 - z) / 2).astype(np.uint8)
-        measured = (run.evaluations + rounds) * (estimate_shots or 0)
+        measured = (run.evaluations + rounds) * (per_estimate or 0)
         return SolverOutput(samples=Samples(bits[None, :], np.ones(1)), status=run.status,
                             evaluations=plan.charged(run.evaluations, plan.reserved),
                             shots=measured or None, history=history,

@@ -40,7 +40,7 @@ import numpy as np
 
 from qopt.errors import OptionError
 from qopt.solvers.base import Samples, Solver, SolverOutput, Task, rng_from
-from qopt.solvers.budget import final_shots, plan_quantum_budget
+from qopt.solvers.budget import QuantumBudget, final_shots, plan_quantum_budget
 from qopt.solvers.quantum.ansatz import check_ansatz_options
 from qopt.solvers.quantum.pce import CorrelatorEvaluator, LayeredCircuit, engine_ops
 from qopt.solvers.quantum.qrac import (
@@ -124,7 +124,7 @@ class _Counter:
     def __init__(self, budget, maxiter: int):
         self.budget = budget
         self.maxiter = int(maxiter)
-        self.plan = plan_quantum_budget(budget, maxiter, shots=None)
+        self.plan: QuantumBudget | None = None      # set by set_plan before optimising
         self.evaluations = 0
         self.final = 0          # rounding shots / estimates after the optimisation
 
