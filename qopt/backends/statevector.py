@@ -40,6 +40,12 @@ _NO_TABLE = np.zeros(0)
 _NO_STATE = np.zeros(0, dtype=np.complex128)
 
 
+def _near_equal(total: int, most: int) -> list[int]:
+    """Sizes of ``ceil(total / most)`` near-equal parts (larger first) summing to ``total``."""
+    count = -(-total // most)
+    return [total // count + (1 if i < total % count else 0) for i in range(count)]
+
+
 def _numba_kernels():
     try:
         from qopt.backends import kernels
@@ -234,11 +240,8 @@ class StatevectorEngine:
 
     def _groups(self) -> list[tuple[int, int]]:
         """(first qubit, size) of each pass: ceil(n / block) groups of near-equal size."""
-        n = self.num_qubits
-        count = -(-n // self.block)
-        sizes = [n // count + (1 if i < n % count else 0) for i in range(count)]
         out, q = [], 0
-        for k in sizes:
+        for k in _near_equal(self.num_qubits, self.block):
             out.append((q, k))
             q += k
         return out
@@ -254,14 +257,10 @@ class StatevectorEngine:
         low = min(n, self.block + self.block // 3)
         out = [(0, low, 1)]
         rest = n - low
-        if rest:
-            high = max(1, self.block - self.block // 3)
-            count = -(-rest // high)
-            q = low
-            for i in range(count):
-                k = rest // count + (1 if i < rest % count else 0)
-                out.append((q, k, 1 << max(0, low - k)))
-                q += k
+        q = low
+        for k in _near_equal(rest, max(1, self.block - self.block // 3)):
+            out.append((q, k, 1 << max(0, low - k)))
+            q += k
         return out
 
     def reset_plus(self, psi=None):
@@ -465,7 +464,7 @@ class StatevectorEngine:
         """Interleaved (cos, sin)(gamma * (min + k)) for the levels k of an integer-valued
         diagonal (numpy's correctly rounded-ish cos / sin), or an empty table."""
         if levels is None:
-            return np.zeros(0), 0.0
+            return _NO_TABLE, 0.0
         lo, count = levels
         x = float(gamma) * (lo + np.arange(count, dtype=np.float64))
         tab = np.empty(2 * count)
