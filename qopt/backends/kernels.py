@@ -300,18 +300,20 @@ def _xfactors(mats, q0, nbits, tq):
 
 
 @nb.njit(inline="always", **_OPTS)
+def _quad(a, ia, count, h):
+    """Views of the four row blocks of ``a`` at ia, ia + h, ia + 2h, ia + 3h, each ``count``
+    long."""
+    return (a[ia:ia + count], a[ia + h:ia + h + count], a[ia + 2 * h:ia + 2 * h + count],
+            a[ia + 3 * h:ia + 3 * h + count])
+
+
+@nb.njit(inline="always", **_OPTS)
 def _xt4(re, im, ia, count, h, t1, t2):
     """Unnormalised X rotations ``R_t = I - i t X`` of two qubits at once (radix 4, one FMA
     per output): row blocks a, b = a+h, c = a+2h, d = a+3h (each ``count`` long); qubit 1 on
     (a, b), (c, d); qubit 2 on (a, c), (b, d)."""
-    ra = re[ia:ia + count]
-    rb = re[ia + h:ia + h + count]
-    rc = re[ia + 2 * h:ia + 2 * h + count]
-    rd = re[ia + 3 * h:ia + 3 * h + count]
-    xa = im[ia:ia + count]
-    xb = im[ia + h:ia + h + count]
-    xc = im[ia + 2 * h:ia + 2 * h + count]
-    xd = im[ia + 3 * h:ia + 3 * h + count]
+    ra, rb, rc, rd = _quad(re, ia, count, h)
+    xa, xb, xc, xd = _quad(im, ia, count, h)
     for col in range(count):
         ar, ai, br, bi = ra[col], xa[col], rb[col], xb[col]
         cr, ci, dr, di = rc[col], xc[col], rd[col], xd[col]
@@ -728,22 +730,10 @@ def _ovl_pair(pr, pi, lr, li, ia, ib, count):
 def _ovl_quad(pr, pi, lr, li, ia, count, h):
     """Overlaps of two qubits from one read of row blocks a, b = a+h, c = a+2h, d = a+3h:
     (pairs (a, b) + (c, d), pairs (a, c) + (b, d)), as in :func:`_ovl_pair`."""
-    pra = pr[ia:ia + count]
-    prb = pr[ia + h:ia + h + count]
-    prc = pr[ia + 2 * h:ia + 2 * h + count]
-    prd = pr[ia + 3 * h:ia + 3 * h + count]
-    pia = pi[ia:ia + count]
-    pib = pi[ia + h:ia + h + count]
-    pic = pi[ia + 2 * h:ia + 2 * h + count]
-    pid = pi[ia + 3 * h:ia + 3 * h + count]
-    lra = lr[ia:ia + count]
-    lrb = lr[ia + h:ia + h + count]
-    lrc = lr[ia + 2 * h:ia + 2 * h + count]
-    lrd = lr[ia + 3 * h:ia + 3 * h + count]
-    lia = li[ia:ia + count]
-    lib = li[ia + h:ia + h + count]
-    lic = li[ia + 2 * h:ia + 2 * h + count]
-    lid = li[ia + 3 * h:ia + 3 * h + count]
+    pra, prb, prc, prd = _quad(pr, ia, count, h)
+    pia, pib, pic, pid = _quad(pi, ia, count, h)
+    lra, lrb, lrc, lrd = _quad(lr, ia, count, h)
+    lia, lib, lic, lid = _quad(li, ia, count, h)
     a1 = 0.0
     a2 = 0.0
     for j in range(count):
