@@ -1,15 +1,23 @@
-"""Memory limits checked before any large allocation.
+"""Memory and time limits checked before any large allocation or long enumeration.
 
-The limit is, in order of precedence: the ``limit`` argument, the ``QOPT_MEMORY_LIMIT``
-environment variable (bytes, or with a K/M/G/T suffix), or half of this machine's physical
-memory.
+The memory limit is, in order of precedence: the ``limit`` argument, the ``QOPT_MEMORY_LIMIT``
+environment variable (bytes, or with a K/M/G/T suffix), or a safe share (half) of what this
+process may really use: the smallest of physical memory, the cgroup (v2 ``memory.max`` or v1
+``memory.limit_in_bytes``) limit and the address space left under ``RLIMIT_AS`` (``ulimit -v``).
+A sweep divides the limit among its workers by setting ``QOPT_MEMORY_LIMIT`` for each worker
+(:func:`worker_memory_limit`).
+
+The time limit of estimated enumerations (:class:`qopt.resources.ResourcePlan`) is the ``limit``
+argument, else ``QOPT_TIME_LIMIT`` (seconds, or with an s/m/h/d suffix), else one hour.
 """
 
 from __future__ import annotations
 
+import math
 import os
+from pathlib import Path
 
-from qopt.errors import SizeLimitError
+from qopt.errors import OptionError, SizeLimitError
 
 _SUFFIX = {"K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
 
@@ -37,14 +45,137 @@ def physical_memory() -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
-def memory_limit(limit: int | None = None) -> int:
-    """The byte limit in force for one large buffer."""
+#: share of the usable memory qopt plans for when no QOPT_MEMORY_LIMIT is set
+SAFE_SHARE = 0.5
+#: default time limit (seconds) of enumerations whose run time has no natural bound
+DEFAULT_TIME_LIMIT = 3600.0
+_UNLIMITED = 2**62  # cgroup v1 writes "no limit" as a page-rounded 2^63 - 1
+_TIME_SUFFIX = {"S": 1, "M": 60, "H": 3600, "D": 86400}
+
+
+def _read_int(path: Path) -> int | None:
+    try:
+        text = path.read_text().strip()
+    except OSError:
+        return None
+    if not text or text == "max":
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        return None
+    return value if 0 < value < _UNLIMITED else None
+
+
+def cgroup_memory_limit(root: str | os.PathLike = "/sys/fs/cgroup") -> int | None:
+    """The tightest cgroup memory limit over this process's cgroup and its ancestors, or None.
+
+    Reads cgroup v2 ``memory.max`` and v1 ``memory/memory.limit_in_bytes``; inside a container
+    the cgroup is usually mounted as the root, so the root's files are read too.
+    """
+    root = Path(root)
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        lines = []
+    candidates: list[Path] = [root / "memory.max", root / "memory" / "memory.limit_in_bytes"]
+    for line in lines:
+        _, controllers, rel = line.split(":", 2) if line.count(":") >= 2 else ("", "", "")
+        rel = rel.strip("/")
+        parts = Path(rel).parts if rel else ()
+        for k in range(len(parts), 0, -1):
+            sub = Path(*parts[:k])
+            if controllers == "":
+                candidates.append(root / sub / "memory.max")
+            elif "memory" in controllers.split(","):
+                candidates.append(root / "memory" / sub / "memory.limit_in_bytes")
+    found = [v for v in map(_read_int, candidates) if v is not None]
+    return min(found) if found else None
+
+
+def address_space_left() -> int | None:
+    """Bytes of address space left under ``RLIMIT_AS`` (``ulimit -v``), or None if unlimited."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on POSIX
+        return None
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    if soft == resource.RLIM_INFINITY or soft < 0:
+        return None
+    try:
+        used = int(Path("/proc/self/statm").read_text().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        used = 0
+    return max(soft - used, 0)
+
+
+def memory_limit_info(limit: int | None = None) -> tuple[int, str]:
+    """``(bytes, where it comes from)`` of the memory limit in force (see the module docstring)."""
     if limit is not None:
-        return int(limit)
+        return int(limit), "memory_limit argument"
     env = os.environ.get("QOPT_MEMORY_LIMIT")
     if env:
-        return parse_bytes(env)
-    return physical_memory() // 2
+        try:
+            value = parse_bytes(env)
+        except ValueError:
+            value = -1
+        if value <= 0:
+            raise OptionError(f"QOPT_MEMORY_LIMIT={env!r} is not a positive size "
+                              "(bytes, or a number with a K/M/G/T suffix, e.g. 4G)")
+        return value, f"QOPT_MEMORY_LIMIT={env}"
+    sources = [(physical_memory(), "physical memory")]
+    cg = cgroup_memory_limit()
+    if cg is not None:
+        sources.append((cg, "cgroup memory limit"))
+    left = address_space_left()
+    if left is not None:
+        sources.append((left, "address space left under ulimit -v"))
+    usable, name = min(sources)
+    return int(usable * SAFE_SHARE), f"{SAFE_SHARE:.0%} of the {name} ({format_bytes(usable)})"
+
+
+def memory_limit(limit: int | None = None) -> int:
+    """The byte limit in force for one solve (all its buffers together)."""
+    return memory_limit_info(limit)[0]
+
+
+def worker_memory_limit(workers: int) -> int:
+    """This process's memory limit divided among ``workers`` processes (at least 1 MiB each)."""
+    return max(memory_limit() // max(int(workers), 1), 2**20)
+
+
+def parse_seconds(text: str) -> float:
+    """``"90"`` -> 90.0, ``"2h"`` -> 7200.0 (suffixes s, m, h, d)."""
+    t = text.strip().upper()
+    if t and t[-1] in _TIME_SUFFIX:
+        return float(t[:-1]) * _TIME_SUFFIX[t[-1]]
+    return float(t)
+
+
+def time_limit_info(limit: float | None = None) -> tuple[float, str]:
+    """``(seconds, where it comes from)`` of the limit on estimated enumeration time."""
+    if limit is not None:
+        return float(limit), "time limit"
+    env = os.environ.get("QOPT_TIME_LIMIT")
+    if env:
+        try:
+            value = parse_seconds(env)
+        except ValueError:
+            value = math.nan
+        if not (value > 0 and math.isfinite(value)):
+            raise OptionError(f"QOPT_TIME_LIMIT={env!r} is not a positive number of seconds "
+                              "(optionally with an s/m/h/d suffix, e.g. 2h)")
+        return value, f"QOPT_TIME_LIMIT={env}"
+    return DEFAULT_TIME_LIMIT, "default time limit (set QOPT_TIME_LIMIT to change it)"
+
+
+def format_seconds(seconds: float) -> str:
+    """Human-readable duration, e.g. ``3.1 h``."""
+    s = float(seconds)
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if s >= size:
+            return f"{s / size:.1f} {unit}"
+    return f"{s:.2g} s"
 
 
 def check_allocation(nbytes: int, what: str, limit: int | None = None) -> None:
