@@ -114,6 +114,8 @@ def solve(target, solver="exact", *, kind: str | None = None, backend=None, opti
                               "(only quantum solvers take a backend or an optimizer)")
     problem = as_problem(target, kind)
     task = Task(problem, penalty=penalty, encoding=encoding)
+    # one summed memory / time plan, checked before the solver allocates anything large
+    slv.resource_plan(task, backend=backend, optimizer=optimizer, budget=budget).check()
     out: SolverOutput = slv.run(task, backend=backend, optimizer=optimizer, seed=seed,
                                 budget=budget)
 

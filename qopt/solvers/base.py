@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from qopt.errors import OptionError
+from qopt.resources import ResourcePlan
 
 if TYPE_CHECKING:
     from qopt.model.program import BinaryProgram
@@ -112,6 +113,21 @@ class Solver:
     def run(self, task: Task, *, backend=None, optimizer=None, seed: int | None = None,
             budget: int | None = None) -> SolverOutput:
         raise NotImplementedError
+
+    def plan_resources(self, plan: ResourcePlan, task: Task, *, backend=None, optimizer=None,
+                       budget: int | None = None) -> None:
+        """Add this solver's peak memory (and any unbounded run time) for ``task`` to ``plan``.
+
+        Called by :meth:`resource_plan` before :meth:`run`, from the instance's size and the
+        options only: nothing large may be built here. The default states nothing.
+        """
+
+    def resource_plan(self, task: Task, *, backend=None, optimizer=None,
+                      budget: int | None = None) -> ResourcePlan:
+        """This solve's :class:`~qopt.resources.ResourcePlan` (unchecked)."""
+        plan = ResourcePlan(f"{self.name or type(self).__name__} on {task.problem.name}")
+        self.plan_resources(plan, task, backend=backend, optimizer=optimizer, budget=budget)
+        return plan
 
     def solve(self, target, **kwargs):
         """Shortcut for ``qopt.solve(target, solver=self, **kwargs)``."""
