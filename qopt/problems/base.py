@@ -15,6 +15,7 @@ import numpy as np
 
 from qopt.bits import as_bit_matrix
 from qopt.model.program import BinaryProgram
+from qopt.model.structure import ConstraintStructure, detect_structure
 
 
 class Problem(ABC):
@@ -101,6 +102,12 @@ class Problem(ABC):
         """m when the bits one-hot encode a permutation of m items (``decode`` gives it as a
         list, ``encode`` takes one back), else None (default). Permutation solvers use it."""
         return None
+
+    def constraint_structure(self) -> ConstraintStructure:
+        """What the program's constraint rows are (permutation, conflict pairs, packing rows,
+        one-hot groups), for constraint-preserving mixers; default: read off ``to_program()``
+        by :func:`qopt.model.structure.detect_structure`. Classes may declare it directly."""
+        return detect_structure(self.to_program())
 
     def neighbours(self, x) -> np.ndarray:
         """Neighbourhood of one bit vector for local search, shape (k, n); default 1-flips."""

@@ -13,6 +13,7 @@ from scipy.optimize import linear_sum_assignment
 
 from qopt.errors import OptionError
 from qopt.model.program import BinaryProgram
+from qopt.model.structure import ConstraintStructure
 from qopt.problems.base import Problem, flip_neighbours
 from qopt.problems.reader import TokenReader, format_row
 from qopt.problems.registry import register
@@ -49,6 +50,18 @@ class QAP(Problem):
     def permutation_size(self) -> int:
         """Bits one-hot encode a permutation of ``n`` facilities (index i*n + k)."""
         return self.n
+
+    def constraint_structure(self) -> ConstraintStructure:
+        """A permutation encoding: ``index[i, k] = i * n + k`` (facility i at location k);
+        the facility and location rows of ``build_program`` are its rows; the facility rows
+        are also its one-hot groups (for XY mixers, which keep only those)."""
+        n = self.n
+        index = np.arange(n * n, dtype=np.int64).reshape(n, n)
+        return ConstraintStructure(num_vars=n * n, num_rows=2 * n, permutation=index,
+                                   permutation_rows=tuple(range(2 * n)),
+                                   one_hot_groups=tuple(tuple(int(v) for v in row)
+                                                        for row in index),
+                                   one_hot_rows=tuple(range(n)))
 
     # ---- I/O ----------------------------------------------------------------------------------
     @classmethod
