@@ -37,7 +37,9 @@ from qopt.errors import OptionError, SizeLimitError
 from qopt.solvers.base import Samples, Solver, SolverOutput, Task, rng_from
 from qopt.solvers.budget import final_shots, plan_quantum_budget
 from qopt.solvers.optimizers import get_optimizer
+from qopt.solvers.plans import add_optimizer, add_samples, add_statevector
 from qopt.solvers.quantum import initialisation as init_mod
+from qopt.solvers.quantum.qaoa_subspace import SubspaceEvaluator
 
 # ---------------------------------------------------------------------------------------------
 # ansatz description and evaluators
@@ -61,16 +63,21 @@ def ising_to_qubo(ising):
 
 @dataclass
 class Ansatz:
-    """A QAOA ansatz on a QUBO: depth ``p``, multi-angle or not, optional warm start.
+    """A QAOA ansatz on a QUBO: depth ``p``, multi-angle or not, optional warm start, optional
+    constraint-preserving ``mixer`` (:mod:`qopt.solvers.quantum.mixers`) with its initial state
+    ``init`` (None: the transverse-field mixer from |+>^n).
 
     Parameter vector x (normalised): standard ``[gammas (p), betas (p)]``; multi-angle
-    ``[gammas (p * T), betas (p * n)]`` with T = number of Ising terms (fields, then couplings).
+    ``[gammas (p * T), betas (p * K)]`` with T = number of Ising terms (fields, then couplings)
+    and K = number of partial mixers (n for the x mixer: one beta per qubit).
     """
 
     qubo: Any
     p: int
     multi_angle: bool = False
     warm_start: np.ndarray | None = None
+    mixer: Any = None
+    init: Any = None
 
     def __post_init__(self):
         self.ising = self.qubo.to_ising()
@@ -80,22 +87,32 @@ class Ansatz:
         self.gamma_scale = 1.0 / big if big > 0 else 1.0
 
     @property
+    def constrained(self) -> bool:
+        """True with a mixer other than the plain x mixer."""
+        return self.mixer is not None and self.mixer.name != "x"
+
+    @property
     def num_terms(self) -> int:
         return len(self.terms)
 
     @property
+    def num_partials(self) -> int:
+        """Partial mixers per layer (n for the x mixer)."""
+        return self.n if self.mixer is None else self.mixer.num_partials
+
+    @property
     def num_params(self) -> int:
         if self.multi_angle:
-            return self.p * (self.num_terms + self.n)
+            return self.p * (self.num_terms + self.num_partials)
         return 2 * self.p
 
     def split(self, x) -> tuple[np.ndarray, np.ndarray]:
-        """True (gammas, betas): shapes (p,), (p,) or, multi-angle, (p, T), (p, n)."""
+        """True (gammas, betas): shapes (p,), (p,) or, multi-angle, (p, T), (p, K)."""
         x = np.asarray(x, dtype=float)
         p = self.p
         if self.multi_angle:
             g = x[: p * self.num_terms].reshape(p, self.num_terms) * self.gamma_scale
-            return g, x[p * self.num_terms:].reshape(p, self.n)
+            return g, x[p * self.num_terms:].reshape(p, self.num_partials)
         return x[:p] * self.gamma_scale, x[p:]
 
     def join(self, gammas_norm, betas) -> np.ndarray:
@@ -104,7 +121,7 @@ class Ansatz:
         b = np.asarray(betas, dtype=float)
         if self.multi_angle:
             return np.concatenate([np.repeat(g[:, None], self.num_terms, 1).ravel(),
-                                   np.repeat(b[:, None], self.n, 1).ravel()])
+                                   np.repeat(b[:, None], self.num_partials, 1).ravel()])
         return np.concatenate([g, b])
 
     def circuit(self, x=None, *, measure: bool = False):
@@ -509,7 +526,8 @@ class _Run:
         g, b = init_mod.linear_ramp(1)
         x = f = None
         for q in range(1, p + 1):
-            sub = Ansatz(ansatz.qubo, q, ansatz.multi_angle, ansatz.warm_start)
+            sub = Ansatz(ansatz.qubo, q, ansatz.multi_angle, ansatz.warm_start, ansatz.mixer,
+                         ansatz.init)
             sub.gamma_scale = ansatz.gamma_scale
             ev = _SubEvaluator(evaluator, sub, ansatz)
             if q == 1:
@@ -546,8 +564,9 @@ class _Run:
 
 
 def _ma_interp(sub: Ansatz, x_prev) -> np.ndarray:
-    """INTERP growth of multi-angle parameters (each term / qubit angle grown on its own)."""
-    q, T, n = sub.p, sub.num_terms, sub.n
+    """INTERP growth of multi-angle parameters (each term / partial-mixer angle grown on its
+    own)."""
+    q, T, n = sub.p, sub.num_terms, sub.num_partials
     g = np.asarray(x_prev[: (q - 1) * T]).reshape(q - 1, T)
     b = np.asarray(x_prev[(q - 1) * T:]).reshape(q - 1, n)
     gg = np.apply_along_axis(init_mod.interp_grow, 0, g) if T else np.zeros((q, 0))
@@ -560,8 +579,8 @@ class _SubEvaluator:
 
     def __init__(self, parent, sub: Ansatz, full: Ansatz):
         self.sub = sub
-        if isinstance(parent, EngineEvaluator):
-            ev = EngineEvaluator.__new__(EngineEvaluator)
+        if isinstance(parent, EngineEvaluator | SubspaceEvaluator):
+            ev = type(parent).__new__(type(parent))
             ev.__dict__.update(parent.__dict__)
             ev.ansatz = sub
             self.ev = ev
@@ -592,6 +611,20 @@ class QAOASolver(Solver):
 
     def _warm_start(self, qubo, rng) -> tuple[np.ndarray | None, dict]:
         return None, {}
+
+    def plan_resources(self, plan, task, *, backend=None, optimizer=None, budget=None):
+        """Engine buffers (exact evaluation on the in-house statevector), the optimizer's
+        workspace over the ansatz parameters (``--p``) and the final samples (``--shots``)."""
+        o = self.options
+        qubo = task.qubo
+        n = qubo.num_vars
+        # multi-angle: T <= n fields + the couplings, one beta per qubit
+        d = o.p * (2 * n + qubo.quadratic.nnz) if self.multi_angle else 2 * o.p
+        opt = get_optimizer(optimizer, default=o.optimizer)
+        if _is_engine(backend) and getattr(o, "mixer", None) in (None, "x"):
+            add_statevector(plan, n, gradient=opt.uses_gradient, cvar=o.alpha < 1.0)
+        add_optimizer(plan, opt, d, option="--p")
+        add_samples(plan, final_shots(o.shots, budget), n, option="--shots")
 
     def run(self, task: Task, *, backend=None, optimizer=None, seed: int | None = None,
             budget: int | None = None) -> SolverOutput:

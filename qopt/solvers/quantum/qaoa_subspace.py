@@ -1,0 +1,179 @@
+"""Constraint-preserving QAOA: the cost on the logical variables and the subspace evaluator.
+
+With a mixer other than ``x`` (:mod:`qopt.solvers.quantum.mixers`) QAOA runs on the
+program's own n variables (no slack qubits). The cost Hamiltonian is the program objective
+(as minimisation) plus penalties only for the rows the mixer does not preserve
+(:func:`constrained_cost`; equality rows as exact squares, inequality rows with the
+slack-free unbalanced penalty, "at most one" rows as exact pair terms). It runs on the
+feasible-subspace simulator (:mod:`qopt.backends.subspace`) through
+:class:`SubspaceEvaluator`, which has the narrow evaluator interface of the engine
+(``value``, ``value_and_grad``, ``sample``, ``z_correlators``, ``expectation_and_cvar``), so
+optimizers, budgets and CVaR work unchanged.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from qopt.errors import OptionError
+from qopt.model.program import BinaryProgram
+from qopt.solvers.base import Samples
+from qopt.solvers.quantum.mixers import Mixer, build_mixer, in_subspace, initial_state
+
+
+def constrained_cost(program: BinaryProgram, mixer: Mixer, penalty="auto"):
+    """QUBO over the program's n variables: objective (minimisation form) plus penalties of
+    the rows the mixer does not preserve (see module docstring). ``penalty`` as for the
+    QUBO conversion (weights of the kept rows by name, number or "auto")."""
+    from qopt.model.convert import program_to_qubo
+    from qopt.model.penalty import resolve_penalties
+
+    kept = [r for r in range(program.num_constraints) if r not in set(mixer.preserved_rows)]
+    sub = BinaryProgram(program.num_vars, program.linear, program.quadratic, program.offset,
+                        program.sense, program.var_names, program.name)
+    if kept:
+        weights = resolve_penalties(program, penalty)[kept]
+        A = program.A[kept]
+        for k, r in enumerate(kept):
+            sub.add_constraint(A.getrow(k).toarray().ravel(), program.constraint_senses[r],
+                               program.rhs_list[r], program.constraint_names[r])
+        return program_to_qubo(sub, penalty=list(weights), encoding="unbalanced")
+    return program_to_qubo(sub, penalty="auto")
+
+
+def setup_constrained(problem, mixer_name: str, init_name: str = "default", greedy_bits=None):
+    """(mixer, initial state) of ``problem`` for ``mixer_name`` / ``init_name``."""
+    program = problem.to_program()
+    structure = problem.constraint_structure()
+    mixer = build_mixer(mixer_name, structure, program.num_vars)
+    init = initial_state(mixer, init_name, greedy_bits)
+    return mixer, init
+
+
+def feasible_fraction(mixer: Mixer, program: BinaryProgram, samples: Samples) -> float:
+    """Share (by weight) of samples that satisfy every row of the program."""
+    w = np.asarray(samples.weights, dtype=float)
+    ok = np.asarray(program.is_feasible(samples.bits), dtype=bool)
+    del mixer
+    return float(w[ok].sum() / w.sum()) if w.sum() > 0 else 0.0
+
+
+class SubspaceEvaluator:
+    """The ansatz (with ``ansatz.mixer`` and ``ansatz.init``) on the feasible-subspace
+    simulator: exact values, adjoint gradients (every gamma and every beta)."""
+
+    name = "subspace"
+
+    def __init__(self, ansatz, alpha: float = 1.0, *, memory_limit: int | None = None,
+                 context: str = "qaoa"):
+        from qopt.backends.subspace import FeasibleSubspace, SubspaceSimulator
+
+        self.ansatz = ansatz
+        self.alpha = float(alpha)
+        self.qubo = ansatz.qubo
+        t0 = time.perf_counter()
+        space = FeasibleSubspace.build(ansatz.mixer, limit=memory_limit, context=context)
+        self.sim = SubspaceSimulator(space, ansatz.init)
+        self.diag = space.energies(self.qubo)
+        self._order = np.argsort(self.diag, kind="stable") if self.alpha < 1 else None
+        if ansatz.multi_angle:
+            self._masks = space.term_masks(ansatz.terms)
+            self._coeffs = np.asarray(ansatz.coeffs, dtype=float)
+        self.build_time = time.perf_counter() - t0
+        self.simulation_time = 0.0
+
+    @property
+    def size(self) -> int:
+        return self.sim.size
+
+    def _layers(self, x):
+        """(diags, gammas, betas (p, K)) of normalised parameters x."""
+        from qopt.backends import subspace_kernels as K
+
+        a = self.ansatz
+        g, b = a.split(x)
+        if not a.multi_angle:
+            return self.diag, g, np.repeat(np.asarray(b)[:, None], a.num_partials, 1)
+        diags = []
+        for layer in range(a.p):
+            d = np.empty(self.size)
+            K.z_term_values(self.sim.space.words, self._masks, g[layer] * self._coeffs, d)
+            diags.append(d)
+        return diags, None, b
+
+    def state(self, x):
+        diags, g, b = self._layers(x)
+        return self.sim.qaoa_state(diags, g, b)
+
+    def _objective(self) -> tuple[float, np.ndarray]:
+        if self.alpha >= 1.0:
+            return self.sim.expectation(self.diag), self.diag
+        return self.sim.cvar_weights(self.diag, self.alpha, self._order)
+
+    def value(self, x) -> float:
+        t0 = time.perf_counter()
+        self.state(x)
+        v = self._objective()[0]
+        self.simulation_time += time.perf_counter() - t0
+        return v
+
+    def value_and_grad(self, x) -> tuple[float, np.ndarray]:
+        t0 = time.perf_counter()
+        a = self.ansatz
+        diags, g, b = self._layers(x)
+        self.sim.qaoa_state(diags, g, b)
+        val, obs = self._objective()
+        if a.multi_angle:
+            dg, db = self.sim.gradient(obs, diags, g, b, term_masks=self._masks,
+                                       term_coeffs=self._coeffs)
+            grad = np.concatenate([(dg * a.gamma_scale).ravel(), db.ravel()])
+        else:
+            dg, db = self.sim.gradient(obs, diags, g, b)
+            grad = np.concatenate([dg * a.gamma_scale, db.sum(axis=1)])
+        self.simulation_time += time.perf_counter() - t0
+        return float(val), grad
+
+    def sample(self, x, shots: int, rng) -> Samples:
+        self.state(x)
+        bits, counts = self.sim.sample(shots, rng)
+        return Samples(bits, counts.astype(float))
+
+    def z_correlators(self, x, masks) -> np.ndarray:
+        self.state(x)
+        n = self.ansatz.n
+        terms = [tuple(q for q in range(n) if (int(m) >> q) & 1) for m in masks]
+        return self.sim.z_expectations(terms)
+
+    def expectation_and_cvar(self, x) -> tuple[float, float]:
+        self.state(x)
+        e = self.sim.expectation(self.diag)
+        c = self.sim.cvar_weights(self.diag, self.alpha, self._order)[0] \
+            if self.alpha < 1 else e
+        return e, c
+
+    def initial_expectation(self) -> tuple[float, float]:
+        """(expectation, CVaR) of the initial state (p = 0)."""
+        self.sim.reset()
+        e = self.sim.expectation(self.diag)
+        c = self.sim.cvar_weights(self.diag, self.alpha, self._order)[0] \
+            if self.alpha < 1 else e
+        return e, c
+
+    def probability_of(self, x, optimum_energy: float, *, initial: bool = False) -> float:
+        """Probability of the states whose energy is within 1e-9 of ``optimum_energy``, in
+        the state of x (or the initial state)."""
+        if initial:
+            self.sim.reset()
+        else:
+            self.state(x)
+        p = self.sim.probabilities()
+        hit = np.abs(self.diag - optimum_energy) <= 1e-9 * max(1.0, abs(optimum_energy))
+        return float(p[hit].sum())
+
+
+def check_feasible_bits(mixer: Mixer, bits) -> None:
+    """OptionError unless the basis state ``bits`` lies in the mixer's subspace."""
+    if not in_subspace(mixer, np.asarray(bits)[None, :])[0]:
+        raise OptionError(f"initial state outside mixer {mixer.name!r}'s feasible set")
