@@ -26,6 +26,8 @@ from qopt.limits import format_bytes, format_seconds, memory_limit_info, time_li
 
 #: how many of the largest items an error message lists
 _SHOWN = 3
+#: items of at least this share of the total are named as causes in the message
+_SIGNIFICANT = 0.05
 
 
 @dataclass(frozen=True)
@@ -98,12 +100,15 @@ class ResourcePlan:
         shown = "; ".join(f"{i.what}: {fmt(i.amount)}" + (f" ({i.option})" if i.option else "")
                           for i in items[:_SHOWN])
         more = f"; and {len(items) - _SHOWN} smaller" if len(items) > _SHOWN else ""
-        opts = self.options(kind)
-        change = (f"lower {', '.join(opts)} or raise {env}" if opts else f"raise {env}")
+        # the options (and the instance) behind the items that make up the total
+        big = [i for i in items if i.amount >= _SIGNIFICANT * total]
+        fixes = list(dict.fromkeys(f"lower {i.option}" if i.option else "use a smaller instance"
+                                   for i in big))
+        change = "To fit: " + ", ".join(fixes) + (" or " if fixes else "") + f"raise {env}"
         need = "needs" if kind == "memory" else "would take"
         head = f"{self.context}: " if self.context else ""
         return (f"{head}{need} an estimated {fmt(total)}, over the {kind} limit of {cap_text} "
-                f"({source}) -- {shown}{more}; {change}")
+                f"({source}) -- {shown}{more}. {change}")
 
     def __str__(self) -> str:
         lines = [f"resource plan{' of ' + self.context if self.context else ''}: "

@@ -38,6 +38,7 @@ from qopt.solvers.base import Samples, Solver, SolverOutput, Task, rng_from
 from qopt.solvers.budget import final_shots, plan_quantum_budget
 from qopt.solvers.optimizers import get_optimizer
 from qopt.solvers.plans import add_optimizer, add_samples, add_statevector
+from qopt.solvers.plans import add_optimizer, add_samples, add_statevector
 from qopt.solvers.quantum import initialisation as init_mod
 from qopt.solvers.quantum.qaoa_subspace import SubspaceEvaluator
 
@@ -611,6 +612,20 @@ class QAOASolver(Solver):
 
     def _warm_start(self, qubo, rng) -> tuple[np.ndarray | None, dict]:
         return None, {}
+
+    def plan_resources(self, plan, task, *, backend=None, optimizer=None, budget=None):
+        """Engine buffers (exact evaluation on the in-house statevector), the optimizer's
+        workspace over the ansatz parameters (``--p``) and the final samples (``--shots``)."""
+        o = self.options
+        qubo = task.qubo
+        n = qubo.num_vars
+        # multi-angle: T <= n fields + the couplings, one beta per qubit
+        d = o.p * (2 * n + qubo.quadratic.nnz) if self.multi_angle else 2 * o.p
+        opt = get_optimizer(optimizer, default=o.optimizer)
+        if _is_engine(backend) and getattr(o, "mixer", None) in (None, "x"):
+            add_statevector(plan, n, gradient=opt.uses_gradient, cvar=o.alpha < 1.0)
+        add_optimizer(plan, opt, d, option="--p")
+        add_samples(plan, final_shots(o.shots, budget), n, option="--shots")
 
     def plan_resources(self, plan, task, *, backend=None, optimizer=None, budget=None):
         """Engine buffers (exact evaluation on the in-house statevector), the optimizer's
