@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import contextlib
+import sys
 import time
 from importlib import metadata
+from pathlib import PurePath
 
 import numpy as np
 import scipy.sparse as sp
 
+from qopt import compilation
 from qopt.errors import OptionError
 from qopt.model.program import BinaryProgram
 from qopt.model.qubo import QUBO
 from qopt.problems import load, problem_class
 from qopt.problems.base import Problem
 from qopt.problems.custom import ProgramProblem, QUBOProblem
+from qopt.progress import tracking as progress_tracking
 from qopt.solvers.base import Samples, SolverOutput, Task
 from qopt.solvers.postprocess import postprocess as run_postprocess
 from qopt.solvers.registry import make_solver
@@ -27,8 +31,9 @@ def as_problem(target, kind: str | None = None) -> Problem:
     """Turn any supported input into a Problem.
 
     Accepts a Problem, a BinaryProgram, a :class:`QUBO`, a square numpy / scipy matrix (a QUBO
-    ``x'Mx``), a networkx graph (with ``kind`` "maxcut" or "mis"), or a string
-    ``"kind:instance"`` naming a shipped instance or a file.
+    ``x'Mx``), a networkx graph (with ``kind`` "maxcut" or "mis"), a string
+    ``"kind:instance"`` naming a shipped instance or a file, or an LP / MPS file (a path ending
+    in ``.lp`` / ``.mps``, or ``"lp:PATH"`` / ``"mps:PATH"``; see :func:`qopt.load`).
     """
     if isinstance(target, Problem):
         return target
@@ -36,11 +41,8 @@ def as_problem(target, kind: str | None = None) -> Problem:
         return ProgramProblem(target)
     if isinstance(target, QUBO):
         return QUBOProblem(target)
-    if isinstance(target, str):
-        if ":" not in target and kind is None:
-            raise OptionError(f"{target!r}: name an instance as 'kind:instance', e.g. 'mdkp:hp1'")
-        k, _, inst = target.partition(":") if kind is None else (kind, "", target)
-        return load(k, inst)
+    if isinstance(target, str | PurePath):
+        return load(target) if kind is None else load(kind, target)
     try:
         import networkx as nx
     except ImportError:  # pragma: no cover - networkx is a core dependency
@@ -93,16 +95,24 @@ def _metrics(problem: Problem, objective: float, feasible: bool
 
 def solve(target, solver="exact", *, kind: str | None = None, backend=None, optimizer=None,
           seed: int | None = None, budget: int | None = None, penalty="auto",
-          encoding: str = "slack", postprocess: bool = True, **options) -> SolveResult:
+          encoding: str = "slack", postprocess: bool = True, progress=False,
+          **options) -> SolveResult:
     """Solve ``target`` (see :func:`as_problem`) with ``solver`` (a name, class or instance).
 
     ``options`` are the solver's own option fields; ``penalty`` and ``encoding`` control the
     QUBO conversion; ``postprocess`` applies the problem's repair and local search to the best
     raw sample (both reported). Bad options raise :class:`~qopt.errors.OptionError` before
-    any work is done.
+    any work is done. ``progress``: True writes a live status line to stderr after about 2 s
+    (evaluations / budget, best value, elapsed), a callable receives a
+    :class:`~qopt.progress.ProgressEvent` per reported batch of evaluations (see
+    :mod:`qopt.progress`). Seconds numba spends compiling kernels are reported as
+    ``compile_time`` and excluded from ``wall_time``.
     """
     t_start = time.perf_counter()
+    compiled_before = compilation.clock.total
     slv = make_solver(solver, **options)
+    if _runs_circuits(slv) or "numba" in sys.modules:
+        compilation.clock.install()   # before the first kernel call of this solve
     if budget is not None and (not isinstance(budget, int | np.integer) or budget <= 0):
         raise OptionError(f"budget must be a positive number of evaluations, got {budget!r}")
     if not _runs_circuits(slv):
@@ -116,8 +126,9 @@ def solve(target, solver="exact", *, kind: str | None = None, backend=None, opti
     task = Task(problem, penalty=penalty, encoding=encoding)
     # one summed memory / time plan, checked before the solver allocates anything large
     slv.resource_plan(task, backend=backend, optimizer=optimizer, budget=budget).check()
-    out: SolverOutput = slv.run(task, backend=backend, optimizer=optimizer, seed=seed,
-                                budget=budget)
+    with progress_tracking(progress, slv.name, budget):
+        out: SolverOutput = slv.run(task, backend=backend, optimizer=optimizer, seed=seed,
+                                    budget=budget)
 
     samples = out.samples.unique()
     on_qubo = slv.input == "qubo"
@@ -150,9 +161,11 @@ def solve(target, solver="exact", *, kind: str | None = None, backend=None, opti
     final = _report(problem, final_bits,
                     float(task.qubo.energy(task.qubo.complete(final_bits))) if on_qubo else None)
     gap, ratio = _metrics(problem, final.objective, final.feasible)
-    wall = time.perf_counter() - t_start
-    timing = dict(out.time)
-    timing.setdefault("classical", wall - sum(timing.values()))
+    compile_time = compilation.clock.total - compiled_before
+    wall = max(time.perf_counter() - t_start - compile_time, 0.0)
+    timing = _without_compile(dict(out.time), compile_time)
+    timing.setdefault("classical", max(wall - sum(timing.values()), 0.0))
+    timing["compile"] = compile_time
     qubo = task.qubo if on_qubo else None
     return SolveResult(
         problem=problem.name, problem_class=problem.kind, solver=slv.name,
@@ -164,10 +177,22 @@ def solve(target, solver="exact", *, kind: str | None = None, backend=None, opti
         num_slack=qubo.num_slack if qubo is not None else 0,
         num_qubits=out.num_qubits, depth=out.depth, two_qubit_gates=out.two_qubit_gates,
         evaluations=out.evaluations, shots=out.shots, budget=budget, wall_time=wall,
-        time=timing, history=out.history,
+        compile_time=compile_time, time=timing, history=out.history,
         options=_options_dict(slv, penalty, encoding, postprocess),
         backend=_backend_name(backend), seed=seed, info=out.info,
         versions=package_versions())
+
+
+def _without_compile(parts: dict[str, float], compile_time: float) -> dict[str, float]:
+    """A solver's time split with the compile seconds taken out of the parts that timed them
+    (simulation first, where kernels compile on their first call, then classical, then qpu)."""
+    left = compile_time
+    for key in ("simulation", "classical", "qpu"):
+        if key in parts and left > 0:
+            cut = min(parts[key], left)
+            parts[key] -= cut
+            left -= cut
+    return parts
 
 
 def _runs_circuits(slv) -> bool:

@@ -13,6 +13,7 @@ else) are folded back into ranged rows.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,7 @@ import scipy.sparse as sp
 
 from qopt.errors import InstanceFormatError, OptionError
 from qopt.model.program import BinaryProgram
+from qopt.stdio import stdout_to_stderr
 
 _WRITE_SUFFIXES = (".lp", ".mps")
 #: HiGHS's infinity (|bound| at or above it means unbounded)
@@ -27,27 +29,98 @@ _INF = 1e20
 
 
 def _highs():
+    """A silent Highs instance (its once-per-process banner goes to stderr, never stdout)."""
     import highspy
 
-    h = highspy.Highs()
+    with stdout_to_stderr():
+        h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     return h, highspy
 
 
-def read_lp(path: str | Path) -> BinaryProgram:
+#: the location line of a HiGHS LP parser error: `` --> path:LINE:COLUMN``
+_WHERE = re.compile(r"^\s*-->\s.*:(\d+):(\d+)\s*$")
+
+
+def _read_model(h, highspy, path: Path, shown: Path | None = None) -> None:
+    """``h.readModel(path)``; on failure an InstanceFormatError with HiGHS's first parser
+    message and its line (HiGHS's log is captured through its logging callback, not printed)."""
+    messages: list[str] = []
+    h.setOptionValue("output_flag", True)
+    h.setOptionValue("log_to_console", False)
+    def collect(event) -> None:
+        messages.append(str(event.message))
+
+    h.cbLogging.subscribe(collect)
+    try:
+        status = h.readModel(str(path))
+    finally:
+        h.cbLogging.unsubscribe(collect)
+        h.setOptionValue("output_flag", False)
+    if status != highspy.HighsStatus.kError:
+        return
+    line, detail = None, ""
+    for text in messages:
+        lines = [t for t in text.splitlines() if t.strip()]
+        if not lines or not lines[0].startswith("ERROR"):
+            continue
+        detail = lines[0].removeprefix("ERROR:").strip()
+        for t in lines[1:]:
+            m = _WHERE.match(t)
+            if m:
+                line = int(m.group(1))
+            elif "^" in t:        # the caret line: `` | ^^^ expected the right-hand side``
+                hint = t.split("^")[-1].strip()
+                if hint:
+                    detail = f"{detail} ({hint})"
+        break
+    raise InstanceFormatError(shown or path, line, "HiGHS could not read the model"
+                              + (f": {detail}" if detail else f" (status {status.name})"))
+
+
+#: model file formats HiGHS reads, by name and suffix (each also gzip-compressed: ``.lp.gz``)
+MODEL_FORMATS = {"lp": ".lp", "mps": ".mps"}
+
+
+def model_format(path: str | Path) -> str | None:
+    """"lp" or "mps" from a file name's suffix (``.lp``, ``.mps``, ``.lp.gz``, ``.mps.gz``),
+    else None."""
+    suffixes = [s.lower() for s in Path(path).suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes.pop()
+    for fmt, suffix in MODEL_FORMATS.items():
+        if suffixes and suffixes[-1] == suffix:
+            return fmt
+    return None
+
+
+def read_lp(path: str | Path, fmt: str | None = None) -> BinaryProgram:
     """Read an LP / MPS file with HiGHS and return its BinaryProgram.
 
-    Raises :class:`InstanceFormatError` naming the file when HiGHS cannot read it (with
-    HiGHS's status) or a variable is not binary (naming the variable).
+    ``fmt`` ("lp" or "mps") reads a file whose name does not say its format (HiGHS goes by
+    the suffix); by default the suffix decides. Raises :class:`InstanceFormatError` naming
+    the file when HiGHS cannot read it (with HiGHS's parser message and line where it gives
+    one) or a variable is not binary (naming the variable).
     """
     path = Path(path)
+    if fmt is not None and fmt not in MODEL_FORMATS:
+        raise OptionError(f"model format must be one of {', '.join(MODEL_FORMATS)}, got {fmt!r}")
     if not path.is_file():
         raise InstanceFormatError(path, None, "no such file")
+    fmt = fmt or model_format(path)
+    if fmt is None:
+        raise InstanceFormatError(path, None, "not an LP or MPS file name (.lp, .mps, .lp.gz, "
+                                  ".mps.gz); name the format as 'lp:PATH' or 'mps:PATH'")
     h, highspy = _highs()
-    status = h.readModel(str(path))
-    if status == highspy.HighsStatus.kError:
-        raise InstanceFormatError(path, None,
-                                  f"HiGHS could not read the model (status {status.name})")
+    if model_format(path) == fmt:
+        _read_model(h, highspy, path)
+    else:       # HiGHS picks its parser by suffix: read through a suffixed link
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="qopt-model-") as tmp:
+            link = Path(tmp) / f"model{MODEL_FORMATS[fmt]}"
+            link.symlink_to(path.resolve())
+            _read_model(h, highspy, link, shown=path)
     model = h.getModel()
     lp = model.lp_
     n_all, m = int(lp.num_col_), int(lp.num_row_)
@@ -214,4 +287,4 @@ def write_lp(program: BinaryProgram, path: str | Path) -> None:
         raise OptionError(f"{path}: HiGHS could not write the model (status {status.name})")
 
 
-__all__ = ["read_lp", "write_lp"]
+__all__ = ["MODEL_FORMATS", "model_format", "read_lp", "write_lp"]

@@ -74,6 +74,8 @@ class QUBOProblem(Problem):
         return np.asarray(solution, dtype=np.uint8)
 
 
-def load_lp(path: str | Path) -> ProgramProblem:
-    """An LP / MPS file (binary variables) as a Problem for ``qopt.solve`` and ``--lp``."""
-    return ProgramProblem(read_lp(path))
+def load_lp(path: str | Path, fmt: str | None = None) -> ProgramProblem:
+    """An LP / MPS file (binary variables) as a Problem for ``qopt.solve`` and ``--lp``;
+    ``fmt`` ("lp" / "mps") where the file's suffix does not say it (see
+    :func:`qopt.model.lp.read_lp`)."""
+    return ProgramProblem(read_lp(path, fmt))

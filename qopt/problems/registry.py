@@ -13,6 +13,7 @@ from pathlib import Path
 
 from qopt.errors import OptionError
 from qopt.problems.base import Problem
+from qopt.suggest import unknown
 
 _CLASSES: dict[str, type[Problem]] = {}
 
@@ -37,7 +38,8 @@ def problem_class(kind: str) -> type[Problem]:
     try:
         return _CLASSES[kind]
     except KeyError:
-        raise OptionError(f"unknown problem class {kind!r}; known: {', '.join(kinds())}") from None
+        raise OptionError(unknown("problem class", kind, kinds()) + " (and 'lp' / 'mps' for "
+                          "model files)") from None
 
 
 def _data_dir(kind: str):
@@ -52,9 +54,37 @@ def shipped_index(kind: str) -> dict[str, dict]:
     return json.loads(index.read_text()) if index.is_file() else {}
 
 
-def load(kind: str, instance: str | Path) -> Problem:
-    """A shipped instance by name, or a file in the class's standard format by path."""
-    cls = problem_class(kind)
+#: pseudo-kinds of model files read by HiGHS (binary variables): ``lp:PATH``, ``mps:PATH``
+MODEL_KINDS = ("lp", "mps")
+
+
+def load(kind: str | Path, instance: str | Path | None = None) -> Problem:
+    """A shipped instance by name, or a file in the class's standard format by path.
+
+    ``load("mdkp", "hp1")`` and ``load("mdkp:hp1")`` are the same. LP and MPS model files
+    (binary variables, read by HiGHS) load by suffix (``load("model.lp")``, ``.mps``, ``.gz``
+    too) or by kind (``load("lp:PATH")``, ``load("mps", PATH)``) as a
+    :class:`~qopt.problems.custom.ProgramProblem`.
+    """
+    from qopt.model.lp import model_format
+
+    if instance is None:
+        text = str(kind)
+        prefix, sep, rest = text.partition(":")
+        if sep and prefix.lower() in MODEL_KINDS:
+            kind, instance = prefix.lower(), rest
+        elif model_format(text) is not None:
+            kind, instance = model_format(text), text
+        elif sep and prefix:
+            kind, instance = prefix, rest
+        else:
+            raise OptionError(f"{text!r}: name an instance as 'kind:instance' (e.g. 'mdkp:hp1'), "
+                              "or an LP / MPS file (model.lp, model.mps, 'lp:PATH')")
+    if str(kind).lower() in MODEL_KINDS:
+        from qopt.problems.custom import load_lp
+
+        return load_lp(instance, str(kind).lower())
+    cls = problem_class(str(kind))
     index = shipped_index(kind)
     key = str(instance)
     if key in index:

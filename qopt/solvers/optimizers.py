@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from qopt import progress
 from qopt.errors import OptionError
 
 DEFAULT_BUDGET = 500
@@ -73,6 +74,7 @@ class Objective:
             self.best_x = np.array(x, dtype=float, copy=True)
         self.history.append({"evaluation": self.evaluations, "value": value,
                              "best": self.best})
+        progress.count(1, value, self.budget)
 
     def __call__(self, x) -> float:
         if self.evaluations >= self.budget:
