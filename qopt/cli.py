@@ -7,6 +7,7 @@ Solver options are flags named after the solver's option fields (``--p 3``, ``--
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import sys
@@ -15,6 +16,8 @@ import typing
 from collections.abc import Sequence
 
 from qopt.errors import OptionError, QoptError
+from qopt.stdio import stdout_to_stderr
+from qopt.suggest import did_you_mean
 
 COMMON_SOLVE_FLAGS = ("seed", "budget", "backend", "optimizer")
 
@@ -86,8 +89,11 @@ def _describe_solvers() -> str:
     return "\n".join(lines)
 
 
-def _parse_solver_options(solver: str, extra: Sequence[str]) -> dict:
-    """Parse the flags left after the common ones against the solver's option dataclass."""
+def _parse_solver_options(solver: str, extra: Sequence[str], solve_flags: Sequence[str] = ()
+                          ) -> dict:
+    """Parse the flags left after the common ones against the solver's option dataclass;
+    an unknown flag's error suggests the closest of the solver's flags and ``solve_flags``
+    (the flags of ``qopt solve`` itself)."""
     parser = argparse.ArgumentParser(prog=f"qopt solve --solver {solver}", add_help=False,
                                      allow_abbrev=False)
     dests = {}
@@ -102,7 +108,10 @@ def _parse_solver_options(solver: str, extra: Sequence[str]) -> dict:
         raise OptionError(f"bad value for an option of solver {solver!r}") from None
     if unknown:
         known = ", ".join("--" + n.replace("_", "-") for n in dests) or "none"
-        raise OptionError(f"solver {solver!r} has no option {unknown[0]!r}; its options: {known}")
+        flags = [*("--" + n.replace("_", "-") for n in dests), *solve_flags]
+        hint = did_you_mean(unknown[0].split("=")[0], flags)
+        raise OptionError(f"solver {solver!r} has no option {unknown[0]!r}{hint or ';'} "
+                          f"its options: {known}")
     return vars(ns)
 
 
@@ -140,9 +149,16 @@ def _load_target(args):
     import qopt
 
     if args.lp:
+        from qopt.model.lp import model_format
         from qopt.problems.custom import load_lp
 
-        return load_lp(args.lp)
+        return load_lp(args.lp, model_format(args.lp) or "lp")
+    if args.kind is not None and args.instance is None and args.size is None:
+        from qopt.model.lp import model_format
+        from qopt.problems.registry import MODEL_KINDS
+
+        if model_format(args.kind) or args.kind.partition(":")[0].lower() in MODEL_KINDS:
+            return qopt.load(args.kind)        # qopt solve model.lp / mps:PATH
     if args.kind is None:
         raise OptionError("name a problem class (e.g. 'qopt solve mdkp --instance hp1') or --lp")
     if args.instance is not None:
@@ -184,20 +200,24 @@ def _print_result(result) -> None:
             print(f"{key:<{width}}  {value}")
 
 
-def cmd_solve(args, extra: Sequence[str]) -> int:
+def cmd_solve(args, extra: Sequence[str], solve_flags: Sequence[str] = ()) -> int:
     import qopt
 
-    options = _parse_solver_options(args.solver, extra)
+    options = _parse_solver_options(args.solver, extra, solve_flags)
     penalty = args.penalty
     if penalty != "auto":
         try:
             penalty = float(penalty)
         except ValueError:
             raise OptionError(f"--penalty must be 'auto' or a number, got {penalty!r}") from None
-    target = _load_target(args)
-    result = qopt.solve(target, solver=args.solver, seed=args.seed, budget=args.budget,
-                        backend=args.backend, optimizer=args.optimizer, penalty=penalty,
-                        encoding=args.encoding, postprocess=args.postprocess, **options)
+    # with --json, stdout carries one JSON document only: anything native libraries print
+    # (HiGHS's banner, ...) while loading and solving goes to stderr
+    quiet = stdout_to_stderr() if args.json else contextlib.nullcontext()
+    with quiet:
+        target = _load_target(args)
+        result = qopt.solve(target, solver=args.solver, seed=args.seed, budget=args.budget,
+                            backend=args.backend, optimizer=args.optimizer, penalty=penalty,
+                            encoding=args.encoding, postprocess=args.postprocess, **options)
     if args.json:
         payload = result.to_dict()
         payload["num_qubits"] = result.num_qubits
@@ -324,16 +344,27 @@ def cmd_partition(args) -> int:
     return 0
 
 
+def _subcommand_flags(parser: argparse.ArgumentParser, command: str) -> list[str]:
+    """The long option flags of one subcommand (for "did you mean" on a mistyped flag)."""
+    for action in parser._subparsers._group_actions if parser._subparsers else ():
+        sub = getattr(action, "choices", {}).get(command)
+        if sub is not None:
+            return [f for f in sub._option_string_actions if f.startswith("--")]
+    return []
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     wants_solver_help = argv[:1] == ["solve"] and ("-h" in argv or "--help" in argv)
     parser = build_parser("\n\n" + _describe_solvers() if wants_solver_help else "")
     args, extra = parser.parse_known_args(argv)
+    flags = _subcommand_flags(parser, args.command)
     try:
         if args.command == "solve":
-            return cmd_solve(args, extra)
+            return cmd_solve(args, extra, flags)
         if extra:
-            parser.error(f"unrecognised arguments: {' '.join(extra)}")
+            parser.error(f"unrecognised arguments: {' '.join(extra)}"
+                         f"{did_you_mean(extra[0].split('=')[0], flags)}")
         if args.command == "list":
             return cmd_list(args)
         return args.handler(args)

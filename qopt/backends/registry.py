@@ -24,9 +24,12 @@ import numpy as np
 
 from qopt.backends.base import Backend
 from qopt.errors import OptionError
+from qopt.suggest import unknown
 
 SPECS = ("statevector", "aer", "aer:mps", "aer:gpu", "aer:mps:gpu", "lightning",
          "lightning:gpu", "lightning:kokkos", "ibm:<device>", "fake:<name>")
+#: spec strings a typo is compared with (the placeholders' prefixes stand for their families)
+_NAMED = tuple(s.split(":<")[0] for s in SPECS)
 
 
 def get_backend(spec=None, **kwargs) -> Backend:
@@ -74,7 +77,7 @@ def get_backend(spec=None, **kwargs) -> Backend:
             from qopt.backends.ibm import FakeIBMBackend
 
             return FakeIBMBackend(rest or "sherbrooke", **kwargs)
-        raise OptionError(f"unknown backend {spec!r}; known: {', '.join(SPECS)}")
+        raise OptionError(unknown("backend", spec, SPECS, candidates=_NAMED))
     return _from_primitive(spec, **kwargs)
 
 

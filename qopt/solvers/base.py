@@ -17,6 +17,11 @@ import numpy as np
 
 from qopt.errors import OptionError
 from qopt.resources import ResourcePlan
+from qopt.suggest import did_you_mean
+
+#: keywords every solve takes beside a solver's own options (``qopt.solve(..., seed=1)``)
+SOLVE_KEYWORDS = ("backend", "optimizer", "seed", "budget", "penalty", "encoding", "postprocess",
+                  "kind")
 
 if TYPE_CHECKING:
     from qopt.model.program import BinaryProgram
@@ -145,8 +150,9 @@ def make_options(options_cls, given: dict, solver_name: str):
     known = {f.name: f for f in dataclasses.fields(options_cls)}
     unknown = sorted(set(given) - set(known))
     if unknown:
-        raise OptionError(f"solver {solver_name!r} has no option {', '.join(map(repr, unknown))}; "
-                          f"its options are: {', '.join(known) or 'none'}")
+        hint = did_you_mean(unknown[0], [*known, *SOLVE_KEYWORDS])
+        raise OptionError(f"solver {solver_name!r} has no option {', '.join(map(repr, unknown))}"
+                          f"{hint or ';'} its options are: {', '.join(known) or 'none'}")
     opts = options_cls(**given)
     check = getattr(opts, "validate", None)
     if check is not None:

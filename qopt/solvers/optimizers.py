@@ -28,6 +28,7 @@ import numpy as np
 
 from qopt import progress
 from qopt.errors import OptionError
+from qopt.suggest import unknown
 
 DEFAULT_BUDGET = 500
 
@@ -343,7 +344,7 @@ def get_optimizer(optimizer=None, default: str = "cobyla", **options) -> Optimiz
     if isinstance(optimizer, str):
         key = optimizer.lower().replace("_", "-")
         if key not in OPTIMIZERS:
-            raise OptionError(f"unknown optimizer {optimizer!r}; known: {', '.join(names())}")
+            raise OptionError(unknown("optimizer", optimizer, names()))
         try:
             return OPTIMIZERS[key](**options)
         except TypeError as exc:

@@ -6,6 +6,7 @@ import dataclasses
 from importlib import import_module
 
 from qopt.errors import OptionError
+from qopt.suggest import unknown
 
 #: name -> "module:Class"; modules are imported only when the solver is asked for
 _SOLVERS: dict[str, str] = {
@@ -17,6 +18,9 @@ _SOLVERS: dict[str, str] = {
     "random": "qopt.solvers.classical.random_search:RandomSearchSolver",
     "ga": "qopt.solvers.classical.evolutionary:GASolver",
     "map-elites": "qopt.solvers.classical.map_elites:MapElitesSolver",
+    "tabu": "qopt.solvers.classical.tabu:TabuSolver",
+    "gw": "qopt.solvers.classical.gw:GWSolver",
+    "burer-monteiro": "qopt.solvers.classical.burer_monteiro:BurerMonteiroSolver",
     "vqe": "qopt.solvers.quantum.vqe:VQESolver",
     "cvar-vqe": "qopt.solvers.quantum.vqe:CVaRVQESolver",
     "qaoa": "qopt.solvers.quantum.qaoa:QAOASolver",
@@ -40,7 +44,7 @@ def solver_class(name: str):
     try:
         target = _SOLVERS[name]
     except KeyError:
-        raise OptionError(f"unknown solver {name!r}; known: {', '.join(names())}") from None
+        raise OptionError(unknown("solver", name, names())) from None
     if isinstance(target, str):
         module, cls = target.split(":")
         target = getattr(import_module(module), cls)
