@@ -4,7 +4,12 @@ Pipeline: Problem -> BinaryProgram -> QUBO -> Solver -> samples -> SolveResult.
 Bit order everywhere: variable i is qubit i, little-endian (see :mod:`qopt.bits`).
 """
 
-from qopt.errors import (
+# first of all: numba's kernel cache goes to a per-user directory, never into the package
+from qopt.compilation import configure_cache as _configure_cache
+
+_configure_cache()
+
+from qopt.errors import (  # noqa: E402
     ConfigError,
     InstanceFormatError,
     OptionError,
@@ -12,10 +17,10 @@ from qopt.errors import (
     SizeLimitError,
     SolverError,
 )
-from qopt.model import QUBO, BinaryProgram, Ising, program_to_qubo
-from qopt.problems import generate, load
-from qopt.solvers.result import SolveResult
-from qopt.solving import solve
+from qopt.model import QUBO, BinaryProgram, Ising, program_to_qubo  # noqa: E402
+from qopt.problems import generate, load  # noqa: E402
+from qopt.solvers.result import SolveResult  # noqa: E402
+from qopt.solving import solve  # noqa: E402
 
 __version__ = "0.1.0"
 

@@ -6,6 +6,11 @@ fraction (0.05 = 5 %), ``approximation_ratio`` is objective / optimum for maximi
 optimum / objective for minimisation (inverted for negative values, so it is <= 1 whatever the
 sign); both are ``None`` when unknown or infeasible, the ratio also when objective and optimum
 differ in sign or one of them is 0.
+
+Times are seconds. ``wall_time`` is the solve itself and excludes ``compile_time``: the seconds
+numba spent compiling kernels (or loading them from its cache) during the call, measured apart
+(:mod:`qopt.compilation`) so that a first, cold call is not reported as a slow solve. ``time``
+splits ``wall_time`` into ``classical`` / ``simulation`` / ``qpu`` and also names ``compile``.
 """
 
 from __future__ import annotations
@@ -77,6 +82,7 @@ class SolveResult:
     shots: int | None = None
     budget: int | None = None
     wall_time: float = 0.0
+    compile_time: float = 0.0
     time: dict[str, float] = field(default_factory=dict)
     history: list[Any] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)

@@ -28,6 +28,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from qopt import progress
 from qopt.bits import as_bit_matrix
 from qopt.errors import OptionError, SolverError
 from qopt.problems.base import Problem
@@ -124,6 +125,7 @@ class BlackBox:
             self.history.append({"evaluations": self.evaluations,
                                  "best": float(self.native(self.best_f)),
                                  "feasible": bool(self.best_v <= 1e-9)})
+        progress.count(len(X), self.best_f, self.budget)   # rows of X were just evaluated
 
     def native(self, f):
         """Minimisation objective value(s) back in the problem's native sense."""
