@@ -31,3 +31,7 @@ class SolverError(QoptError, RuntimeError):
 
 class ConfigError(QoptError, ValueError):
     """A malformed configuration (sweep TOML, partitioner preset); names the file and key."""
+
+
+class QoptWarning(UserWarning):
+    """Something qopt did on purpose that changes the input (e.g. repeated edges merged)."""

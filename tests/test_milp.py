@@ -132,7 +132,7 @@ def test_time_limit_status():
     problem = qopt.generate("msp", (4, 30), 1)
     res = qopt.solve(problem, "milp", time_limit=0.5, postprocess=False)
     assert res.status in ("time_limit", "time_limit_no_incumbent")
-    assert res.info["highs_status"] == 1
+    assert res.info["highs_status"] == "kTimeLimit"
 
 
 def test_options_are_validated_by_name():

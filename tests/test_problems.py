@@ -323,11 +323,13 @@ def test_maxcut_from_graph_weights_and_labels():
     np.testing.assert_allclose(p.evaluate(X), expected)
 
 
-def test_maxcut_merges_parallel_edges_and_drops_loops():
-    p = MaxCut(3, [[0, 1], [1, 0], [2, 2]], [1.0, 2.0, 5.0])
-    assert p.edges.tolist() == [[0, 1]] and p.weights.tolist() == [3.0]
-    assert p.evaluate(np.array([1, 0, 1])) == 3.0
+def test_maxcut_merges_parallel_edges_and_refuses_loops():
+    p = MaxCut(3, [[0, 1], [1, 0], [1, 2]], [1.0, 2.0, 5.0])
+    assert p.edges.tolist() == [[0, 1], [1, 2]] and p.weights.tolist() == [3.0, 5.0]
+    assert p.evaluate(np.array([1, 0, 1])) == 8.0
     assert np.all(p.violation(indices_to_bits(np.arange(8), 3)) == 0)
+    with pytest.raises(OptionError, match="self-loops"):       # the same rule as MIS
+        MaxCut(3, [[0, 1], [2, 2]], [1.0, 5.0])
 
 
 # ---- MSP ----------------------------------------------------------------------------------------

@@ -139,10 +139,11 @@ MALFORMED = [
     (MaxCut, "3 1\n1 2 1\n2 3 1\n", 3, "more than the 1 edges"),
     (MaxCut, "3\n1 2 1\n", 1, "expected 'n m'"),
     (MaxCut, "", 1, "empty file"),
-    (MarketSplit, "2 3\n1 2 3\n4 5 6\n7\n", 4, "expected 2 targets, file ends at line 4 "
-                                               "after 1"),
-    (MarketSplit, "2 3\n1 2 3\n4 ? 6\n7 8\n", 3, "coefficients: '?' is not an integer"),
-    (MarketSplit, "1 2\n1 2\n1\n5\n", 4, "unexpected extra token '5'"),
+    (MarketSplit, "2 3\n1 2 3 9\n", 2, "expected 2 rows of 4 integers"),
+    (MarketSplit, "2 3\n1 2 3 7\n4 ? 6 8\n", 3, "row entries (integers): '?' is not an integer"),
+    (MarketSplit, "1 2\n1 2 1\n5\n", 3, "more than the 1 rows the header announces"),
+    (MarketSplit, "2 3\n1 2 3\n4 5 6\n7 8\n", 2, "needs '2 3 legacy' as its header"),
+    (MarketSplit, "2 3 legacy\n1 2 3\n4 ? 6\n7 8\n", 3, "coefficients: '?' is not an integer"),
 ]
 
 

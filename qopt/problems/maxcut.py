@@ -1,8 +1,10 @@
 """Weighted MaxCut: maximise the total weight of edges between S and its complement.
 
 File format: Gset / rudy, a line ``n m`` then m lines ``i j w`` (1-indexed vertices; a missing
-w means 1). Variable i is 1 when vertex i is in S. Self-loops never cross a cut and are dropped;
-parallel edges are merged by adding their weights.
+w means 1). Variable i is 1 when vertex i is in S. As in MIS files, a self-loop is an error
+naming its line, and an edge listed again (either order) is merged into one, its weights added
+(the cut of the multigraph), with a :class:`~qopt.errors.QoptWarning`. The constructor merges
+parallel edges the same way (silently) and refuses self-loops.
 """
 
 from __future__ import annotations
@@ -16,7 +18,12 @@ from qopt.errors import OptionError
 from qopt.model.program import BinaryProgram
 from qopt.problems.base import Problem
 from qopt.problems.mis import _plain, encode_labels, graph_arrays, sorted_labels
-from qopt.problems.reader import TokenReader, format_number
+from qopt.problems.reader import (
+    TokenReader,
+    check_graph_edges,
+    check_vertex_count,
+    format_number,
+)
 from qopt.problems.registry import register
 
 
@@ -45,8 +52,9 @@ class MaxCut(Problem):
             raise OptionError(f"{w.size} weights for {len(e)} edges")
         if e.size and (e.min() < 0 or e.max() >= n):
             raise OptionError(f"edge endpoint outside 0..{n - 1}")
-        keep = e[:, 0] != e[:, 1]
-        e, w = np.sort(e[keep], axis=1), w[keep]
+        if np.any(e[:, 0] == e[:, 1]):
+            raise OptionError("MaxCut graphs may not have self-loops")
+        e = np.sort(e, axis=1)
         if len(e):
             e, inverse = np.unique(e, axis=0, return_inverse=True)
             w = np.bincount(inverse.ravel(), weights=w, minlength=len(e))
@@ -89,6 +97,7 @@ class MaxCut(Problem):
         n, m = r.parse_ints(line, fields, "header 'n m'")
         if n < 1 or m < 0:
             raise r.error(line, f"bad sizes n={n}, m={m}")
+        check_vertex_count(r, line, n)
         body = r.records[1:]
         if len(body) < m:
             raise r.error(r.last_line, f"expected {m} edges, file ends at line {r.last_line} "
@@ -106,6 +115,7 @@ class MaxCut(Problem):
                 weights[k] = r.parse_numbers(ln, f[2:], "edge weight")[0]
             lines[k] = ln
         r.check_ids(edges, lines, n)
+        check_graph_edges(r, edges, lines, "merged into one, their weights added")
         return cls(n, edges - 1, weights, list(range(1, n + 1)), name=name or Path(path).stem,
                    optimum=optimum, source=str(path))
 

@@ -1,8 +1,10 @@
 """Maximum independent set: maximise |S| over vertex sets S with no edge inside S.
 
 File format: DIMACS edge format, ``p edge N M`` then M lines ``e u v`` (1-indexed vertices),
-comment lines starting with ``c``. Variable i is vertex i (0-based); the vertex's original
-label (the file's 1-based id, or the networkx node) is kept for :meth:`MIS.decode`.
+comment lines starting with ``c``. A self-loop is an error; an edge listed again (in either
+order) is merged into one with a :class:`~qopt.errors.QoptWarning` (the same rule as MaxCut).
+Variable i is vertex i (0-based); the vertex's original label (the file's 1-based id, or the
+networkx node) is kept for :meth:`MIS.decode`.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import scipy.sparse as sp
 from qopt.errors import OptionError
 from qopt.model.program import BinaryProgram
 from qopt.problems.base import Problem
-from qopt.problems.reader import TokenReader
+from qopt.problems.reader import TokenReader, check_graph_edges, check_vertex_count
 from qopt.problems.registry import register
 
 
@@ -86,6 +88,7 @@ def read_dimacs(path) -> tuple[TokenReader, int, np.ndarray]:
             n_nodes, n_edges = r.parse_ints(line, fields[2:], "'p' line")
             if n_nodes < 1 or n_edges < 0:
                 raise r.error(line, f"bad sizes N={n_nodes}, M={n_edges}")
+            check_vertex_count(r, line, n_nodes)
             header = (n_nodes, n_edges)
         elif tag == "e":
             if header is None:
@@ -106,9 +109,7 @@ def read_dimacs(path) -> tuple[TokenReader, int, np.ndarray]:
                       f"after {len(edges)}")
     arr = np.array(edges, dtype=np.int64).reshape(-1, 2)
     r.check_ids(arr, np.array(lines), n_nodes)
-    loops = np.flatnonzero(arr[:, 0] == arr[:, 1])
-    if loops.size:
-        raise r.error(lines[loops[0]], f"self-loop on vertex {arr[loops[0], 0]}")
+    check_graph_edges(r, arr, np.array(lines))
     return r, n_nodes, arr
 
 

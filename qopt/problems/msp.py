@@ -4,8 +4,16 @@ m products, n = 10(m - 1) retailers, a_ij uniform integers in [0, 99], d_i = flo
 / 2). The native objective (minimised) is the total absolute deviation sum_i |a_i.x - d_i|; x is
 feasible iff every deviation is 0. Variable j is 1 when retailer j goes to division 1.
 
-File format (whitespace separated): ``m n``, then the m x n coefficients row by row, then the m
-targets.
+File format (QOBLIB's ``.dat`` layout, whitespace separated, line oriented): a line ``m n``,
+then m lines of n + 1 integers each, the row a_i of A followed by its target d_i. Blank lines
+and lines starting with ``#`` are skipped. A file whose rows do not have n + 1 integers, or
+that has other than m rows, is refused naming the file and the line.
+
+qopt before this layout wrote all of A (m lines of n) and then the m targets on one line. That
+layout is read only where the file says so: a third word ``legacy`` on the header line
+(``m n legacy``); :meth:`MarketSplit.write` writes it with ``layout="legacy"``. An unmarked file
+is always read as QOBLIB's layout (an unmarked older qopt file is then refused, its first row
+having n numbers instead of n + 1).
 """
 
 from __future__ import annotations
@@ -18,8 +26,11 @@ from qopt.errors import OptionError
 from qopt.model.program import BinaryProgram
 from qopt.problems.base import Problem
 from qopt.problems.mdkp import flip_swap_neighbours
-from qopt.problems.reader import TokenReader, format_number, format_row
+from qopt.problems.reader import TokenReader, format_row
 from qopt.problems.registry import register
+
+#: third word of the header line that marks qopt's legacy layout (all of A, then the targets)
+LEGACY_KEYWORD = "legacy"
 
 
 @register
@@ -57,24 +68,53 @@ class MarketSplit(Problem):
     # ---- I/O ----------------------------------------------------------------------------------
     @classmethod
     def read(cls, path, name: str | None = None, optimum: float | None = None) -> MarketSplit:
-        """Read the text format of the module docstring (as written by :meth:`write`)."""
-        r = TokenReader(path)
-        m = r.integer("the number of products m", minimum=1)
-        n = r.integer("the number of retailers n", minimum=1)
-        A = r.take(m * n, "coefficients").reshape(m, n)
-        d = r.take(m, "targets")
-        r.expect_end("targets")
+        """Read QOBLIB's layout, or qopt's legacy layout when the header says ``legacy`` (see
+        the module docstring)."""
+        r = TokenReader(path, comment_prefixes=("#",))
+        if not r.records:
+            raise r.error(1, "empty file: expected a line 'm n'")
+        line, header = r.records[0]
+        if len(header) not in (2, 3) or (len(header) == 3 and header[2] != LEGACY_KEYWORD):
+            raise r.error(line, f"expected 'm n' (or 'm n {LEGACY_KEYWORD}' for qopt's legacy "
+                                f"layout), got {' '.join(header)!r}")
+        m, n = r.parse_ints(line, header[:2], "header 'm n'")
+        if m < 1 or n < 1:
+            raise r.error(line, f"bad sizes m={m}, n={n} (both must be at least 1)")
+        if len(header) == 3:
+            A, d = _read_legacy(r, m, n)
+        else:
+            A, d = _read_qoblib(r, m, n)
         return cls(A, d, name=name or Path(path).stem, optimum=optimum, source=str(path))
 
-    def write(self, path) -> None:
+    def write(self, path, layout: str = "qoblib") -> None:
+        """Write ``layout`` "qoblib" (each row of A followed by its target) or "legacy" (all of
+        A, then the targets; marked ``m n legacy`` so :meth:`read` knows it)."""
         m, n = self.coefficients.shape
-        lines = [f"{m} {n}", *(format_row(row) for row in self.coefficients),
-                 " ".join(format_number(v) for v in self.targets)]
+        if layout == "qoblib":
+            rows = np.column_stack([self.coefficients, self.targets])
+            lines = [f"{m} {n}", *(format_row(row) for row in rows)]
+        elif layout == "legacy":
+            lines = [f"{m} {n} {LEGACY_KEYWORD}", *(format_row(row) for row in self.coefficients),
+                     format_row(self.targets)]
+        else:
+            raise OptionError(f"layout must be 'qoblib' or 'legacy', got {layout!r}")
         Path(path).write_text("\n".join(lines) + "\n")
 
     @classmethod
-    def generate(cls, size, seed: int | None = None) -> MarketSplit:
-        """Cornuéjols–Dawande instance: ``size`` = m products (n = 10(m - 1)) or (m, n)."""
+    def generate(cls, size, seed: int | None = None, planted: bool = False) -> MarketSplit:
+        """Cornuéjols–Dawande instance: ``size`` = m products (n = 10(m - 1)), (m, n), or a
+        table ``{"m": m, "n": n, "planted": bool}`` (n and planted optional; sweeps use it).
+
+        ``planted``: instead of d_i = floor(sum_j a_ij / 2), pick x* uniformly in {0,1}^n and
+        set d = A x*, so the instance is feasible (optimum 0) at any size.
+        """
+        if isinstance(size, dict):
+            unknown = set(size) - {"m", "n", "planted"}
+            if unknown or "m" not in size:
+                raise OptionError(f"msp size table takes m (required), n and planted, got "
+                                  f"{size}")
+            planted = bool(size.get("planted", planted))
+            size = (size["m"], size["n"]) if "n" in size else size["m"]
         if np.ndim(size) == 0:
             m = int(size)
             n = 10 * (m - 1)
@@ -84,6 +124,9 @@ class MarketSplit(Problem):
             raise OptionError(f"msp size needs m >= 2 products (or an explicit n >= 1), got {size}")
         rng = np.random.default_rng(seed)
         A = rng.integers(0, 100, size=(m, n))
+        if planted:
+            x = rng.integers(0, 2, size=n)
+            return cls(A, A @ x, name=f"msp_m{m}_n{n}_planted_s{seed}", optimum=0.0)
         d = A.sum(axis=1) // 2
         return cls(A, d, name=f"msp_m{m}_n{n}_s{seed}")
 
@@ -147,3 +190,31 @@ class MarketSplit(Problem):
         d.update(m=self.num_products, n=self.num_vars, coefficients=self.coefficients.tolist(),
                  targets=self.targets.tolist())
         return d
+
+
+def _read_qoblib(r: TokenReader, m: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(A (m, n), d (m,)) from the m lines after the header, each ``a_i1 .. a_in d_i``."""
+    body = r.records[1:]
+    for i, (line, fields) in enumerate(body[:m]):  # every length first: nothing is allocated
+        if len(fields) != n + 1:                   # for a header that the rows do not hold
+            hint = (f"; a file in qopt's legacy layout (all of A, then the targets) needs "
+                    f"'{m} {n} {LEGACY_KEYWORD}' as its header" if len(fields) == n else "")
+            raise r.error(line, f"row {i + 1} has {len(fields)} numbers, expected n + 1 = "
+                                f"{n + 1} (the row of A then its target){hint}")
+    if len(body) < m:
+        raise r.error(r.last_line, f"expected {m} rows of {n + 1} integers (a row of A then its "
+                                   f"target), file ends at line {r.last_line} after {len(body)}")
+    if len(body) > m:
+        raise r.error(body[m][0], f"more than the {m} rows the header announces")
+    r.pos = len(r.records[0][1])
+    rows = r.take(m * (n + 1), "row entries (integers)").reshape(m, n + 1)
+    return rows[:, :n], rows[:, n]
+
+
+def _read_legacy(r: TokenReader, m: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(A, d) of the legacy layout: m * n coefficients, then m targets, any line breaks."""
+    r.pos = len(r.records[0][1])
+    A = r.take(m * n, "coefficients").reshape(m, n)
+    d = r.take(m, "targets")
+    r.expect_end("targets")
+    return A, d

@@ -3,6 +3,12 @@
 Every reader goes through :class:`TokenReader`, so every malformed file (truncated, a
 non-numeric token, a wrong count, an out-of-range id) raises
 :class:`~qopt.errors.InstanceFormatError` naming the file and the 1-based line.
+
+Rules every reader shares: files are read as UTF-8 and a leading byte-order mark is skipped;
+every number must be finite with magnitude at most :data:`MAX_ABS_VALUE` = 2^53 (beyond it
+float64 no longer holds every integer, so objectives stop being exact, and values such as
+1e308 overflow to inf in a sum); a larger one, or an integer beyond int64, is refused naming
+its line.
 """
 
 from __future__ import annotations
@@ -12,7 +18,29 @@ from pathlib import Path
 
 import numpy as np
 
-from qopt.errors import InstanceFormatError
+from qopt.errors import InstanceFormatError, QoptWarning, SizeLimitError
+from qopt.limits import format_bytes, memory_limit
+
+#: largest magnitude of any number in an instance file (2^53: float64 holds every integer up to it)
+MAX_ABS_VALUE = 2.0 ** 53
+
+
+def _too_large(value: float) -> bool:
+    return not abs(value) <= MAX_ABS_VALUE
+
+
+def _range_message(what: str, token: str) -> str:
+    return (f"{what}: {token!r} is beyond the readers' limit of magnitude 2^53 "
+            f"= {int(MAX_ABS_VALUE)} (numbers must be finite and exact in float64)")
+
+
+def _not_number(what: str, token: str, kind: str) -> str:
+    """Message for a token that is not ``kind`` ("a number": says "finite" for inf / nan)."""
+    try:
+        finite = np.isfinite(float(token))
+    except ValueError:
+        finite = True
+    return f"{what}: {token!r} is not {kind if finite else 'a finite number'}"
 
 
 def _parse_int(token: str) -> int | None:
@@ -50,11 +78,12 @@ class TokenReader:
         self.path = str(path)
         if text is None:
             try:
-                text = Path(path).read_text()
+                text = Path(path).read_text(encoding="utf-8-sig")
             except UnicodeDecodeError as exc:
                 raise InstanceFormatError(path, None, f"not a text file ({exc.reason})") from None
             except OSError as exc:
                 raise InstanceFormatError(path, None, f"cannot read: {exc.strerror}") from None
+        text = text.removeprefix("\ufeff")
         self.records: list[tuple[int, list[str]]] = []
         for number, line in enumerate(text.splitlines(), start=1):
             fields = line.split()
@@ -101,7 +130,7 @@ class TokenReader:
         np_type = np.int64 if dtype is int else np.float64
         try:
             values = np.array(chunk, dtype=np_type)
-            if np_type is np.float64 and not np.all(np.isfinite(values)):
+            if not np.all(np.abs(values) <= MAX_ABS_VALUE):   # also catches nan / inf
                 raise ValueError
         except (ValueError, OverflowError):
             values = np.empty(count, dtype=np_type)
@@ -111,7 +140,10 @@ class TokenReader:
                 value = parse(tok)
                 if value is None:
                     raise self.error(self.lines[self.pos + k],
-                                     f"{what}: {tok!r} is not {kind}") from None
+                                     _not_number(what, tok, kind)) from None
+                if _too_large(value):
+                    raise self.error(self.lines[self.pos + k],
+                                     _range_message(what, tok)) from None
                 values[k] = value
         self.pos += count
         return values
@@ -141,6 +173,8 @@ class TokenReader:
             value = _parse_int(tok)
             if value is None:
                 raise self.error(line, f"{what}: {tok!r} is not an integer")
+            if _too_large(value):
+                raise self.error(line, _range_message(what, tok))
             out.append(value)
         return out
 
@@ -149,7 +183,9 @@ class TokenReader:
         for tok in fields:
             value = _parse_float(tok)
             if value is None:
-                raise self.error(line, f"{what}: {tok!r} is not a number")
+                raise self.error(line, _not_number(what, tok, "a number"))
+            if _too_large(value):
+                raise self.error(line, _range_message(what, tok))
             out.append(value)
         return out
 
@@ -164,6 +200,47 @@ class TokenReader:
             k = int(bad[0])
             row = k // ids.shape[1] if ids.ndim == 2 else k
             raise self.error(int(lines[row]), f"{what} id {int(ids.flat[k])} outside 1..{num}")
+
+
+#: bytes a graph reader and its Problem keep per declared vertex (label object and list slot,
+#: CSR row pointer, degree, per-vertex bincounts of the program), checked before any of them
+GRAPH_BYTES_PER_VERTEX = 64
+
+
+def check_vertex_count(r: TokenReader, line: int, num_nodes: int) -> None:
+    """Refuse a header declaring more vertices than the memory limit allows, before anything
+    is allocated per vertex (:class:`SizeLimitError` naming the file, line and limit)."""
+    need = num_nodes * GRAPH_BYTES_PER_VERTEX
+    cap = memory_limit()
+    if need > cap:
+        raise SizeLimitError(
+            f"{r.path}, line {line}: the header declares {num_nodes} vertices; reading them "
+            f"needs ~{format_bytes(need)} ({GRAPH_BYTES_PER_VERTEX} B per vertex), over the "
+            f"memory limit of {format_bytes(cap)} (set QOPT_MEMORY_LIMIT to change it)")
+
+
+def check_graph_edges(r: TokenReader, edges: np.ndarray, lines: np.ndarray,
+                      merged: str = "merged into one") -> None:
+    """The edge rules of the graph readers (MIS and MaxCut alike), ``edges`` shape (E, 2) ids,
+    ``lines`` shape (E,): a self-loop is an error naming its line; an edge listed again (the
+    same pair, either order) is merged, with one :class:`~qopt.errors.QoptWarning` naming the
+    first repeat's line and the count (``merged`` says how)."""
+    if not len(edges):
+        return
+    loops = np.flatnonzero(edges[:, 0] == edges[:, 1])
+    if loops.size:
+        raise r.error(int(lines[loops[0]]), f"self-loop on vertex {edges[loops[0], 0]} "
+                                            f"(graph files may not have self-loops)")
+    _, first, inverse = np.unique(np.sort(edges, axis=1), axis=0, return_index=True,
+                                  return_inverse=True)
+    repeats = np.flatnonzero(first[inverse.ravel()] != np.arange(len(edges)))
+    if repeats.size:
+        import warnings
+
+        k = int(repeats[0])
+        warnings.warn(f"{r.path}, line {int(lines[k])}: {repeats.size} repeated edge(s) (the "
+                      f"same vertex pair listed again, in either order) {merged}",
+                      QoptWarning, stacklevel=3)
 
 
 def format_number(value: float) -> str:

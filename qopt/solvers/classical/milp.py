@@ -1,4 +1,8 @@
-"""MILP solver: HiGHS through :func:`scipy.optimize.milp`.
+"""MILP solver: HiGHS through highspy (its own Python API).
+
+highspy, not :func:`scipy.optimize.milp`: scipy folds HiGHS's model statuses together (a
+"Model error" — e.g. a coefficient >= 1e15 — came back as status 2, "infeasible"), while each
+HiGHS status here maps to one honest qopt outcome (see :data:`STATUS`).
 
 A linear objective and linear constraints go to HiGHS as they are. A quadratic objective is
 linearised with one continuous y_ij in [0, 1] per product x_i x_j and only the McCormick
@@ -19,9 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import Bounds, LinearConstraint, milp
 
-from qopt.errors import OptionError, SizeLimitError
+from qopt.errors import OptionError, SizeLimitError, SolverError
 from qopt.model.program import BinaryProgram
 from qopt.solvers.base import Samples, Solver, SolverOutput, Task
 
@@ -184,16 +187,26 @@ def _clique_cover(program: BinaryProgram) -> list[list[int]]:
     return cliques
 
 
-_STATUS = {0: "optimal", 1: "time_limit", 2: "infeasible", 3: "unbounded", 4: "error"}
+#: HiGHS model status name -> qopt status; a limit's status gains "_no_incumbent" when HiGHS
+#: found no solution. Every status not listed (model / load / presolve / solve / postsolve
+#: errors, interrupts, unknown) raises SolverError; a memory limit raises SizeLimitError.
+STATUS = {"kOptimal": "optimal", "kInfeasible": "infeasible", "kUnbounded": "unbounded",
+          "kUnboundedOrInfeasible": "infeasible_or_unbounded", "kTimeLimit": "time_limit",
+          "kSolutionLimit": "node_limit", "kIterationLimit": "iteration_limit",
+          "kObjectiveBound": "objective_bound", "kObjectiveTarget": "objective_target"}
+_LIMITS = {"time_limit", "node_limit", "iteration_limit", "objective_bound", "objective_target"}
 
 
 class MilpSolver(Solver):
     """HiGHS branch and bound on the problem's BinaryProgram (quadratic objectives linearised).
 
-    Status ``"optimal"``, ``"time_limit"`` (the incumbent; also on the node limit),
-    ``"infeasible"`` (an all-zero sample) or ``"error"``. ``info`` carries HiGHS's MIP gap,
-    node count, dual bound and the model size. ``budget`` (evaluations) does not apply to
-    branch and bound and is ignored; use ``time_limit`` / ``node_limit``.
+    Status ``"optimal"``; ``"infeasible"`` only when HiGHS proves it (an all-zero sample);
+    ``"time_limit"`` / ``"node_limit"`` with HiGHS's incumbent (``..._no_incumbent`` and an
+    all-zero sample when it has none). A model HiGHS refuses (e.g. a coefficient of magnitude
+    >= 1e15, its ``large_matrix_value``) or a failed solve raises
+    :class:`~qopt.errors.SolverError` naming the HiGHS status. ``info`` carries HiGHS's model
+    status, MIP gap, node count, dual bound and the model size. ``budget`` (evaluations) does
+    not apply to branch and bound and is ignored; use ``time_limit`` / ``node_limit``.
     """
 
     name = "milp"
@@ -208,40 +221,95 @@ class MilpSolver(Solver):
         t0 = time.perf_counter()
         model = linearise(program, max_linearised_terms=opts.max_linearised_terms,
                           clique_cuts=opts.clique_cuts)
-        cols = model.c.size
-        bounds = Bounds(np.zeros(cols), np.ones(cols))
-        constraints = (LinearConstraint(model.A, model.lo, model.hi)
-                       if model.A.shape[0] else None)
-        hopts: dict = {"disp": False, "presolve": bool(opts.presolve),
-                       "mip_rel_gap": float(opts.mip_rel_gap)}
-        if opts.time_limit is not None:
-            hopts["time_limit"] = float(opts.time_limit)
-        if opts.node_limit is not None:
-            hopts["node_limit"] = int(opts.node_limit)
         with _stdout_to_stderr():
-            res = milp(model.c, integrality=model.integrality, bounds=bounds,
-                       constraints=constraints, options=hopts)
-        status = _STATUS.get(res.status, "error")
-        if res.x is not None:
-            bits = (np.asarray(res.x[:n]) > 0.5).astype(np.uint8)
+            highs = _run_highs(model, opts)
+        status_name = highs.getModelStatus().name
+        info_h = highs.getInfo()
+        has_solution = info_h.primal_solution_status == 2     # kSolutionStatusFeasible
+        if status_name == "kMemoryLimit":
+            raise SizeLimitError("HiGHS stopped at its memory limit while solving the MILP "
+                                 f"({model.c.size} columns, {model.A.shape[0]} rows)")
+        if status_name not in STATUS:
+            raise SolverError(f"HiGHS could not solve the MILP: model status "
+                              f"{highs.modelStatusToString(highs.getModelStatus())!r} "
+                              f"({status_name})")
+        status = STATUS[status_name]
+        if has_solution and status != "infeasible":
+            x = np.asarray(highs.getSolution().col_value[:n])
+            bits = (x > 0.5).astype(np.uint8)
         else:
             bits = np.zeros(n, dtype=np.uint8)
-            if status == "time_limit":
-                status = "time_limit_no_incumbent"
+            if status in _LIMITS:
+                status += "_no_incumbent"
         info = {
-            "highs_status": int(res.status), "message": str(res.message),
-            "mip_gap": _num(getattr(res, "mip_gap", None)),
-            "mip_node_count": _int(getattr(res, "mip_node_count", None)),
-            "mip_dual_bound": _num(getattr(res, "mip_dual_bound", None)),
-            "objective_value": (None if res.fun is None else
-                                _native(program, float(res.fun) + model.offset)),
-            "columns": int(cols), "rows": int(model.A.shape[0]),
+            "highs_status": status_name, "message": highs.modelStatusToString(
+                highs.getModelStatus()),
+            "mip_gap": _num(info_h.mip_gap) if has_solution else None,
+            "mip_node_count": _int(info_h.mip_node_count),
+            "mip_dual_bound": _num(info_h.mip_dual_bound),
+            "objective_value": (_native(program, float(info_h.objective_function_value)
+                                        + model.offset) if has_solution else None),
+            "columns": int(model.c.size), "rows": int(model.A.shape[0]),
             "linearised_terms": model.num_linearised, "clique_rows": model.num_clique_rows,
         }
         if budget is not None:
             info["budget_ignored"] = True
         return SolverOutput(samples=Samples(bits[None, :]), status=status,
                             time={"classical": time.perf_counter() - t0}, info=info)
+
+
+def _run_highs(model: MilpModel, opts: MilpOptions):
+    """A ``highspy.Highs`` that has run on ``model`` (silent); raises SolverError naming the
+    reason when HiGHS refuses the model."""
+    import highspy
+
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("presolve", "on" if opts.presolve else "off")
+    highs.setOptionValue("mip_rel_gap", float(opts.mip_rel_gap))
+    if opts.time_limit is not None:
+        highs.setOptionValue("time_limit", float(opts.time_limit))
+    if opts.node_limit is not None:
+        highs.setOptionValue("mip_max_nodes", int(opts.node_limit))
+    cols = model.c.size
+    A = model.A.tocsr()
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = cols, A.shape[0]
+    lp.col_cost_ = model.c.astype(float)
+    lp.col_lower_, lp.col_upper_ = np.zeros(cols), np.ones(cols)
+    lp.row_lower_, lp.row_upper_ = model.lo.astype(float), model.hi.astype(float)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = A.indices.astype(np.int32)
+    lp.a_matrix_.value_ = A.data.astype(float)
+    kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
+    lp.integrality_ = [kinds[int(v)] for v in model.integrality]
+    if highs.passModel(lp) == highspy.HighsStatus.kError:
+        raise SolverError(f"HiGHS refused the MILP model ({_model_error_reason(model, highs)})")
+    highs.run()
+    return highs
+
+
+def _model_error_reason(model: MilpModel, highs) -> str:
+    """Why HiGHS rejects a model: the first of its value limits that ``model`` breaks."""
+    def option(name: str) -> float:
+        value = highs.getOptionValue(name)
+        return float(value[1] if isinstance(value, tuple) else value)
+
+    big_matrix, big_cost = option("large_matrix_value"), option("infinite_cost")
+    data = model.A.data
+    if data.size and not np.all(np.abs(data) < big_matrix):
+        worst = float(np.max(np.abs(data)))
+        return (f"a constraint coefficient of magnitude {worst:g} is at or over HiGHS's "
+                f"large_matrix_value {big_matrix:g}; rescale the constraint rows")
+    if model.c.size and not np.all(np.abs(model.c) < big_cost):
+        worst = float(np.max(np.abs(model.c)))
+        return (f"an objective coefficient of magnitude {worst:g} is at or over HiGHS's "
+                f"infinite_cost {big_cost:g}; rescale the objective")
+    finite = np.concatenate([model.lo[np.isfinite(model.lo)], model.hi[np.isfinite(model.hi)]])
+    if finite.size and not np.all(np.abs(finite) < option("infinite_bound")):
+        return "a constraint right-hand side at or over HiGHS's infinite_bound"
+    return "model error"
 
 
 _REDIRECT_LOCK = threading.Lock()
