@@ -66,6 +66,24 @@ def _angles(values, p: int | None, width: int, what: str) -> tuple[list[list], i
     return conv, len(rows), (list(arr) if arr.ndim == 1 else None)
 
 
+def append_cost_layer(qc: QuantumCircuit, ising: Ising, qubits, coeffs, gamma_row,
+                      layer_gamma, phase):
+    """Append ``exp(-i gamma H_C)``: ``RZ(2 gamma_k h_i)`` / ``RZZ(2 gamma_k J_ij)`` per term
+    (``gamma_row``: one angle per term). Returns ``phase`` plus the offset's global phase
+    ``-layer_gamma * offset`` (standard QAOA; ``layer_gamma`` None for multi-angle: dropped)."""
+    for k, (q, c) in enumerate(zip(qubits, coeffs)):
+        angle = 2.0 * float(c) * gamma_row[k]
+        if len(q) == 1:
+            qc.rz(angle, q[0])
+        else:
+            qc.rzz(angle, q[0], q[1])
+    if layer_gamma is not None and ising.offset != 0.0:
+        g = layer_gamma
+        phase = phase - (float(g) if isinstance(g, int | float | np.number) else g) * float(
+            ising.offset)
+    return phase
+
+
 def qaoa_circuit(qubo_or_ising, gammas, betas, *, measure: bool = False,
                  warm_start=None) -> QuantumCircuit:
     """The QAOA circuit for ``qubo_or_ising`` with p = len(gammas) layers.
@@ -104,17 +122,8 @@ def qaoa_circuit(qubo_or_ising, gammas, betas, *, measure: bool = False,
             qc.ry(float(thetas[i]), i)
     phase = 0.0
     for layer in range(p):
-        for k, (q, c) in enumerate(zip(qubits, coeffs)):
-            angle = 2.0 * float(c) * gam[layer][k]
-            if len(q) == 1:
-                qc.rz(angle, q[0])
-            else:
-                qc.rzz(angle, q[0], q[1])
-        # the offset only contributes the global phase exp(-i gamma offset) (standard QAOA)
-        if layer_gammas is not None and ising.offset != 0.0:
-            g = layer_gammas[layer]
-            phase = phase - (float(g) if isinstance(g, int | float | np.number) else g) * float(
-                ising.offset)
+        phase = append_cost_layer(qc, ising, qubits, coeffs, gam[layer],
+                                  None if layer_gammas is None else layer_gammas[layer], phase)
         for i in range(n):
             if thetas is None:
                 qc.rx(2.0 * bet[layer][i], i)
@@ -134,4 +143,4 @@ def qaoa_resources(qubo_or_ising, p: int) -> dict[str, int]:
     return {"num_qubits": ising.num_spins, "two_qubit_gates": int(p) * int(ising.J.nnz)}
 
 
-__all__ = ["as_ising", "qaoa_circuit", "qaoa_resources"]
+__all__ = ["append_cost_layer", "as_ising", "qaoa_circuit", "qaoa_resources"]
