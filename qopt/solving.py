@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import sys
 import time
 from importlib import metadata
@@ -61,6 +62,13 @@ def as_problem(target, kind: str | None = None) -> Problem:
 
 
 def package_versions() -> dict[str, str]:
+    """Versions of the packages a result depends on (a fresh copy of a per-process cache:
+    reading them costs ~5-100 ms of package-metadata parsing, more than a small solve)."""
+    return dict(_package_versions())
+
+
+@functools.cache
+def _package_versions() -> dict[str, str]:
     out = {}
     for name in _VERSIONED:
         with contextlib.suppress(metadata.PackageNotFoundError):
