@@ -33,5 +33,10 @@ class ConfigError(QoptError, ValueError):
     """A malformed configuration (sweep TOML, partitioner preset); names the file and key."""
 
 
+class StoreError(QoptError):
+    """A results store that cannot be used (damaged, not a store, locked); names the file and
+    how to recover."""
+
+
 class QoptWarning(UserWarning):
     """Something qopt did on purpose that changes the input (e.g. repeated edges merged)."""

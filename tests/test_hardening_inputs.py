@@ -217,3 +217,152 @@ def test_cli_reports_reader_errors_as_one_qopt_line(tmp_path, capsys):
     code = main(["solve", "maxcut", "--instance", str(path), "--solver", "exact"])
     err = capsys.readouterr().err
     assert code == 2 and f"{path}, line 2" in err and "Traceback" not in err
+
+
+# ---- 4. store corruption ---------------------------------------------------------------------
+SWEEP = """name = "tiny"
+[[problems]]
+kind = "msp"
+instances = ["msp_m2_s1"]
+[[solvers]]
+name = "exact"
+"""
+
+
+def damaged_stores(tmp_path) -> dict:
+    """results directories whose store is garbage, truncated or 0 bytes."""
+    import os
+
+    from qopt.experiments.store import ResultStore
+
+    out = {}
+    for kind in ("garbage", "truncated", "empty"):
+        d = tmp_path / kind
+        d.mkdir()
+        out[kind] = d
+    (out["garbage"] / "results.sqlite").write_bytes(b"SQLite format 3\x00" + os.urandom(4000))
+    good = out["truncated"] / "results.sqlite"
+    with ResultStore(good) as store:
+        for i in range(200):
+            store.insert({"run_key": f"k{i}", "status": "done", "result": "x" * 400})
+    with open(good, "r+b") as fh:
+        fh.truncate(good.stat().st_size // 2)
+    (out["empty"] / "results.sqlite").write_bytes(b"")
+    return out
+
+
+@pytest.mark.parametrize("command", ["sweep", "report"])
+def test_damaged_store_is_a_qopt_error_naming_the_file_and_the_recovery(tmp_path, capsys,
+                                                                       command):
+    from qopt.cli import main
+
+    config = write(tmp_path, "tiny.toml", SWEEP)
+    for kind, d in damaged_stores(tmp_path).items():
+        argv = (["sweep", str(config), "--results", str(d), "--no-progress"]
+                if command == "sweep" else ["report", str(d), "--format", "csv"])
+        code = main(argv)
+        err = capsys.readouterr().err
+        store = d / "results.sqlite"
+        assert code == 2, (kind, err)
+        assert err.startswith("qopt: ") and err.count("\n") == 1, err
+        assert f"{store}: the results store" in err and "re-run the sweep" in err
+        assert "Traceback" not in err and "DatabaseError" not in err
+        if kind == "empty":
+            assert "0-byte" in err and store.stat().st_size == 0    # not taken as a new store
+
+
+def test_missing_store_file_is_a_new_store(tmp_path):
+    from qopt.experiments.store import ResultStore
+
+    with ResultStore(tmp_path / "new" / "results.sqlite") as store:
+        assert len(store) == 0 and store.insert({"run_key": "a", "status": "done"})
+
+
+# ---- 5. output safety ------------------------------------------------------------------------
+def test_csv_and_markdown_outputs_never_embed_names_raw(tmp_path):
+    import csv
+
+    from qopt.experiments.report import write_report
+    from qopt.experiments.store import ResultStore
+
+    evil = '=HYPERLINK("http://x.invalid","y")'
+    rows = [{"run_key": f"r{i}", "sweep": "s|1", "problem_class": "maxcut", "instance": name,
+             "solver": "anneal", "label": "anneal", "status": "done", "sense": "max",
+             "optimum": -2.0, "objective": -3.5, "feasible": True, "gap": 0.75, "seed": i,
+             "num_vars": 4, "wall_time": 0.1, "options": "{}"}
+            for i, name in enumerate([evil, "+cmd", "@SUM(A1)", "-2+3", "a|b\nc<b>", "-7"])]
+    with ResultStore(tmp_path / "results.sqlite") as store:
+        for r in rows:
+            store.insert(r)
+    write_report(tmp_path, tmp_path / "out", formats=["csv", "md", "qoblib"])
+    with open(tmp_path / "out" / "runs.csv", newline="") as fh:
+        runs = list(csv.DictReader(fh))
+    assert [r["instance"] for r in runs] == ["'" + evil, "'+cmd", "'@SUM(A1)", "'-2+3",
+                                             "a|b\nc<b>", "-7"]
+    assert {r["objective"] for r in runs} == {"-3.5"} and {r["optimum"] for r in runs} == {"-2.0"}
+    with open(tmp_path / "out" / "summary.csv", newline="") as fh:
+        cells = [c for row in csv.reader(fh) for c in row]
+    assert not any(c.startswith(("=", "+", "@")) for c in cells)
+    with open(tmp_path / "out" / "qoblib_submission.csv", newline="") as fh:
+        ids = [r["Problem Identifier"] for r in csv.DictReader(fh)]
+    assert "maxcut/" + evil in ids                     # starts with "maxcut/": not a formula
+    md = (tmp_path / "out" / "report.md").read_text()
+    assert "a\\|b c&lt;b&gt;" in md and "a|b" not in md and "<b>" not in md
+    header = None
+    for ln in md.splitlines():                          # every row keeps its column count
+        if ln.startswith("| instance"):
+            header = ln.count("|")
+        elif "a\\|b" in ln:
+            assert header is not None and ln.replace("\\|", "").count("|") == header
+
+
+def test_csv_safe_value_rules():
+    from qopt.experiments.output_safety import csv_safe_value
+
+    assert csv_safe_value("=1+1") == "'=1+1" and csv_safe_value("\tx") == "'\tx"
+    assert csv_safe_value("-3") == "-3" and csv_safe_value("+1.5e3") == "+1.5e3"
+    assert csv_safe_value(-3.0) == -3.0 and csv_safe_value("plain") == "plain"
+
+
+HEATMAP_SWEEP = """name = "paths"
+[[problems]]
+kind = "maxcut"
+instances = ["reg3_16"]
+[[solvers]]
+name = "map-elites"
+budget = 300
+options = {{ heatmap = "{path}", initial = 50, batch_size = 25 }}
+"""
+
+
+def test_sweep_output_path_options_are_confined_to_the_results_dir(tmp_path):
+    from qopt.errors import ConfigError
+    from qopt.experiments.config import parse_config
+    from qopt.experiments.runners import execute, sweep_options
+
+    with pytest.raises(ConfigError, match=r"options\.heatmap: '\.\./\.\./x\.png' leaves the "
+                                          r"results directory"):
+        parse_config(HEATMAP_SWEEP.format(path="../../x.png"), source="p.toml",
+                     base_dir=tmp_path)
+    results = tmp_path / "results"
+    cfg = parse_config(HEATMAP_SWEEP.format(path="plots/../heat.png"), source="p.toml",
+                       base_dir=tmp_path)
+    import dataclasses
+
+    spec = dataclasses.replace(cfg.runs[0], output_dir=str(results))
+    row = execute(spec)
+    assert row["status"] == "done", row.get("error")
+    assert (results / "heat.png").is_file() and not (tmp_path / "heat.png").exists()
+    assert row["run_key"] == cfg.runs[0].key                 # the key ignores the directory
+    absolute = tmp_path / "elsewhere" / "abs.png"
+    absolute.parent.mkdir()
+    cfg = parse_config(HEATMAP_SWEEP.format(path=str(absolute)), source="p.toml",
+                       base_dir=tmp_path)                     # absolute: explicit, allowed
+    assert sweep_options(dataclasses.replace(cfg.runs[0], output_dir=str(results))) == \
+        cfg.runs[0].options
+    (results / "link").symlink_to(tmp_path / "elsewhere")
+    cfg = parse_config(HEATMAP_SWEEP.format(path="link/out.png"), source="p.toml",
+                       base_dir=tmp_path)
+    row = execute(dataclasses.replace(cfg.runs[0], output_dir=str(results)))
+    assert row["status"] == "failed" and "leads out of the results directory" in row["error"]
+    assert not (tmp_path / "elsewhere" / "out.png").exists()

@@ -55,6 +55,7 @@ from pathlib import Path
 from typing import Any
 
 from qopt.errors import ConfigError, OptionError, QoptError
+from qopt.experiments.output_safety import output_path_fields, output_path_problem
 
 #: solver names of DESIGN.md that run circuits (used while a solver is not registered yet)
 QUANTUM_SOLVER_NAMES = frozenset({"qaoa", "cvar-qaoa", "ma-qaoa", "ws-qaoa", "rqaoa", "vqe",
@@ -151,6 +152,8 @@ class RunSpec:
     plugin_paths: tuple[str, ...] = ()
     min_qubits: int | None = None   # entry only for instances needing at least this many
     optimizer: str | None = None    # ``qopt.solve(optimizer=...)`` of variational solvers
+    output_dir: str | None = None   # results directory: relative output-path options resolve
+    #                                 inside it (set by run_sweep; not part of the run key)
 
     def identity(self) -> dict:
         """Everything that determines the run's result, canonicalised (the run key's input)."""
@@ -636,6 +639,7 @@ def _check_options(p: _Parser, cls: type, name: str, options: dict, grid: dict,
         return
     hints = _option_hints(opts_cls)
     known = [f.name for f in dataclasses.fields(opts_cls)]
+    output_paths = output_path_fields(opts_cls)      # confined to the results directory
     for section, table in (("options", options), ("grid", grid)):
         for k, v in table.items():
             path = f"{where}.{section}.{k}"
@@ -644,10 +648,12 @@ def _check_options(p: _Parser, cls: type, name: str, options: dict, grid: dict,
                                    f"{', '.join(known) or 'none'}")
             values = v if section == "grid" else [v]
             for j, val in enumerate(values):
+                at = f"{path}[{j}]" if section == "grid" else path
                 if not _matches(val, hints[k]):
-                    at = f"{path}[{j}]" if section == "grid" else path
                     raise p.fail(at, f"expected {_type_name(hints[k])}, got "
                                      f"{type(val).__name__} {val!r}")
+                if k in output_paths and (problem := output_path_problem(val)):
+                    raise p.fail(at, problem)
     keys = sorted(grid)
     for combo in itertools.product(*(grid[k] for k in keys)):
         try:

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from qopt.errors import OptionError
+from qopt.experiments.output_safety import csv_safe_frame, csv_safe_value, markdown_escape
 from qopt.experiments.store import ResultStore
 
 FORMATS = ("md", "html", "png", "csv", "parquet", "qoblib")
@@ -209,9 +210,8 @@ def table_rows(summary, keys: Sequence[str]) -> tuple[list[str], list[list[str]]
 
 
 def markdown_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
-    def esc(c: str) -> str:
-        return str(c).replace("|", "\\|").replace("\n", " ")
-
+    """A Markdown table, every cell escaped (``output_safety.markdown_escape``)."""
+    esc = markdown_escape
     lines = ["| " + " | ".join(esc(h) for h in headers) + " |",
              "|" + "|".join("---" for _ in headers) + "|"]
     lines += ["| " + " | ".join(esc(c) for c in r) + " |" for r in rows]
@@ -326,8 +326,9 @@ def _save(fig, path: Path) -> Path:
 
 # ---- exports -------------------------------------------------------------------------------------
 def export_csv(df, path: str | Path) -> Path:
-    """All rows without the bulky ``result`` JSON, one line per run."""
-    df.drop(columns=["result"], errors="ignore").to_csv(path, index=False)
+    """All rows without the bulky ``result`` JSON, one line per run (formula-like text
+    quoted: :func:`~qopt.experiments.output_safety.csv_safe_frame`)."""
+    csv_safe_frame(df.drop(columns=["result"], errors="ignore")).to_csv(path, index=False)
     return Path(path)
 
 
@@ -396,7 +397,8 @@ def export_qoblib(df, path: str | Path, submitter: str = "qopt") -> Path:
     with open(path, "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=QOBLIB_COLUMNS)
         w.writeheader()
-        w.writerows(qoblib_rows(df, submitter))
+        w.writerows({k: csv_safe_value(v) for k, v in row.items()}
+                    for row in qoblib_rows(df, submitter))
     return Path(path)
 
 
@@ -442,7 +444,7 @@ def write_report(results, out_dir: str | Path | None = None,
         written["csv"] = [export_csv(df, out / "runs.csv")]
         summary = summarise(df) if len(df) else None
         if summary is not None:
-            summary.to_csv(out / "summary.csv", index=False)
+            csv_safe_frame(summary).to_csv(out / "summary.csv", index=False)
             written["csv"].append(out / "summary.csv")
     if "parquet" in formats:
         written["parquet"] = [export_parquet(df, out / "runs.parquet")]
@@ -463,7 +465,7 @@ def render(df, plots: dict[str, list[Path]], out_dir: Path) -> tuple[str, str]:
     legend = ("raw = best sample returned by the solver; pp = after repair + local search. "
               "Gap and ratio over feasible runs; TTS99 = mean time x ln(0.01)/ln(1-p), p = share "
               "of runs reaching the optimum; qubits, depth, evaluations are medians.")
-    md = ["# qopt sweep report", "", head, "", legend, ""]
+    md = ["# qopt sweep report", "", markdown_escape(head), "", legend, ""]
     hb = ["<h1>qopt sweep report</h1>", f"<p>{html.escape(head)}</p>",
           f"<p><small>{html.escape(legend)}</small></p>"]
     if n == 0:
@@ -472,7 +474,7 @@ def render(df, plots: dict[str, list[Path]], out_dir: Path) -> tuple[str, str]:
         part = df[df["problem_class"] == cls]
         per_solver = summarise(part, GROUP_SOLVER)
         per_inst = summarise(part, GROUP_INSTANCE)
-        md += [f"## {cls}", "", "### By solver (all instances)", ""]
+        md += [f"## {markdown_escape(cls)}", "", "### By solver (all instances)", ""]
         hb += [f"<h2>{html.escape(cls)}</h2>", "<h3>By solver (all instances)</h3>"]
         h, r = table_rows(per_solver, ["label", "backend"])
         md += [markdown_table(h, r), ""]

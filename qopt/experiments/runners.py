@@ -14,6 +14,7 @@ failed with ``timeout after N s``.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import multiprocessing as mp
 import os
@@ -32,6 +33,7 @@ from typing import Any
 
 from qopt.errors import SizeLimitError, SolverError
 from qopt.experiments.config import RunSpec, SweepConfig, canonical, import_plugins, load_config
+from qopt.experiments.output_safety import confine_output_paths
 from qopt.experiments.store import ResultStore
 
 RowCallback = Callable[[dict], None]
@@ -140,6 +142,17 @@ def required_qubits(solver, task, name: str | None = None) -> int | None:
     return None
 
 
+def sweep_options(spec: RunSpec) -> dict:
+    """The run's solver options, output paths confined to its results directory
+    (:func:`~qopt.experiments.output_safety.confine_output_paths`)."""
+    if spec.output_dir is None:
+        return spec.options
+    from qopt.solvers.registry import solver_class
+
+    opts_cls = getattr(solver_class(spec.solver), "Options", None)
+    return confine_output_paths(opts_cls, spec.options, spec.output_dir)
+
+
 def execute(spec_data: dict | RunSpec) -> dict[str, Any]:
     """Run one spec and return its store row (never raises for a solver's failure)."""
     spec = spec_data if isinstance(spec_data, RunSpec) else RunSpec.from_dict(spec_data)
@@ -159,7 +172,7 @@ def execute(spec_data: dict | RunSpec) -> dict[str, Any]:
         extra.update(num_vars=problem.num_vars, sense=problem.sense, optimum=problem.optimum)
         if spec.problem.size is None:
             extra["size"] = problem.num_vars
-        solver = make_solver(spec.solver, **spec.options)
+        solver = make_solver(spec.solver, **sweep_options(spec))
         if spec.quantum:
             task = Task(problem, penalty=spec.problem.penalty, encoding=spec.problem.encoding)
             need = required_qubits(solver, task, spec.solver)
@@ -527,7 +540,9 @@ def run_sweep(config_path: str | Path | SweepConfig, results_dir: str | Path = "
         now_available = {r.key for r in cfg.runs if r.available}
         store.delete(now_available & store.keys_skipped_unavailable())
         stored = store.keys()
-        todo = [r for r in cfg.runs if r.key not in stored]
+        out_dir = str(Path(results_dir).resolve())   # relative output paths resolve inside
+        todo = [dataclasses.replace(r, output_dir=out_dir) for r in cfg.runs
+                if r.key not in stored]
         already = len(cfg.runs) - len(todo)
         with _Progress(cfg.name, len(todo), enabled=progress) as bar:
             def on_row(row: dict) -> None:

@@ -5,15 +5,23 @@ starts, so a killed sweep loses at most the runs in flight and a re-run skips st
 Row ``status`` is ``done`` (a SolveResult is stored), ``failed`` (``error`` says why, e.g.
 ``timeout after 5 s``) or ``skipped`` (``reason`` says why, e.g. ``needs 144 qubits,
 statevector limit 30``). Times are seconds; ``gap`` is a fraction (0.05 = 5 %).
+
+A store is new only when its file does not exist. An existing file is checked when opened
+(SQLite's ``quick_check``): a 0-byte, truncated or garbage file raises
+:class:`~qopt.errors.StoreError` naming the file and how to recover, as does any SQLite error
+later (never a bare ``sqlite3.DatabaseError``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
+
+from qopt.errors import StoreError
 
 #: column name -> SQLite type, in table order
 COLUMNS: dict[str, str] = {
@@ -70,22 +78,55 @@ VOLATILE_COLUMNS = frozenset({"wall_time", "time_classical", "time_simulation", 
 
 STATUSES = ("done", "failed", "skipped")
 
+_RECOVER = ("to recover, move it aside (mv {path} {path}.bad) and re-run the sweep, which "
+            "starts a new store and runs every run again; rows may be salvaged with the sqlite3 "
+            "shell's '.recover' command")
+
 
 class ResultStore:
     """The ``runs`` table of ``path`` (a file, created with its directory when missing)."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
+        existed = self.path.exists()
+        if existed and self.path.is_file() and self.path.stat().st_size == 0:
+            raise StoreError(f"{self.path}: the results store is an empty (0-byte) file, not a "
+                             f"SQLite database (only a missing file starts a new store); "
+                             f"to recover, delete it (rm {self.path}) and re-run the sweep")
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=FULL")
-        cols = ", ".join(f"{k} {t}" for k, t in COLUMNS.items())
-        self.conn.execute(f"CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY, {cols})")
-        have = {r[1] for r in self.conn.execute("PRAGMA table_info(runs)")}
-        for k, t in COLUMNS.items():   # stores written by an older qopt gain new columns
-            if k not in have:
-                self.conn.execute(f"ALTER TABLE runs ADD COLUMN {k} {t.replace(' UNIQUE', '')}")
+        self.conn = None
+        with self._guard():
+            self.conn = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None)
+            if existed:
+                bad = [r[0] for r in self.conn.execute("PRAGMA quick_check(3)")]
+                if bad != ["ok"]:
+                    raise sqlite3.DatabaseError("; ".join(bad))
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=FULL")
+            cols = ", ".join(f"{k} {t}" for k, t in COLUMNS.items())
+            self.conn.execute(f"CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY, {cols})")
+            have = {r[1] for r in self.conn.execute("PRAGMA table_info(runs)")}
+            for k, t in COLUMNS.items():   # stores written by an older qopt gain new columns
+                if k not in have:
+                    self.conn.execute(f"ALTER TABLE runs ADD COLUMN {k} "
+                                      f"{t.replace(' UNIQUE', '')}")
+
+    @contextlib.contextmanager
+    def _guard(self) -> Iterator[None]:
+        """Turn SQLite errors into a StoreError naming this store and how to recover."""
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            if self.conn is not None and not isinstance(exc, sqlite3.OperationalError):
+                with contextlib.suppress(sqlite3.Error):
+                    self.conn.close()
+            text = str(exc)
+            if any(w in text for w in ("locked", "busy")):
+                raise StoreError(f"{self.path}: the results store is locked by another process "
+                                 f"(sqlite: {text}); wait for the other sweep or report to "
+                                 f"finish, then re-run") from None
+            raise StoreError(f"{self.path}: the results store is damaged or not a qopt store "
+                             f"(sqlite: {text}); {_RECOVER.format(path=self.path)}") from None
 
     @classmethod
     def open(cls, where: str | Path | ResultStore) -> ResultStore:
@@ -108,7 +149,8 @@ class ResultStore:
         keys = list(row)
         sql = (f"INSERT OR IGNORE INTO runs ({', '.join(keys)}) "
                f"VALUES ({', '.join('?' for _ in keys)})")
-        cur = self.conn.execute(sql, [_sql_value(row[k]) for k in keys])
+        with self._guard():
+            cur = self.conn.execute(sql, [_sql_value(row[k]) for k in keys])
         return cur.rowcount == 1
 
     def delete(self, run_keys: Iterable[str]) -> int:
@@ -116,39 +158,45 @@ class ResultStore:
         keys = list(run_keys)
         if not keys:
             return 0
-        self.conn.execute("BEGIN IMMEDIATE")
         n = 0
-        for k in keys:
-            n += self.conn.execute("DELETE FROM runs WHERE run_key = ?", (k,)).rowcount
-        self.conn.execute("COMMIT")
+        with self._guard():
+            self.conn.execute("BEGIN IMMEDIATE")
+            for k in keys:
+                n += self.conn.execute("DELETE FROM runs WHERE run_key = ?", (k,)).rowcount
+            self.conn.execute("COMMIT")
         return n
 
     # ---- reading ----------------------------------------------------------------------------
     def keys(self, status: str | None = None) -> set[str]:
-        if status is None:
-            return {r[0] for r in self.conn.execute("SELECT run_key FROM runs")}
-        return {r[0] for r in self.conn.execute("SELECT run_key FROM runs WHERE status = ?",
-                                                (status,))}
+        with self._guard():
+            if status is None:
+                return {r[0] for r in self.conn.execute("SELECT run_key FROM runs")}
+            return {r[0] for r in self.conn.execute(
+                "SELECT run_key FROM runs WHERE status = ?", (status,))}
 
     def keys_skipped_unavailable(self) -> set[str]:
         """Keys of rows skipped because their solver was not available."""
-        return {r[0] for r in self.conn.execute(
-            "SELECT run_key FROM runs WHERE status = 'skipped' AND reason LIKE "
-            "'solver not available%'")}
+        with self._guard():
+            return {r[0] for r in self.conn.execute(
+                "SELECT run_key FROM runs WHERE status = 'skipped' AND reason LIKE "
+                "'solver not available%'")}
 
     def __len__(self) -> int:
-        return self.conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+        with self._guard():
+            return self.conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
 
     def rows(self, sweep: str | None = None) -> list[dict[str, Any]]:
         """All rows (in insertion order) as dicts with the columns of :data:`COLUMNS`."""
         cols = ", ".join(COLUMNS)
-        if sweep is None:
-            cur = self.conn.execute(f"SELECT {cols} FROM runs ORDER BY id")
-        else:
-            cur = self.conn.execute(f"SELECT {cols} FROM runs WHERE sweep = ? ORDER BY id",
-                                    (sweep,))
+        with self._guard():
+            if sweep is None:
+                cur = self.conn.execute(f"SELECT {cols} FROM runs ORDER BY id")
+            else:
+                cur = self.conn.execute(f"SELECT {cols} FROM runs WHERE sweep = ? ORDER BY id",
+                                        (sweep,))
+            data = cur.fetchall()
         names = list(COLUMNS)
-        return [dict(zip(names, r)) for r in cur.fetchall()]
+        return [dict(zip(names, r)) for r in data]
 
     def dataframe(self, sweep: str | None = None):
         """The rows as a pandas DataFrame (booleans as bool, options/result JSON as text)."""
@@ -160,7 +208,8 @@ class ResultStore:
         return df
 
     def close(self) -> None:
-        self.conn.close()
+        with contextlib.suppress(sqlite3.Error):
+            self.conn.close()
 
     def __enter__(self) -> ResultStore:
         return self

@@ -42,7 +42,7 @@ than any elite.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
@@ -245,6 +245,8 @@ class MapElitesOptions:
         penalty: weight of the violation in the archive fitness; None = 10 x the objective
             spread of the initial sample (at least 1).
         heatmap: path of a PNG heatmap of the archive (native objective per cell), or None.
+            In a sweep a relative path is taken inside the results directory and may not
+            leave it; an absolute path is used as given.
     """
 
     features: tuple[str, ...] | str | None = None
@@ -257,7 +259,7 @@ class MapElitesOptions:
     permutation_mutation: str = "mixed"
     repair: bool = True
     penalty: float | None = None
-    heatmap: str | None = None
+    heatmap: str | None = field(default=None, metadata={"output_path": True})
 
     def validate(self) -> None:
         cells = (self.cells,) if np.ndim(self.cells) == 0 else tuple(self.cells)
