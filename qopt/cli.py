@@ -16,6 +16,7 @@ import typing
 from collections.abc import Sequence
 
 from qopt.errors import OptionError, QoptError
+from qopt.solvers.status import status_table
 from qopt.stdio import stdout_to_stderr
 from qopt.suggest import did_you_mean
 
@@ -117,9 +118,11 @@ def _parse_solver_options(solver: str, extra: Sequence[str], solve_flags: Sequen
 
 # ---- commands --------------------------------------------------------------------------------
 def cmd_list(args) -> int:
+    from qopt import catalog
     from qopt.problems import kinds, problem_class, shipped_index
 
-    out = {"problems": {}, "solvers": {}}
+    out = {"problems": {}, "solvers": {}, "backends": catalog.backends(),
+           "optimizers": catalog.optimizers()}
     for kind in kinds():
         cls = problem_class(kind)
         out["problems"][kind] = {"sense": cls.sense, "instances": shipped_index(kind)}
@@ -142,6 +145,10 @@ def cmd_list(args) -> int:
             print(f"  {name:<10} {size:<22} optimum={entry.get('optimum')}")
     print()
     print(_describe_solvers())
+    print()
+    print(catalog.describe_backends())
+    print()
+    print(catalog.describe_optimizers())
     return 0
 
 
@@ -174,26 +181,9 @@ def _load_target(args):
 
 
 def _print_result(result) -> None:
-    rows = [
-        ("problem", f"{result.problem} ({result.problem_class}, {result.sense}imise)"),
-        ("solver", result.solver + (f" on {result.backend}" if result.backend else "")),
-        ("status", result.status),
-        ("objective", result.objective),
-        ("feasible", result.feasible),
-        ("optimum", result.optimum),
-        ("gap", None if result.gap is None else f"{100 * result.gap:.3f} %"),
-        ("raw objective", None if result.raw is None else
-         f"{result.raw.objective} (feasible={result.raw.feasible})"),
-        ("post-processing", ", ".join(f"{s['step']}: {s['objective_before']} -> "
-                                      f"{s['objective_after']}" for s in result.postprocess)),
-        ("variables", f"{result.num_vars} (+{result.num_slack} slack)"),
-        ("qubits", result.num_qubits),
-        ("depth / 2q gates", None if result.depth is None else
-         f"{result.depth} / {result.two_qubit_gates}"),
-        ("evaluations", result.evaluations),
-        ("wall time", f"{result.wall_time:.3f} s"),
-        ("solution", json.dumps(result.decoded)[:200]),
-    ]
+    from qopt.solvers.summary import table_rows
+
+    rows = table_rows(result)
     width = max(len(k) for k, _ in rows)
     for key, value in rows:
         if value not in (None, ""):
@@ -240,7 +230,8 @@ def build_parser(solver_help: str = "") -> argparse.ArgumentParser:
         "solve", help="solve one instance", formatter_class=argparse.RawDescriptionHelpFormatter,
         allow_abbrev=False,
         epilog="Solver options are given as flags, e.g. --p 3 --alpha 0.25.\n\n"
-               "Run 'qopt list' to see every solver's options." + solver_help)
+               "Run 'qopt list' to see every solver's options.\n\n" + status_table()
+               + solver_help)
     p_solve.add_argument("kind", nargs="?", help="problem class: mdkp, mis, qap, maxcut, msp")
     p_solve.add_argument("--instance", help="a shipped instance name or a file path")
     p_solve.add_argument("--size", help="generate an instance of this size (with --seed)")

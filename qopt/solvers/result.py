@@ -109,6 +109,12 @@ class SolveResult:
     def from_json(cls, text: str) -> SolveResult:
         return cls.from_dict(json.loads(text))
 
+    def __str__(self) -> str:
+        """A short summary (at most 12 lines; :func:`qopt.solvers.summary.summary`)."""
+        from qopt.solvers.summary import summary
+
+        return summary(self)
+
     @property
     def num_qubits_or_vars(self) -> int:
         return self.num_qubits if self.num_qubits is not None else self.num_vars

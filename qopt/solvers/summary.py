@@ -1,0 +1,120 @@
+"""Human-readable views of a :class:`~qopt.solvers.result.SolveResult`.
+
+:func:`summary` is ``str(result)`` (what ``print(result)`` shows): at most a dozen lines, never
+the optimizer history. :func:`table_rows` is the plain ``qopt solve`` table. Both show the
+:func:`notes` -- what a reader of the numbers must know, such as QRAO falling back from the
+circuit to the product-state relaxation -- which ``--json`` carries only inside ``info``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+#: longest text of a solution shown in a summary (the full one is ``result.solution``)
+SOLUTION_CHARS = 72
+
+
+def notes(result) -> list[str]:
+    """Caveats read from ``result.info`` / ``options``: fallbacks, ignored options."""
+    info: dict[str, Any] = result.info or {}
+    opts: dict[str, Any] = result.options or {}
+    out = []
+    if result.solver == "qrao" and info.get("relaxation") == "product" \
+            and opts.get("relaxation", "auto") == "auto":
+        out.append(f"QRAO fell back to the product-state relaxation (no circuit): "
+                   f"{info.get('num_qubits')} qubits > max_circuit_qubits "
+                   f"{opts.get('max_circuit_qubits')}")
+    fallback = info.get("fallback")
+    if isinstance(fallback, str) and fallback:
+        out.append(fallback)
+    if info.get("budget_ignored"):
+        out.append(f"budget does not apply to {result.solver} (ignored)")
+    return out
+
+
+def _gap(result) -> str | None:
+    return None if result.gap is None else f"{100 * result.gap:.3f} %"
+
+
+def _time(result) -> str:
+    text = f"{result.wall_time:.3f} s"
+    compile_time = getattr(result, "compile_time", None)
+    if compile_time:
+        text += f" (+ {compile_time:.3f} s compiling kernels, not counted)"
+    return text
+
+
+def _size(result) -> str:
+    text = f"{result.num_vars} variables (+{result.num_slack} slack)"
+    if result.num_qubits is not None:
+        text += f", {result.num_qubits} qubits"
+    if result.depth is not None:
+        text += f", depth {result.depth}, {result.two_qubit_gates} two-qubit gates"
+    return text
+
+
+def _solution(result) -> str:
+    text = json.dumps(result.decoded)
+    return text if len(text) <= SOLUTION_CHARS else text[:SOLUTION_CHARS - 3] + "..."
+
+
+def summary(result) -> str:
+    """The short text of ``print(result)``: at most 12 lines."""
+    solver = result.solver + (f" on {result.backend}" if result.backend else "")
+    lines = [f"SolveResult: {result.problem} ({result.problem_class}, {result.sense}imise), "
+             f"{solver}, status {result.status}"]
+    best = f"objective {result.objective} ({'feasible' if result.feasible else 'infeasible'})"
+    if result.optimum is not None:
+        best += f", optimum {result.optimum}"
+    if result.gap is not None:
+        best += f", gap {_gap(result)}"
+    lines.append("  " + best)
+    if result.raw is not None:
+        lines.append(f"  raw best sample: objective {result.raw.objective} "
+                     f"({'feasible' if result.raw.feasible else 'infeasible'})"
+                     + (f", energy {result.raw.energy:.6g}" if result.raw.energy is not None
+                        else ""))
+    if result.postprocess:
+        lines.append("  post-processing: " + ", ".join(
+            f"{s['step']} {s['objective_before']} -> {s['objective_after']}"
+            for s in result.postprocess))
+    lines.append("  " + _size(result))
+    work = f"{result.evaluations} evaluations" if result.evaluations is not None else ""
+    if result.shots is not None:
+        work += f"{', ' if work else ''}{result.shots} shots"
+    lines.append(f"  {work + ', ' if work else ''}time {_time(result)}")
+    lines += [f"  note: {n}" for n in notes(result)[:3]]
+    lines.append(f"  solution: {_solution(result)}")
+    lines.append(f"  ({len(result.history)} history entries; result.to_json() has everything)")
+    return "\n".join(lines[:12])
+
+
+def table_rows(result) -> list[tuple[str, Any]]:
+    """(label, value) rows of the plain ``qopt solve`` table; None / "" values are omitted by
+    the printer."""
+    rows: list[tuple[str, Any]] = [
+        ("problem", f"{result.problem} ({result.problem_class}, {result.sense}imise)"),
+        ("solver", result.solver + (f" on {result.backend}" if result.backend else "")),
+        ("status", result.status),
+        ("objective", result.objective),
+        ("feasible", result.feasible),
+        ("optimum", result.optimum),
+        ("gap", _gap(result)),
+        ("raw objective", None if result.raw is None else
+         f"{result.raw.objective} (feasible={result.raw.feasible})"),
+        ("post-processing", ", ".join(f"{s['step']}: {s['objective_before']} -> "
+                                      f"{s['objective_after']}" for s in result.postprocess)),
+        ("variables", f"{result.num_vars} (+{result.num_slack} slack)"),
+        ("qubits", result.num_qubits),
+        ("depth / 2q gates", None if result.depth is None else
+         f"{result.depth} / {result.two_qubit_gates}"),
+        ("evaluations", result.evaluations),
+        ("wall time", _time(result)),
+    ]
+    rows += [("note", n) for n in notes(result)]
+    rows.append(("solution", json.dumps(result.decoded)[:200]))
+    return rows
+
+
+__all__ = ["notes", "summary", "table_rows"]
