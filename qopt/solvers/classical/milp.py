@@ -14,10 +14,6 @@ from a greedy clique cover of their conflict graph (implied, so the optimum is u
 
 from __future__ import annotations
 
-import contextlib
-import os
-import sys
-import threading
 import time
 from dataclasses import dataclass
 
@@ -27,6 +23,7 @@ import scipy.sparse as sp
 from qopt.errors import OptionError, SizeLimitError, SolverError
 from qopt.model.program import BinaryProgram
 from qopt.solvers.base import Samples, Solver, SolverOutput, Task
+from qopt.stdio import stdout_to_stderr
 
 
 @dataclass
@@ -221,7 +218,7 @@ class MilpSolver(Solver):
         t0 = time.perf_counter()
         model = linearise(program, max_linearised_terms=opts.max_linearised_terms,
                           clique_cuts=opts.clique_cuts)
-        with _stdout_to_stderr():
+        with stdout_to_stderr():          # HiGHS's banner never reaches stdout
             highs = _run_highs(model, opts)
         status_name = highs.getModelStatus().name
         info_h = highs.getInfo()
@@ -310,37 +307,6 @@ def _model_error_reason(model: MilpModel, highs) -> str:
     if finite.size and not np.all(np.abs(finite) < option("infinite_bound")):
         return "a constraint right-hand side at or over HiGHS's infinite_bound"
     return "model error"
-
-
-_REDIRECT_LOCK = threading.Lock()
-_redirect = {"depth": 0, "saved": None}
-
-
-@contextlib.contextmanager
-def _stdout_to_stderr():
-    """Send C-level writes to stdout (HiGHS debug lines) to stderr, keeping stdout clean for
-    machine-readable output such as ``qopt solve --json``. Nested / concurrent uses share one
-    redirection, undone when the last one leaves."""
-    with _REDIRECT_LOCK:
-        if _redirect["depth"] == 0:
-            try:
-                sys.stdout.flush()
-                saved = os.dup(1)
-                os.dup2(2, 1)
-            except (OSError, ValueError, AttributeError):
-                saved = None
-            _redirect["saved"] = saved
-        _redirect["depth"] += 1
-    try:
-        yield
-    finally:
-        with _REDIRECT_LOCK:
-            _redirect["depth"] -= 1
-            saved = _redirect["saved"]
-            if _redirect["depth"] == 0 and saved is not None:
-                os.dup2(saved, 1)
-                os.close(saved)
-                _redirect["saved"] = None
 
 
 def _native(program: BinaryProgram, minimised: float) -> float:
