@@ -109,6 +109,17 @@ def test_msp_planted_generator_is_feasible_and_seeded():
         MarketSplit.generate({"m": 3, "k": 2}, seed=0)
 
 
+def test_sweep_config_makes_planted_market_split_instances(tmp_path):
+    from qopt.experiments.config import parse_config
+
+    cfg = parse_config('[[problems]]\nkind = "msp"\nsizes = [{m = 3, n = 20, planted = true}]\n'
+                       'generator_seeds = [0, 1]\n[[solvers]]\nname = "exact"\n',
+                       source="planted.toml", base_dir=tmp_path)
+    problems = [run.problem.load() for run in cfg.runs]
+    assert [p.num_vars for p in problems] == [20, 20] and all(p.optimum == 0 for p in problems)
+    assert all(qopt.solve(p, "exact").objective == 0 for p in problems)
+
+
 @pytest.mark.parametrize(("m", "n", "seed"), [(3, 20, 0), (3, 20, 1), (4, 30, 4)])
 def test_planted_qoblib_instances_reach_deviation_zero_with_milp(tmp_path, m, n, seed):
     # (4, 30): HiGHS's time is very seed dependent on these (Cornuejols-Dawande targets are the
@@ -190,8 +201,9 @@ def test_huge_declared_vertex_count_is_refused_before_allocating(tmp_path, monke
                                                                  text):
     monkeypatch.setenv("QOPT_MEMORY_LIMIT", "1G")
     path = write(tmp_path, "huge.txt", text)
-    with pytest.raises(SizeLimitError, match=rf"{path}, line 1: the header declares "
-                                             r"1000000000 vertices.*over the memory limit"):
+    with pytest.raises(SizeLimitError, match=rf"{path}, line 1: needs an estimated .* over "
+                                             r"the memory limit .* the header declares "
+                                             r"1000000000 vertices"):
         cls.read(path)
     monkeypatch.setenv("QOPT_MEMORY_LIMIT", "100G")   # a limit that allows it: not refused
     small = write(tmp_path, "small.txt", text.replace("1000000000", "30"))
