@@ -210,6 +210,17 @@ def test_huge_declared_vertex_count_is_refused_before_allocating(tmp_path, monke
     assert cls.read(small).num_vars == 30
 
 
+@pytest.mark.parametrize(("cls", "text", "fragment"), [
+    (QAP, "100000\n0 1\n1 0\n", "expected 10000000000 flow matrix entries, file ends"),
+    (MDKP, "1000000000 1000 0\n1 2\n", "expected 1000000000 profits, file ends"),
+])
+def test_matrix_readers_check_declared_sizes_against_the_file_first(tmp_path, cls, text,
+                                                                    fragment):
+    path = write(tmp_path, "huge.dat", text)
+    with pytest.raises(InstanceFormatError, match=fragment):
+        cls.read(path)
+
+
 def test_repeated_edges_merge_with_a_warning_in_mis_and_maxcut(tmp_path):
     mis_path = write(tmp_path, "g.col", "p edge 3 3\ne 1 2\ne 2 3\ne 2 1\n")
     with pytest.warns(QoptWarning, match=rf"{mis_path}, line 4: 1 repeated edge"):
