@@ -166,7 +166,7 @@ def time_limit_info(limit: float | None = None) -> tuple[float, str]:
             raise OptionError(f"QOPT_TIME_LIMIT={env!r} is not a positive number of seconds "
                               "(optionally with an s/m/h/d suffix, e.g. 2h)")
         return value, f"QOPT_TIME_LIMIT={env}"
-    return DEFAULT_TIME_LIMIT, "default time limit (set QOPT_TIME_LIMIT to change it)"
+    return DEFAULT_TIME_LIMIT, "the default"
 
 
 def format_seconds(seconds: float) -> str:

@@ -34,6 +34,7 @@ from pymoo.problems.static import StaticProblem
 from qopt.errors import OptionError
 from qopt.solvers.base import Solver, SolverOutput, Task, rng_from
 from qopt.solvers.classical.blackbox import BlackBox, random_permutations, solver_output
+from qopt.solvers.plans import add_blackbox, add_population
 
 _ENCODINGS = ("auto", "binary", "permutation")
 _CROSSOVERS = {"binary": ("uniform", "two-point"), "permutation": ("order",)}
@@ -171,6 +172,14 @@ class GASolver(Solver):
     name = "ga"
     input = "problem"
     Options = GAOptions
+
+    def plan_resources(self, plan, task, *, backend=None, optimizer=None, budget=None):
+        """The budget's time and the population (``--pop-size``): parents and offspring as
+        bit rows and float draws, plus pymoo's per-individual records."""
+        n = int(task.problem.num_vars)
+        add_blackbox(plan, n, budget)
+        add_population(plan, int(self.options.pop_size), n, "--pop-size",
+                       "population and offspring", per_row=2048)
 
     def run(self, task: Task, *, backend=None, optimizer=None, seed: int | None = None,
             budget: int | None = None) -> SolverOutput:

@@ -16,6 +16,7 @@ import numpy as np
 from qopt.bits import indices_to_bits
 from qopt.errors import OptionError, SizeLimitError
 from qopt.solvers.base import Samples, Solver, SolverOutput, Task
+from qopt.solvers.plans import exact_seconds
 
 #: tolerance of "tied with the optimum" and "feasible": absolute + relative to |optimum|
 _TIE_ATOL = 1e-9
@@ -114,6 +115,21 @@ class ExactSolver(Solver):
     name = "exact"
     input = "problem"
     Options = ExactOptions
+
+    def plan_resources(self, plan, task, *, backend=None, optimizer=None, budget=None):
+        """Enumeration time of 2^n states (nothing else bounds it; ``--max-vars`` lets n
+        grow) and one chunk's buffers (``--chunk-bits``)."""
+        o: ExactOptions = self.options
+        n = int(task.problem.num_vars)
+        if n > o.max_vars:
+            return                          # run refuses it, naming max_vars
+        m = task.problem.to_program().num_constraints
+        plan.add_time(f"exact enumeration of 2^{n} states (--max-vars {o.max_vars} allows it)",
+                      exact_seconds(n, m))
+        bits = min(n, o.chunk_bits if not m else min(o.chunk_bits, _MAX_CONSTRAINED_CHUNK_BITS))
+        width = 1 if not m else max(n, m)
+        plan.add(f"one chunk of 2^{bits} states x {width} float64", 3 * 8 * width << bits,
+                 "--chunk-bits")
 
     def run(self, task: Task, *, backend=None, optimizer=None, seed=None,
             budget=None) -> SolverOutput:

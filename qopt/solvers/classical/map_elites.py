@@ -41,6 +41,7 @@ than any elite.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -55,6 +56,7 @@ from qopt.problems.base import Problem
 from qopt.solvers.base import Solver, SolverOutput, Task, rng_from
 from qopt.solvers.classical.blackbox import BlackBox, random_permutations, solver_output
 from qopt.solvers.classical.evolutionary import permutation_mutation
+from qopt.solvers.plans import add_blackbox, add_population
 
 #: default feature pair per problem kind (see the module docstring)
 DEFAULT_FEATURES: dict[str, tuple[str, ...]] = {
@@ -290,6 +292,24 @@ class MapElitesSolver(Solver):
     name = "map-elites"
     input = "problem"
     Options = MapElitesOptions
+
+    def plan_resources(self, plan, task, *, backend=None, optimizer=None, budget=None):
+        """The budget's time, the grid archive (``--cells`` per feature axis; pyribs allocates
+        every cell: a solution, its measures and fields) and the sampled / emitted batches."""
+        o: MapElitesOptions = self.options
+        n = int(task.problem.num_vars)
+        evaluations = add_blackbox(plan, n, budget)
+        if np.ndim(o.cells):
+            cells = [int(c) for c in o.cells]
+        else:
+            spec = o.features
+            axes = 2 if spec is None else len(spec.split(",") if isinstance(spec, str) else spec)
+            cells = [int(o.cells)] * axes
+        plan.add(f"grid archive ({' x '.join(map(str, cells))} cells of {n} genes)",
+                 math.prod(cells) * (8 * max(n, 1) + 8 * len(cells) + 64), "--cells")
+        rows = min(evaluations, max(int(o.initial), int(o.emitters) * int(o.batch_size)))
+        add_population(plan, rows, n, "--batch-size", "initial sample and emitter batches",
+                       per_row=64)
 
     def run(self, task: Task, *, backend=None, optimizer=None, seed: int | None = None,
             budget: int | None = None) -> SolverOutput:

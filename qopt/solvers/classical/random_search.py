@@ -14,6 +14,7 @@ from qopt.solvers.classical.blackbox import (
     random_permutations,
     solver_output,
 )
+from qopt.solvers.plans import add_blackbox
 
 
 @dataclass
@@ -43,6 +44,14 @@ class RandomSearchSolver(Solver):
     name = "random"
     input = "problem"
     Options = RandomSearchOptions
+
+    def plan_resources(self, plan, task, *, backend=None, optimizer=None, budget=None):
+        """The budget's time (``--budget``) and one batch (``--batch-size``): uniform float64
+        draws, bit rows and their repaired copies, objective and violation per row."""
+        n = int(task.problem.num_vars)
+        evaluations = add_blackbox(plan, n, budget)
+        rows = min(int(self.options.batch_size), evaluations)
+        plan.add(f"one batch ({rows} x {n})", rows * (11 * max(n, 1) + 64), "--batch-size")
 
     def run(self, task: Task, *, backend=None, optimizer=None, seed: int | None = None,
             budget: int | None = None) -> SolverOutput:
