@@ -98,6 +98,15 @@ class Problem(ABC):
         """A feasible solution near x (default: x unchanged; classes override)."""
         return np.asarray(x, dtype=np.uint8).copy()
 
+    def repair_batch(self, X) -> np.ndarray:
+        """:meth:`repair` of every row of X, shape (k, n) -> (k, n) uint8 (default: row by row;
+        classes with a vectorised repair override it, with the same results)."""
+        X = np.atleast_2d(np.asarray(X, dtype=np.uint8))
+        out = X.copy()
+        for r in range(len(X)):
+            out[r] = self.repair(X[r])
+        return out
+
     def permutation_size(self) -> int | None:
         """m when the bits one-hot encode a permutation of m items (``decode`` gives it as a
         list, ``encode`` takes one back), else None (default). Permutation solvers use it."""

@@ -14,6 +14,7 @@ import numpy as np
 from qopt.errors import OptionError
 from qopt.model.program import BinaryProgram
 from qopt.problems.base import Problem, flip_neighbours
+from qopt.problems.knapsack_repair import greedy_repair
 from qopt.problems.reader import TokenReader, format_number, format_row
 from qopt.problems.registry import register
 
@@ -145,6 +146,12 @@ class MDKP(Problem):
                 x[j] = 1
                 load = load + W[:, j]
         return x
+
+    def repair_batch(self, X) -> np.ndarray:
+        """:meth:`repair` of every row of X (k, n), compiled or vectorised over rows
+        (:func:`qopt.problems.knapsack_repair.greedy_repair`, the same results)."""
+        X = np.atleast_2d(np.asarray(X, dtype=np.uint8))
+        return greedy_repair(X, self.weights, self.capacities, self._ratio)
 
     def neighbours(self, x) -> np.ndarray:
         """1-flips (n rows) then every swap of a chosen item for an unchosen one."""

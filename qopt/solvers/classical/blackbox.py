@@ -7,7 +7,8 @@ A :class:`BlackBox` wraps a Problem and offers only what a black-box optimiser m
   and the total constraint violation (0 when feasible). Each row costs one evaluation; a
   batch that does not fit in the remaining budget raises :class:`BudgetExhausted` before
   anything is evaluated, so the counter can never pass the budget.
-* ``repair(X)`` — the problem's own repair operator (through the Problem protocol). A
+* ``repair(X)`` — the problem's own repair operator (through the Problem protocol: its
+  vectorised ``repair_batch`` where the class has one, else ``repair`` row by row). A
   constructive repair (MDKP, MIS: greedy by ratios / degrees) costs nothing; objective
   evaluations a repair makes itself (e.g. a local-search repair) are charged to the budget.
 * ``permutation_size`` / ``encode_permutations`` — for problems whose bits one-hot encode a
@@ -78,6 +79,7 @@ class BlackBox:
         self.best_v = math.inf
         self.history: list[dict] = []
         self._has_repair = type(problem).repair is not Problem.repair
+        self._batch_repair = type(problem).repair_batch is not Problem.repair_batch
         self._repaired: dict[bytes, np.ndarray] = {}
         self._perm = _permutation_size(problem)
 
@@ -146,6 +148,9 @@ class BlackBox:
         X, _ = as_bit_matrix(X)
         if not self._has_repair or len(X) == 0:
             return X.copy()
+        if self._batch_repair:
+            with self._charging():       # a vectorised repair: the whole batch in one call
+                return np.asarray(self._problem.repair_batch(X), dtype=np.uint8)
         # the protocol's repair takes one vector: loop over the (few hundred) distinct rows,
         # remembering results, since GAs re-propose the same offspring again and again
         out = X.copy()

@@ -1,13 +1,13 @@
-"""Genetic algorithms on pymoo, driven ask/tell through the black-box view.
+"""Genetic algorithms through the black-box view.
 
-* binary GA: random bits (or the problem's repair of them), uniform or two-point crossover,
-  bit-flip mutation (rate 1/n by default), then the problem's repair operator; variables
-  stay binary (pymoo ``vtype=bool`` throughout, no float rounding).
-* permutation GA (problems whose bits one-hot encode a permutation, e.g. QAP): random
-  permutations, order crossover (OX), swap and/or inversion mutation; every candidate is a
-  valid permutation, encoded back to bits for evaluation.
+* binary GA (:mod:`qopt.solvers.classical.binary_ga`, pymoo's GA loop on whole arrays):
+  random bits (or the problem's repair of them), uniform or two-point crossover, bit-flip
+  mutation (rate 1/n by default), then the problem's repair operator; bits stay bits.
+* permutation GA (pymoo ``GA`` driven ask/tell; problems whose bits one-hot encode a
+  permutation, e.g. QAP): random permutations, order crossover (OX), swap and/or inversion
+  mutation; every candidate is a valid permutation, encoded back to bits for evaluation.
 
-pymoo's own constraint handling (feasibility first, then objective) ranks the population;
+Feasibility first, then objective (pymoo's constraint handling) ranks the population;
 the objective is the problem's minimisation objective and the single inequality constraint
 is its total violation. Every objective evaluation goes through :class:`BlackBox`, whose
 counter stops the run exactly at the budget (the last generation is truncated if needed).
@@ -22,17 +22,14 @@ from pymoo.algorithms.soo.nonconvex.ga import GA
 from pymoo.core.evaluator import Evaluator
 from pymoo.core.mutation import Mutation
 from pymoo.core.problem import Problem as PymooProblem
-from pymoo.core.repair import Repair
 from pymoo.core.termination import NoTermination
 from pymoo.operators.crossover.ox import OrderCrossover
-from pymoo.operators.crossover.pntx import TwoPointCrossover
-from pymoo.operators.crossover.ux import UniformCrossover
-from pymoo.operators.mutation.bitflip import BitflipMutation
-from pymoo.operators.sampling.rnd import BinaryRandomSampling, PermutationRandomSampling
+from pymoo.operators.sampling.rnd import PermutationRandomSampling
 from pymoo.problems.static import StaticProblem
 
 from qopt.errors import OptionError
 from qopt.solvers.base import Solver, SolverOutput, Task, rng_from
+from qopt.solvers.classical.binary_ga import BinaryGA
 from qopt.solvers.classical.blackbox import BlackBox, random_permutations, solver_output
 from qopt.solvers.plans import add_blackbox, add_population
 
@@ -101,17 +98,6 @@ class _Shape(PymooProblem):
 
     def __init__(self, n_var: int, vtype, xu):
         super().__init__(n_var=n_var, n_obj=1, n_ieq_constr=1, xl=0, xu=xu, vtype=vtype)
-
-
-class _BlackBoxRepair(Repair):
-    """pymoo repair that calls the problem's repair operator through the black box."""
-
-    def __init__(self, bb: BlackBox):
-        super().__init__()
-        self.bb = bb
-
-    def _do(self, problem, X, **kwargs):
-        return self.bb.repair(np.asarray(X, dtype=np.uint8)).astype(bool)
 
 
 def swap_mutation(P: np.ndarray, rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -202,49 +188,33 @@ class GASolver(Solver):
             return solver_output(bb, info={"encoding": encoding, "crossover": crossover,
                                            "mutation": mutation, "generations": 0,
                                            "restarts": 0})
-        repair = _BlackBoxRepair(bb) if o.repair and bb.has_repair else None
         if encoding == "binary":
-            shape = _Shape(bb.num_vars, bool, 1)
-
-            def to_bits(X):
-                return np.asarray(X, dtype=np.uint8)
-        else:
-            shape = _Shape(m, int, m - 1)
-            to_bits = bb.encode_permutations
+            generations, restarts = _run_binary(bb, rng, o, crossover)
+            return solver_output(bb, info={"encoding": encoding, "crossover": crossover,
+                                           "mutation": mutation, "generations": generations,
+                                           "restarts": restarts})
+        shape = _Shape(m, int, m - 1)
+        to_bits = bb.encode_permutations
 
         def make_algorithm(sampling) -> GA:
             pymoo_seed = int(rng.integers(2**31 - 1))
-            if encoding == "binary":
-                xover = (UniformCrossover(prob=o.crossover_prob) if crossover == "uniform"
-                         else TwoPointCrossover(prob=o.crossover_prob))
-                alg = GA(pop_size=o.pop_size, sampling=sampling, crossover=xover,
-                         mutation=BitflipMutation(prob=1.0, prob_var=o.mutation_rate),
-                         repair=repair, eliminate_duplicates=o.eliminate_duplicates,
-                         seed=pymoo_seed)
-            else:
-                rate = 0.9 if o.mutation_rate is None else o.mutation_rate
-                alg = GA(pop_size=o.pop_size, sampling=sampling,
-                         crossover=OrderCrossover(prob=o.crossover_prob),
-                         mutation=_PermutationMutation(mutation, rate),
-                         eliminate_duplicates=o.eliminate_duplicates, seed=pymoo_seed)
-            # pymoo re-mates up to 100 times to fill a generation with non-duplicates; with a
-            # repair operator a converged population yields few new rows, so stop sooner
+            rate = 0.9 if o.mutation_rate is None else o.mutation_rate
+            alg = GA(pop_size=o.pop_size, sampling=sampling,
+                     crossover=OrderCrossover(prob=o.crossover_prob),
+                     mutation=_PermutationMutation(mutation, rate),
+                     eliminate_duplicates=o.eliminate_duplicates, seed=pymoo_seed)
+            # pymoo re-mates up to 100 times to fill a generation with non-duplicates; a
+            # converged population yields few new rows, so stop sooner
             alg.mating.n_max_iterations = o.max_mating_rounds
             alg.setup(shape, termination=NoTermination(), seed=pymoo_seed, verbose=False)
             return alg
 
         def restart_sampling(best):
             """A fresh random population that keeps the best genome found so far."""
-            k = o.pop_size - 1
-            if encoding == "binary":
-                X = rng.random((k, bb.num_vars)) < 0.5
-                X = bb.repair(X).astype(bool) if repair is not None else X
-            else:
-                X = random_permutations(rng, k, m)
+            X = random_permutations(rng, o.pop_size - 1, m)
             return np.concatenate([np.asarray(best, dtype=X.dtype)[None, :], X])
 
-        algorithm = make_algorithm(BinaryRandomSampling() if encoding == "binary"
-                                   else PermutationRandomSampling())
+        algorithm = make_algorithm(PermutationRandomSampling())
         evaluator = Evaluator()
         generations = restarts = 0
         best_genome = None
@@ -277,6 +247,43 @@ class GASolver(Solver):
         info = {"encoding": encoding, "crossover": crossover, "mutation": mutation,
                 "generations": generations, "restarts": restarts}
         return solver_output(bb, info=info)
+
+
+def _run_binary(bb: BlackBox, rng: np.random.Generator, o: GAOptions, crossover: str
+                ) -> tuple[int, int]:
+    """The binary GA (:mod:`qopt.solvers.classical.binary_ga`) until the budget is spent;
+    returns (generations, restarts). A generation yielding fewer than ``restart_fraction x
+    pop_size`` new offspring restarts the population (random, repaired) around the best row."""
+    ga = BinaryGA(bb, rng, pop_size=o.pop_size, crossover=crossover,
+                  crossover_prob=o.crossover_prob, mutation_rate=o.mutation_rate,
+                  repair=o.repair, eliminate_duplicates=o.eliminate_duplicates,
+                  max_mating_rounds=o.max_mating_rounds)
+    stall = max(1, int(o.restart_fraction * o.pop_size))
+    X, fresh = ga.initial(), True
+    generations = restarts = 0
+    while not bb.exhausted:
+        if X is None:
+            X = ga.offspring()
+            if len(X) < stall and not fresh and o.restart_fraction > 0:
+                # converged: the population breeds (almost) only duplicates; start afresh
+                keep = ga.pop[:1]
+                ga.pop, ga.f, ga.v = ga.pop[:0], ga.f[:0], ga.v[:0]
+                fill = rng.random((o.pop_size - 1, bb.num_vars)) < 0.5
+                X = ga.initial(np.concatenate([keep, fill]))
+                restarts += 1
+                fresh = True
+                continue
+        if len(X) == 0:
+            break
+        if len(X) > bb.remaining:
+            bb.evaluate_upto(X)     # the last, truncated generation: counted, not told
+            break
+        f, v = bb.evaluate(X)
+        ga.tell(X, f, v)
+        generations += 1
+        fresh = False
+        X = None
+    return generations, restarts
 
 
 def resolve_encoding(encoding: str, bb: BlackBox) -> str:
