@@ -38,7 +38,6 @@ from qopt.solvers.base import Samples, Solver, SolverOutput, Task, rng_from
 from qopt.solvers.budget import final_shots, plan_quantum_budget
 from qopt.solvers.optimizers import get_optimizer
 from qopt.solvers.plans import add_optimizer, add_samples, add_statevector
-from qopt.solvers.plans import add_optimizer, add_samples, add_statevector
 from qopt.solvers.quantum import initialisation as init_mod
 from qopt.solvers.quantum.qaoa_subspace import SubspaceEvaluator
 
@@ -129,6 +128,9 @@ class Ansatz:
         """Qiskit circuit: bound to the true angles of ``x``, or parametrised if x is None."""
         from qopt.solvers.quantum.circuits import qaoa_circuit
 
+        if self.constrained:
+            return self._mixer_circuit(x, measure)
+
         if x is None:
             from qiskit.circuit import ParameterVector
 
@@ -143,6 +145,25 @@ class Ansatz:
             return qaoa_circuit(self.ising, g, b, measure=measure, warm_start=self.warm_start)
         g, b = self.split(x)
         return qaoa_circuit(self.ising, g, b, measure=measure, warm_start=self.warm_start)
+
+    def _mixer_circuit(self, x, measure: bool):
+        """The constraint-preserving circuit (:mod:`qopt.solvers.quantum.mixer_circuits`)."""
+        from qopt.solvers.quantum.mixer_circuits import mixer_qaoa_circuit
+        from qopt.solvers.quantum.qaoa_constrained import circuit_parts
+
+        parts, init = circuit_parts(self.mixer, self.init)
+        if x is None:
+            from qiskit.circuit import ParameterVector
+
+            ng = self.p * (self.num_terms if self.multi_angle else 1)
+            nb = self.p * (self.num_partials if self.multi_angle else 1)
+            g = np.array(list(ParameterVector("gamma", ng)), dtype=object)
+            b = np.array(list(ParameterVector("beta", nb)), dtype=object)
+            if self.multi_angle:
+                g, b = g.reshape(self.p, -1), b.reshape(self.p, -1)
+        else:
+            g, b = self.split(x)
+        return mixer_qaoa_circuit(self.qubo, g, b, parts, init, measure=measure)
 
     def term_masks(self) -> np.ndarray:
         return np.array([sum(1 << q for q in t) for t in self.terms], dtype=np.int64)
@@ -402,7 +423,11 @@ class QAOAOptions:
     random angles), budget split evenly. shots: final samples drawn from the best state (and
     the shots of one estimate on a sampling backend); None = 1024, capped at half the budget.
     maxiter: parameter sets to run when ``solve(budget=...)`` is not given. optimizer: default
-    optimizer name when the ``optimizer`` keyword is not given.
+    optimizer name when the ``optimizer`` keyword is not given. mixer: ``x`` (transverse
+    field, default) or a constraint-preserving mixer (xy-ring, xy-complete, swap,
+    independent-set, capacity, feasible: see :mod:`qopt.solvers.quantum.mixers`), which runs
+    on the program's variables without slack qubits (on the feasible-subspace simulator by
+    default). init_state: default | uniform | identity | empty | greedy (constrained mixers).
     """
 
     p: int = 1
@@ -412,8 +437,20 @@ class QAOAOptions:
     shots: int | None = None
     maxiter: int = 300
     optimizer: str = "cobyla"
+    mixer: str = "x"
+    init_state: str = "default"
 
     def validate(self):
+        from qopt.solvers.quantum.mixers import INIT_STATES, MIXERS
+
+        if self.mixer not in MIXERS:
+            raise OptionError(f"mixer must be one of {', '.join(MIXERS)}, got {self.mixer!r}")
+        if self.init_state not in INIT_STATES:
+            raise OptionError(f"init_state must be one of {', '.join(INIT_STATES)}, got "
+                              f"{self.init_state!r}")
+        if self.mixer == "x" and self.init_state not in ("default", "uniform"):
+            raise OptionError(f"init_state={self.init_state!r} needs a constraint-preserving "
+                              "mixer (--mixer feasible, ...); the x mixer starts from |+>^n")
         if not isinstance(self.p, int) or self.p < 1:
             raise OptionError(f"p must be a positive integer, got {self.p!r}")
         if not 0.0 < float(self.alpha) <= 1.0:
@@ -463,6 +500,10 @@ class RQAOAOptions(QAOAOptions):
         super().validate()
         if not isinstance(self.n_cutoff, int) or self.n_cutoff < 1:
             raise OptionError(f"n_cutoff must be a positive integer, got {self.n_cutoff!r}")
+        if self.mixer != "x":
+            raise OptionError(f"rqaoa eliminates variables of the Ising model and takes only "
+                              f"the x mixer, got mixer={self.mixer!r}; use qaoa, cvar-qaoa, "
+                              "ma-qaoa or ws-qaoa with a constraint-preserving mixer")
 
 
 def _slices(total: int, parts: int) -> list[int]:
@@ -627,23 +668,14 @@ class QAOASolver(Solver):
         add_optimizer(plan, opt, d, option="--p")
         add_samples(plan, final_shots(o.shots, budget), n, option="--shots")
 
-    def plan_resources(self, plan, task, *, backend=None, optimizer=None, budget=None):
-        """Engine buffers (exact evaluation on the in-house statevector), the optimizer's
-        workspace over the ansatz parameters (``--p``) and the final samples (``--shots``)."""
-        o = self.options
-        qubo = task.qubo
-        n = qubo.num_vars
-        # multi-angle: T <= n fields + the couplings, one beta per qubit
-        d = o.p * (2 * n + qubo.quadratic.nnz) if self.multi_angle else 2 * o.p
-        opt = get_optimizer(optimizer, default=o.optimizer)
-        if _is_engine(backend) and getattr(o, "mixer", None) in (None, "x"):
-            add_statevector(plan, n, gradient=opt.uses_gradient, cvar=o.alpha < 1.0)
-        add_optimizer(plan, opt, d, option="--p")
-        add_samples(plan, final_shots(o.shots, budget), n, option="--shots")
-
     def run(self, task: Task, *, backend=None, optimizer=None, seed: int | None = None,
             budget: int | None = None) -> SolverOutput:
         o = self.options
+        if o.mixer != "x":
+            from qopt.solvers.quantum.qaoa_constrained import run_constrained
+
+            return run_constrained(self, task, backend=backend, optimizer=optimizer, seed=seed,
+                                   budget=budget)
         qubo = task.qubo
         shots = final_shots(o.shots, budget)
         rng = rng_from(seed)
