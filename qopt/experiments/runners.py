@@ -9,6 +9,17 @@ loads the problem, checks that the solver exists and that the instance fits the 
 only writer of the store and commits each row as it arrives. A run past its timeout has its
 worker killed (local: the worker process; Ray: ``ray.cancel(force=True)``) and is stored as
 failed with ``timeout after N s``.
+
+Compiled kernels (numba) never count against a run's timeout. A local worker tells the parent
+when numba starts and stops compiling (or loading cached kernels, :mod:`qopt.compilation`); the
+parent stops the run's clock meanwhile and bounds the compile by its own, generous
+``compile_timeout``. Each run's compile seconds are stored apart (column ``compile_time``) and
+excluded from ``wall_time``. The first run of each (solver, backend) pair runs alone until it
+has finished (or has not compiled at all for 2 s, or not since 30 s), so a cold cache is
+compiled once while the other workers run other pairs, and then load it from the cache.
+Workers import the same qopt as the parent: the forkserver is started with ``PYTHONSAFEPATH``
+(the current folder is not put first on ``sys.path``) and the folder of the parent's qopt
+first on ``PYTHONPATH``, and each worker checks ``qopt.__file__``.
 """
 
 from __future__ import annotations
@@ -31,6 +42,7 @@ from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any
 
+from qopt import compilation
 from qopt.errors import SizeLimitError, SolverError
 from qopt.experiments.config import RunSpec, SweepConfig, canonical, import_plugins, load_config
 from qopt.experiments.output_safety import confine_output_paths
@@ -118,7 +130,7 @@ def result_columns(res) -> dict[str, Any]:
         "prob_optimum": res.probability_optimum, "qubits": res.num_qubits,
         "num_vars": res.num_vars, "num_slack": res.num_slack, "depth": res.depth,
         "two_qubit_gates": res.two_qubit_gates, "evaluations": res.evaluations,
-        "shots": res.shots, "wall_time": res.wall_time,
+        "shots": res.shots, "wall_time": res.wall_time, "compile_time": res.compile_time,
         "time_classical": t.get("classical"), "time_simulation": t.get("simulation"),
         "time_qpu": t.get("qpu"), "result": res.to_json(),
     }
@@ -162,6 +174,7 @@ def execute(spec_data: dict | RunSpec) -> dict[str, Any]:
         return skipped_row(spec, spec.unavailable_reason or "solver not available")
     started = _now()
     t0 = time.perf_counter()
+    compiled0 = compilation.clock.total
     extra: dict[str, Any] = {"started_at": started}
     try:
         from qopt.solvers.base import Task
@@ -191,11 +204,13 @@ def execute(spec_data: dict | RunSpec) -> dict[str, Any]:
         return skipped_row(spec, str(exc), **extra)
     except Exception as exc:
         tb = traceback.format_exc(limit=-8)
+        compiled = compilation.clock.total - compiled0
         return failed_row(spec, f"{type(exc).__name__}: {exc}",
-                          wall_time=time.perf_counter() - t0,
+                          wall_time=time.perf_counter() - t0 - compiled, compile_time=compiled,
                           result=json.dumps({"traceback": tb}), **extra)
+    # compile seconds of the whole run (also outside qopt.solve: loading, qubit counting)
     return {**base_row(spec), **extra, **result_columns(res), "status": "done",
-            "finished_at": _now()}
+            "compile_time": compilation.clock.total - compiled0, "finished_at": _now()}
 
 
 # ---- local process pool -----------------------------------------------------------------------
@@ -208,33 +223,50 @@ def _set_parent_death_signal() -> None:
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
-def _worker_main(conn, plugins, plugin_paths, preload) -> None:
+def _worker_main(conn, plugins, plugin_paths, preload, parent_qopt=None,
+                 saved_env=None) -> None:
     _set_parent_death_signal()
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # the parent handles Ctrl-C
+    if saved_env:
+        _restore_env(saved_env)   # what the worker starts itself sees the user's variables
+    import qopt
+
+    if parent_qopt is not None and \
+            os.path.realpath(qopt.__file__) != os.path.realpath(parent_qopt):
+        raise SolverError(f"sweep worker imported qopt from {qopt.__file__}, the parent from "
+                          f"{parent_qopt}")
     if plugins:
         import_plugins(plugins, plugin_paths)
-    import qopt.solving  # noqa: F401  (imports paid before the first run's clock starts)
+    import qopt.solving  # imports paid before the first run's clock starts
     from qopt.solvers.registry import solver_class
 
     for name in preload:
         with contextlib.suppress(Exception):
             solver_class(name)
+
+    def tell(message) -> None:
+        with contextlib.suppress(BrokenPipeError, OSError):
+            conn.send(message)
+
     try:
         conn.send(("ready", None))
     except (BrokenPipeError, OSError):
         return
-    while True:
-        try:
-            msg = conn.recv()
-        except (EOFError, OSError):
-            return
-        if msg is None:
-            return
-        row = execute(msg)
-        try:
-            conn.send(("row", row))
-        except (BrokenPipeError, OSError):
-            return
+    # the parent stops a run's timeout clock while numba compiles
+    with compilation.hooks(lambda: tell(("compiling", None)),
+                           lambda seconds: tell(("compiled", seconds))):
+        while True:
+            try:
+                msg = conn.recv()
+            except (EOFError, OSError):
+                return
+            if msg is None:
+                return
+            row = execute(msg)
+            try:
+                conn.send(("row", row))
+            except (BrokenPipeError, OSError):
+                return
 
 
 @contextlib.contextmanager
@@ -255,26 +287,121 @@ def _main_module_hidden():
             main.__dict__.update(saved)
 
 
+@contextlib.contextmanager
+def _forkserver_env():
+    """The environment a forkserver started inside this block gets: ``PYTHONSAFEPATH=1`` (its
+    ``python -c`` does not put the current folder first on ``sys.path``, where a checkout's
+    ``qopt/`` would shadow the parent's) and the folder of the parent's qopt first on
+    ``PYTHONPATH`` (unless it is a site-packages folder, found anyway). Yields the variables'
+    previous values, which each worker restores for what it starts itself."""
+    import site
+
+    import qopt
+
+    root = str(Path(qopt.__file__).resolve().parent.parent)
+    names = ("PYTHONSAFEPATH", "PYTHONPATH")
+    saved = {k: os.environ.get(k) for k in names}
+    site_dirs = {str(Path(d).resolve()) for d in
+                 [*site.getsitepackages(), site.getusersitepackages()]}
+    os.environ["PYTHONSAFEPATH"] = "1"
+    if root not in site_dirs:
+        rest = [d for d in (saved["PYTHONPATH"] or "").split(os.pathsep) if d and d != root]
+        os.environ["PYTHONPATH"] = os.pathsep.join([root, *rest])
+    try:
+        yield saved
+    finally:
+        _restore_env(saved)
+
+
+def _restore_env(saved: dict[str, str | None]) -> None:
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+def _run_key(spec: RunSpec) -> tuple:
+    """Runs that share compiled kernels: the same solver on the same backend."""
+    return (spec.solver, spec.backend)
+
+
+#: a (solver, backend) pair's first run opens the pair to the other workers when it ends, or
+#: after this many seconds without any compile, or this many seconds after its last compile
+#: (kernels of one solver compile on first use, with gaps of Python work between them)
+OPEN_IF_NO_COMPILE = 2.0
+OPEN_AFTER_COMPILE = 30.0
+
+
 class _Worker:
     def __init__(self, ctx, plugins, plugin_paths, preload):
+        import qopt
+
         parent, child = ctx.Pipe(duplex=True)
         self.conn = parent
-        self.proc = ctx.Process(target=_worker_main,
-                                args=(child, plugins, plugin_paths, preload),
-                                daemon=True, name="qopt-sweep-worker")
-        with _main_module_hidden():
+        with _main_module_hidden(), _forkserver_env() as saved:
+            self.proc = ctx.Process(target=_worker_main,
+                                    args=(child, plugins, plugin_paths, preload,
+                                          qopt.__file__, saved),
+                                    daemon=True, name="qopt-sweep-worker")
             self.proc.start()
         child.close()
         self.ready = False
         self.spec: RunSpec | None = None
         self.deadline: float | None = None
         self.started = 0.0
+        self.compiling_since: float | None = None   # parent's clock; None: not compiling
+        self.compile_time = 0.0                      # this run's compile seconds so far
+        self.quiet_since = 0.0                       # last end of a compile (or the start)
 
     def submit(self, spec: RunSpec) -> None:
         self.spec = spec
-        self.started = time.monotonic()
+        self.started = self.quiet_since = time.monotonic()
         self.deadline = None if spec.timeout is None else self.started + spec.timeout
+        self.compiling_since, self.compile_time = None, 0.0
         self.conn.send(spec.to_dict())
+
+    def compiling(self, now: float) -> None:
+        if self.compiling_since is None:
+            self.compiling_since = now
+
+    def compiled(self, now: float) -> None:
+        """A compile ended: the run's clock resumes, its deadline moved by the pause."""
+        if self.compiling_since is not None:
+            pause = now - self.compiling_since
+            self.compile_time += pause
+            if self.deadline is not None:
+                self.deadline += pause
+            self.compiling_since = None
+        self.quiet_since = now
+
+    def shares_kernels(self, now: float) -> bool:
+        """Whether the kernels of this (leading) run's pair are compiled by now: see
+        :data:`OPEN_IF_NO_COMPILE` / :data:`OPEN_AFTER_COMPILE`."""
+        if self.compiling_since is not None:
+            return False
+        wait = OPEN_IF_NO_COMPILE if self.compile_time == 0 else OPEN_AFTER_COMPILE
+        return now - self.quiet_since > wait
+
+    def overdue(self, now: float, compile_timeout: float | None) -> str | None:
+        """Why the current run must be stopped now (None: it may go on)."""
+        if self.spec is None:
+            return None
+        if self.compiling_since is not None:
+            if compile_timeout is not None and now - self.compiling_since > compile_timeout:
+                return f"compile timeout after {compile_timeout:g} s"
+            return None
+        if self.deadline is not None and now > self.deadline:
+            return f"timeout after {self.spec.timeout:g} s"
+        return None
+
+    def next_check(self, compile_timeout: float | None) -> float | None:
+        """When :meth:`overdue` could next become true (None: not before a message)."""
+        if self.spec is None:
+            return None
+        if self.compiling_since is not None:
+            return None if compile_timeout is None else self.compiling_since + compile_timeout
+        return self.deadline
 
     def kill(self) -> None:
         with contextlib.suppress(Exception):
@@ -289,73 +416,124 @@ class _Worker:
         self.proc.join(2)
         if self.proc.is_alive():
             self.kill()
+        with contextlib.suppress(Exception):
+            self.conn.close()
 
 
 class LocalEngine:
     """``workers`` persistent worker processes (default: the core count), one run each at a
     time. ``start_method`` is a multiprocessing start method; the default "forkserver" forks
     workers from a clean server process that has qopt imported already (fast and thread-safe).
+    ``compile_timeout`` (seconds, None: unbounded) bounds one stretch of numba compiling inside
+    a run, which the run's own ``timeout`` does not count (see the module docstring).
     """
 
-    def __init__(self, workers: int | None = None, start_method: str = "forkserver"):
+    def __init__(self, workers: int | None = None, start_method: str = "forkserver",
+                 compile_timeout: float | None = 600.0):
         self.workers = max(1, int(workers or os.cpu_count() or 1))
         self.ctx = mp.get_context(start_method)
+        self.compile_timeout = compile_timeout
         if start_method == "forkserver":
             self.ctx.set_forkserver_preload(["qopt.experiments.runners", "qopt.solving"])
 
     def run(self, specs: Iterable[RunSpec], on_row: RowCallback) -> None:
-        pending = deque(specs)
+        pending = list(specs)
         if not pending:
             return
         first = pending[0]
         args = (self.ctx, list(first.plugins), list(first.plugin_paths),
                 sorted({s.solver for s in pending}))
+        opened: set[tuple] = set()           # pairs whose kernels are compiled (or need none)
+        leaders: dict[tuple, _Worker] = {}   # pair -> worker running its first run
+
+        def take() -> RunSpec | None:
+            for i, spec in enumerate(pending):
+                key = _run_key(spec)
+                if key in opened or key not in leaders:
+                    return pending.pop(i)
+            return None
+
+        def finish(w: _Worker, row: dict) -> None:
+            for key, lead in list(leaders.items()):
+                if lead is w:
+                    opened.add(key)
+                    del leaders[key]
+            w.spec = None
+            on_row(row)
+
         pool = [_Worker(*args) for _ in range(min(self.workers, len(pending)))]
         try:
             while pending or any(w.spec is not None for w in pool):
+                now = time.monotonic()
+                for key, lead in list(leaders.items()):
+                    if lead.shares_kernels(now):
+                        opened.add(key)
+                        del leaders[key]
                 for i, w in enumerate(pool):
                     if w.ready and w.spec is None and pending:
                         if not w.proc.is_alive():
                             pool[i] = _Worker(*args)
                             continue
-                        w.submit(pending.popleft())
-                now = time.monotonic()
-                deadlines = [w.deadline for w in pool if w.deadline is not None and w.spec]
-                wait_for = max(0.0, min(deadlines) - now) if deadlines else 1.0
+                        spec = take()
+                        if spec is None:
+                            break
+                        key = _run_key(spec)
+                        if key not in opened:
+                            leaders[key] = w
+                        w.submit(spec)
+                checks = [t for t in (w.next_check(self.compile_timeout) for w in pool)
+                          if t is not None]
+                wait_for = max(0.0, min(checks) - now) if checks else 1.0
+                if leaders:
+                    wait_for = min(wait_for, OPEN_IF_NO_COMPILE / 4)
                 live = [w for w in pool if w.spec is not None or not w.ready]
                 ready = wait([w.conn for w in live] + [w.proc.sentinel for w in live],
                              timeout=min(wait_for, 1.0))
                 for i, w in enumerate(pool):
                     if w.spec is None and w.ready:
                         continue
-                    msg = None
-                    if w.conn in ready:
+                    rows = []
+                    while w.conn in ready and w.conn.poll():
                         try:
                             msg = w.conn.recv()
                         except (EOFError, OSError):
                             w.proc.join(2)
-                    if msg is not None and msg[0] == "ready":
-                        w.ready = True
+                            break
+                        if msg[0] == "ready":
+                            w.ready = True
+                        elif msg[0] == "compiling":
+                            w.compiling(time.monotonic())
+                        elif msg[0] == "compiled":
+                            w.compiled(time.monotonic())
+                        else:
+                            rows.append(msg[1])
+                    if rows:
+                        finish(w, rows[-1])
                         continue
-                    if msg is not None:
-                        w.spec = None
-                        on_row(msg[1])
+                    if w.spec is None and w.ready:
                         continue
                     if not w.proc.is_alive():
-                        spec, w.spec = w.spec, None
+                        spec = w.spec
                         w.kill()
                         pool[i] = _Worker(*args)
                         if spec is None:   # died while starting: its error is on stderr
                             raise SolverError(f"sweep worker exited with code "
                                               f"{w.proc.exitcode} before its first run")
-                        on_row(failed_row(spec, f"worker died (exit code {w.proc.exitcode})",
-                                          wall_time=time.monotonic() - w.started))
-                    elif w.deadline is not None and w.spec is not None and \
-                            time.monotonic() > w.deadline:
-                        spec, w.spec = w.spec, None
+                        now = time.monotonic()
+                        finish(w, failed_row(spec, f"worker died (exit code {w.proc.exitcode})",
+                                             wall_time=now - w.started - w.compile_time,
+                                             compile_time=w.compile_time))
+                        continue
+                    now = time.monotonic()
+                    why = w.overdue(now, self.compile_timeout)
+                    if why is not None:
+                        spec = w.spec
+                        if w.compiling_since is not None:
+                            w.compiled(now)
                         w.kill()
-                        on_row(failed_row(spec, f"timeout after {spec.timeout:g} s",
-                                          wall_time=time.monotonic() - w.started))
+                        finish(w, failed_row(spec, why,
+                                             wall_time=now - w.started - w.compile_time,
+                                             compile_time=w.compile_time))
                         pool[i] = _Worker(*args)
         finally:
             for w in pool:
@@ -473,13 +651,14 @@ class RayEngine:
 
 
 # ---- the sweep ---------------------------------------------------------------------------------
-def make_engine(engine: str = "local", workers: int | None = None, address: str | None = None):
+def make_engine(engine: str = "local", workers: int | None = None, address: str | None = None,
+                compile_timeout: float | None = 600.0):
     from qopt.errors import OptionError
 
     if engine == "local":
         if address is not None:
             raise OptionError("--address is for --engine ray")
-        return LocalEngine(workers)
+        return LocalEngine(workers, compile_timeout=compile_timeout)
     if engine == "ray":
         return RayEngine(workers, address)
     raise OptionError(f"engine must be 'local' or 'ray', got {engine!r}")
@@ -507,16 +686,18 @@ def select_runs(runs: list[RunSpec], solvers=None, problems=None, seeds=None) ->
 def run_sweep(config_path: str | Path | SweepConfig, results_dir: str | Path = "results",
               workers: int | None = None, engine: str = "local", address: str | None = None,
               progress: bool = True, retry_failed: bool = False, solvers=None, problems=None,
-              seeds=None) -> dict[str, Any]:
+              seeds=None, compile_timeout: float | None = 600.0) -> dict[str, Any]:
     """Run every run of a sweep config not yet in ``results_dir/results.sqlite``.
 
     Each finished run is committed as one row before the next one is handed out; runs
     already stored (by run key) are skipped, so re-running resumes. ``retry_failed`` first
     removes this sweep's failed rows so they run again. ``solvers`` / ``problems`` /
     ``seeds`` restrict the sweep to part of its grid (see :func:`select_runs`). The config is
-    validated in full before any run (:class:`~qopt.errors.ConfigError`). Returns a summary:
+    validated in full before any run (:class:`~qopt.errors.ConfigError`).
+    ``compile_timeout`` bounds each stretch of numba compiling inside a run (local engine),
+    which never counts against the run's own timeout. Returns a summary:
     ``{"sweep", "store", "total", "already_stored", "ran", "done", "failed", "skipped",
-    "elapsed"}`` (elapsed in seconds).
+    "elapsed", "compile_time"}`` (seconds; compile_time summed over the runs).
     """
     from qopt.errors import OptionError
 
@@ -529,9 +710,10 @@ def run_sweep(config_path: str | Path | SweepConfig, results_dir: str | Path = "
                               f"problems={problems}, seeds={seeds}")
         cfg = SweepConfig(cfg.name, cfg.path, cfg.description, cfg.plugins, cfg.plugin_paths,
                           picked)
-    eng = make_engine(engine, workers, address)
+    eng = make_engine(engine, workers, address, compile_timeout)
     store = ResultStore(results_path(results_dir))
     counts = {"done": 0, "failed": 0, "skipped": 0}
+    compiled = [0.0]
     try:
         mine = {r.key for r in cfg.runs}
         if retry_failed:
@@ -548,6 +730,7 @@ def run_sweep(config_path: str | Path | SweepConfig, results_dir: str | Path = "
             def on_row(row: dict) -> None:
                 store.insert(row)
                 counts[row["status"]] += 1
+                compiled[0] += row.get("compile_time") or 0.0
                 bar.advance(row, counts)
 
             for spec in (r for r in todo if not r.available):
@@ -557,7 +740,7 @@ def run_sweep(config_path: str | Path | SweepConfig, results_dir: str | Path = "
         store.close()
     return {"sweep": cfg.name, "store": str(results_path(results_dir)), "total": len(cfg.runs),
             "already_stored": already, "ran": sum(counts.values()), **counts,
-            "elapsed": time.perf_counter() - t0}
+            "elapsed": time.perf_counter() - t0, "compile_time": compiled[0]}
 
 
 class _Progress:

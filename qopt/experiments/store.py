@@ -62,6 +62,7 @@ COLUMNS: dict[str, str] = {
     "evaluations": "INTEGER",
     "shots": "INTEGER",
     "wall_time": "REAL",
+    "compile_time": "REAL",
     "time_classical": "REAL",
     "time_simulation": "REAL",
     "time_qpu": "REAL",
@@ -73,8 +74,9 @@ COLUMNS: dict[str, str] = {
 }
 
 #: columns that vary between two executions of the same seeded run (timing, placement)
-VOLATILE_COLUMNS = frozenset({"wall_time", "time_classical", "time_simulation", "time_qpu",
-                              "host", "started_at", "finished_at", "result"})
+VOLATILE_COLUMNS = frozenset({"wall_time", "compile_time", "time_classical",
+                              "time_simulation", "time_qpu", "host", "started_at",
+                              "finished_at", "result"})
 
 STATUSES = ("done", "failed", "skipped")
 
