@@ -121,29 +121,34 @@ def _tabu_numpy(x, f, state, tabu_until, indptr, indices, data, offsets, extra_t
         ok = (tabu_until[order] <= it) | (energy + deltas < state[1])
         pick = np.argmin(np.where(ok, deltas, np.inf)) if ok.any() else np.argmin(deltas)
         i = order[pick]
-        _apply_flip(x, f, i, indptr, indices, data)
-        state[0] = energy + deltas[pick]
-        tabu_until[i] = it + 1 + base_tenure + extra_tenure[k]
-        state[3] = it + 1
-        if state[0] < state[2]:
-            state[2] = state[0]
-            phase_best_x[:] = x
-            state[4] = 0
-            if state[0] < state[1]:
-                state[1] = state[0]
-        else:
-            state[4] += 1
+        dx = 1.0 if x[i] == 0 else -1.0
+        x[i] = 1 - x[i]
+        lo, hi = indptr[i], indptr[i + 1]
+        f[indices[lo:hi]] += dx * data[lo:hi]
+        _record_move(state, x, phase_best_x, tabu_until, i, energy + deltas[pick],
+                     it + 1 + base_tenure + extra_tenure[k])
     return _CHUNK_DONE, spent
 
 
-def _apply_flip(x, f, i, indptr, indices, data):
-    dx = 1.0 if x[i] == 0 else -1.0
-    x[i] = 1 - x[i]
-    lo, hi = indptr[i], indptr[i + 1]
-    f[indices[lo:hi]] += dx * data[lo:hi]
+def _record_move(state, x, phase_best_x, tabu_until, i, new_energy, tabu_end):
+    """Bookkeeping after the move of variable i (x already flipped): energy, iteration,
+    tabu end, phase / overall best and the stall counter (``state`` as in _tabu_numpy)."""
+    tabu_until[i] = tabu_end
+    state[0] = new_energy
+    state[3] += 1
+    if new_energy < state[2]:
+        state[2] = new_energy
+        phase_best_x[:] = x
+        state[4] = 0
+        if new_energy < state[1]:
+            state[1] = new_energy
+    else:
+        state[4] += 1
 
 
 if _HAVE_NUMBA:
+    _record_move_nb = numba.njit(cache=True, nogil=True)(_record_move)
+
     @numba.njit(cache=True, nogil=True)
     def _tabu_numba(x, f, state, tabu_until, indptr, indices, data, offsets,
                     extra_tenure, base_tenure, stall, phase_best_x):  # pragma: no cover
@@ -178,17 +183,8 @@ if _HAVE_NUMBA:
             x[i] = 1 - x[i]
             for p in range(indptr[i], indptr[i + 1]):
                 f[indices[p]] += dx * data[p]
-            state[0] = energy + d
-            tabu_until[i] = it + 1 + base_tenure + extra_tenure[k]
-            state[3] = it + 1
-            if state[0] < state[2]:
-                state[2] = state[0]
-                phase_best_x[:] = x
-                state[4] = 0
-                if state[0] < state[1]:
-                    state[1] = state[0]
-            else:
-                state[4] += 1
+            _record_move_nb(state, x, phase_best_x, tabu_until, i, energy + d,
+                            it + 1 + base_tenure + extra_tenure[k])
         return _CHUNK_DONE, spent
 
 
