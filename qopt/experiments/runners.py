@@ -7,8 +7,8 @@ loads the problem, checks that the solver exists and that the instance fits the 
 :class:`~qopt.errors.SizeLimitError` becomes a ``skipped`` row, any other exception a
 ``failed`` row. The engines only differ in where :func:`execute` runs; the parent process is the
 only writer of the store and commits each row as it arrives. A run past its timeout has its
-worker killed (local: the worker process; Ray: ``ray.cancel(force=True)``) and is stored as
-failed with ``timeout after N s``.
+worker killed (local: the worker process; Ray: the actor,
+:mod:`qopt.experiments.ray_engine`) and is stored as failed with ``timeout after N s``.
 
 Compiled kernels (numba) never count against a run's timeout. A local worker tells the parent
 when numba starts and stops compiling (or loading cached kernels, :mod:`qopt.compilation`); the
@@ -34,7 +34,6 @@ import socket
 import sys
 import time
 import traceback
-from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -543,113 +542,6 @@ class LocalEngine:
                     w.kill()
 
 
-# ---- Ray ---------------------------------------------------------------------------------------
-class _RayWorker:
-    """Body of a Ray actor: one persistent worker, like a local pool process."""
-
-    def __init__(self, plugins, plugin_paths, preload):
-        if plugins:
-            import_plugins(plugins, plugin_paths)
-        import qopt.solving  # noqa: F401
-        from qopt.solvers.registry import solver_class
-
-        for name in preload:
-            with contextlib.suppress(Exception):
-                solver_class(name)
-
-    def ready(self) -> bool:
-        return True
-
-    def run(self, spec_data: dict) -> dict:
-        return execute(spec_data)
-
-
-class RayEngine:
-    """Runs :func:`execute` in Ray actors (``num_cpus=1`` each) on a local or remote cluster.
-
-    ``address`` is passed to ``ray.init`` (None starts a local Ray with ``workers`` CPUs). One
-    actor per slot (``workers``, default the cluster's CPUs) takes one run at a time, so a run's
-    timeout counts from its start; a timed-out actor is killed and replaced.
-    """
-
-    def __init__(self, workers: int | None = None, address: str | None = None):
-        self.workers = workers
-        self.address = address
-
-    def run(self, specs: Iterable[RunSpec], on_row: RowCallback) -> None:
-        try:
-            import ray
-        except ImportError:
-            from qopt.errors import OptionError
-
-            raise OptionError("engine 'ray' needs the ray package: "
-                              "pip install 'qopt[distributed]'") from None
-        pending = deque(specs)
-        if not pending:
-            return
-        started_here = not ray.is_initialized()
-        if started_here:
-            kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
-                                      "configure_logging": False}
-            if self.address is None:
-                kwargs["num_cpus"] = int(self.workers or os.cpu_count() or 1)
-            ray.init(address=self.address, **kwargs)
-        actor_cls = ray.remote(num_cpus=1, max_restarts=0)(_RayWorker)
-        first = pending[0]
-        args = (list(first.plugins), list(first.plugin_paths),
-                sorted({s.solver for s in pending}))
-        slots = int(self.workers or ray.cluster_resources().get("CPU", 1))
-        slots = max(1, min(slots, len(pending)))
-        # per actor: [actor, ready_ref or None, run_ref or None, spec, start time]
-        actors = []
-        for _ in range(slots):
-            a = actor_cls.remote(*args)
-            actors.append([a, a.ready.remote(), None, None, 0.0])
-        try:
-            while pending or any(s[2] is not None for s in actors):
-                for slot in actors:
-                    if slot[1] is None and slot[2] is None and pending:
-                        spec = pending.popleft()
-                        slot[2], slot[3], slot[4] = (slot[0].run.remote(spec.to_dict()), spec,
-                                                     time.monotonic())
-                refs = [s[1] for s in actors if s[1] is not None] + \
-                       [s[2] for s in actors if s[2] is not None]
-                done, _ = ray.wait(refs, num_returns=1, timeout=0.5)
-                done = set(done)
-                for slot in actors:
-                    if slot[1] is not None and slot[1] in done:
-                        ray.get(slot[1])          # raises if the actor could not start
-                        slot[1] = None
-                    elif slot[2] is not None and slot[2] in done:
-                        spec, t0 = slot[3], slot[4]
-                        try:
-                            row = ray.get(slot[2])
-                        except Exception as exc:  # actor crash
-                            row = failed_row(spec, f"{type(exc).__name__}: {exc}",
-                                             wall_time=time.monotonic() - t0)
-                            ray.kill(slot[0])
-                            slot[0] = actor_cls.remote(*args)
-                            slot[1] = slot[0].ready.remote()
-                        slot[2] = slot[3] = None
-                        on_row(row)
-                now = time.monotonic()
-                for slot in actors:
-                    spec = slot[3]
-                    if slot[2] is not None and spec.timeout is not None and \
-                            now - slot[4] > spec.timeout:
-                        ray.kill(slot[0])
-                        on_row(failed_row(spec, f"timeout after {spec.timeout:g} s",
-                                          wall_time=now - slot[4]))
-                        slot[0] = actor_cls.remote(*args)
-                        slot[1], slot[2], slot[3] = slot[0].ready.remote(), None, None
-        finally:
-            for slot in actors:
-                with contextlib.suppress(Exception):
-                    ray.kill(slot[0])
-            if started_here:
-                ray.shutdown()
-
-
 # ---- the sweep ---------------------------------------------------------------------------------
 def make_engine(engine: str = "local", workers: int | None = None, address: str | None = None,
                 compile_timeout: float | None = 600.0):
@@ -660,7 +552,9 @@ def make_engine(engine: str = "local", workers: int | None = None, address: str 
             raise OptionError("--address is for --engine ray")
         return LocalEngine(workers, compile_timeout=compile_timeout)
     if engine == "ray":
-        return RayEngine(workers, address)
+        from qopt.experiments.ray_engine import RayEngine
+
+        return RayEngine(workers, address, compile_timeout=compile_timeout)
     raise OptionError(f"engine must be 'local' or 'ray', got {engine!r}")
 
 
@@ -782,5 +676,5 @@ class _Progress:
             self.bar.__exit__(*exc)
 
 
-__all__ = ["LocalEngine", "RayEngine", "execute", "make_engine", "results_path", "run_sweep",
+__all__ = ["LocalEngine", "execute", "make_engine", "results_path", "run_sweep",
            "select_runs"]

@@ -69,13 +69,14 @@ COLUMNS: dict[str, str] = {
     "result": "TEXT",
     "spec": "TEXT",
     "host": "TEXT",
+    "node": "TEXT",
     "started_at": "TEXT",
     "finished_at": "TEXT",
 }
 
 #: columns that vary between two executions of the same seeded run (timing, placement)
 VOLATILE_COLUMNS = frozenset({"wall_time", "compile_time", "time_classical",
-                              "time_simulation", "time_qpu", "host", "started_at",
+                              "time_simulation", "time_qpu", "host", "node", "started_at",
                               "finished_at", "result"})
 
 STATUSES = ("done", "failed", "skipped")
