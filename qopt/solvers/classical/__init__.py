@@ -1,5 +1,6 @@
-"""Classical solvers: exact enumeration, MILP (HiGHS), simulated annealing, and the
-black-box baselines. Imported lazily: ``from qopt.solvers.classical import ExactSolver``."""
+"""Classical solvers: exact enumeration, MILP (HiGHS), simulated annealing, tabu search, the
+MaxCut / Ising relaxations (gw, burer-monteiro) and the black-box baselines. Imported lazily:
+``from qopt.solvers.classical import ExactSolver``."""
 
 from __future__ import annotations
 
@@ -14,6 +15,13 @@ _EXPORTS = {
     "AnnealSolver": "qopt.solvers.classical.anneal",
     "AnnealOptions": "qopt.solvers.classical.anneal",
     "anneal_qubo": "qopt.solvers.classical.anneal",
+    "TabuSolver": "qopt.solvers.classical.tabu",
+    "TabuOptions": "qopt.solvers.classical.tabu",
+    "tabu_qubo": "qopt.solvers.classical.tabu",
+    "GWSolver": "qopt.solvers.classical.gw",
+    "GWOptions": "qopt.solvers.classical.gw",
+    "BurerMonteiroSolver": "qopt.solvers.classical.burer_monteiro",
+    "BMOptions": "qopt.solvers.classical.burer_monteiro",
 }
 
 
