@@ -99,5 +99,8 @@ def load(kind: str | Path, instance: str | Path | None = None) -> Problem:
 
 
 def generate(kind: str, size, seed: int | None = None) -> Problem:
-    """A seeded random instance of ``kind`` (size meaning per class: nodes, items, products)."""
-    return problem_class(kind).generate(size, seed)
+    """A seeded random instance of ``kind`` (size meaning per class: nodes, items, products).
+
+    Without a seed the instance is seed 0's (its name ends in ``_s0``): the same call gives
+    the same instance, here, on the command line and in sweeps."""
+    return problem_class(kind).generate(size, 0 if seed is None else seed)
