@@ -110,45 +110,50 @@ if HAVE_NUMBA:
         res = betas.shape[0] - 1
         steps = thresholds.shape[1]
         for r in range(L):
-            for k in range(steps):
-                step = step0 + k
-                i = step % n
+            k = 0
+            while k < steps:
+                i = (step0 + k) % n
                 length = rlen[r]
                 beta = betas[(pos[r] * res) // (length - 1)] if length > 1 else betas[res]
-                xi = X[r, i]
-                dx = 1.0 if xi == 0 else -1.0
-                delta = dx * F[r, i]
-                for p in range(bptr[i], bptr[i + 1]):
-                    g = G[r, bidx[p]]
-                    h = g + dx * bcoef[p]
-                    g_lo = g if g < 0.0 else 0.0
-                    h_lo = h if h < 0.0 else 0.0
-                    delta += pen[bidx[p]] * (g_lo * g_lo - h_lo * h_lo)
-                if delta <= 0.0 or beta * delta < thresholds[r, k]:
-                    X[r, i] = 1 - xi
-                    E[r] += delta
-                    for p in range(indptr[i], indptr[i + 1]):
-                        F[r, indices[p]] += dx * data[p]
+                stop = min(steps, k + (n - i))                 # to the end of this sweep
+                while k < stop:
+                    xi = X[r, i]
+                    dx = 1.0 if xi == 0 else -1.0
+                    delta = dx * F[r, i]
                     for p in range(bptr[i], bptr[i + 1]):
-                        G[r, bidx[p]] += dx * bcoef[p]
-                if i == n - 1:
-                    pos[r] += 1
-                    since[r] += 1
-                    if E[r] < best_e[r]:
-                        best_e[r] = E[r]
-                        best_x[r, :] = X[r, :]
-                        since[r] = 0
-                    remaining = total_steps - (step + 1)
-                    if remaining > 0 and (pos[r] >= rlen[r] or (
-                            COLD_DEN * pos[r] >= COLD_NUM * rlen[r] and since[r] >= patience)):
-                        if count[r] < out.shape[1]:          # never past the buffer
-                            out[r, count[r], :] = best_x[r, :]
-                            count[r] += 1
-                        pos[r] = 0
-                        since[r] = 0
-                        rlen[r] = max(1, min(sweeps, remaining // n))
-                        best_e[r] = E[r]
-                        best_x[r, :] = X[r, :]
+                        g = G[r, bidx[p]]
+                        h = g + dx * bcoef[p]
+                        g_lo = g if g < 0.0 else 0.0
+                        h_lo = h if h < 0.0 else 0.0
+                        delta += pen[bidx[p]] * (g_lo * g_lo - h_lo * h_lo)
+                    if delta <= 0.0 or beta * delta < thresholds[r, k]:
+                        X[r, i] = 1 - xi
+                        E[r] += delta
+                        for p in range(indptr[i], indptr[i + 1]):
+                            F[r, indices[p]] += dx * data[p]
+                        for p in range(bptr[i], bptr[i + 1]):
+                            G[r, bidx[p]] += dx * bcoef[p]
+                    k += 1
+                    i += 1
+                if i < n:
+                    continue                                   # batch ended mid-sweep
+                pos[r] += 1
+                since[r] += 1
+                if E[r] < best_e[r]:
+                    best_e[r] = E[r]
+                    best_x[r, :] = X[r, :]
+                    since[r] = 0
+                remaining = total_steps - (step0 + k)
+                if remaining > 0 and (pos[r] >= rlen[r] or (
+                        COLD_DEN * pos[r] >= COLD_NUM * rlen[r] and since[r] >= patience)):
+                    if count[r] < out.shape[1]:          # never past the buffer
+                        out[r, count[r], :] = best_x[r, :]
+                        count[r] += 1
+                    pos[r] = 0
+                    since[r] = 0
+                    rlen[r] = max(1, min(sweeps, remaining // n))
+                    best_e[r] = E[r]
+                    best_x[r, :] = X[r, :]
 else:  # pragma: no cover
     anneal_numba = None
 
