@@ -283,3 +283,91 @@ def test_angle_shapes_are_checked():
     parts = independent_set_partials(4, [(0, 1)])
     with pytest.raises(OptionError, match="4 angles per layer"):
         mixer_qaoa_circuit(qubo, [0.1], np.zeros((1, 3)), parts, InitialGates(basis=(0,) * 4))
+
+
+# -- the same ansatz on the feasible-subspace simulator and on circuit backends ------------------
+
+def _constrained_ansatz(problem, mixer_name, init_name="default", p=2, multi=False):
+    from qopt.solvers.quantum.qaoa import Ansatz
+    from qopt.solvers.quantum.qaoa_subspace import constrained_cost, setup_constrained
+
+    mixer, init = setup_constrained(problem, mixer_name, init_name)
+    cost = constrained_cost(problem.to_program(), mixer)
+    return Ansatz(cost, p, multi, None, mixer, init)
+
+
+def _small_problems():
+    from qopt.problems import problem_class
+
+    mis = problem_class("mis").generate((9, 0.35), seed=4)
+    qap = problem_class("qap").generate(3, seed=2)
+    return [(mis, "independent-set", "default"), (mis, "independent-set", "greedy"),
+            (qap, "swap", "default"), (qap, "swap", "identity"), (qap, "xy-ring", "default"),
+            (qap, "xy-complete", "identity")]
+
+
+@pytest.mark.parametrize("case", range(6))
+@pytest.mark.parametrize("multi", [False, True])
+def test_circuit_state_equals_subspace_simulator(case, multi):
+    """Aer's statevector of the solver's own circuit (Ansatz.circuit) equals the subspace
+    simulator's state, amplitude by amplitude (global phase included), and is zero outside."""
+    from qopt.solvers.quantum.qaoa_subspace import SubspaceEvaluator, setup_constrained
+
+    problem, mixer_name, init_name = _small_problems()[case]
+    greedy = problem.repair(np.zeros(problem.num_vars, np.uint8)) if init_name == "greedy" \
+        else None
+    if greedy is not None:
+        _, init = setup_constrained(problem, mixer_name, "greedy", greedy)
+        ansatz = _constrained_ansatz(problem, mixer_name, "empty", multi=multi)
+        ansatz.init = init
+    else:
+        ansatz = _constrained_ansatz(problem, mixer_name, init_name, multi=multi)
+    rng = np.random.default_rng(case)
+    x = rng.uniform(-1, 1, ansatz.num_params)
+    ev = SubspaceEvaluator(ansatz)
+    sub = np.asarray(ev.state(x)).copy()
+    idx = ev.sim.space.bits(np.arange(ev.size)).astype(np.int64) @ (
+        np.int64(1) << np.arange(ansatz.n, dtype=np.int64))
+    full = aer_statevector(ansatz.circuit(x))
+    assert np.max(np.abs(full[idx] - sub)) < 1e-9
+    assert 1.0 - float(np.sum(np.abs(full[idx]) ** 2)) < 1e-10
+
+
+@pytest.mark.parametrize("backend", ["aer", "lightning", "statevector-circuit"])
+def test_backends_run_the_mixer_circuit(backend):
+    """The constrained solver on a circuit backend evaluates the same objective as the
+    subspace simulator (same angles), and its samples are feasible."""
+    from qopt.backends.adapter import StatevectorBackend
+    from qopt.solvers.quantum.qaoa import CircuitEvaluator
+    from qopt.solvers.quantum.qaoa_subspace import SubspaceEvaluator
+
+    if backend == "lightning":
+        pytest.importorskip("pennylane_lightning")
+    problem, mixer_name, init_name = _small_problems()[0]
+    ansatz = _constrained_ansatz(problem, mixer_name, init_name)
+    x = np.random.default_rng(0).uniform(-1, 1, ansatz.num_params)
+    spec = StatevectorBackend() if backend == "statevector-circuit" else backend
+    cev = CircuitEvaluator(ansatz, spec, seed=0)
+    ev = SubspaceEvaluator(ansatz)
+    assert abs(cev.value(x) - ev.value(x)) < 1e-9
+    s = cev.sample(x, 200, np.random.default_rng(1))
+    assert np.all(problem.is_feasible(s.bits))
+
+
+def test_solve_on_aer_with_a_constrained_mixer():
+    res = qopt_solve("mis:1tc.8", "qaoa", mixer="feasible", backend="aer", p=1, shots=64,
+                     seed=0, budget=120)
+    assert res.info["sample_feasible_fraction"] == 1.0
+    assert res.num_qubits == 8
+
+
+def test_capacity_mixer_refused_on_circuit_backends():
+    with pytest.raises(OptionError, match="capacity"):
+        qopt_solve("mdkp:pet4", "qaoa", mixer="feasible", backend="aer", p=1, shots=32,
+                   seed=0, budget=64)
+
+
+def qopt_solve(*args, **kwargs):
+    import qopt
+
+    return qopt.solve(*args, **kwargs)

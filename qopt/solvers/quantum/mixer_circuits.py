@@ -19,7 +19,8 @@ Partial mixers as gates (``beta`` is the partial mixer's angle in that layer):
   after its own rotation, so their product equals ``exp(-i beta B_pq)`` on the permutation
   subspace (which it never leaves).
 * ``independent-set`` on vertex v: ``RX(2 beta)`` on v controlled on every neighbour being
-  |0> (open controls; a multi-controlled RX, decomposed by Qiskit's synthesis).
+  |0> (open controls; Qiskit's multi-controlled RX synthesis, unrolled once per number of
+  controls to rx / ry / rz / cx / h / x, see :func:`open_controlled_rx`).
 * ``capacity``: refused (:class:`~qopt.errors.OptionError`): it needs reversible comparators of
   the packing rows (weighted sums against capacities) on ancilla registers; no practical circuit.
 
@@ -41,6 +42,7 @@ PauliEvolutionGate, multi-controlled RX, StatePreparation) are Qiskit's.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from dataclasses import dataclass
@@ -99,6 +101,31 @@ def double_excitation_operator(a: int, b: int, c: int, d: int, num_qubits: int):
     return (term + term.adjoint()).simplify()
 
 
+#: gates of the decomposed open-controlled RX (affine angles: every backend binds them)
+_MCRX_BASIS = ("rx", "ry", "rz", "cx", "h", "x")
+
+
+@functools.lru_cache(maxsize=64)
+def open_controlled_rx(num_controls: int):
+    """(circuit, theta): RX(theta) on the last qubit controlled on the first ``num_controls``
+    qubits all |0>, decomposed once per control count into rx / ry / rz / cx / h / x.
+
+    Decomposed here rather than appended as a controlled gate because qiskit-aer 0.18 binds
+    parametrised crx / cry / crz wrongly through ``parameter_binds`` (seen: errors of 0.1 in
+    amplitudes), which is how qopt's Aer backend evaluates a parametrised template.
+    """
+    from qiskit import QuantumCircuit, transpile
+    from qiskit.circuit import Parameter
+    from qiskit.circuit.library import RXGate
+
+    theta = Parameter("theta")
+    qc = QuantumCircuit(num_controls + 1)
+    qc.append(RXGate(theta).control(num_controls, ctrl_state=0, annotated=False),
+              list(range(num_controls + 1)))
+    # level 1 is exact (levels 2-3 may resynthesise blocks approximately)
+    return transpile(qc, basis_gates=list(_MCRX_BASIS), optimization_level=1), theta
+
+
 def append_partial_mixer(qc: QuantumCircuit, partial: PartialGates, beta) -> None:
     """Append ``exp(-i beta B)`` of one partial mixer (see the module docstring)."""
     kind = partial.kind
@@ -119,10 +146,8 @@ def append_partial_mixer(qc: QuantumCircuit, partial: PartialGates, beta) -> Non
         if not ctrl:
             qc.rx(2 * beta, v)
         else:
-            from qiskit.circuit.library import RXGate
-
-            gate = RXGate(2 * beta).control(len(ctrl), ctrl_state=0, annotated=False)
-            qc.append(gate, [*ctrl, v])
+            tmpl, theta = open_controlled_rx(len(ctrl))
+            qc.compose(tmpl.assign_parameters({theta: 2 * beta}), [*ctrl, v], inplace=True)
     elif kind == "capacity":
         raise OptionError("mixer 'capacity' has no circuit: each partial mixer flips item j "
                           "only when every packing row stays within capacity, which needs "
@@ -248,7 +273,7 @@ def mixer_qaoa_circuit(qubo_or_ising, gammas, betas, partials, init: InitialGate
                                   None if layer_gammas is None else layer_gammas[layer], phase)
         for k, part in enumerate(partials):
             append_partial_mixer(qc, part, bet[layer][k])
-    qc.global_phase = phase
+    qc.global_phase += phase          # on top of the decomposed gates' phases
     if measure:
         qc.measure(range(n), range(n))
     return qc
@@ -257,4 +282,4 @@ def mixer_qaoa_circuit(qubo_or_ising, gammas, betas, partials, init: InitialGate
 __all__ = ["GATE_KINDS", "MAX_STATE_PREPARATION_QUBITS", "InitialGates", "PartialGates",
            "append_initial_state", "append_partial_mixer", "append_uniform_permutations",
            "append_w_state", "double_excitation_operator", "mixer_qaoa_circuit",
-           "permutation_bits", "swap_excitations"]
+           "open_controlled_rx", "permutation_bits", "swap_excitations"]
