@@ -134,7 +134,7 @@ def test_report_numbers_match_rows(tmp_path):
     assert checked == 2 * 2 * 3
     assert "needs 144 qubits, statevector limit 30" in md and "SolverError: boom" in md
     # plots and exports
-    assert len(written["png"]) == 3 * 2
+    assert len(written["png"]) == 4 * 2     # gap vs size, gap vs qubits, time, boxplot
     assert all(p.stat().st_size > 5000 for p in written["png"])
     assert all(f"({p.name})" in md for p in written["png"])
     with open(out / "runs.csv") as fh:

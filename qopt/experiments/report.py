@@ -1,16 +1,12 @@
 """Sweep reports: tables per problem class (raw vs post-processed), plots, exports.
 
-Definitions (over the ``done`` runs of a group; failed / skipped runs are counted apart):
-
-- feasibility rate: fraction of runs whose solution is feasible;
-- optimality gap: mean |optimum - objective| / |optimum| over feasible runs (shown in %);
-  "best gap" is the smallest;
-- approximation ratio: mean objective / optimum (max problems) or optimum / objective (min);
-- P(opt): mean probability of sampling an optimal solution within a run (sample weights);
-- success: a run whose solution is feasible with gap 0; with success fraction p over the
-  runs and mean wall time t (s), the time to solution at 99 % is
-  ``TTS99 = t * ln(0.01) / ln(1 - p)`` (``t`` when p >= 0.99, infinite when p = 0);
-- qubits, depth, evaluations: medians.
+Every column of the tables is defined in :data:`COLUMN_DEFINITIONS`, which the report prints
+under its tables (over the ``done`` runs of a group; failed / skipped runs are counted apart).
+In short: feasibility is a share of runs; gap, approximation ratio, P(opt) and time are means
+over runs (gap and ratio over the feasible ones); qubits, depth and evaluations are medians;
+P(opt) is the mean share of a run's samples that are optimal; time is the solve time
+(``wall_time``: numba compile time excluded) and TTS99 = t ln(0.01) / ln(1 - p) with t the mean
+time and p the share of runs that reach the optimum (t when p >= 0.99, infinite when p = 0).
 
 "raw" is the best sample a solver returned; "pp" is after post-processing (repair, local
 search). Both come from the same rows, side by side.
@@ -198,6 +194,38 @@ TABLE_COLUMNS: list[tuple[str, Any]] = [
 ]
 
 
+#: header -> its definition, printed under the report's tables (one entry per column)
+COLUMN_DEFINITIONS: dict[str, str] = {
+    "instance": "the problem instance (shipped name, file stem, or generated KIND-SIZE-sSEED)",
+    "solver": "the solver entry's label in the sweep config (its name plus grid options)",
+    "backend": "where a quantum solver's circuits ran ('—' for classical solvers)",
+    "runs (ok/fail/skip)": "rows of the group: done / failed (error or timeout) / skipped "
+                           "(did not fit, not installed); every other column is over the "
+                           "done runs only",
+    "feasible raw": "share of done runs whose raw best sample satisfies every constraint",
+    "feasible pp": "share of done runs whose post-processed solution is feasible",
+    "gap raw": "mean relative optimality gap |optimum - objective| / |optimum| of the raw best "
+               "sample, over the runs where it is feasible and the optimum is known (in %)",
+    "gap pp": "the same mean gap for the post-processed solution (in %)",
+    "best gap pp": "smallest post-processed gap of the group (in %)",
+    "ratio raw": "mean approximation ratio of the raw best sample: objective / optimum "
+                 "(maximisation) or optimum / objective (minimisation), feasible runs",
+    "ratio pp": "the same mean ratio for the post-processed solution",
+    "P(opt)": "mean, over runs, of the share of a run's samples (weighted by counts or "
+              "probabilities) whose objective equals the optimum; 0 when none is optimal, "
+              "'—' when the optimum is unknown",
+    "TTS99 raw [s]": "time to solution at 99 %: t ln(0.01) / ln(1 - p), t = mean solve time "
+                     "per run, p = share of runs whose raw best sample is optimal (t when "
+                     "p >= 0.99, ∞ when p = 0)",
+    "TTS99 pp [s]": "the same with p = share of runs whose post-processed solution is optimal",
+    "qubits": "median qubits per run (quantum solvers; '—' for classical ones)",
+    "depth": "median circuit depth per run (quantum solvers)",
+    "evaluations": "median objective / circuit evaluations per run (the budget's unit)",
+    "time [s]": "mean solve time per run in seconds (wall_time: the solve itself, numba "
+                "compile time excluded)",
+}
+
+
 def table_rows(summary, keys: Sequence[str]) -> tuple[list[str], list[list[str]]]:
     """Headers and formatted cells of a summary (``keys``: leading identity columns)."""
     names = {"instance": "instance", "label": "solver", "backend": "backend"}
@@ -226,102 +254,11 @@ def html_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
 
 
 # ---- plots ---------------------------------------------------------------------------------------
-def _x_qubits(r: dict) -> float | None:
-    if r.get("qubits") is not None and r["qubits"] == r["qubits"]:
-        return float(r["qubits"])
-    if r.get("num_vars") is not None and r["num_vars"] == r["num_vars"]:
-        return float(r["num_vars"] + (r.get("num_slack") or 0))
-    return None
-
-
 def make_plots(df, out_dir: Path) -> dict[str, list[Path]]:
-    """Per problem class: gap vs qubits, time vs size, per-solver gap boxplots (PNG)."""
-    import matplotlib
+    """The PNG plots per problem class (:mod:`qopt.experiments.report_plots`)."""
+    from qopt.experiments.report_plots import make_plots as _plots
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    out: dict[str, list[Path]] = {}
-    records = [r for r in _records(df) if r["status"] == "done"]
-    classes = sorted({r["problem_class"] for r in records})
-    for cls in classes:
-        rows = [r for r in records if r["problem_class"] == cls]
-        labels = sorted({_solver_key(r) for r in rows})
-        colors = {lab: plt.cm.tab10(i % 10) for i, lab in enumerate(labels)}
-        paths = []
-
-        fig, ax = plt.subplots(figsize=(8.0, 4.2))
-        xs = [x for x in map(_x_qubits, rows) if x is not None]
-        span = (max(xs) - min(xs) + 1.0) if xs else 1.0
-        for i, lab in enumerate(labels):
-            rs = [r for r in rows if _solver_key(r) == lab]
-            shift = 0.012 * span * (i - (len(labels) - 1) / 2)   # side by side, not on top
-            for pre, face in (("raw_", "none"), ("", colors[lab])):
-                pts = [(_x_qubits(r) + shift, 100 * r[f"{pre}gap"]) for r in rs
-                       if r[f"{pre}gap"] is not None and _x_qubits(r) is not None]
-                if pts:
-                    x, y = zip(*pts)
-                    ax.scatter(x, y, facecolors=face, edgecolors=colors[lab], s=28,
-                               label=f"{lab} ({'raw' if pre else 'pp'})")
-        ax.set_xlabel("qubits (QUBO variables for classical solvers)")
-        ax.set_ylabel("optimality gap [%]")
-        ax.set_title(f"{cls}: gap vs qubits (feasible runs; hollow: raw, filled: pp)")
-        _legend(ax)
-        paths.append(_save(fig, out_dir / f"gap_vs_qubits_{cls}.png"))
-
-        fig, ax = plt.subplots(figsize=(8.0, 4.2))
-        for lab in labels:
-            rs = [r for r in rows if _solver_key(r) == lab and r["wall_time"] is not None]
-            sizes = sorted({r["num_vars"] for r in rs if r["num_vars"] is not None})
-            means = [_mean(r["wall_time"] for r in rs if r["num_vars"] == n) for n in sizes]
-            if sizes:
-                ax.plot(sizes, means, "o-", color=colors[lab], label=lab)
-        ax.set_xlabel("problem size [variables]")
-        ax.set_ylabel("mean wall time [s]")
-        ax.set_yscale("log")
-        ax.set_title(f"{cls}: time vs size")
-        _legend(ax)
-        paths.append(_save(fig, out_dir / f"time_vs_size_{cls}.png"))
-
-        fig, ax = plt.subplots(figsize=(max(6.4, 1.1 * len(labels) + 2), 4.2))
-        data, ticks, pos, facec = [], [], [], []
-        for i, lab in enumerate(labels):
-            for j, pre in enumerate(("raw_", "")):
-                vals = [100 * r[f"{pre}gap"] for r in rows
-                        if _solver_key(r) == lab and r[f"{pre}gap"] is not None]
-                data.append(vals or [math.nan])
-                pos.append(3 * i + j)
-                facec.append("white" if pre else colors[lab])
-            ticks.append(3 * i + 0.5)
-        bp = ax.boxplot(data, positions=pos, widths=0.8, patch_artist=True)
-        for patch, fc in zip(bp["boxes"], facec):
-            patch.set_facecolor(fc)
-        ax.set_xticks(ticks, labels, rotation=30, ha="right", fontsize=7)
-        ax.set_ylabel("optimality gap [%] (white: raw, filled: pp)")
-        ax.set_title(f"{cls}: gap per solver (feasible runs)")
-        paths.append(_save(fig, out_dir / f"boxplot_gap_{cls}.png"))
-        out[cls] = paths
-    return out
-
-
-def _legend(ax) -> None:
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    else:
-        ax.text(0.5, 0.5, "no feasible runs", ha="center", va="center", transform=ax.transAxes)
-
-
-def _solver_key(r: dict) -> str:
-    return r["label"] if r.get("backend") is None else f"{r['label']} [{r['backend']}]"
-
-
-def _save(fig, path: Path) -> Path:
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    return path
+    return _plots(df, out_dir)
 
 
 # ---- exports -------------------------------------------------------------------------------------
@@ -463,8 +400,8 @@ def render(df, plots: dict[str, list[Path]], out_dir: Path) -> tuple[str, str]:
             f"{counts['failed']} failed, {counts['skipped']} skipped · generated "
             f"{datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}")
     legend = ("raw = best sample returned by the solver; pp = after repair + local search. "
-              "Gap and ratio over feasible runs; TTS99 = mean time x ln(0.01)/ln(1-p), p = share "
-              "of runs reaching the optimum; qubits, depth, evaluations are medians.")
+              "Means over runs: gap, ratio (feasible runs), P(opt), time; medians: qubits, "
+              "depth, evaluations. Every column is defined under the tables.")
     md = ["# qopt sweep report", "", markdown_escape(head), "", legend, ""]
     hb = ["<h1>qopt sweep report</h1>", f"<p>{html.escape(head)}</p>",
           f"<p><small>{html.escape(legend)}</small></p>"]
@@ -503,9 +440,13 @@ def render(df, plots: dict[str, list[Path]], out_dir: Path) -> tuple[str, str]:
         rows = [[*map(str, k), str(c)] for k, c in sorted(groups.items())]
         md += [markdown_table(h, rows), ""]
         hb += [html_table(h, rows)]
+    h = ["column", "definition"]
+    rows = [[k, v] for k, v in COLUMN_DEFINITIONS.items()]
+    md += ["## Columns", "", markdown_table(h, rows), ""]
+    hb += ["<h2>Columns</h2>", html_table(h, rows)]
     return "\n".join(md) + "\n", "".join(hb)
 
 
-__all__ = ["DEFAULT_FORMATS", "FORMATS", "QOBLIB_COLUMNS", "aggregate", "export_csv",
-           "export_parquet", "export_qoblib", "load_frame", "make_plots", "qoblib_rows",
-           "render", "summarise", "tts99", "write_report"]
+__all__ = ["COLUMN_DEFINITIONS", "DEFAULT_FORMATS", "FORMATS", "QOBLIB_COLUMNS", "aggregate",
+           "export_csv", "export_parquet", "export_qoblib", "load_frame", "make_plots",
+           "qoblib_rows", "render", "summarise", "tts99", "write_report"]
