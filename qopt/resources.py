@@ -32,11 +32,19 @@ _SIGNIFICANT = 0.05
 
 @dataclass(frozen=True)
 class PlanItem:
-    """One buffer (``amount`` in bytes) or one run time (``amount`` in seconds)."""
+    """One buffer (``amount`` in bytes) or one run time (``amount`` in seconds); ``fix`` is
+    the advice when it is too large (default: lower ``option``, or a smaller instance)."""
 
     what: str
     amount: float
     option: str | None = None
+    fix: str | None = None
+
+    @property
+    def advice(self) -> str:
+        if self.fix:
+            return self.fix
+        return f"lower {self.option}" if self.option else "use a smaller instance"
 
 
 @dataclass
@@ -52,14 +60,17 @@ class ResourcePlan:
     memory: list[PlanItem] = field(default_factory=list)
     time: list[PlanItem] = field(default_factory=list)
 
-    def add(self, what: str, nbytes: float, option: str | None = None) -> ResourcePlan:
-        """Add a buffer of ``nbytes`` bytes (live at the solve's peak)."""
-        self.memory.append(PlanItem(what, _amount(nbytes, what, "nbytes"), option))
+    def add(self, what: str, nbytes: float, option: str | None = None, *,
+            fix: str | None = None) -> ResourcePlan:
+        """Add a buffer of ``nbytes`` bytes (live at the solve's peak); ``fix`` overrides the
+        advice "lower <option>" (e.g. ``"use --relaxation product"``)."""
+        self.memory.append(PlanItem(what, _amount(nbytes, what, "nbytes"), option, fix))
         return self
 
-    def add_time(self, what: str, seconds: float, option: str | None = None) -> ResourcePlan:
+    def add_time(self, what: str, seconds: float, option: str | None = None, *,
+                 fix: str | None = None) -> ResourcePlan:
         """Add an estimated run time in seconds of work that nothing else bounds."""
-        self.time.append(PlanItem(what, _amount(seconds, what, "seconds"), option))
+        self.time.append(PlanItem(what, _amount(seconds, what, "seconds"), option, fix))
         return self
 
     def extend(self, other: ResourcePlan) -> ResourcePlan:
@@ -102,8 +113,7 @@ class ResourcePlan:
         more = f"; and {len(items) - _SHOWN} smaller" if len(items) > _SHOWN else ""
         # the options (and the instance) behind the items that make up the total
         big = [i for i in items if i.amount >= _SIGNIFICANT * total]
-        fixes = list(dict.fromkeys(f"lower {i.option}" if i.option else "use a smaller instance"
-                                   for i in big))
+        fixes = list(dict.fromkeys(i.advice for i in big))
         change = "To fit: " + ", ".join(fixes) + (" or " if fixes else "") + f"raise {env}"
         need = "needs" if kind == "memory" else "would take"
         head = f"{self.context}: " if self.context else ""

@@ -29,20 +29,24 @@ ANNEAL_FLIPS_PER_SECOND = 2e9
 
 def add_statevector(plan: ResourcePlan, n: int, *, itemsize: int = 16, gradient: bool = False,
                     cvar: bool = False, diagonal: bool = True, option: str | None = None,
-                    what: str = "statevector") -> None:
+                    what: str = "statevector", fix: str | None = None) -> None:
     """Buffers of an n-qubit run on the in-house engine: the state, the QUBO's diagonal,
     probabilities for sampling (two float64 vectors with the cumulative sum), the adjoint
     gradient's two extra states and the CVaR sort order (int64 indices + sorted values)."""
     size = 1 << int(n)
     kind = "complex128" if itemsize == 16 else "complex64"
-    plan.add(f"{what} of {n} qubits (2^{n} {kind})", itemsize * size, option)
+
+    def add(text: str, nbytes: int) -> None:
+        plan.add(text, nbytes, option, fix=fix)
+
+    add(f"{what} of {n} qubits (2^{n} {kind})", itemsize * size)
     if diagonal:
-        plan.add(f"the QUBO diagonal (2^{n} float64)", 8 * size, option)
-    plan.add(f"probabilities and their cumulative sum (2 x 2^{n} float64)", 16 * size, option)
+        add(f"the QUBO diagonal (2^{n} float64)", 8 * size)
+    add(f"probabilities and their cumulative sum (2 x 2^{n} float64)", 16 * size)
     if gradient:
-        plan.add(f"adjoint-gradient states (2 x 2^{n} {kind})", 2 * itemsize * size, option)
+        add(f"adjoint-gradient states (2 x 2^{n} {kind})", 2 * itemsize * size)
     if cvar:
-        plan.add(f"CVaR sort order (2^{n} int64 + 2^{n} float64)", 16 * size, option)
+        add(f"CVaR sort order (2^{n} int64 + 2^{n} float64)", 16 * size)
 
 
 def add_samples(plan: ResourcePlan, rows: int, n: int, option: str | None = None,
