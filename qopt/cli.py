@@ -261,7 +261,11 @@ def _add_experiment_commands(sub) -> None:
     p_sweep.add_argument("--results", default="results", help="results directory")
     p_sweep.add_argument("--workers", type=int, default=None, help="processes (default: cores)")
     p_sweep.add_argument("--engine", default="local", choices=("local", "ray"))
-    p_sweep.add_argument("--address", default=None, help="Ray cluster address")
+    p_sweep.add_argument("--address", default=None,
+                         help="Ray cluster: HOST:PORT as printed by 'ray start --head', or "
+                         "'auto' (a cluster on this machine); without it --engine ray starts "
+                         "a private Ray. Token auth: set RAY_AUTH_MODE=token and the token "
+                         "(~/.ray/auth_token, RAY_AUTH_TOKEN) in the shell")
     p_sweep.add_argument("--no-progress", dest="progress", action="store_false",
                          help="no live progress bar on stderr")
     p_sweep.add_argument("--compile-timeout", type=float, default=600.0, metavar="SECONDS",
