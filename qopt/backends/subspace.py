@@ -8,8 +8,8 @@ complex128 amplitude per feasible basis state:
 - subspaces: ``"packing"`` (subsets with no conflict pair and ``A x <= b``: independent sets,
   packing-feasible subsets; n <= 64, sorted uint64 masks), ``"one-hot"`` (products of one-hot
   groups and free bits; n <= 64, sorted masks), ``"permutation"`` (m! permutation states,
-  indexed by Lehmer rank, any m with m! in memory) and ``"all"`` (2^n masks; for the x mixer in
-  cross-checks);
+  indexed by the Lehmer rank of the items in position order, any m with m! in memory) and
+  ``"all"`` (2^n masks; for the x mixer in cross-checks);
 - the cost is a diagonal over the set (energies of the cost QUBO, computed in parallel chunks);
 - each partial mixer is a 2x2 rotation between a state and its partner: ``partner[k, s]``
   (int32) precomputed for every partial mixer when the tables fit in memory, else computed
@@ -198,11 +198,10 @@ class FeasibleSubspace:
         packed[:pb.size] = pb
         target = packed.view("<u8")
         if self.kind == "permutation":
-            T = x.reshape(-1)[self._perm]
+            T = x.reshape(-1)[self._perm]                  # [item, position]
             if not (np.all(T.sum(axis=0) == 1) and np.all(T.sum(axis=1) == 1)):
                 raise OptionError("the initial state is not a permutation")
-            seq = T.argmax(axis=1)
-            return _lehmer_rank(seq)
+            return _lehmer_rank(T.argmax(axis=0))          # occ[p] = item at position p
         i = int(np.searchsorted(self.words[:, 0], target[0]))
         if i >= self.size or self.words[i, 0] != target[0]:
             raise OptionError(f"the initial state is outside mixer {self.mixer.name!r}'s "

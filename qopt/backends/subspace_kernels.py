@@ -3,8 +3,10 @@
 States of the subspace are stored as packed bit words, ``words[s, w]`` (uint64) holding
 variables ``64 w .. 64 w + 63`` (bit i of the state = variable i, little-endian). Mask states
 (n <= 64, one word) are kept sorted so a state's index is a binary search; permutation states
-are indexed by the Lehmer rank of ``seq`` (``seq[i]`` = position of item i), i.e. in
-lexicographic order of ``seq``.
+are indexed by the Lehmer rank of ``occ`` (``occ[p]`` = item at position p), i.e. in
+lexicographic order of ``occ``: the swap of positions p < q exchanges ``occ[p]`` and
+``occ[q]``, which keeps the first p entries, so a state's partner lies in its block of
+(m - p)! consecutive ranks (cache-local for the later positions).
 
 Written by hand: enumerating downward-closed families (independent sets, packing-feasible
 subsets) with a capped count, ranking transposed permutations incrementally and applying
@@ -103,7 +105,7 @@ def _unrank(r, m, fact, seq, avail):
 @nb.njit(parallel=True, **_OPTS)
 def permutation_words(start, m, index, out):
     """Packed words of permutation states of ranks start .. start + len(out) - 1: bit
-    ``index[i, seq[i]]`` set for each item i. ``out`` (N, W) uint64, zeroed here."""
+    ``index[occ[p], p]`` set for each position p. ``out`` (N, W) uint64, zeroed here."""
     N = out.shape[0]
     W = out.shape[1]
     fact = np.ones(m + 1, np.int64)
@@ -117,16 +119,17 @@ def permutation_words(start, m, index, out):
             _unrank(start + s, m, fact, seq, avail)
             for w in range(W):
                 out[s, w] = np.uint64(0)
-            for i in range(m):
-                v = index[i, seq[i]]
+            for p in range(m):
+                v = index[seq[p], p]
                 out[s, v >> 6] |= np.uint64(1) << np.uint64(v & 63)
 
 
 @nb.njit(parallel=True, **_OPTS)
 def permutation_partners(m, pos_p, pos_q, out):
-    """Partners under the swaps of positions (pos_p[k], pos_q[k]): ``out[k, s]`` = rank of the
-    permutation s with the items at positions p and q exchanged. Ranks are updated in O(m) per
-    swap from s's Lehmer code (only the code digits between the two items' slots change)."""
+    """Partners under the swaps of positions (pos_p[k], pos_q[k]), p < q: ``out[k, s]`` = rank
+    of the permutation s with the items at positions p and q exchanged (entries p and q of
+    ``occ`` swapped). Ranks are updated in O(m) per swap from s's Lehmer code (only the code
+    digits from p to q change)."""
     K = pos_p.size
     N = out.shape[1]
     fact = np.ones(m + 1, np.int64)
@@ -136,22 +139,18 @@ def permutation_partners(m, pos_p, pos_q, out):
     for c in prange(nchunk):
         seq = np.empty(m, np.int64)
         avail = np.empty(m, np.int64)
-        inv = np.empty(m, np.int64)
         code = np.empty(m, np.int64)
         for s in range(c * N // nchunk, (c + 1) * N // nchunk):
             _unrank(s, m, fact, seq, avail)
             for i in range(m):
-                inv[seq[i]] = i
                 cnt = 0
                 for j in range(i + 1, m):
                     if seq[j] < seq[i]:
                         cnt += 1
                 code[i] = cnt
             for k in range(K):
-                i1 = inv[pos_p[k]]
-                i2 = inv[pos_q[k]]
-                lo = min(i1, i2)
-                hi = max(i1, i2)
+                lo = pos_p[k]
+                hi = pos_q[k]
                 a = seq[lo]
                 bv = seq[hi]
                 delta = 0
