@@ -20,7 +20,7 @@ from qopt.problems import load, problem_class
 from qopt.problems.base import Problem
 from qopt.problems.custom import ProgramProblem, QUBOProblem
 from qopt.progress import tracking as progress_tracking
-from qopt.solvers.base import Samples, SolverOutput, Task
+from qopt.solvers.base import Samples, SolverOutput, Task, check_seed
 from qopt.solvers.postprocess import postprocess as run_postprocess
 from qopt.solvers.registry import make_solver
 from qopt.solvers.result import SampleReport, SolveResult, plain
@@ -119,6 +119,7 @@ def solve(target, solver="exact", *, kind: str | None = None, backend=None, opti
     t_start = time.perf_counter()
     compiled_before = compilation.clock.total
     slv = make_solver(solver, **options)
+    check_seed(seed)
     if _runs_circuits(slv) or "numba" in sys.modules:
         compilation.clock.install()   # before the first kernel call of this solve
     if budget is not None and (not isinstance(budget, int | np.integer) or budget <= 0):

@@ -153,6 +153,9 @@ def make_options(options_cls, given: dict, solver_name: str):
         hint = did_you_mean(unknown[0], [*known, *SOLVE_KEYWORDS])
         raise OptionError(f"solver {solver_name!r} has no option {', '.join(map(repr, unknown))}"
                           f"{hint or ';'} its options are: {', '.join(known) or 'none'}")
+    nan = [k for k, v in given.items() if isinstance(v, float) and v != v]
+    if nan:
+        raise OptionError(f"solver {solver_name!r}: option {nan[0]!r} is nan; give a number")
     opts = options_cls(**given)
     check = getattr(opts, "validate", None)
     if check is not None:
@@ -160,6 +163,16 @@ def make_options(options_cls, given: dict, solver_name: str):
     return opts
 
 
+def check_seed(seed, name: str = "seed"):
+    """``seed`` if it is None, a numpy Generator or a non-negative integer, else OptionError."""
+    if seed is None or isinstance(seed, np.random.Generator):
+        return seed
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise OptionError(f"{name} must be a non-negative integer (or None), got {seed!r}")
+    return int(seed)
+
+
 def rng_from(seed) -> np.random.Generator:
     """The one way solvers make randomness: a Generator from a seed (or a Generator)."""
+    seed = check_seed(seed)
     return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)

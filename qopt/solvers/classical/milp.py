@@ -23,6 +23,7 @@ import scipy.sparse as sp
 from qopt.errors import OptionError, SizeLimitError, SolverError
 from qopt.model.program import BinaryProgram
 from qopt.solvers.base import Samples, Solver, SolverOutput, Task
+from qopt.solvers.classical.lattice import KernelLattice, is_integral, kernel_lattice
 from qopt.stdio import stdout_to_stderr
 
 
@@ -40,6 +41,11 @@ class MilpOptions:
         clique_cuts: add clique inequalities covering the program's pairwise conflict rows
             ``x_i + x_j <= 1`` (independent-set style models); implied, so never cuts an optimum.
         presolve: let HiGHS presolve the model.
+        lattice: solve an equality system A x = d (every row an integral equality, linear
+            objective: market split) by branch and bound over its kernel lattice, x = x0 +
+            Q lam (:mod:`qopt.solvers.classical.lattice`). None (default): when the program
+            is such a system with at most ``LATTICE_AUTO_VARS`` variables; True: always (an
+            OptionError if the program is not such a system); False: never.
     """
 
     time_limit: float | None = 60.0
@@ -48,6 +54,7 @@ class MilpOptions:
     max_linearised_terms: int = 5000
     clique_cuts: bool = False
     presolve: bool = True
+    lattice: bool | None = None
 
     def validate(self) -> None:
         if self.time_limit is not None and (not isinstance(self.time_limit, int | float)
@@ -60,6 +67,9 @@ class MilpOptions:
                                             or self.node_limit < 1):
             raise OptionError(f"node_limit must be a positive integer or None, "
                               f"got {self.node_limit!r}")
+        if self.lattice not in (None, True, False):
+            raise OptionError(f"lattice must be true, false or None (auto), got "
+                              f"{self.lattice!r}")
         if not isinstance(self.max_linearised_terms, int) or self.max_linearised_terms < 0:
             raise OptionError(f"max_linearised_terms must be a non-negative integer, "
                               f"got {self.max_linearised_terms!r}")
@@ -82,6 +92,8 @@ class MilpModel:
     offset: float
     num_linearised: int
     num_clique_rows: int
+    col_lower: np.ndarray | None = None     # None: 0 for every column
+    col_upper: np.ndarray | None = None     # None: 1 for every column
 
 
 def linearise(program: BinaryProgram, *, max_linearised_terms: int = 5000,
@@ -218,8 +230,9 @@ class MilpSolver(Solver):
         t0 = time.perf_counter()
         model = linearise(program, max_linearised_terms=opts.max_linearised_terms,
                           clique_cuts=opts.clique_cuts)
+        form = lattice_form(model, opts.lattice)
         with stdout_to_stderr():          # HiGHS's banner never reaches stdout
-            highs = _run_highs(model, opts)
+            highs = _run_highs(model if form is None else substitute(model, form), opts)
         status_name = highs.getModelStatus().name
         info_h = highs.getInfo()
         has_solution = info_h.primal_solution_status == 2     # kSolutionStatusFeasible
@@ -232,7 +245,8 @@ class MilpSolver(Solver):
                               f"({status_name})")
         status = STATUS[status_name]
         if has_solution and status != "infeasible":
-            x = np.asarray(highs.getSolution().col_value[:n])
+            z = np.asarray(highs.getSolution().col_value)
+            x = z[:n] if form is None else form.solution(z)
             bits = (x > 0.5).astype(np.uint8)
         else:
             bits = np.zeros(n, dtype=np.uint8)
@@ -248,11 +262,56 @@ class MilpSolver(Solver):
                                         + model.offset) if has_solution else None),
             "columns": int(model.c.size), "rows": int(model.A.shape[0]),
             "linearised_terms": model.num_linearised, "clique_rows": model.num_clique_rows,
+            "lattice_dim": None if form is None else int(form.basis.shape[1]),
         }
         if budget is not None:
             info["budget_ignored"] = True
         return SolverOutput(samples=Samples(bits[None, :]), status=status,
                             time={"classical": time.perf_counter() - t0}, info=info)
+
+
+#: largest program that ``lattice=None`` reformulates (LLL's time grows like n^4 and more)
+LATTICE_AUTO_VARS = 200
+
+
+def lattice_form(model: MilpModel, setting: bool | None) -> KernelLattice | None:
+    """The kernel lattice of a model whose every row is an integral equality on the binaries
+    with a linear objective, or None (``setting`` False, not such a model, too large for the
+    automatic choice, or the reformulation failed its checks)."""
+    if setting is False:
+        return None
+    n, A = model.num_vars, model.A
+    system = (model.num_linearised == 0 and A.shape[0] > 0 and A.shape[1] == n
+              and np.array_equal(model.lo, model.hi) and is_integral(A.data)
+              and is_integral(model.lo))
+    if not system:
+        if setting:
+            raise OptionError("lattice=True needs a program whose every constraint is an "
+                              "equality with integer coefficients and right-hand side (e.g. "
+                              "market split) and a linear objective")
+        return None
+    if setting is None and n > LATTICE_AUTO_VARS:
+        return None
+    try:
+        import fpylll  # noqa: F401  (a dependency; a broken install falls back to plain B&B)
+    except ImportError as exc:
+        if setting:
+            raise OptionError(f"lattice=True needs fpylll (pip install fpylll cysignals): "
+                              f"{exc}") from None
+        return None
+    form = kernel_lattice(A.toarray(), model.lo)
+    return form if form is not None and form.basis.shape[1] > 0 else None
+
+
+def substitute(model: MilpModel, form: KernelLattice) -> MilpModel:
+    """``model`` over lam (integral, free) with x = x0 + Q lam: rows 0 <= x0 + Q lam <= 1
+    replace the bounds on x; the equality rows hold for every lam and are dropped."""
+    Q, x0 = form.basis.astype(float), form.x0.astype(float)
+    k = Q.shape[1]
+    c = model.c[:model.num_vars]
+    return MilpModel(Q.T @ c, sp.csr_matrix(Q), -x0, 1.0 - x0, np.ones(k), k,
+                     model.offset + float(c @ x0), 0, 0, np.full(k, -np.inf),
+                     np.full(k, np.inf))
 
 
 def _run_highs(model: MilpModel, opts: MilpOptions):
@@ -273,7 +332,8 @@ def _run_highs(model: MilpModel, opts: MilpOptions):
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = cols, A.shape[0]
     lp.col_cost_ = model.c.astype(float)
-    lp.col_lower_, lp.col_upper_ = np.zeros(cols), np.ones(cols)
+    lp.col_lower_ = np.zeros(cols) if model.col_lower is None else model.col_lower
+    lp.col_upper_ = np.ones(cols) if model.col_upper is None else model.col_upper
     lp.row_lower_, lp.row_upper_ = model.lo.astype(float), model.hi.astype(float)
     lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
     lp.a_matrix_.start_ = A.indptr.astype(np.int32)
