@@ -35,9 +35,12 @@ from qopt.solvers.base import Task
 
 
 def warm_up() -> None:
-    """One tiny PCE run so that the engine's numba kernels are compiled (or loaded from
-    numba's cache) before anything is timed."""
-    qopt.solve(MaxCut.generate(20, seed=0), solver="pce", seed=0, k=3, budget=3)
+    """Tiny PCE, tabu and anneal runs so that their numba kernels are compiled (or loaded
+    from numba's cache) before anything is timed."""
+    small = MaxCut.generate(20, seed=0)
+    qopt.solve(small, solver="pce", seed=0, k=3, budget=3)
+    for solver in ("tabu", "anneal"):           # numba kernels of the references
+        qopt.solve(small, solver=solver, seed=0, budget=1000)
 
 
 HARDNESS = 16 / 17   # approximating MaxCut above this ratio is NP-hard (Hastad 2001)

@@ -57,9 +57,9 @@ def test_budget_exact_with_independent_counter(budget):
     seen = {"flips": 0, "states": 0}
     deltas, energy = tabu_module._candidate_deltas, q.energy
 
-    def spy_deltas(x, f, order):
+    def spy_deltas(x, f, order, blocks):
         seen["flips"] += len(order)
-        return deltas(x, f, order)
+        return deltas(x, f, order, blocks)
 
     def spy_energy(X):
         seen["states"] += len(np.atleast_2d(X))
@@ -95,6 +95,30 @@ def test_same_seed_same_result_and_kernels_agree():
     assert not np.array_equal(a.samples.bits, d.samples.bits)
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_slack_moves_reach_brute_forced_mdkp_optimum(seed):
+    """Slack-aware moves: the raw best sample of a small MDKP is its optimum, and the reported
+    energy is the slack-completed QUBO energy."""
+    problem = qopt.generate("mdkp", 12, seed)
+    exact = qopt.solve(problem, "exact", postprocess=False)
+    res = qopt.solve(problem, "tabu", seed=seed, budget=20000, postprocess=False)
+    assert res.info["slack_moves"] and res.info["searched_vars"] == 12
+    assert res.raw.feasible and res.raw.objective == exact.objective
+    task = qopt.solvers.base.Task(problem)
+    out = tabu_qubo(task.qubo, seed=seed, budget=20000)
+    assert task.qubo.energy(out.samples.bits)[0] == pytest.approx(out.info["min_energy"])
+
+
+def test_slack_kernels_agree():
+    q = qopt.solvers.base.Task(qopt.generate("mdkp", 15, 4)).qubo
+    a = tabu_qubo(q, seed=2, budget=6000, stall=15)
+    b = tabu_qubo(q, seed=2, budget=6000, stall=15, kernel="numpy")
+    np.testing.assert_array_equal(a.samples.bits, b.samples.bits)
+    assert a.info["restarts"] > 0 and a.info["slack_moves"]
+    c = tabu_qubo(q, seed=2, budget=6000, stall=15, slack_moves=False)
+    assert not c.info["slack_moves"] and c.info["searched_vars"] == q.num_vars
+
+
 def test_elite_rows_distinct_and_sorted():
     q = random_qubo(20, 2)
     out = tabu_qubo(q, seed=1, budget=20000, stall=10, elite=5)
@@ -114,7 +138,7 @@ def test_constrained_problem_through_solve():
 
 
 @pytest.mark.parametrize("bad", [{"tenure": 0}, {"elite": -1}, {"iterations": 1.5},
-                                 {"stall": True}, {"kernel": "c"}])
+                                 {"stall": True}, {"kernel": "c"}, {"slack_moves": 1}])
 def test_bad_options(bad):
     with pytest.raises(OptionError):
         qopt.solve(random_qubo(4, 0), "tabu", **bad)

@@ -10,7 +10,10 @@ not improved for ``stall`` iterations, the search restarts from one of the ``eli
 distinct states found so far (chosen at random) with a random 10-25 % of its bits flipped.
 The default tenure is ``min(20, n // 4)`` as in Beasley (1998) and D-Wave's MST2 tabu: the
 cap keeps large instances (n = 2000: 500 tabu variables otherwise) from over-diversifying.
-For constrained programs the search runs on the penalty QUBO, like ``anneal``; qopt's
+For constrained programs the search runs on the penalty QUBO, like ``anneal``, and by default
+with the same slack-aware moves (:mod:`qopt.solvers.classical.slack_energy`): only program bits
+are flipped, every slack block is held at its best value, so a move of an item carries its
+slack with it (``slack_moves=False``: every QUBO bit, the slack bits too); qopt's
 post-processing repairs afterwards.
 
 Budget (the unit of ``anneal``): one evaluated flip = one evaluation; the initial state and
@@ -39,6 +42,7 @@ from qopt.errors import OptionError
 from qopt.model.qubo import QUBO
 from qopt.resources import ResourcePlan
 from qopt.solvers.base import Samples, Solver, SolverOutput, Task, rng_from
+from qopt.solvers.classical.slack_energy import SlackReduction, slack_reduction
 
 try:  # pragma: no cover - exercised when numba is installed
     import numba
@@ -62,8 +66,10 @@ class TabuOptions:
         tenure: base tabu tenure in iterations (None: ``min(20, n // 4)``, at least 1); each
             move adds a random 0..tenure // 2.
         stall: iterations without improving the phase's best before a restart
-            (None: ``max(100, n // 2)``).
+            (None: ``max(20, n // 2)``).
         elite: how many best distinct states are kept (restart points and returned samples).
+        slack_moves: search the program bits with every slack block at its best value (True)
+            or every QUBO bit (False); QUBOs without slack blocks are searched as they are.
         kernel: ``"auto"`` (numba when installed), ``"numba"`` or ``"numpy"``.
     """
 
@@ -71,6 +77,7 @@ class TabuOptions:
     tenure: int | None = None
     stall: int | None = None
     elite: int = 8
+    slack_moves: bool = True
     kernel: str = "auto"
 
     def validate(self) -> None:
@@ -82,19 +89,33 @@ class TabuOptions:
                 raise OptionError(f"{name} must be a positive integer"
                                   f"{' or None' if name in ('tenure', 'stall') else ''}, "
                                   f"got {v!r}")
+        if not isinstance(self.slack_moves, bool | np.bool_):
+            raise OptionError(f"slack_moves must be true or false, got {self.slack_moves!r}")
         if self.kernel not in ("auto", "numba", "numpy"):
             raise OptionError(f"kernel must be 'auto', 'numba' or 'numpy', got {self.kernel!r}")
         if self.kernel == "numba" and not _HAVE_NUMBA:
             raise OptionError("kernel='numba' needs the numba package (pip install numba)")
 
 
-def _candidate_deltas(x, f, order):
-    """Energy changes of flipping the variables ``order`` (vectorised)."""
-    return np.where(x[order] == 0, f[order], -f[order])
+def _candidate_deltas(x, f, order, blocks):
+    """Energy changes of flipping the variables ``order`` (vectorised): ``dx_i f_i`` plus,
+    for each slack block b holding i, ``P_b (min(g_b, 0)^2 - min(g_b + a_bi dx_i, 0)^2)``.
+
+    ``blocks`` = (G, bptr, bidx, bcoef, pen, entry_var), see :func:`_block_arrays`.
+    """
+    G, _, bidx, bcoef, pen, entry_var = blocks
+    dx = np.where(x == 0, 1.0, -1.0)
+    if bidx.size == 0:
+        return dx[order] * f[order]
+    g = G[bidx]
+    h = g + dx[entry_var] * bcoef
+    g_lo, h_lo = np.minimum(g, 0.0), np.minimum(h, 0.0)
+    blk = np.bincount(entry_var, pen[bidx] * (g_lo * g_lo - h_lo * h_lo), minlength=x.size)
+    return dx[order] * f[order] + blk[order]
 
 
-def _tabu_numpy(x, f, state, tabu_until, indptr, indices, data, offsets, extra_tenure,
-                base_tenure, stall, phase_best_x):
+def _tabu_numpy(x, f, state, tabu_until, indptr, indices, data, blocks, offsets,
+                extra_tenure, base_tenure, stall, phase_best_x):
     """Iterations of one tabu phase, each iteration's scan vectorised (see :func:`_run`).
 
     ``state`` (float64, 6) holds [energy, best energy overall, phase best energy, iteration,
@@ -113,7 +134,7 @@ def _tabu_numpy(x, f, state, tabu_until, indptr, indices, data, offsets, extra_t
             return _STALLED, spent
         m = min(n, left)
         order = (ar[:m] + offsets[k]) % n
-        deltas = _candidate_deltas(x, f, order)
+        deltas = _candidate_deltas(x, f, order, blocks)
         spent += m
         state[5] -= m
         it = state[3]
@@ -125,6 +146,9 @@ def _tabu_numpy(x, f, state, tabu_until, indptr, indices, data, offsets, extra_t
         x[i] = 1 - x[i]
         lo, hi = indptr[i], indptr[i + 1]
         f[indices[lo:hi]] += dx * data[lo:hi]
+        G, bptr, bidx, bcoef = blocks[:4]
+        lo, hi = bptr[i], bptr[i + 1]
+        G[bidx[lo:hi]] += dx * bcoef[lo:hi]
         _record_move(state, x, phase_best_x, tabu_until, i, energy + deltas[pick],
                      it + 1 + base_tenure + extra_tenure[k])
     return _CHUNK_DONE, spent
@@ -150,9 +174,10 @@ if _HAVE_NUMBA:
     _record_move_nb = numba.njit(cache=True, nogil=True)(_record_move)
 
     @numba.njit(cache=True, nogil=True)
-    def _tabu_numba(x, f, state, tabu_until, indptr, indices, data, offsets,
+    def _tabu_numba(x, f, state, tabu_until, indptr, indices, data, blocks, offsets,
                     extra_tenure, base_tenure, stall, phase_best_x):  # pragma: no cover
         """Same iterations as :func:`_tabu_numpy`, compiled (scalar scan)."""
+        G, bptr, bidx, bcoef, pen = blocks[0], blocks[1], blocks[2], blocks[3], blocks[4]
         n = x.shape[0]
         spent = 0
         for k in range(offsets.shape[0]):
@@ -170,7 +195,15 @@ if _HAVE_NUMBA:
             best_any, pick_any = np.inf, -1
             for t in range(m):
                 i = (t + offsets[k]) % n
-                d = f[i] if x[i] == 0 else -f[i]
+                dxi = 1.0 if x[i] == 0 else -1.0
+                blk = 0.0
+                for p in range(bptr[i], bptr[i + 1]):
+                    g = G[bidx[p]]
+                    h = g + dxi * bcoef[p]
+                    g_lo = g if g < 0.0 else 0.0
+                    h_lo = h if h < 0.0 else 0.0
+                    blk += pen[bidx[p]] * (g_lo * g_lo - h_lo * h_lo)
+                d = dxi * f[i] + blk
                 if (tabu_until[i] <= it or energy + d < state[1]) and d < best_ok:
                     best_ok, pick_ok = d, i
                 if d < best_any:
@@ -183,6 +216,8 @@ if _HAVE_NUMBA:
             x[i] = 1 - x[i]
             for p in range(indptr[i], indptr[i + 1]):
                 f[indices[p]] += dx * data[p]
+            for p in range(bptr[i], bptr[i + 1]):
+                G[bidx[p]] += dx * bcoef[p]
             _record_move_nb(state, x, phase_best_x, tabu_until, i, energy + d,
                             it + 1 + base_tenure + extra_tenure[k])
         return _CHUNK_DONE, spent
@@ -220,7 +255,8 @@ class TabuSolver(Solver):
 
     ``evaluations`` counts evaluated flips plus one per initial / restart state, never above
     ``budget`` (exactly ``budget`` when given). ``info`` carries iterations, restarts, the
-    tenure and stall used, and the best energy.
+    tenure and stall used, the variables searched, whether slack moves were used and the best
+    energy (of the QUBO, slack completed).
     """
 
     name = "tabu"
@@ -251,29 +287,46 @@ class TabuSolver(Solver):
                             time={"classical": time.perf_counter() - t0}, info=info)
 
 
+def _block_arrays(reduction: SlackReduction | None, n: int, x: np.ndarray):
+    """(G, bptr, bidx, bcoef, pen, entry_var) of the slack blocks at state x: excesses
+    g = A x - b (m,), the CSC columns of A, the penalties, and the variable of each CSC entry;
+    empty arrays when there are no blocks."""
+    if reduction is None:
+        z = np.zeros(0, dtype=np.int64)
+        return (np.zeros(0), np.zeros(n + 1, dtype=np.int64), z, np.zeros(0), np.zeros(0), z)
+    bptr, bidx, bcoef = reduction.columns()
+    G = np.ascontiguousarray(reduction.excess(x[None, :])[0], dtype=np.float64)
+    entry_var = np.repeat(np.arange(n, dtype=np.int64), np.diff(bptr))
+    return G, bptr, bidx, bcoef, reduction.penalty.astype(np.float64), entry_var
+
+
 def _run(qubo: QUBO, rng: np.random.Generator, opts: TabuOptions, budget, kernel):
-    """The restart loop around the kernel; returns (elite bits, their energies, info)."""
-    n = qubo.num_vars
+    """The restart loop around the kernel; returns (elite bits over every QUBO variable, their
+    energies, info)."""
+    reduction = slack_reduction(qubo) if opts.slack_moves else None
+    land = qubo if reduction is None else reduction.program      # what the moves flip
+    energy_of = qubo.energy if reduction is None else reduction.energy
+    n = land.num_vars
     base = int(opts.tenure) if opts.tenure is not None else auto_tenure(n)
-    stall = int(opts.stall) if opts.stall is not None else max(100, n // 2)
-    sym = (qubo.quadratic + qubo.quadratic.T).tocsr()
+    stall = int(opts.stall) if opts.stall is not None else max(20, n // 2)
+    sym = (land.quadratic + land.quadratic.T).tocsr()
     sym.sort_indices()
     indptr = sym.indptr.astype(np.int64)
     indices = sym.indices.astype(np.int64)
     data = sym.data.astype(np.float64)
     elite = _Elite(int(opts.elite), n)
     # evaluations left: the budget, or enough for `iterations` full scans (+ restart states)
-    left = int(budget) if budget is not None else int(opts.iterations) * (n + 1) + 1
+    total = int(budget) if budget is not None else int(opts.iterations) * (n + 1) + 1
     max_iterations = None if budget is not None else int(opts.iterations)
 
     def start(x):
-        f = qubo.linear + sym.dot(x.astype(np.float64))
-        return np.ascontiguousarray(f, dtype=np.float64), float(qubo.energy(x[None, :])[0])
+        f = land.linear + sym.dot(x.astype(np.float64))
+        return (np.ascontiguousarray(f, dtype=np.float64), _block_arrays(reduction, n, x),
+                float(energy_of(x[None, :])[0]))
 
     x = rng.integers(0, 2, size=n, dtype=np.int8)
-    f, energy = start(x)
-    left -= 1
-    state = np.array([energy, energy, energy, 0.0, 0.0, float(left)])
+    f, blocks, energy = start(x)
+    state = np.array([energy, energy, energy, 0.0, 0.0, float(total - 1)])
     tabu_until = np.zeros(n, dtype=np.float64)
     phase_best_x = x.copy()
     restarts = 0
@@ -282,15 +335,15 @@ def _run(qubo: QUBO, rng: np.random.Generator, opts: TabuOptions, budget, kernel
                                                           max_iterations - int(state[3]))
         offsets = rng.integers(0, n, size=chunk, dtype=np.int64)
         extra = rng.integers(0, base // 2 + 1, size=chunk).astype(np.float64)
-        reason, _ = kernel(x, f, state, tabu_until, indptr, indices, data, offsets, extra,
-                           float(base), float(stall), phase_best_x)
+        reason, _ = kernel(x, f, state, tabu_until, indptr, indices, data, blocks, offsets,
+                           extra, float(base), float(stall), phase_best_x)
         if reason == _STALLED and state[5] > 0:
             elite.offer(phase_best_x, state[2])
             rows, _ = elite.rows()
             x = rows[rng.integers(0, len(rows))].copy()
             flips = rng.permutation(n)[:max(1, int(rng.integers(n // 10, n // 4 + 1)))]
             x[flips] = 1 - x[flips]
-            f, energy = start(x)
+            f, blocks, energy = start(x)
             state[5] -= 1
             restarts += 1
             tabu_until[:] = 0.0
@@ -301,10 +354,12 @@ def _run(qubo: QUBO, rng: np.random.Generator, opts: TabuOptions, budget, kernel
             state[4] = 0
     elite.offer(phase_best_x, state[2])
     bits, energies = elite.rows()
-    spent = (int(budget) if budget is not None else int(opts.iterations) * (n + 1) + 1) \
-        - int(state[5])
-    info = {"evaluations": spent, "iterations": int(state[3]), "restarts": restarts,
-            "tenure": base, "stall": stall, "min_energy": float(energies[0])}
+    if reduction is not None:
+        bits = reduction.qubo.complete(bits.astype(np.uint8))
+    info = {"evaluations": total - int(state[5]), "iterations": int(state[3]),
+            "restarts": restarts, "tenure": base, "stall": stall,
+            "searched_vars": n, "slack_moves": reduction is not None,
+            "min_energy": float(energies[0])}
     return bits, energies, info
 
 
