@@ -9,8 +9,10 @@ from hypothesis import strategies as st
 
 import qopt
 from qopt.problems.base import Problem
+from qopt.problems.independent_set_repair import greedy_independent_repair
 from qopt.problems.knapsack_repair import greedy_repair
 from qopt.solvers.classical.binary_ga import new_rows, tournament
+from qopt.solving import as_problem
 
 
 @settings(max_examples=25, deadline=None)
@@ -25,6 +27,21 @@ def test_batch_repair_is_the_row_repair(n, m, seed, density):
         greedy_repair(X, problem.weights, problem.capacities, problem._ratio, kernel="numpy"),
         rows)
     assert problem.is_feasible(rows[0]) and (problem.violation_batch(rows) == 0).all()
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(4, 40), p=st.floats(0.05, 0.9), seed=st.integers(0, 10_000),
+       density=st.floats(0.0, 1.0))
+def test_batch_independent_set_repair_is_the_row_repair(n, p, seed, density):
+    import networkx as nx
+
+    problem = as_problem(nx.gnp_random_graph(n, p, seed=seed), kind="mis")
+    X = (np.random.default_rng(seed).random((20, n)) < density).astype(np.uint8)
+    rows = Problem.repair_batch(problem, X)
+    np.testing.assert_array_equal(problem.repair_batch(X), rows)
+    np.testing.assert_array_equal(
+        greedy_independent_repair(X, problem.adjacency, problem.degree, kernel="numpy"), rows)
+    assert (problem.violation_batch(rows) == 0).all()
 
 
 @pytest.mark.parametrize("n", [3, 64, 65, 200])

@@ -19,6 +19,7 @@ import scipy.sparse as sp
 from qopt.errors import OptionError
 from qopt.model.program import BinaryProgram
 from qopt.problems.base import Problem
+from qopt.problems.independent_set_repair import greedy_independent_repair
 from qopt.problems.reader import TokenReader, check_graph_edges, check_vertex_count
 from qopt.problems.registry import register
 
@@ -244,6 +245,13 @@ class MIS(Problem):
                 x[v] = 1
                 blocked[A.indices[A.indptr[v]:A.indptr[v + 1]]] = True
         return x
+
+    def repair_batch(self, X) -> np.ndarray:
+        """:meth:`repair` of every row of X (k, n), compiled or vectorised over rows
+        (:func:`qopt.problems.independent_set_repair.greedy_independent_repair`, the same
+        results)."""
+        X = np.atleast_2d(np.asarray(X, dtype=np.uint8))
+        return greedy_independent_repair(X, self.adjacency, self.degree)
 
     def describe(self) -> dict:
         d = super().describe()
