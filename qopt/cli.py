@@ -13,9 +13,10 @@ import json
 import sys
 import types
 import typing
+import warnings
 from collections.abc import Sequence
 
-from qopt.errors import OptionError, QoptError
+from qopt.errors import OptionError, QoptError, QoptWarning
 from qopt.solvers.status import status_table
 from qopt.stdio import stdout_to_stderr
 from qopt.suggest import did_you_mean
@@ -359,6 +360,22 @@ def _subcommand_flags(parser: argparse.ArgumentParser, command: str) -> list[str
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    with warnings.catch_warnings():
+        previous = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None) -> None:
+            """qopt's own warnings (e.g. repeated edges merged) as one ``qopt: warning:``
+            line; any other warning as Python shows it."""
+            if issubclass(category, QoptWarning):
+                print(f"qopt: warning: {message}", file=sys.stderr)
+            else:
+                previous(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = show
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     wants_solver_help = argv[:1] == ["solve"] and ("-h" in argv or "--help" in argv)
     parser = build_parser("\n\n" + _describe_solvers() if wants_solver_help else "")

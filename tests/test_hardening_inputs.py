@@ -423,3 +423,13 @@ def test_sweep_output_path_options_are_confined_to_the_results_dir(tmp_path):
     row = execute(dataclasses.replace(cfg.runs[0], output_dir=str(results)))
     assert row["status"] == "failed" and "leads out of the results directory" in row["error"]
     assert not (tmp_path / "elsewhere" / "out.png").exists()
+
+
+def test_cli_shows_a_merge_warning_as_one_qopt_line(tmp_path, capsys):
+    from qopt.cli import main
+
+    path = write(tmp_path, "dup.txt", "3 3\n1 2 1\n2 3 1\n2 1 2\n")
+    assert main(["solve", "maxcut", "--instance", str(path), "--solver", "exact"]) == 0
+    err = capsys.readouterr().err
+    assert f"qopt: warning: {path}, line 4: 1 repeated edge(s)" in err
+    assert "warnings.warn" not in err and "QoptWarning" not in err
