@@ -22,6 +22,8 @@ import sys
 import time
 from pathlib import Path
 
+from baselines import gap, references  # same directory: gaps to the optimum / best found
+
 import qopt
 from qopt.problems import load, shipped_index
 
@@ -89,39 +91,15 @@ def med(values):
     return statistics.median(values) if values else None
 
 
-def gaps(rows: list[dict], key: str) -> list[float]:
-    """Relative gap of each row's ``key`` objective to the instance's optimum (or, where none
-    is known, the best feasible objective of any row); an infeasible result counts as 100 %.
-    Where the reference is 0 (planted market split) the gap is 0 at 0, else 100 %."""
-    best: dict[str, float] = {}
-    for r in rows:
-        ref = r["optimum"]
-        if ref is None:
-            vals = [x[k] for x in rows if x["instance"] == r["instance"]
-                    for k, f in (("raw_objective", "raw_feasible"), ("objective", "feasible"))
-                    if x[f]]
-            ref = (max if r["sense"] == "max" else min)(vals) if vals else None
-        best[r["instance"]] = ref
-    out = []
-    for r in rows:
-        feasible = r["raw_feasible" if key == "raw_objective" else "feasible"]
-        ref, v = best[r["instance"]], r[key]
-        if not feasible or ref is None:
-            out.append(1.0)
-        elif ref == 0:
-            out.append(0.0 if v == 0 else 1.0)
-        else:
-            out.append(abs(ref - v) / abs(ref))
-    return out
-
-
 def table(rows, sets, configs) -> str:
     head = ("| set | configuration | median raw gap % | raw feasible | median post-processed "
             "gap % | mean time s |")
     lines = [head, "|---|---|---|---|---|---|"]
     for which in sets:
         everything = [r for r in rows if r["set"] == which]
-        raw_all, post_all = gaps(everything, "raw_objective"), gaps(everything, "objective")
+        ref = references(everything)
+        raw_all = [gap(r, ref[r["instance"]], True) for r in everything]
+        post_all = [gap(r, ref[r["instance"]], False) for r in everything]
         for c in configs:
             pick = [i for i, r in enumerate(everything) if r["config"] == c]
             if not pick:
