@@ -52,18 +52,6 @@ seeds = [0]
 """
 
 
-@pytest.fixture
-def toy_dir(tmp_path):
-    """A directory holding the toy plugin; its registrations are removed afterwards."""
-    shutil.copy(Path(__file__).with_name("experiments_toy.py"), tmp_path / "experiments_toy.py")
-    yield tmp_path
-    mod = sys.modules.pop("experiments_toy", None)
-    if mod is not None:
-        mod.unregister()
-    while str(tmp_path) in sys.path:
-        sys.path.remove(str(tmp_path))
-
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

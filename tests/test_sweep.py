@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -16,18 +15,6 @@ import pytest
 from qopt.experiments.config import load_config
 from qopt.experiments.runners import run_sweep
 from qopt.experiments.store import VOLATILE_COLUMNS, ResultStore
-
-
-@pytest.fixture
-def toy_dir(tmp_path):
-    """A directory holding the toy plugin; its registrations are removed afterwards."""
-    shutil.copy(Path(__file__).with_name("experiments_toy.py"), tmp_path / "experiments_toy.py")
-    yield tmp_path
-    mod = sys.modules.pop("experiments_toy", None)
-    if mod is not None:
-        mod.unregister()
-    while str(tmp_path) in sys.path:
-        sys.path.remove(str(tmp_path))
 
 
 def _untimed(value):
@@ -186,6 +173,7 @@ label = "q{compress}"
 
 [[solvers]]
 name = "qaoa-from-the-future"
+allow_missing = true
 grid = { p = [1, 2] }
 seeds = [0]
 """
