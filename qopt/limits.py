@@ -13,6 +13,7 @@ argument, else ``QOPT_TIME_LIMIT`` (seconds, or with an s/m/h/d suffix), else on
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 from pathlib import Path
@@ -142,6 +143,25 @@ def memory_limit(limit: int | None = None) -> int:
 def worker_memory_limit(workers: int) -> int:
     """This process's memory limit divided among ``workers`` processes (at least 1 MiB each)."""
     return max(memory_limit() // max(int(workers), 1), 2**20)
+
+
+@contextlib.contextmanager
+def memory_limit_override(nbytes: int | None):
+    """Within the block ``QOPT_MEMORY_LIMIT`` is ``nbytes`` (None: unchanged); restored after.
+
+    A sweep runs each run under its share of the limit this way (:func:`worker_memory_limit`)."""
+    if nbytes is None:
+        yield
+        return
+    saved = os.environ.get("QOPT_MEMORY_LIMIT")
+    os.environ["QOPT_MEMORY_LIMIT"] = str(int(nbytes))
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("QOPT_MEMORY_LIMIT", None)
+        else:
+            os.environ["QOPT_MEMORY_LIMIT"] = saved
 
 
 def parse_seconds(text: str) -> float:

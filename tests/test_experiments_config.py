@@ -42,6 +42,7 @@ seed = 10
 
 [[solvers]]
 name = "qaoa-from-the-future"
+allow_missing = true
 """
 
 

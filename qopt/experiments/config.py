@@ -35,12 +35,19 @@ top-level run keys (``seeds``, ``budget``, ``timeout``, ``backends``, ...) to ov
 ``backends`` apply to quantum solvers only; classical solvers run once without one.
 
 Every error names the file and the key path (``demo.toml: solvers[1].options.p: expected int``)
-and is raised before any run starts. Solvers that are not registered are kept: their runs are
-stored as skipped with the reason "solver not available".
+and is raised before any run starts; all problems of a config are listed at once (one per
+line). Beyond the syntax, the whole config is checked (:mod:`qopt.experiments.validate`):
+solver, backend and optimizer names, option values through each solver's own checks, a backend
+or optimizer given to a classical solver, every instance file parsed and every ``sizes`` entry
+generated, penalties >= 0, seeds >= 0, ``label`` fields. A registered solver whose module
+cannot be imported (a missing optional dependency), or an unknown one with
+``allow_missing = true``, is kept: its runs are stored as skipped with the reason "solver not
+available".
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import importlib
@@ -55,6 +62,7 @@ from pathlib import Path
 from typing import Any
 
 from qopt.errors import ConfigError, OptionError, QoptError
+from qopt.experiments import validate
 from qopt.experiments.output_safety import output_path_fields, output_path_problem
 
 #: solver names of DESIGN.md that run circuits (used while a solver is not registered yet)
@@ -72,7 +80,8 @@ _PROBLEM_KEYS = {"kind", "instances", "sizes", "generator_seeds", "penalty", "en
 #: solvers that may compute a missing optimum (``reference = "exact"`` in [[problems]])
 REFERENCE_SOLVERS = ("exact", "milp")
 _SOLVER_KEYS = {"name", "label", "options", "grid", "budget", "seed", "seeds", "repetitions",
-                "backends", "timeout", "postprocess", "min_qubits", "optimizer", "problems"}
+                "backends", "timeout", "postprocess", "min_qubits", "optimizer", "problems",
+                "allow_missing"}
 
 
 @dataclass(frozen=True)
@@ -154,6 +163,8 @@ class RunSpec:
     optimizer: str | None = None    # ``qopt.solve(optimizer=...)`` of variational solvers
     output_dir: str | None = None   # results directory: relative output-path options resolve
     #                                 inside it (set by run_sweep; not part of the run key)
+    memory_limit: int | None = None  # bytes for this run: the memory limit divided among the
+    #                                 local workers (set by run_sweep; not part of the run key)
 
     def identity(self) -> dict:
         """Everything that determines the run's result, canonicalised (the run key's input)."""
@@ -274,10 +285,31 @@ def _option_hints(options_cls) -> dict[str, Any]:
 class _Parser:
     def __init__(self, source: str):
         self.source = source
+        self.errors: list[str] = []     # problems noted so far (all reported together)
 
     def fail(self, key: str, message: str) -> ConfigError:
         where = f"{self.source}: {key}" if key else self.source
         return ConfigError(f"{where}: {message}")
+
+    def note(self, key: str, message: str | None) -> None:
+        """Record a problem (if ``message``) and go on checking."""
+        if message:
+            self.errors.append(str(self.fail(key, message)))
+
+    @contextlib.contextmanager
+    def collect(self):
+        """Record the ConfigError that stops one table and go on with the next table."""
+        try:
+            yield
+        except ConfigError as exc:
+            self.errors.append(str(exc))
+
+    def raise_errors(self) -> None:
+        if len(self.errors) == 1:
+            raise ConfigError(self.errors[0])
+        if self.errors:
+            raise ConfigError(f"{len(self.errors)} problems in sweep config {self.source}:\n"
+                              + "\n".join(f"  {e}" for e in self.errors))
 
     def check_keys(self, table: dict, allowed: set[str], where: str) -> None:
         for k in table:
@@ -358,7 +390,9 @@ def build_config(data: dict, source: str = "<config>", base_dir: str | Path = ".
     plugin_paths = (str(base),) if plugins else ()
     import_plugins(plugins, plugin_paths, source)
 
-    defaults = _run_defaults(p, data, "", None)
+    defaults = _run_defaults(p, {}, "", None)
+    with p.collect():           # on an error: noted, the tables are checked with the defaults
+        defaults = _run_defaults(p, data, "", None)
     limits = dict(DEFAULT_QUBIT_LIMITS)
     for k, v in p.get(data, "limits", "", dict, default={}).items():
         if not isinstance(v, int) or isinstance(v, bool) or v <= 0:
@@ -374,20 +408,23 @@ def build_config(data: dict, source: str = "<config>", base_dir: str | Path = ".
 
     problems: list[ProblemSpec] = []
     for i, table in enumerate(problems_raw):
-        problems.extend(_problem_specs(p, table, f"problems[{i}]", base))
+        with p.collect():
+            problems.extend(_problem_specs(p, table, f"problems[{i}]", base))
 
     runs: list[RunSpec] = []
     seen: dict[str, str] = {}
     for i, table in enumerate(solvers_raw):
         where = f"solvers[{i}]"
-        for run in _solver_runs(p, table, where, defaults, limits, problems, name, plugins,
-                                plugin_paths):
-            k = run.key
-            if k in seen:
-                raise p.fail(where, f"duplicates a run of {seen[k]} "
-                                    f"({run.solver} on {run.problem.label}, seed {run.seed})")
-            seen[k] = where
-            runs.append(run)
+        with p.collect():
+            for run in _solver_runs(p, table, where, defaults, limits, problems, name, plugins,
+                                    plugin_paths):
+                k = run.key
+                if k in seen:
+                    raise p.fail(where, f"duplicates a run of {seen[k]} ({run.solver} on "
+                                        f"{run.problem.label}, seed {run.seed})")
+                seen[k] = where
+                runs.append(run)
+    p.raise_errors()
     return SweepConfig(name=name, path=source, description=description, plugins=plugins,
                        plugin_paths=plugin_paths, runs=runs)
 
@@ -415,11 +452,13 @@ def _run_defaults(p: _Parser, table: dict, where: str, parent: dict | None) -> d
         if not isinstance(b, int) or isinstance(b, bool) or b <= 0:
             raise p.fail(f"{pre}budget", f"expected a positive int (evaluations), got {b!r}")
         d["budget"] = b
-    seeds = p.int_list(table, "seeds", where)
+    seeds = p.int_list(table, "seeds", where, minimum=0)
     if seeds is not None and ("seed" in table or "repetitions" in table):
         raise p.fail(f"{pre}seeds", "give either seeds = [...] or seed + repetitions, not both")
     if "seed" in table or "repetitions" in table:
         s0 = p.get(table, "seed", where, int, default=0)
+        if s0 < 0:
+            raise p.fail(f"{pre}seed", f"must be >= 0, got {s0}")
         reps = p.get(table, "repetitions", where, int, default=1)
         if reps < 1:
             raise p.fail(f"{pre}repetitions", f"must be >= 1, got {reps}")
@@ -434,9 +473,11 @@ def _run_defaults(p: _Parser, table: dict, where: str, parent: dict | None) -> d
             backends = [backends]
         if not isinstance(backends, list) or not backends:
             raise p.fail(f"{pre}backends", f"expected a non-empty list of names, got {backends!r}")
-        for j, b in enumerate(backends):
-            if not isinstance(b, str) or not b:
-                raise p.fail(f"{pre}backends[{j}]", f"expected a backend name, got {b!r}")
+        bad = [(j, m) for j, b in enumerate(backends) if (m := validate.backend_problem(b))]
+        for j, m in bad[:-1]:
+            p.note(f"{pre}backends[{j}]", m)
+        if bad:     # the table stops here: its runs cannot be built on a bad backend
+            raise p.fail(f"{pre}backends[{bad[-1][0]}]", bad[-1][1])
         d["backends"] = list(backends)
     if "timeout" in table:
         t = table["timeout"]
@@ -464,6 +505,7 @@ def _problem_specs(p: _Parser, table: Any, where: str, base: Path) -> list[Probl
     penalty = table.get("penalty", "auto")
     if not isinstance(penalty, str | int | float | dict) or isinstance(penalty, bool):
         raise p.fail(f"{where}.penalty", f"expected 'auto', a number or a table, got {penalty!r}")
+    p.note(f"{where}.penalty", validate.penalty_problem(penalty))
     encoding = p.get(table, "encoding", where, str, default="slack")
     if encoding not in ("slack", "unbalanced"):
         raise p.fail(f"{where}.encoding", f"expected 'slack' or 'unbalanced', got {encoding!r}")
@@ -495,6 +537,7 @@ def _problem_specs(p: _Parser, table: Any, where: str, base: Path) -> list[Probl
             digest = hashlib.sha256(f.read_bytes()).hexdigest()
             out.append(ProblemSpec(kind, instance=f.name, path=str(f.resolve()), digest=digest,
                                    penalty=penalty, encoding=encoding, reference=reference))
+            p.note(f"{where}.instances[{j}]", validate.instance_problem(out[-1]))
         if "generator_seeds" in table:
             raise p.fail(f"{where}.generator_seeds", "only with sizes = [...]")
         return out
@@ -504,11 +547,13 @@ def _problem_specs(p: _Parser, table: Any, where: str, base: Path) -> list[Probl
         ok = (isinstance(s, int) and not isinstance(s, bool) and s > 0) or isinstance(s, dict)
         if not ok:
             raise p.fail(f"{where}.sizes[{j}]", f"expected a positive int or a table, got {s!r}")
-    gseeds = p.int_list(table, "generator_seeds", where, default=[0])
-    for s in sizes:
+    gseeds = p.int_list(table, "generator_seeds", where, default=[0], minimum=0)
+    for j, s in enumerate(sizes):
         for g in gseeds:
             out.append(ProblemSpec(kind, size=s, generator_seed=g, penalty=penalty,
                                    encoding=encoding, reference=reference))
+            problem = validate.instance_problem(out[-1])
+            p.note(f"{where}.sizes[{j}]", problem and f"{problem} (generator seed {g})")
     return out
 
 
@@ -571,17 +616,30 @@ def _solver_runs(p: _Parser, table: Any, where: str, defaults: dict, limits: dic
             raise p.fail(f"{where}.grid.{k}", "also given in options")
     d = _run_defaults(p, table, where, defaults)
     problems = _select_problems(p, table, where, problems)
+    allow_missing = p.get(table, "allow_missing", where, bool, default=False)
+    if not allow_missing and (problem := validate.solver_problem(name)) is not None:
+        raise p.fail(f"{where}.name", problem + " (allow_missing = true keeps a solver that "
+                                                "is not registered yet: its runs are skipped)")
     cls, reason = _solver_info(name)
     quantum = is_quantum(cls, name)
     if cls is not None:
         _check_options(p, cls, name, options, grid, where)
+    if optimizer is not None:
+        p.note(f"{where}.optimizer", validate.optimizer_problem(optimizer))
+    if not quantum:
+        for key in ("backends", "optimizer"):
+            if key in table:
+                p.note(f"{where}.{key}", f"solver {name!r} is classical: only quantum solvers "
+                                         f"take a backend or an optimizer")
     backends = (d["backends"] or ["statevector"]) if quantum else [None]
-    if not quantum and "backends" in table:
-        backends = d["backends"]
 
     grid_keys = sorted(grid)
     points = [dict(zip(grid_keys, combo)) for combo in
               itertools.product(*(grid[k] for k in grid_keys))] or [{}]
+    if label and "{" in label:
+        for point in points:
+            if (problem := validate.label_problem(label, {**options, **point})) is not None:
+                raise p.fail(f"{where}.label", problem)
     runs = []
     for point in points:
         opts = {**options, **point}

@@ -46,6 +46,7 @@ from qopt.errors import SizeLimitError, SolverError
 from qopt.experiments.config import RunSpec, SweepConfig, canonical, import_plugins, load_config
 from qopt.experiments.output_safety import confine_output_paths
 from qopt.experiments.store import ResultStore
+from qopt.limits import memory_limit_override, worker_memory_limit
 
 RowCallback = Callable[[dict], None]
 
@@ -196,9 +197,11 @@ def execute(spec_data: dict | RunSpec) -> dict[str, Any]:
             if need is not None and spec.min_qubits is not None and need < spec.min_qubits:
                 return skipped_row(spec, f"needs {need} qubits, below this entry's min_qubits "
                                          f"{spec.min_qubits}", **extra)
-        res = solve(problem, solver=solver, seed=spec.seed, budget=spec.budget,
-                    backend=spec.backend, optimizer=spec.optimizer, penalty=spec.problem.penalty,
-                    encoding=spec.problem.encoding, postprocess=spec.postprocess)
+        with memory_limit_override(spec.memory_limit):     # this worker's share
+            res = solve(problem, solver=solver, seed=spec.seed, budget=spec.budget,
+                        backend=spec.backend, optimizer=spec.optimizer,
+                        penalty=spec.problem.penalty, encoding=spec.problem.encoding,
+                        postprocess=spec.postprocess)
     except SizeLimitError as exc:
         return skipped_row(spec, str(exc), **extra)
     except Exception as exc:
@@ -547,6 +550,9 @@ def make_engine(engine: str = "local", workers: int | None = None, address: str 
                 compile_timeout: float | None = 600.0):
     from qopt.errors import OptionError
 
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
+                                or workers < 1):
+        raise OptionError(f"--workers must be a positive integer (processes), got {workers!r}")
     if engine == "local":
         if address is not None:
             raise OptionError("--address is for --engine ray")
@@ -617,7 +623,9 @@ def run_sweep(config_path: str | Path | SweepConfig, results_dir: str | Path = "
         store.delete(now_available & store.keys_skipped_unavailable())
         stored = store.keys()
         out_dir = str(Path(results_dir).resolve())   # relative output paths resolve inside
-        todo = [dataclasses.replace(r, output_dir=out_dir) for r in cfg.runs
+        # local workers share this machine: each run gets its share of the memory limit
+        share = worker_memory_limit(eng.workers) if isinstance(eng, LocalEngine) else None
+        todo = [dataclasses.replace(r, output_dir=out_dir, memory_limit=share) for r in cfg.runs
                 if r.key not in stored]
         already = len(cfg.runs) - len(todo)
         with _Progress(cfg.name, len(todo), enabled=progress) as bar:
