@@ -433,3 +433,12 @@ def test_cli_shows_a_merge_warning_as_one_qopt_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"qopt: warning: {path}, line 4: 1 repeated edge(s)" in err
     assert "warnings.warn" not in err and "QoptWarning" not in err
+
+
+def test_constructors_refuse_non_finite_or_absurd_values():
+    for make in (lambda: MaxCut(2, [[0, 1]], [float("inf")]),
+                 lambda: MDKP([1e300], [[1.0]], [1.0]),
+                 lambda: QAP([[float("nan")]], [[1.0]]),
+                 lambda: MarketSplit([[1, 2]], [1e20])):
+        with pytest.raises(qopt.errors.OptionError, match="finite with magnitude at most 2"):
+            make()

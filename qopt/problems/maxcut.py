@@ -23,6 +23,7 @@ from qopt.problems.reader import (
     check_graph_edges,
     check_vertex_count,
     format_number,
+    require_finite,
 )
 from qopt.problems.registry import register
 
@@ -50,6 +51,7 @@ class MaxCut(Problem):
         w = np.ones(len(e)) if weights is None else np.asarray(weights, dtype=float).reshape(-1)
         if w.shape != (len(e),):
             raise OptionError(f"{w.size} weights for {len(e)} edges")
+        require_finite("MaxCut edge weights", w)
         if e.size and (e.min() < 0 or e.max() >= n):
             raise OptionError(f"edge endpoint outside 0..{n - 1}")
         if np.any(e[:, 0] == e[:, 1]):

@@ -15,7 +15,7 @@ from qopt.errors import OptionError
 from qopt.model.program import BinaryProgram
 from qopt.problems.base import Problem, flip_neighbours
 from qopt.problems.knapsack_repair import greedy_repair
-from qopt.problems.reader import TokenReader, format_number, format_row
+from qopt.problems.reader import TokenReader, format_number, format_row, require_finite
 from qopt.problems.registry import register
 
 
@@ -44,6 +44,8 @@ class MDKP(Problem):
             raise OptionError(f"weights have shape {self.weights.shape}, expected ({m}, {n})")
         if n == 0 or m == 0:
             raise OptionError("an MDKP needs at least one item and one constraint")
+        require_finite("MDKP profits, weights and capacities", self.profits, self.weights,
+                       self.capacities)
         # profit per unit of normalised weight: the greedy order of repair
         scale = np.where(self.capacities > 0, self.capacities, 1e-9)
         load = (self.weights / scale[:, None]).sum(axis=0)

@@ -26,7 +26,7 @@ from qopt.errors import OptionError
 from qopt.model.program import BinaryProgram
 from qopt.problems.base import Problem
 from qopt.problems.mdkp import flip_swap_neighbours
-from qopt.problems.reader import TokenReader, format_row
+from qopt.problems.reader import TokenReader, format_row, require_finite
 from qopt.problems.registry import register
 
 #: third word of the header line that marks qopt's legacy layout (all of A, then the targets)
@@ -56,6 +56,7 @@ class MarketSplit(Problem):
         if m == 0 or n == 0 or self.targets.shape != (m,):
             raise OptionError(f"coefficients {self.coefficients.shape} need one target per row, "
                               f"got {self.targets.size}")
+        require_finite("market split coefficients and targets", self.coefficients, self.targets)
 
     @property
     def num_vars(self) -> int:

@@ -15,7 +15,7 @@ from qopt.errors import OptionError
 from qopt.model.program import BinaryProgram
 from qopt.model.structure import ConstraintStructure
 from qopt.problems.base import Problem, flip_neighbours
-from qopt.problems.reader import TokenReader, format_row
+from qopt.problems.reader import TokenReader, format_row, require_finite
 from qopt.problems.registry import register
 
 
@@ -41,6 +41,7 @@ class QAP(Problem):
         if n == 0 or self.flow.shape != (n, n) or self.distance.shape != (n, n):
             raise OptionError(f"flow {self.flow.shape} and distance {self.distance.shape} must "
                               "be square matrices of the same size")
+        require_finite("QAP flows and distances", self.flow, self.distance)
         self.n = n
 
     @property

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qopt.errors import InstanceFormatError, QoptWarning
+from qopt.errors import InstanceFormatError, OptionError, QoptWarning
 
 #: largest magnitude of any number in an instance file (2^53: float64 holds every integer up to it)
 MAX_ABS_VALUE = 2.0 ** 53
@@ -241,6 +241,16 @@ def check_graph_edges(r: TokenReader, edges: np.ndarray, lines: np.ndarray,
         warnings.warn(f"{r.path}, line {int(lines[k])}: {repeats.size} repeated edge(s) (the "
                       f"same vertex pair listed again, in either order) {merged}",
                       QoptWarning, stacklevel=3)
+
+
+def require_finite(what: str, *arrays) -> None:
+    """The constructors' form of the readers' number rule: every value finite with magnitude
+    at most :data:`MAX_ABS_VALUE`, else an OptionError naming ``what``."""
+    for a in arrays:
+        if a.size and not np.all(np.abs(a) <= MAX_ABS_VALUE):
+            bad = a[~(np.abs(a) <= MAX_ABS_VALUE)].flat[0]
+            raise OptionError(f"{what} must be finite with magnitude at most 2^53, got "
+                              f"{float(bad)!r}")
 
 
 def format_number(value: float) -> str:
