@@ -12,7 +12,8 @@ import numpy as np
 
 from qopt.errors import OptionError
 
-INITS = ("ramp", "interp", "fourier", "random")
+#: "transfer": angles of another instance or a schedule file (qopt.solvers.quantum.transfer)
+INITS = ("ramp", "interp", "fourier", "random", "transfer")
 #: total "annealing time" of the linear ramp in normalised units
 RAMP_DT = 0.75
 

@@ -419,9 +419,13 @@ class QAOAOptions:
     """Options of the QAOA solvers.
 
     p: layers. alpha: CVaR level in (0, 1] (1 = expectation). init: ramp | interp | fourier |
-    random. restarts: independent optimisations (the first from ``init``, the others from
-    random angles), budget split evenly. shots: final samples drawn from the best state (and
-    the shots of one estimate on a sampling backend); None = 1024, capped at half the budget.
+    random | transfer (angles of ``transfer_from``, a smaller instance "kind:name" optimised
+    first with these options and init ``source_init``, or a schedule file "*.json"; then
+    only the final samples and ``fine_tune`` evaluations are paid: see
+    :mod:`qopt.solvers.quantum.transfer`). restarts: independent optimisations (the first
+    from ``init``, the others from random angles), budget split evenly. shots: final samples
+    drawn from the best state (and the shots of one estimate on a sampling backend); None =
+    1024, capped at half the budget.
     maxiter: parameter sets to run when ``solve(budget=...)`` is not given. optimizer: default
     optimizer name when the ``optimizer`` keyword is not given. mixer: ``x`` (transverse
     field, default) or a constraint-preserving mixer (xy-ring, xy-complete, swap,
@@ -439,6 +443,9 @@ class QAOAOptions:
     optimizer: str = "cobyla"
     mixer: str = "x"
     init_state: str = "default"
+    transfer_from: str | None = None
+    fine_tune: int = 0
+    source_init: str = "ramp"
 
     def validate(self):
         from qopt.solvers.quantum.mixers import INIT_STATES, MIXERS
@@ -456,6 +463,10 @@ class QAOAOptions:
         if not 0.0 < float(self.alpha) <= 1.0:
             raise OptionError(f"alpha must be in (0, 1], got {self.alpha!r}")
         init_mod.check_init(self.init)
+        from qopt.solvers.quantum.transfer import check_transfer_options
+
+        check_transfer_options(self.init, self.transfer_from, self.fine_tune, self.source_init,
+                               restarts=self.restarts)
         if not isinstance(self.restarts, int) or self.restarts < 1:
             raise OptionError(f"restarts must be a positive integer, got {self.restarts!r}")
         if self.shots is not None and (not isinstance(self.shots, int) or self.shots < 1):
@@ -523,6 +534,7 @@ class _Run:
         self.history: list[dict[str, Any]] = []
         self.evaluations = 0
         self.exhausted = False          # some optimisation stopped at its budget share
+        self.transfer = None            # init="transfer": the transferred Schedule
 
     @property
     def status(self) -> str:
@@ -550,6 +562,8 @@ class _Run:
                 x, f = self._interp(ansatz, evaluator, share, r)
             elif r == 0 and o.init == "fourier":
                 x, f = self._fourier(ansatz, evaluator, share, r)
+            elif r == 0 and o.init == "transfer":
+                x, f = self._transferred(ansatz, evaluator, share, r)
             else:
                 g, b = (init_mod.linear_ramp(ansatz.p) if r == 0 and o.init == "ramp"
                         else init_mod.random_angles(ansatz.p, self.rng))
@@ -560,6 +574,23 @@ class _Run:
             if best_x is None or f < best_f:
                 best_x, best_f = x, f
         return best_x, best_f
+
+    def _transferred(self, ansatz: Ansatz, evaluator, budget: int, r: int):
+        """init="transfer": the transferred angles, valued once, or fine-tuned from them for
+        at most ``fine_tune`` evaluations of the budget share."""
+        if self.transfer is None:
+            raise OptionError("init='transfer' is not supported by this solver")
+        x0 = ansatz.join(self.transfer.gammas, self.transfer.betas)
+        tag = {"restart": r, "p": ansatz.p, "transfer": True}
+        if self.o.fine_tune > 0:
+            return self._minimize(evaluator, evaluator.value, x0, min(self.o.fine_tune, budget),
+                                  tag, grad=evaluator.value_and_grad)
+        if budget <= 0:
+            return x0, math.inf
+        f = float(evaluator.value(x0))
+        self.evaluations += 1
+        self.history.append({**tag, "evaluation": self.evaluations, "value": f, "best": f})
+        return x0, f
 
     def _interp(self, ansatz: Ansatz, evaluator, budget: int, r: int):
         """Layer-by-layer growth: optimise depth 1, 2, ..., p, each from INTERP of the last."""
@@ -694,8 +725,12 @@ class QAOASolver(Solver):
         evaluator = make_evaluator(ansatz, backend, o.alpha, seed=rng, shots=shots)
         t_setup = time.perf_counter() - t0
         run = _Run(o, optimizer, rng, gradients=per_estimate is None)
+        run.transfer = transfer_schedule(self, task, backend=backend, optimizer=optimizer,
+                                         seed=seed, budget=budget)
         x, f = run.optimise(ansatz, evaluator, plan.limit)
         samples = evaluator.sample(x, shots, rng)
+        if run.transfer is not None:
+            ws_info = {**ws_info, "transfer": run.transfer.describe()}
         if per_estimate is not None:      # no extra circuit: the final samples give both
             expectation, cvar = sample_expectation_and_cvar(qubo, samples, o.alpha)
         elif wide:                          # exact <H> (alpha = 1 here), no distribution
@@ -724,6 +759,19 @@ class QAOASolver(Solver):
                             history=run.history, num_qubits=res["num_qubits"],
                             depth=res["depth"], two_qubit_gates=res["two_qubit_gates"],
                             time=timing, info=info)
+
+
+def transfer_schedule(solver, task: Task, **kwargs):
+    """init="transfer": the transferred angles (:mod:`qopt.solvers.quantum.transfer`), else
+    None. Refuses multi-angle solvers before any work."""
+    if solver.options.init != "transfer":
+        return None
+    from qopt.solvers.quantum.transfer import check_transfer_options, transferred_angles
+
+    o = solver.options
+    check_transfer_options(o.init, o.transfer_from, o.fine_tune, o.source_init,
+                           multi_angle=solver.multi_angle, restarts=o.restarts)
+    return transferred_angles(solver, task, **kwargs)
 
 
 def sample_expectation_and_cvar(qubo, samples: Samples, alpha: float) -> tuple[float, float]:

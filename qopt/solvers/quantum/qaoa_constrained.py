@@ -105,6 +105,7 @@ def run_constrained(solver, task: Task, *, backend=None, optimizer=None, seed=No
         _Run,
         estimate_shots,
         sample_expectation_and_cvar,
+        transfer_schedule,
     )
 
     o = solver.options
@@ -136,7 +137,11 @@ def run_constrained(solver, task: Task, *, backend=None, optimizer=None, seed=No
         evaluator = CircuitEvaluator(ansatz, backend, o.alpha, shots=shots, seed=rng)
     t_setup = time.perf_counter() - t0
     run = _Run(o, optimizer, rng, gradients=per_estimate is None)
+    run.transfer = transfer_schedule(solver, task, backend=backend, optimizer=optimizer,
+                                     seed=seed, budget=budget)
     x, f = run.optimise(ansatz, evaluator, plan.limit)
+    if run.transfer is not None:
+        ws_info = {**ws_info, "transfer": run.transfer.describe()}
     samples = evaluator.sample(x, shots, rng)
     info = {"mixer": mixer.describe(), "initial_state": init.describe(),
             "penalised_rows": [program.constraint_names[r] for r in range(program.num_constraints)
