@@ -142,13 +142,19 @@ ONE_QUBIT_PER_VARIABLE = frozenset({"qaoa", "cvar-qaoa", "ma-qaoa", "ws-qaoa", "
                                     "cvar-vqe"})
 
 
-def required_qubits(solver, task, name: str | None = None) -> int | None:
+def required_qubits(solver, task, name: str | None = None, backend: str | None = None
+                    ) -> int | None:
     """Qubits a quantum solver needs: its own ``required_qubits(task)``; else the QUBO size for
     one-qubit-per-variable solvers; else None (unknown: the solver itself refuses with a
-    SizeLimitError, stored as skipped)."""
+    SizeLimitError, stored as skipped). Constraint-preserving QAOA (``mixer`` other than x)
+    needs one qubit per program variable (no slack) on circuit backends; on the
+    feasible-subspace simulator (statevector) the feasible-set size, not the qubits, bounds
+    it, and the simulator refuses a set over the memory limit itself: None."""
     fn = getattr(solver, "required_qubits", None)
     if callable(fn):
         return int(fn(task))
+    if getattr(getattr(solver, "options", None), "mixer", "x") != "x":
+        return None if backend in (None, "statevector") else int(task.program.num_vars)
     if (name or getattr(solver, "name", None)) in ONE_QUBIT_PER_VARIABLE:
         return int(task.qubo.num_vars)
     return None
@@ -188,7 +194,7 @@ def execute(spec_data: dict | RunSpec) -> dict[str, Any]:
         solver = make_solver(spec.solver, **sweep_options(spec))
         if spec.quantum:
             task = Task(problem, penalty=spec.problem.penalty, encoding=spec.problem.encoding)
-            need = required_qubits(solver, task, spec.solver)
+            need = required_qubits(solver, task, spec.solver, spec.backend)
             if need is not None:
                 extra["qubits"] = need
             if need is not None and spec.qubit_limit is not None and need > spec.qubit_limit:
@@ -610,6 +616,9 @@ def run_sweep(config_path: str | Path | SweepConfig, results_dir: str | Path = "
                               f"problems={problems}, seeds={seeds}")
         cfg = SweepConfig(cfg.name, cfg.path, cfg.description, cfg.plugins, cfg.plugin_paths,
                           picked)
+    if compile_timeout is not None and not compile_timeout > 0:
+        raise OptionError(f"compile timeout must be a positive number of seconds or None, got "
+                          f"{compile_timeout!r}")
     eng = make_engine(engine, workers, address, compile_timeout)
     store = ResultStore(results_path(results_dir))
     counts = {"done": 0, "failed": 0, "skipped": 0}
