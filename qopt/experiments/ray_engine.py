@@ -277,7 +277,7 @@ class _Slot:
         except Exception:
             compiling = 0.0
         if compile_timeout is not None and compiling > compile_timeout:
-            return f"compiling kernels took over {compile_timeout:g} s (compile timeout)"
+            return f"compile timeout after {compile_timeout:g} s"
         if elapsed - compiling <= spec.timeout:
             return None
         return f"timeout after {spec.timeout:g} s"

@@ -37,8 +37,9 @@ RUN_STATUSES: dict[str, str] = {
     "done": "the run finished and its SolveResult is stored (the solver's own status is the "
             "row's solver_status)",
     "failed": "the run did not finish: 'error' says why -- 'timeout after N s' (killed at the "
-              "sweep's per-run timeout), 'worker died (exit code N)', or the exception raised; "
-              "--retry-failed runs these again",
+              "sweep's per-run timeout; compiling kernels does not count), 'compile timeout "
+              "after N s', 'worker died (exit code N)' / 'worker died on Ray node ID@IP', or "
+              "the exception raised; --retry-failed runs these again",
     "skipped": "not run, by design: 'reason' says why (the instance does not fit the backend, "
                "'needs 144 qubits, statevector limit 30', a memory limit, a solver not "
                "installed); skipped rows are not failures",
