@@ -328,6 +328,14 @@ def test_damaged_store_is_a_qopt_error_naming_the_file_and_the_recovery(tmp_path
             assert "0-byte" in err and store.stat().st_size == 0    # not taken as a new store
 
 
+def test_report_never_creates_a_store(tmp_path, capsys):
+    from qopt.cli import main
+
+    assert main(["report", str(tmp_path)]) == 2
+    assert "results.sqlite: no results store" in capsys.readouterr().err
+    assert not (tmp_path / "results.sqlite").exists()
+
+
 def test_missing_store_file_is_a_new_store(tmp_path):
     from qopt.experiments.store import ResultStore
 

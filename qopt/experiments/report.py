@@ -61,6 +61,9 @@ def load_frame(results):
     p = Path(results)
     if not p.exists():
         raise OptionError(f"{p}: no results directory or store file")
+    if not ResultStore.locate(p).is_file():       # reading never creates a store
+        raise OptionError(f"{ResultStore.locate(p)}: no results store (qopt sweep CONFIG "
+                          f"--results {p} writes one)")
     with ResultStore.open(p) as store:
         return store.dataframe()
 

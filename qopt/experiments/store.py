@@ -136,10 +136,15 @@ class ResultStore:
         """A store from a store, a ``.sqlite`` file, or a results directory."""
         if isinstance(where, ResultStore):
             return where
+        return cls(cls.locate(where))
+
+    @staticmethod
+    def locate(where: str | Path) -> Path:
+        """The store file of a ``.sqlite`` file or a results directory (``DIR/results.sqlite``)."""
         p = Path(where)
         if p.is_dir() or p.suffix not in (".sqlite", ".db", ".sqlite3"):
             p = p / "results.sqlite"
-        return cls(p)
+        return p
 
     # ---- writing ----------------------------------------------------------------------------
     def insert(self, row: dict[str, Any]) -> bool:
