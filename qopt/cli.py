@@ -34,6 +34,8 @@ def _field_parser(tp):
 
         def maybe(text: str):
             return None if text.lower() in ("none", "null") else inner(text)
+        # argparse names the type in "invalid <name> value": e.g. "int or none"
+        maybe.__name__ = f"{getattr(inner, '__name__', 'value')} or none"
         return maybe
     if tp is bool:
         return _parse_bool
@@ -91,13 +93,20 @@ def _describe_solvers() -> str:
     return "\n".join(lines)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse reporting a bad command line as an OptionError: one ``qopt: error:`` line
+    naming the option (not argparse's usage block), exit code 2."""
+
+    def error(self, message: str):
+        raise OptionError(f"{self.prog}: {message}")
+
+
 def _parse_solver_options(solver: str, extra: Sequence[str], solve_flags: Sequence[str] = ()
                           ) -> dict:
     """Parse the flags left after the common ones against the solver's option dataclass;
     an unknown flag's error suggests the closest of the solver's flags and ``solve_flags``
     (the flags of ``qopt solve`` itself)."""
-    parser = argparse.ArgumentParser(prog=f"qopt solve --solver {solver}", add_help=False,
-                                     allow_abbrev=False)
+    parser = _Parser(prog=f"qopt solve --solver {solver}", add_help=False, allow_abbrev=False)
     dests = {}
     for f, tp in _solver_fields(solver):
         flag = "--" + f.name.replace("_", "-")
@@ -221,8 +230,7 @@ def cmd_solve(args, extra: Sequence[str], solve_flags: Sequence[str] = ()) -> in
 
 def build_parser(solver_help: str = "") -> argparse.ArgumentParser:
     """The argument parser; ``solver_help`` is appended to ``qopt solve --help``."""
-    parser = argparse.ArgumentParser(prog="qopt", description=__doc__.splitlines()[0],
-                                     allow_abbrev=False)
+    parser = _Parser(prog="qopt", description=__doc__.splitlines()[0], allow_abbrev=False)
     sub = parser.add_subparsers(dest="command", required=True)
 
     p_list = sub.add_parser("list", help="problem classes, shipped instances, solvers and options")
@@ -379,7 +387,11 @@ def _main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     wants_solver_help = argv[:1] == ["solve"] and ("-h" in argv or "--help" in argv)
     parser = build_parser("\n\n" + _describe_solvers() if wants_solver_help else "")
-    args, extra = parser.parse_known_args(argv)
+    try:
+        args, extra = parser.parse_known_args(argv)
+    except QoptError as exc:
+        print(f"qopt: error: {exc}", file=sys.stderr)
+        return 2
     flags = _subcommand_flags(parser, args.command)
     try:
         if args.command == "solve":
