@@ -55,14 +55,6 @@ def test_clique_cuts_keep_the_optimum():
         assert all((a, b) in edges for i, a in enumerate(clique) for b in clique[i + 1:])
 
 
-def planted_msp(m: int, n: int, seed: int) -> MarketSplit:
-    """A market-split instance with a known feasible split."""
-    rng = np.random.default_rng(seed)
-    A = rng.integers(0, 100, size=(m, n))
-    x = rng.integers(0, 2, size=n)
-    return MarketSplit(A, A @ x, name="planted")
-
-
 CLASSES = [("mdkp", (10, 3)), ("mis", 12), ("qap", 3), ("maxcut", 10), ("msp", (2, 10))]
 
 
@@ -82,7 +74,7 @@ def test_exact_and_milp_agree_on_random_instances(kind, size, seed):
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_exact_and_milp_agree_on_feasible_market_split(seed):
-    problem = planted_msp(2, 12, seed)
+    problem = MarketSplit.generate((2, 12), seed, planted=True)
     a = qopt.solve(problem, "exact", postprocess=False)
     b = qopt.solve(problem, "milp", postprocess=False)
     assert a.status == b.status == "optimal"
