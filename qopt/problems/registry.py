@@ -13,7 +13,7 @@ from pathlib import Path
 
 from qopt.errors import OptionError
 from qopt.problems.base import Problem
-from qopt.suggest import unknown
+from qopt.suggest import did_you_mean, unknown
 
 _CLASSES: dict[str, type[Problem]] = {}
 
@@ -94,8 +94,9 @@ def load(kind: str | Path, instance: str | Path | None = None) -> Problem:
     path = Path(instance)
     if path.is_file():
         return cls.read(path)
-    raise OptionError(f"{key!r} is neither a shipped {kind} instance ({', '.join(index) or 'none'})"
-                      " nor an existing file")
+    hint = did_you_mean(key, index)
+    raise OptionError(f"{key!r} is neither a shipped {kind} instance nor an existing file"
+                      f"{hint or ';'} shipped: {', '.join(index) or 'none'}")
 
 
 def generate(kind: str, size, seed: int | None = None) -> Problem:
