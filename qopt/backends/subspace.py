@@ -44,6 +44,13 @@ from qopt.resources import ResourcePlan
 STATE_BYTES = 3 * 16 + 8 + 8 + 8
 #: largest permutation size (m! states) the simulator accepts at all (13! = 6.2e9)
 MAX_PERMUTATION = 13
+#: states per cache block when consecutive partial mixers keep partners inside aligned blocks
+#: (permutations: 8! = 40320 states, 630 KiB of complex128, an L2 cache) and the larger blocks
+#: still worth one pass per group of partial mixers (9! states, 5.5 MiB: a shared L3 cache)
+CACHE_BLOCK_STATES = 40320
+SHARED_CACHE_BLOCK_STATES = 1 << 19
+#: most distinct integer cost levels served by a phase table
+MAX_PHASE_LEVELS = 1 << 20
 
 
 def _plan_and_cap(n_words: int, limit: int | None) -> tuple[int, int]:
@@ -76,10 +83,15 @@ class FeasibleSubspace:
             self._pos = (np.array([pm.positions[0] for pm in sw], dtype=np.int64),
                          np.array([pm.positions[1] for pm in sw], dtype=np.int64))
         self.tables = None
+        #: (k0, k1, block): partial mixers k0..k1-1 applied together in aligned blocks of
+        #: ``block`` states (block 0: one full pass each); only with partner tables
+        self.runs = [(k, k + 1, 0) for k in range(mixer.num_partials)]
         if tables:
             self.tables = np.empty((mixer.num_partials, self.size), dtype=np.int32)
             if kind == "permutation":
                 K.permutation_partners(self._perm.shape[0], *self._pos, self.tables)
+                self.runs = _permutation_runs(self._perm.shape[0], self._pos[0],
+                                              mixer.num_partials)
             else:
                 for k in range(mixer.num_partials):
                     self._mask_partner(k, self.tables[k])
@@ -228,6 +240,31 @@ class FeasibleSubspace:
         return out
 
 
+def _permutation_runs(m: int, first_positions: np.ndarray, K: int) -> list[tuple]:
+    """Runs of the swap partial mixers: the swap of positions (p, q) keeps the items at
+    positions 0..p-1, so its partners stay in aligned blocks of (m - p)! ranks. In
+    lexicographic order (p non-decreasing): the trailing swaps whose block fits
+    :data:`CACHE_BLOCK_STATES` form one blocked run; a group of equal p whose block fits
+    :data:`SHARED_CACHE_BLOCK_STATES` one blocked run per group; the others one pass each."""
+    runs = []
+    k = 0
+    while k < K:
+        p = int(first_positions[k])
+        block = math.factorial(m - p)
+        if block >= math.factorial(m):
+            runs.append((k, k + 1, 0))
+            k += 1
+        elif block <= CACHE_BLOCK_STATES:
+            runs.append((k, K, block))
+            break
+        else:
+            end = k + int(np.count_nonzero(first_positions[k:] == p))
+            runs.append((k, end, block) if block <= SHARED_CACHE_BLOCK_STATES
+                        else (k, k + 1, 0))
+            k = end if block <= SHARED_CACHE_BLOCK_STATES else k + 1
+    return runs
+
+
 def _lehmer_rank(seq) -> int:
     m = len(seq)
     r = 0
@@ -285,6 +322,7 @@ class SubspaceSimulator:
         self.work = np.empty(N)
         self._partner_work = None if space.tables is not None else np.empty(N, np.int32)
         self.init = init
+        self._levels = None          # (diag, int32 levels, base) of an integer-valued cost
         self._init_index = None if init.kind in ("plus", "uniform") else \
             space.index_of(init.bits)
 
@@ -301,6 +339,25 @@ class SubspaceSimulator:
             psi[self._init_index] = 1.0
         return psi
 
+    def use_levels(self, diag) -> bool:
+        """Phases of ``diag`` from a per-layer table of its distinct integer levels (one
+        complex multiply per state instead of a sine and cosine) when it is integer-valued
+        with at most :data:`MAX_PHASE_LEVELS` levels; True when it is."""
+        lo, hi = float(diag.min()), float(diag.max())
+        if hi - lo >= MAX_PHASE_LEVELS or not np.all(diag == np.rint(diag)):
+            return False
+        levels = (diag - lo).astype(np.int32)
+        self._levels = (diag, levels, lo, int(hi - lo) + 1)
+        return True
+
+    def _phase(self, psi, d, gamma: float) -> None:
+        lv = self._levels
+        if lv is not None and d is lv[0]:
+            table = np.exp(-1j * gamma * (lv[2] + np.arange(lv[3], dtype=float)))
+            K.apply_phase_table(psi, lv[1], table)
+        else:
+            K.apply_phase(psi, d, gamma)
+
     def _partner(self, k: int) -> np.ndarray:
         return self.space.partner(k, self._partner_work)
 
@@ -308,11 +365,16 @@ class SubspaceSimulator:
         """The partial mixers in order (B_1 first), angles ``betas_row`` (K,); ``inverse``
         applies the adjoint (reverse order, negated angles)."""
         psi = self.psi if psi is None else psi
-        order = range(len(betas_row) - 1, -1, -1) if inverse else range(len(betas_row))
-        for k in order:
-            b = float(betas_row[k])
+        betas_row = np.ascontiguousarray(betas_row, dtype=float)
+        runs = self.space.runs[::-1] if inverse else self.space.runs
+        for k0, k1, block in runs:
+            if block:
+                K.rotate_blocked(psi, self.space.tables, k0, k1, betas_row, block,
+                                 -1.0 if inverse else 1.0)
+                continue
+            b = float(betas_row[k0])
             if b != 0.0:
-                K.rotate_pairs(psi, self._partner(k), -b if inverse else b)
+                K.rotate_pairs(psi, self._partner(k0), -b if inverse else b)
         return psi
 
     def qaoa_state(self, diags, gammas, betas, psi=None) -> np.ndarray:
@@ -321,7 +383,7 @@ class SubspaceSimulator:
         psi = self.reset(psi)
         for layer in range(len(betas)):
             d, g = (diags[layer], 1.0) if isinstance(diags, list) else (diags, gammas[layer])
-            K.apply_phase(psi, d, float(g))
+            self._phase(psi, d, float(g))
             self.apply_mixer(betas[layer], psi)
         return psi
 
@@ -384,13 +446,19 @@ class SubspaceSimulator:
         per_term = term_masks is not None
         dg = np.zeros((p, len(term_coeffs))) if per_term else np.zeros(p)
         for layer in range(p - 1, -1, -1):
-            row = betas[layer]
-            for k in range(len(row) - 1, -1, -1):
-                part = self._partner(k)
-                db[layer, k] = 2.0 * K.pair_overlap_imag(lam, phi, part)
-                if row[k] != 0.0:
-                    K.rotate_pairs(phi, part, -float(row[k]))
-                    K.rotate_pairs(lam, part, -float(row[k]))
+            row = np.ascontiguousarray(betas[layer], dtype=float)
+            for k0, k1, block in self.space.runs[::-1]:
+                if block:
+                    nblocks = -(-self.size // block)
+                    ov = np.zeros((nblocks, len(row)))
+                    K.backward_blocked(phi, lam, self.space.tables, k0, k1, row, block, ov)
+                    db[layer, k0:k1] = 2.0 * ov[:, k0:k1].sum(axis=0)
+                    continue
+                part = self._partner(k0)
+                db[layer, k0] = 2.0 * K.pair_overlap_imag(lam, phi, part)
+                if row[k0] != 0.0:
+                    K.rotate_pairs(phi, part, -float(row[k0]))
+                    K.rotate_pairs(lam, part, -float(row[k0]))
             d, g = (diags[layer], 1.0) if isinstance(diags, list) else (diags, gammas[layer])
             if per_term:
                 K.overlap_imag_vector(lam, phi, self.work)
@@ -399,6 +467,6 @@ class SubspaceSimulator:
                 dg[layer] = 2.0 * sums * term_coeffs
             else:
                 dg[layer] = 2.0 * K.diag_overlap_imag(lam, phi, d)
-            K.apply_phase(phi, d, -float(g))
-            K.apply_phase(lam, d, -float(g))
+            self._phase(phi, d, -float(g))
+            self._phase(lam, d, -float(g))
         return dg, db

@@ -331,3 +331,68 @@ def weighted_expectation(psi, diag):
 def multiply_diag(out, psi, diag):
     for s in prange(psi.size):
         out[s] = psi[s] * diag[s]
+
+
+# ---- blocked runs of partial mixers (partners inside aligned blocks) ------------------------
+@nb.njit(parallel=True, **_OPTS)
+def rotate_blocked(psi, tables, k0, k1, betas, block, sign):
+    """Partial mixers k0 .. k1 - 1 in order (``sign`` = -1: their inverses in reverse order),
+    one aligned block of ``block`` states at a time: valid when every partner of these
+    partial mixers lies in its state's block, so the block stays in cache for all of them."""
+    N = psi.size
+    nblocks = (N + block - 1) // block
+    for bi in prange(nblocks):
+        lo = bi * block
+        hi = min(N, lo + block)
+        for j in range(k1 - k0):
+            k = k0 + j if sign > 0 else k1 - 1 - j
+            beta = sign * betas[k]
+            c = math.cos(beta)
+            sn = math.sin(beta)
+            for s in range(lo, hi):
+                t = tables[k, s]
+                if t > s:
+                    a = psi[s]
+                    b = psi[t]
+                    psi[s] = complex(c * a.real + sn * b.imag, c * a.imag - sn * b.real)
+                    psi[t] = complex(c * b.real + sn * a.imag, c * b.imag - sn * a.real)
+
+
+@nb.njit(parallel=True, **_OPTS)
+def backward_blocked(phi, lam, tables, k0, k1, betas, block, overlaps):
+    """Adjoint sweep over partial mixers k1 - 1 down to k0, block by block (see
+    :func:`rotate_blocked`): ``overlaps[bi, k]`` = Im <lam|B_k|phi> over block bi taken before
+    undoing B_k, then phi and lam rotated by -beta_k."""
+    N = phi.size
+    nblocks = (N + block - 1) // block
+    for bi in prange(nblocks):
+        lo = bi * block
+        hi = min(N, lo + block)
+        for j in range(k1 - k0):
+            k = k1 - 1 - j
+            acc = 0.0
+            for s in range(lo, hi):
+                t = tables[k, s]
+                if t != s:
+                    acc += lam[s].real * phi[t].imag - lam[s].imag * phi[t].real
+            overlaps[bi, k] = acc
+            c = math.cos(betas[k])
+            sn = -math.sin(betas[k])
+            for s in range(lo, hi):
+                t = tables[k, s]
+                if t > s:
+                    a = phi[s]
+                    b = phi[t]
+                    phi[s] = complex(c * a.real + sn * b.imag, c * a.imag - sn * b.real)
+                    phi[t] = complex(c * b.real + sn * a.imag, c * b.imag - sn * a.real)
+                    a = lam[s]
+                    b = lam[t]
+                    lam[s] = complex(c * a.real + sn * b.imag, c * a.imag - sn * b.real)
+                    lam[t] = complex(c * b.real + sn * a.imag, c * b.imag - sn * a.real)
+
+
+@nb.njit(parallel=True, **_OPTS)
+def apply_phase_table(psi, levels, table):
+    """psi[s] *= table[levels[s]] (an integer-valued cost: one phase per distinct level)."""
+    for s in prange(psi.size):
+        psi[s] *= table[levels[s]]

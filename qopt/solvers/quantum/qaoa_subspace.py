@@ -77,6 +77,7 @@ class SubspaceEvaluator:
         space = FeasibleSubspace.build(ansatz.mixer, limit=memory_limit, context=context)
         self.sim = SubspaceSimulator(space, ansatz.init)
         self.diag = space.energies(self.qubo)
+        self.sim.use_levels(self.diag)
         self._order = np.argsort(self.diag, kind="stable") if self.alpha < 1 else None
         if ansatz.multi_angle:
             self._masks = space.term_masks(ansatz.terms)
