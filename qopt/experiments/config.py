@@ -614,7 +614,9 @@ def _solver_runs(p: _Parser, table: Any, where: str, defaults: dict, limits: dic
                          f"expected a non-empty list of values, got {values!r}")
         if k in options:
             raise p.fail(f"{where}.grid.{k}", "also given in options")
-    d = _run_defaults(p, table, where, defaults)
+    d = defaults
+    with p.collect():       # noted; the entry's other keys are still checked
+        d = _run_defaults(p, table, where, defaults)
     problems = _select_problems(p, table, where, problems)
     allow_missing = p.get(table, "allow_missing", where, bool, default=False)
     if not allow_missing and (problem := validate.solver_problem(name)) is not None:
