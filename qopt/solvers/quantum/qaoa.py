@@ -696,6 +696,10 @@ class QAOASolver(Solver):
         opt = get_optimizer(optimizer, default=o.optimizer)
         if _is_engine(backend) and getattr(o, "mixer", None) in (None, "x"):
             add_statevector(plan, n, gradient=opt.uses_gradient, cvar=o.alpha < 1.0)
+        elif _is_engine(backend):
+            from qopt.solvers.quantum.qaoa_constrained import plan_subspace
+
+            plan_subspace(plan, task, o.mixer)
         add_optimizer(plan, opt, d, option="--p")
         add_samples(plan, final_shots(o.shots, budget), n, option="--shots")
 

@@ -94,6 +94,29 @@ def _optimum_mask(problem, space, program) -> np.ndarray | None:
     return hit
 
 
+def plan_subspace(plan, task: Task, mixer_name: str) -> None:
+    """Add the feasible-subspace simulator's buffers to ``plan`` where the subspace size is
+    known from the structure alone (permutations: m!; one-hot products); independent sets
+    and packing-feasible subsets are counted (with a cap) when the simulator is built, which
+    refuses before allocating (see :class:`~qopt.backends.subspace.FeasibleSubspace`)."""
+    import math
+
+    from qopt.backends.subspace import STATE_BYTES
+
+    n = task.program.num_vars
+    mixer = build_mixer(mixer_name, task.problem.constraint_structure(), n)
+    if mixer.subspace == "permutation":
+        size = math.factorial(int(mixer.structure.permutation.shape[0]))
+    elif mixer.subspace == "one-hot":
+        groups = mixer.structure.one_hot_groups
+        size = math.prod(len(g) for g in groups) * 2 ** (n - sum(len(g) for g in groups))
+    else:
+        return
+    nw = max(1, -(-n // 64))
+    plan.add(f"feasible subspace of mixer {mixer.name} ({size:.3g} states: states, cost, "
+             "packed bits)", float(size) * (STATE_BYTES + 8 * nw), option="--mixer")
+
+
 def run_constrained(solver, task: Task, *, backend=None, optimizer=None, seed=None,
                     budget=None) -> SolverOutput:
     """``QAOASolver.run`` with ``options.mixer`` other than ``x`` (module docstring)."""
