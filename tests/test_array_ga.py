@@ -11,7 +11,7 @@ import qopt
 from qopt.problems.base import Problem
 from qopt.problems.independent_set_repair import greedy_independent_repair
 from qopt.problems.knapsack_repair import greedy_repair
-from qopt.solvers.classical.binary_ga import new_rows, tournament
+from qopt.solvers.classical.array_ga import new_rows, tournament
 from qopt.solving import as_problem
 
 

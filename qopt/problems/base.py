@@ -98,6 +98,12 @@ class Problem(ABC):
         """A feasible solution near x (default: x unchanged; classes override)."""
         return np.asarray(x, dtype=np.uint8).copy()
 
+    def encode_batch(self, solutions) -> np.ndarray:
+        """:meth:`encode` of each solution (e.g. rows of a (k, m) permutation array) -> (k, n)
+        uint8 (default: one by one; classes with a vectorised encoding override it)."""
+        rows = [np.asarray(self.encode([int(i) for i in s]), dtype=np.uint8) for s in solutions]
+        return np.stack(rows) if rows else np.zeros((0, self.num_vars), dtype=np.uint8)
+
     def repair_batch(self, X) -> np.ndarray:
         """:meth:`repair` of every row of X, shape (k, n) -> (k, n) uint8 (default: row by row;
         classes with a vectorised repair override it, with the same results)."""

@@ -140,6 +140,16 @@ class QAP(Problem):
         T[rows, perm[rows]] = 1
         return T.reshape(-1)
 
+    def encode_batch(self, solutions) -> np.ndarray:
+        """:meth:`encode` of each row of a (k, n) array of locations, vectorised -> (k, n^2)."""
+        P = np.asarray(solutions, dtype=np.int64).reshape(-1, self.n)
+        if P.size and (P.min() < -1 or P.max() >= self.n):
+            raise OptionError(f"a QAP solution is {self.n} locations in -1..{self.n - 1}")
+        T = np.zeros((len(P), self.n, self.n), dtype=np.uint8)
+        r, i = np.nonzero(P >= 0)
+        T[r, i, P[r, i]] = 1
+        return T.reshape(len(P), -1)
+
     # ---- post-processing -----------------------------------------------------------------------
     def repair(self, x) -> np.ndarray:
         """Nearest permutation: the assignment agreeing with most set bits of x."""

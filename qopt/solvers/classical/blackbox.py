@@ -208,12 +208,14 @@ class BlackBox:
         return self._perm
 
     def encode_permutations(self, P) -> np.ndarray:
-        """Permutations, shape (k, m) ints, to bit rows, shape (k, n) uint8, via ``encode``."""
+        """Permutations, shape (k, m) ints, to bit rows, shape (k, n) uint8, via the
+        protocol's ``encode_batch`` (``encode`` row by row unless the class vectorises it)."""
         if self._perm is None:
             raise OptionError(f"problem {self._problem.name!r} is not a permutation problem")
         P = np.atleast_2d(np.asarray(P, dtype=np.int64))
-        return np.stack([np.asarray(self._problem.encode([int(i) for i in p]), np.uint8)
-                         for p in P]) if len(P) else np.zeros((0, self.num_vars), np.uint8)
+        if not len(P):
+            return np.zeros((0, self.num_vars), np.uint8)
+        return np.asarray(self._problem.encode_batch(P), dtype=np.uint8)
 
     def evaluate_permutations(self, P) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`evaluate` of permutation rows (each row one evaluation)."""

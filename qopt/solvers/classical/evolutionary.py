@@ -1,11 +1,11 @@
-"""Genetic algorithms through the black-box view.
+"""Genetic algorithms through the black-box view, on pymoo's GA loop written on whole arrays
+(:mod:`qopt.solvers.classical.array_ga`, which says why):
 
-* binary GA (:mod:`qopt.solvers.classical.binary_ga`, pymoo's GA loop on whole arrays):
-  random bits (or the problem's repair of them), uniform or two-point crossover, bit-flip
-  mutation (rate 1/n by default), then the problem's repair operator; bits stay bits.
-* permutation GA (pymoo ``GA`` driven ask/tell; problems whose bits one-hot encode a
-  permutation, e.g. QAP): random permutations, order crossover (OX), swap and/or inversion
-  mutation; every candidate is a valid permutation, encoded back to bits for evaluation.
+* binary GA: random bits (or the problem's repair of them), uniform or two-point crossover,
+  bit-flip mutation (rate 1/n by default), then the problem's repair operator; bits stay bits.
+* permutation GA (problems whose bits one-hot encode a permutation, e.g. QAP): random
+  permutations, order crossover (OX), swap and/or inversion mutation; every candidate is a
+  valid permutation, encoded back to bits for evaluation.
 
 Feasibility first, then objective (pymoo's constraint handling) ranks the population;
 the objective is the problem's minimisation objective and the single inequality constraint
@@ -18,18 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from pymoo.algorithms.soo.nonconvex.ga import GA
-from pymoo.core.evaluator import Evaluator
-from pymoo.core.mutation import Mutation
-from pymoo.core.problem import Problem as PymooProblem
-from pymoo.core.termination import NoTermination
-from pymoo.operators.crossover.ox import OrderCrossover
-from pymoo.operators.sampling.rnd import PermutationRandomSampling
-from pymoo.problems.static import StaticProblem
 
 from qopt.errors import OptionError
 from qopt.solvers.base import Solver, SolverOutput, Task, rng_from
-from qopt.solvers.classical.binary_ga import BinaryGA
+from qopt.solvers.classical.array_ga import ArrayGA, crossover, order_crossover
 from qopt.solvers.classical.blackbox import BlackBox, random_permutations, solver_output
 from qopt.solvers.plans import add_blackbox, add_population
 
@@ -53,8 +45,8 @@ class GAOptions:
         mutation_rate: binary: probability of flipping each bit (default 1/n); permutation:
             probability of mutating each offspring (default 0.9).
         repair: apply the problem's repair operator to every new binary candidate.
-        eliminate_duplicates: let pymoo drop duplicate offspring before evaluation.
-        max_mating_rounds: mating rounds pymoo may use to fill one generation with new
+        eliminate_duplicates: drop duplicate offspring before evaluation.
+        max_mating_rounds: mating rounds used at most to fill one generation with new
             (non-duplicate) offspring.
         restart_fraction: restart from a fresh random population (keeping the best genome)
             when a generation yields fewer than this fraction of ``pop_size`` new offspring;
@@ -91,13 +83,6 @@ class GAOptions:
             raise OptionError(f"crossover_prob must be in [0, 1], got {self.crossover_prob}")
         if self.mutation_rate is not None and not 0.0 < self.mutation_rate <= 1.0:
             raise OptionError(f"mutation_rate must be in (0, 1], got {self.mutation_rate}")
-
-
-class _Shape(PymooProblem):
-    """The pymoo problem: only its shape; objective values are supplied by ask/tell."""
-
-    def __init__(self, n_var: int, vtype, xu):
-        super().__init__(n_var=n_var, n_obj=1, n_ieq_constr=1, xl=0, xu=xu, vtype=vtype)
 
 
 def swap_mutation(P: np.ndarray, rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -142,18 +127,8 @@ def permutation_mutation(P: np.ndarray, kind: str, prob: float,
     return inversion_mutation(swap_mutation(P, rows & use_swap, rng), rows & ~use_swap, rng)
 
 
-class _PermutationMutation(Mutation):
-    def __init__(self, kind: str, prob: float):
-        super().__init__()
-        self.kind, self.rate = kind, prob
-
-    def _do(self, problem, X, random_state=None, **kwargs):
-        return permutation_mutation(np.asarray(X, dtype=np.int64), self.kind, self.rate,
-                                    random_state)
-
-
 class GASolver(Solver):
-    """Binary or permutation genetic algorithm (pymoo ``GA``) under the evaluation budget."""
+    """Binary or permutation genetic algorithm (pymoo's ``GA`` on arrays) under the budget."""
 
     name = "ga"
     input = "problem"
@@ -161,7 +136,7 @@ class GASolver(Solver):
 
     def plan_resources(self, plan, task, *, backend=None, optimizer=None, budget=None):
         """The budget's time and the population (``--pop-size``): parents and offspring as
-        bit rows and float draws, plus pymoo's per-individual records."""
+        bit rows and float draws, plus per-row keys and bookkeeping."""
         n = int(task.problem.num_vars)
         add_blackbox(plan, n, budget)
         add_population(plan, int(self.options.pop_size), n, "--pop-size",
@@ -183,81 +158,54 @@ class GASolver(Solver):
         rng = rng_from(seed)
         m = bb.permutation_size
         if encoding == "permutation" and m < 2:
-            # a single permutation: nothing to evolve (pymoo's order crossover needs two genes)
+            # a single permutation: nothing to evolve (order crossover needs two genes)
             bb.evaluate_upto(bb.encode_permutations(np.zeros((1, m), dtype=np.int64)))
             return solver_output(bb, info={"encoding": encoding, "crossover": crossover,
                                            "mutation": mutation, "generations": 0,
                                            "restarts": 0})
-        if encoding == "binary":
-            generations, restarts = _run_binary(bb, rng, o, crossover)
-            return solver_output(bb, info={"encoding": encoding, "crossover": crossover,
-                                           "mutation": mutation, "generations": generations,
-                                           "restarts": restarts})
-        shape = _Shape(m, int, m - 1)
-        to_bits = bb.encode_permutations
-
-        def make_algorithm(sampling) -> GA:
-            pymoo_seed = int(rng.integers(2**31 - 1))
-            rate = 0.9 if o.mutation_rate is None else o.mutation_rate
-            alg = GA(pop_size=o.pop_size, sampling=sampling,
-                     crossover=OrderCrossover(prob=o.crossover_prob),
-                     mutation=_PermutationMutation(mutation, rate),
-                     eliminate_duplicates=o.eliminate_duplicates, seed=pymoo_seed)
-            # pymoo re-mates up to 100 times to fill a generation with non-duplicates; a
-            # converged population yields few new rows, so stop sooner
-            alg.mating.n_max_iterations = o.max_mating_rounds
-            alg.setup(shape, termination=NoTermination(), seed=pymoo_seed, verbose=False)
-            return alg
-
-        def restart_sampling(best):
-            """A fresh random population that keeps the best genome found so far."""
-            X = random_permutations(rng, o.pop_size - 1, m)
-            return np.concatenate([np.asarray(best, dtype=X.dtype)[None, :], X])
-
-        algorithm = make_algorithm(PermutationRandomSampling())
-        evaluator = Evaluator()
-        generations = restarts = 0
-        best_genome = None
-        fresh = True  # no generation told yet to the current algorithm
-        stall = max(1, int(o.restart_fraction * o.pop_size))
-        while not bb.exhausted:
-            pop = algorithm.ask()
-            n_new = 0 if pop is None else len(pop)
-            if n_new < stall and not fresh and o.restart_fraction > 0:
-                # converged: the population breeds (almost) only duplicates; start afresh
-                algorithm = make_algorithm(restart_sampling(best_genome))
-                restarts += 1
-                fresh = True
-                continue
-            if n_new == 0:
-                break
-            genomes = pop.get("X")
-            bits = to_bits(genomes)
-            if len(bits) > bb.remaining:
-                bb.evaluate_upto(bits)  # the last, truncated generation: counted, not told
-                break
-            before = bb.best_x
-            f, v = bb.evaluate(bits)
-            if bb.best_x is not before:
-                best_genome = genomes[int(np.lexsort((f, v))[0])].copy()
-            evaluator.eval(StaticProblem(shape, F=f[:, None], G=v[:, None]), pop)
-            algorithm.tell(infills=pop)
-            generations += 1
-            fresh = False
-        info = {"encoding": encoding, "crossover": crossover, "mutation": mutation,
-                "generations": generations, "restarts": restarts}
-        return solver_output(bb, info=info)
+        generations, restarts = _evolve(bb, rng, o, encoding, crossover, mutation)
+        return solver_output(bb, info={"encoding": encoding, "crossover": crossover,
+                                       "mutation": mutation, "generations": generations,
+                                       "restarts": restarts})
 
 
-def _run_binary(bb: BlackBox, rng: np.random.Generator, o: GAOptions, crossover: str
-                ) -> tuple[int, int]:
-    """The binary GA (:mod:`qopt.solvers.classical.binary_ga`) until the budget is spent;
-    returns (generations, restarts). A generation yielding fewer than ``restart_fraction x
-    pop_size`` new offspring restarts the population (random, repaired) around the best row."""
-    ga = BinaryGA(bb, rng, pop_size=o.pop_size, crossover=crossover,
-                  crossover_prob=o.crossover_prob, mutation_rate=o.mutation_rate,
-                  repair=o.repair, eliminate_duplicates=o.eliminate_duplicates,
-                  max_mating_rounds=o.max_mating_rounds)
+def _operators(bb: BlackBox, rng: np.random.Generator, o: GAOptions, encoding: str,
+               crossover_kind: str, mutation: str):
+    """(vary, sample, to_bits) of one encoding for :class:`ArrayGA`."""
+    repair = o.repair and bb.has_repair
+    if encoding == "binary":
+        rate = o.mutation_rate if o.mutation_rate is not None else 1.0 / max(bb.num_vars, 1)
+
+        def fix(X):
+            return bb.repair(X).astype(bool) if repair else X
+
+        def vary(P1, P2):
+            kids = crossover(rng, P1, P2, crossover_kind, o.crossover_prob)
+            return fix(kids ^ (rng.random(kids.shape) < rate))
+
+        def sample(k):
+            return fix(rng.random((k, bb.num_vars)) < 0.5)
+
+        return vary, sample, lambda X: X.astype(np.uint8)
+    m = bb.permutation_size
+    rate = 0.9 if o.mutation_rate is None else o.mutation_rate
+
+    def vary_perm(P1, P2):
+        kids = order_crossover(rng, P1, P2, o.crossover_prob)
+        return permutation_mutation(kids, mutation, rate, rng)
+
+    return vary_perm, lambda k: random_permutations(rng, k, m), bb.encode_permutations
+
+
+def _evolve(bb: BlackBox, rng: np.random.Generator, o: GAOptions, encoding: str,
+            crossover_kind: str, mutation: str) -> tuple[int, int]:
+    """The GA (:mod:`qopt.solvers.classical.array_ga`) until the budget is spent; returns
+    (generations, restarts). A generation yielding fewer than ``restart_fraction x pop_size``
+    new offspring restarts the population (fresh genomes) around the best one."""
+    vary, sample, to_bits = _operators(bb, rng, o, encoding, crossover_kind, mutation)
+    ga = ArrayGA(rng, pop_size=o.pop_size, vary=vary, sample=sample,
+                 eliminate_duplicates=o.eliminate_duplicates,
+                 max_mating_rounds=o.max_mating_rounds)
     stall = max(1, int(o.restart_fraction * o.pop_size))
     X, fresh = ga.initial(), True
     generations = restarts = 0
@@ -266,19 +214,17 @@ def _run_binary(bb: BlackBox, rng: np.random.Generator, o: GAOptions, crossover:
             X = ga.offspring()
             if len(X) < stall and not fresh and o.restart_fraction > 0:
                 # converged: the population breeds (almost) only duplicates; start afresh
-                keep = ga.pop[:1]
-                ga.pop, ga.f, ga.v = ga.pop[:0], ga.f[:0], ga.v[:0]
-                fill = rng.random((o.pop_size - 1, bb.num_vars)) < 0.5
-                X = ga.initial(np.concatenate([keep, fill]))
+                X = ga.initial(keep=ga.pop[:1])
                 restarts += 1
                 fresh = True
                 continue
         if len(X) == 0:
             break
-        if len(X) > bb.remaining:
-            bb.evaluate_upto(X)     # the last, truncated generation: counted, not told
+        bits = to_bits(X)
+        if len(bits) > bb.remaining:
+            bb.evaluate_upto(bits)  # the last, truncated generation: counted, not told
             break
-        f, v = bb.evaluate(X)
+        f, v = bb.evaluate(bits)
         ga.tell(X, f, v)
         generations += 1
         fresh = False
