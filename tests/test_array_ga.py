@@ -11,7 +11,7 @@ import qopt
 from qopt.problems.base import Problem
 from qopt.problems.independent_set_repair import greedy_independent_repair
 from qopt.problems.knapsack_repair import greedy_repair
-from qopt.solvers.classical.array_ga import new_rows, tournament
+from qopt.solvers.classical.array_ga import new_rows, order_crossover, tournament
 from qopt.solving import as_problem
 
 
@@ -66,3 +66,26 @@ def test_tournament_prefers_feasible_then_lower_objective():
     # all but those against row 1, row 0 only against itself and row 2, row 2 only against
     # itself
     np.testing.assert_allclose(counts / 4000, [3 / 16, 7 / 16, 1 / 16, 5 / 16], atol=0.03)
+
+
+def test_order_crossover_is_pymoos_ox():
+    from pymoo.operators.crossover.ox import ox
+
+    rng = np.random.default_rng(3)
+    A = np.argsort(rng.random((60, 9)), axis=1)
+    B = np.argsort(rng.random((60, 9)), axis=1)
+    kids = order_crossover(np.random.default_rng(5), A, B, 1.0)
+    # the same draws give the same segments [start, end] (two distinct cut positions)
+    ends = np.sort(np.argsort(np.random.default_rng(5).random((60, 9)), axis=1)[:, :2], axis=1)
+    for i, (s, e) in enumerate(ends):
+        np.testing.assert_array_equal(kids[i], ox(A[i], B[i], seq=(s, e)))
+        np.testing.assert_array_equal(kids[60 + i], ox(B[i], A[i], seq=(s, e)))
+    copies = order_crossover(rng, A, B, 0.0)
+    np.testing.assert_array_equal(copies, np.concatenate([A, B]))
+
+
+def test_qap_batch_encoding_is_the_row_encoding():
+    problem = qopt.load("qap", "chr12a")
+    P = np.argsort(np.random.default_rng(0).random((40, 12)), axis=1)
+    P[3, 4] = -1                                          # an empty row is allowed
+    np.testing.assert_array_equal(problem.encode_batch(P), Problem.encode_batch(problem, P))
