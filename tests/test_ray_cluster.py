@@ -186,3 +186,36 @@ def test_no_cluster_at_the_address_fails_fast(toy_dir, capsys):
     assert code == 2 and time.monotonic() - t0 < 10
     err = capsys.readouterr().err
     assert "no Ray cluster answers there" in err and "Traceback" not in err
+
+
+class _FakeRay:
+    """Stands in for ray in _Slot.overdue: ``compile_seconds`` is what the actor reports."""
+
+    def __init__(self, compile_seconds):
+        self.compile_seconds = compile_seconds
+
+    def get(self, ref, timeout=None):
+        return self.compile_seconds
+
+
+def _running_slot(elapsed: float, timeout: float):
+    from types import SimpleNamespace
+
+    from qopt.experiments.ray_engine import _Slot
+
+    slot = _Slot.__new__(_Slot)
+    slot.actor = SimpleNamespace(compile_seconds=SimpleNamespace(remote=lambda: "ref"))
+    slot.run_ref, slot.spec = "run", SimpleNamespace(timeout=timeout)
+    slot.t0 = time.monotonic() - elapsed
+    return slot
+
+
+def test_compile_seconds_do_not_count_against_a_ray_run_timeout():
+    # 3 s into a run with a 1 s timeout: 2.5 s of it compiling -> 0.5 s counted, keep going
+    assert _running_slot(3.0, 1.0).overdue(_FakeRay(2.5), compile_timeout=600) is None
+    # 1.5 s compiling -> 1.5 s counted: past the timeout
+    assert _running_slot(3.0, 1.0).overdue(_FakeRay(1.5), 600) == "timeout after 1 s"
+    # compiling longer than the compile bound ends the run whatever its own timeout
+    assert _running_slot(30.0, 1.0).overdue(_FakeRay(29.0), 20) == "compile timeout after 20 s"
+    # within its timeout nothing is asked of the actor
+    assert _running_slot(0.2, 1.0).overdue(None, 600) is None
