@@ -187,7 +187,12 @@ def _load_target(args):
     if not parts or not all(isinstance(v, int) and not isinstance(v, bool) for v in parts):
         raise OptionError(f"--size must be an integer or a JSON list of integers, got "
                           f"{args.size!r}")
-    return qopt.generate(args.kind, tuple(size) if isinstance(size, list) else size, args.seed)
+    try:
+        return qopt.generate(args.kind, tuple(size) if isinstance(size, list) else size,
+                             args.seed)
+    except OptionError as exc:      # name the flag: "--size 7: a 3-regular graph needs ..."
+        flag = "--seed" if "seed" in str(exc) else f"--size {args.size}"
+        raise OptionError(f"{flag}: {exc}") from None
 
 
 def _print_result(result) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from qopt.errors import OptionError
 from qopt.problems.base import Problem
+from qopt.seeds import check_seed
 from qopt.suggest import did_you_mean, unknown
 
 _CLASSES: dict[str, type[Problem]] = {}
@@ -104,4 +105,5 @@ def generate(kind: str, size, seed: int | None = None) -> Problem:
 
     Without a seed the instance is seed 0's (its name ends in ``_s0``): the same call gives
     the same instance, here, on the command line and in sweeps."""
+    seed = check_seed(seed, "generator seed")
     return problem_class(kind).generate(size, 0 if seed is None else seed)

@@ -17,6 +17,7 @@ import numpy as np
 
 from qopt.errors import OptionError
 from qopt.resources import ResourcePlan
+from qopt.seeds import check_seed
 from qopt.suggest import did_you_mean
 
 #: keywords every solve takes beside a solver's own options (``qopt.solve(..., seed=1)``)
@@ -161,15 +162,6 @@ def make_options(options_cls, given: dict, solver_name: str):
     if check is not None:
         check()
     return opts
-
-
-def check_seed(seed, name: str = "seed"):
-    """``seed`` if it is None, a numpy Generator or a non-negative integer, else OptionError."""
-    if seed is None or isinstance(seed, np.random.Generator):
-        return seed
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise OptionError(f"{name} must be a non-negative integer (or None), got {seed!r}")
-    return int(seed)
 
 
 def rng_from(seed) -> np.random.Generator:
