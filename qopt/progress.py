@@ -9,9 +9,10 @@ active tracker the hook is one context-variable lookup.
 :func:`tracking` activates a tracker for the duration of a solve (``qopt.solve(...,
 progress=...)``): ``progress=True`` writes a status line to stderr once the solve has run for
 :data:`DELAY` seconds (refreshed in place on a terminal, a new line every
-:data:`PIPE_INTERVAL` seconds otherwise; a background thread keeps the elapsed time ticking
-also while a solver reports nothing, e.g. exact enumeration); ``progress=callable`` calls it
-with a :class:`ProgressEvent` after every reported batch of evaluations.
+:data:`PIPE_INTERVAL` seconds otherwise, plus the final count; a background thread keeps the
+elapsed time ticking also while a solver reports nothing, e.g. exact enumeration);
+``progress=callable`` calls it with a :class:`ProgressEvent` after every reported batch of
+evaluations.
 """
 
 from __future__ import annotations
@@ -37,7 +38,9 @@ PIPE_INTERVAL = 5.0
 @dataclass(frozen=True)
 class ProgressEvent:
     """One progress reading. ``evaluations``: objective evaluations so far (all optimizer /
-    black-box calls of the solve); ``budget``: the evaluation budget (None if unknown);
+    black-box calls of the solve); ``budget``: the budget of the counter that reports them
+    (None if unknown; for variational solvers the optimizer's parameter sets, what the
+    solve's ``budget`` buys once the final samples are reserved);
     ``best``: lowest value reported so far (the solver's minimised quantity: energy /
     expectation for variational solvers, minimisation objective for black-box baselines);
     ``elapsed``: seconds since the solve started."""
@@ -66,13 +69,14 @@ class Tracker:
         self.evaluations = 0
         self.best = math.inf
         self.start = time.perf_counter()
+        self._counter_budget = False
 
     def count(self, evaluations: int, best: float | None, budget: int | None) -> None:
         self.evaluations += int(evaluations)
         if best is not None and best < self.best:
             self.best = float(best)
-        if self.budget is None and budget is not None:
-            self.budget = int(budget)
+        if budget is not None and not self._counter_budget:
+            self.budget, self._counter_budget = int(budget), True   # the counter's own unit
         if self.callback is not None:
             self.callback(self.event())
 
@@ -98,10 +102,11 @@ def count(evaluations: int = 1, best: float | None = None, budget: int | None = 
 class StatusLine:
     """A background thread writing ``tracker``'s status line to ``stream`` (see module doc)."""
 
-    def __init__(self, tracker: Tracker, stream: IO[str] | None = None, delay: float = DELAY):
+    def __init__(self, tracker: Tracker, stream: IO[str] | None = None,
+                 delay: float | None = None):
         self.tracker = tracker
         self.stream = stream if stream is not None else sys.stderr
-        self.delay = delay
+        self.delay = DELAY if delay is None else delay
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self.interval = TTY_INTERVAL if self.tty else PIPE_INTERVAL
         self._stop = threading.Event()
@@ -132,6 +137,8 @@ class StatusLine:
         self._thread.join()
         if self._shown and self.tty:
             self._write("\r\x1b[2K")   # leave the terminal clean for the result
+        elif self._shown:
+            self._write(self.tracker.event().line() + "\n")   # a log ends with the final count
 
 
 @contextlib.contextmanager
