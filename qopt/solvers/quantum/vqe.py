@@ -32,6 +32,7 @@ from qopt.backends.base import JobFailedError, Usage, check_alpha, check_exact_w
 from qopt.errors import OptionError, SolverError
 from qopt.solvers.base import Samples, Solver, SolverOutput, Task, rng_from
 from qopt.solvers.budget import final_shots, plan_quantum_budget
+from qopt.solvers.plans import add_optimizer, add_samples, add_statevector
 from qopt.solvers.quantum.ansatz import Ansatz, check_ansatz_options
 
 
@@ -152,6 +153,21 @@ class VQESolver(Solver):
     name: ClassVar[str] = "vqe"
     input: ClassVar[str] = "qubo"
     Options: ClassVar[type] = VQEOptions
+
+    def plan_resources(self, plan, task, *, backend=None, optimizer=None, budget=None):
+        """On the in-house statevector: the state, the QUBO diagonal, sampling vectors, work /
+        adjoint buffers and (alpha < 1) the CVaR order; the optimizer's workspace over the
+        ansatz parameters (at most 2 n (reps + 1)); the final samples."""
+        from qopt.solvers.optimizers import get_optimizer
+
+        opts: VQEOptions = self.options
+        n = task.qubo.num_vars
+        if backend in (None, "statevector"):
+            add_statevector(plan, n, cvar=opts.alpha < 1.0)
+            plan.add(f"engine work states (3 x 2^{n} complex128)", 48 << n)
+        opt = get_optimizer(optimizer, "cobyla", **opts.optimizer_options)
+        add_optimizer(plan, opt, 2 * n * (opts.reps + 1), option="--reps")
+        add_samples(plan, final_shots(opts.final_shots, budget), n, option="--final-shots")
 
     def run(self, task: Task, *, backend=None, optimizer=None, seed: int | None = None,
             budget: int | None = None) -> SolverOutput:
