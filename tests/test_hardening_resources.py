@@ -215,3 +215,11 @@ def test_seed_check_in_python_api():
         qopt.solve("mdkp:pet2", solver="anneal", seed=-5)
     with pytest.raises(OptionError, match="seed"):
         qopt.solve("mdkp:pet2", solver="random", seed=1.5)
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1.0", "0"])
+def test_sweep_timeout_must_be_a_positive_finite_number(value):
+    text = (f"timeout = {value}\n" '[[problems]]\nkind = "maxcut"\nsizes = [6]\n'
+            '[[solvers]]\nname = "exact"\n')
+    with pytest.raises(ConfigError, match="timeout"):
+        parse_config(text, "s.toml")

@@ -481,7 +481,7 @@ def _run_defaults(p: _Parser, table: dict, where: str, parent: dict | None) -> d
         d["backends"] = list(backends)
     if "timeout" in table:
         t = table["timeout"]
-        if not isinstance(t, int | float) or isinstance(t, bool) or t <= 0:
+        if not isinstance(t, int | float) or isinstance(t, bool) or not 0 < t < float("inf"):
             raise p.fail(f"{pre}timeout", f"expected a positive number of seconds, got {t!r}")
         d["timeout"] = float(t)
     if "postprocess" in table:
