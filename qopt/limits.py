@@ -110,20 +110,28 @@ def address_space_left() -> int | None:
     return max(soft - used, 0)
 
 
+def _from_env(name: str, parse, expected: str) -> float | None:
+    """The environment variable ``name`` parsed (None when unset), else OptionError."""
+    text = os.environ.get(name)
+    if not text:
+        return None
+    try:
+        value = parse(text)
+    except (ValueError, OverflowError):
+        value = math.nan
+    if not (value > 0 and math.isfinite(value)):
+        raise OptionError(f"{name}={text!r} is not {expected}")
+    return value
+
+
 def memory_limit_info(limit: int | None = None) -> tuple[int, str]:
     """``(bytes, where it comes from)`` of the memory limit in force (see the module docstring)."""
     if limit is not None:
         return int(limit), "memory_limit argument"
-    env = os.environ.get("QOPT_MEMORY_LIMIT")
-    if env:
-        try:
-            value = parse_bytes(env)
-        except ValueError:
-            value = -1
-        if value <= 0:
-            raise OptionError(f"QOPT_MEMORY_LIMIT={env!r} is not a positive size "
-                              "(bytes, or a number with a K/M/G/T suffix, e.g. 4G)")
-        return value, f"QOPT_MEMORY_LIMIT={env}"
+    value = _from_env("QOPT_MEMORY_LIMIT", parse_bytes,
+                      "a positive size (bytes, or a number with a K/M/G/T suffix, e.g. 4G)")
+    if value is not None:
+        return int(value), f"QOPT_MEMORY_LIMIT={os.environ['QOPT_MEMORY_LIMIT']}"
     sources = [(physical_memory(), "physical memory")]
     cg = cgroup_memory_limit()
     if cg is not None:
@@ -176,16 +184,10 @@ def time_limit_info(limit: float | None = None) -> tuple[float, str]:
     """``(seconds, where it comes from)`` of the limit on estimated enumeration time."""
     if limit is not None:
         return float(limit), "time limit"
-    env = os.environ.get("QOPT_TIME_LIMIT")
-    if env:
-        try:
-            value = parse_seconds(env)
-        except ValueError:
-            value = math.nan
-        if not (value > 0 and math.isfinite(value)):
-            raise OptionError(f"QOPT_TIME_LIMIT={env!r} is not a positive number of seconds "
-                              "(optionally with an s/m/h/d suffix, e.g. 2h)")
-        return value, f"QOPT_TIME_LIMIT={env}"
+    value = _from_env("QOPT_TIME_LIMIT", parse_seconds,
+                      "a positive number of seconds (optionally with an s/m/h/d suffix, e.g. 2h)")
+    if value is not None:
+        return float(value), f"QOPT_TIME_LIMIT={os.environ['QOPT_TIME_LIMIT']}"
     return DEFAULT_TIME_LIMIT, "the default"
 
 

@@ -41,9 +41,13 @@ def test_memory_limit_env_and_bad_env(monkeypatch):
     monkeypatch.setenv("QOPT_MEMORY_LIMIT", "1G")
     assert limits.memory_limit() == 2**30
     assert limits.worker_memory_limit(4) == 2**28
-    monkeypatch.setenv("QOPT_MEMORY_LIMIT", "lots")
-    with pytest.raises(OptionError, match="QOPT_MEMORY_LIMIT"):
-        limits.memory_limit()
+    for bad in ("lots", "inf", "nan", "-1G", "0"):
+        monkeypatch.setenv("QOPT_MEMORY_LIMIT", bad)
+        with pytest.raises(OptionError, match="QOPT_MEMORY_LIMIT"):
+            limits.memory_limit()
+    monkeypatch.setenv("QOPT_TIME_LIMIT", "inf")
+    with pytest.raises(OptionError, match="QOPT_TIME_LIMIT"):
+        limits.time_limit_info()
     monkeypatch.setenv("QOPT_TIME_LIMIT", "2h")
     assert limits.time_limit_info()[0] == 7200.0
 
