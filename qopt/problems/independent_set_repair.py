@@ -60,28 +60,23 @@ if HAVE_NUMBA:
         conflicts = np.zeros(n, dtype=np.int64)
         blocked = np.zeros(n, dtype=np.bool_)
         for r in range(k):
-            worst = 0
-            for v in range(n):
+            v = 0                                        # first vertex of most conflicts
+            for u in range(n):
                 c = 0
-                if X[r, v]:
-                    for p in range(indptr[v], indptr[v + 1]):
+                if X[r, u]:
+                    for p in range(indptr[u], indptr[u + 1]):
                         c += X[r, indices[p]]
-                conflicts[v] = c
-                if c > worst:
-                    worst = c
-            while worst > 0:
-                v = 0
-                for u in range(n):                       # first vertex of most conflicts
-                    if conflicts[u] > conflicts[v]:
-                        v = u
+                conflicts[u] = c
+                if c > conflicts[v]:
+                    v = u
+            while conflicts[v] > 0:
                 X[r, v] = 0
                 for p in range(indptr[v], indptr[v + 1]):
                     conflicts[indices[p]] -= X[r, indices[p]]
                 conflicts[v] = 0
-                worst = 0
                 for u in range(n):
-                    if conflicts[u] > worst:
-                        worst = conflicts[u]
+                    if conflicts[u] > conflicts[v]:
+                        v = u
             for v in range(n):
                 blocked[v] = False
             for v in range(n):
