@@ -22,16 +22,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from qopt.errors import OptionError
 from qopt.experiments.output_safety import csv_safe_frame, csv_safe_value, markdown_escape
-from qopt.experiments.store import ResultStore
+from qopt.experiments.report_metrics import (
+    GROUP_INSTANCE,
+    GROUP_SOLVER,
+    SUCCESS_TOL,
+    aggregate,
+    load_frame,
+    run_records,
+    summarise,
+    truthy,
+    tts99,
+)
 
 FORMATS = ("md", "html", "png", "csv", "parquet", "qoblib")
 DEFAULT_FORMATS = ("md", "html", "png", "csv", "qoblib")
-GROUP_INSTANCE = ["problem_class", "instance", "label", "backend"]
-GROUP_SOLVER = ["problem_class", "label", "backend"]
 
 #: QOBLIB submission CSV columns (as in the library's submissions)
 QOBLIB_COLUMNS = [
@@ -43,111 +49,6 @@ QOBLIB_COLUMNS = [
     "Total Runtime", "CPU Runtime", "GPU Runtime", "QPU Runtime", "Other HW Runtime",
 ]
 _EXACT_SOLVERS = {"exact", "milp"}
-SUCCESS_TOL = 1e-9
-
-
-# ---- data ---------------------------------------------------------------------------------------
-def load_frame(results):
-    """Rows as a DataFrame from a results directory, a store file, a ResultStore, a DataFrame
-    or a list of row dicts."""
-    import pandas as pd
-
-    if isinstance(results, pd.DataFrame):
-        return results.copy()
-    if isinstance(results, list):
-        return pd.DataFrame(results)
-    if isinstance(results, ResultStore):
-        return results.dataframe()
-    p = Path(results)
-    if not p.exists():
-        raise OptionError(f"{p}: no results directory or store file")
-    if not ResultStore.locate(p).is_file():       # reading never creates a store
-        raise OptionError(f"{ResultStore.locate(p)}: no results store (qopt sweep CONFIG "
-                          f"--results {p} writes one)")
-    with ResultStore.open(p) as store:
-        return store.dataframe()
-
-
-def tts99(mean_time: float, p_success: float, target: float = 0.99) -> float:
-    """Time to reach a solution with probability ``target`` by independent repeats (s)."""
-    if not np.isfinite(mean_time) or not np.isfinite(p_success) or p_success <= 0:
-        return math.inf
-    if p_success >= target:
-        return float(mean_time)
-    return float(mean_time * math.log(1 - target) / math.log(1 - p_success))
-
-
-def _mean(values) -> float:
-    v = np.asarray([x for x in values if x is not None and x == x], dtype=float)
-    return float(v.mean()) if len(v) else math.nan
-
-
-def _median(values) -> float:
-    v = np.asarray([x for x in values if x is not None and x == x], dtype=float)
-    return float(np.median(v)) if len(v) else math.nan
-
-
-def _min(values) -> float:
-    v = np.asarray([x for x in values if x is not None and x == x], dtype=float)
-    return float(v.min()) if len(v) else math.nan
-
-
-def _flag(v) -> bool:
-    return v is not None and v == v and bool(v)
-
-
-def aggregate(rows: Sequence[dict]) -> dict[str, float]:
-    """The report's metrics of one group of rows (see the module docstring)."""
-    done = [r for r in rows if r["status"] == "done"]
-    out: dict[str, float] = {
-        "runs": len(rows), "done": len(done),
-        "failed": sum(r["status"] == "failed" for r in rows),
-        "skipped": sum(r["status"] == "skipped" for r in rows),
-    }
-    for pre in ("raw_", ""):
-        feas = [_flag(r[f"{pre}feasible"]) for r in done]
-        succ = [_flag(r[f"{pre}feasible"]) and r[f"{pre}gap"] is not None
-                and r[f"{pre}gap"] == r[f"{pre}gap"] and r[f"{pre}gap"] <= SUCCESS_TOL
-                for r in done]
-        p = float(np.mean(succ)) if done else math.nan
-        out[f"{pre}feasible_rate"] = float(np.mean(feas)) if done else math.nan
-        out[f"{pre}gap"] = _mean(r[f"{pre}gap"] for r in done)
-        out[f"{pre}best_gap"] = _min(r[f"{pre}gap"] for r in done)
-        out[f"{pre}approx_ratio"] = _mean(r[f"{pre}approx_ratio"] for r in done)
-        out[f"{pre}success"] = p
-        out[f"{pre}tts99"] = tts99(_mean(r["wall_time"] for r in done), p) if done else math.nan
-    out["prob_optimum"] = _mean(r["prob_optimum"] for r in done)
-    out["qubits"] = _median(r["qubits"] for r in done)
-    out["depth"] = _median(r["depth"] for r in done)
-    out["evaluations"] = _median(r["evaluations"] for r in done)
-    out["wall_time"] = _mean(r["wall_time"] for r in done)
-    return out
-
-
-def _records(df) -> list[dict]:
-    """DataFrame rows as dicts with NaN / NaT mapped to None."""
-    recs = df.astype(object).where(df.notna(), None).to_dict("records")
-    return recs
-
-
-def summarise(df, by: Sequence[str] = GROUP_INSTANCE):
-    """One row of :func:`aggregate` metrics per group (``by`` columns first)."""
-    import pandas as pd
-
-    records = _records(df)
-    groups: dict[tuple, list[dict]] = {}
-    for r in records:
-        groups.setdefault(tuple(r[c] for c in by), []).append(r)
-    out = []
-    for key in sorted(groups, key=lambda k: tuple(_sort_key(v) for v in k)):
-        out.append({**dict(zip(by, key)), **aggregate(groups[key])})
-    return pd.DataFrame(out)
-
-
-def _sort_key(v):
-    if v is None:
-        return (0, "")
-    return (1, f"{v:012.3f}") if isinstance(v, int | float) else (1, str(v))
 
 
 # ---- formatting ----------------------------------------------------------------------------------
@@ -234,7 +135,7 @@ def table_rows(summary, keys: Sequence[str]) -> tuple[list[str], list[list[str]]
     names = {"instance": "instance", "label": "solver", "backend": "backend"}
     headers = [names.get(k, k) for k in keys] + [h for h, _ in TABLE_COLUMNS]
     rows = []
-    for s in _records(summary):
+    for s in run_records(summary):
         ident = ["—" if s[k] is None else str(s[k]) for k in keys]
         rows.append(ident + [f(s) for _, f in TABLE_COLUMNS])
     return headers, rows
@@ -290,7 +191,7 @@ def qoblib_rows(df, submitter: str = "qopt", date: str | None = None) -> list[di
     from qopt import __version__
 
     date = date or datetime.now(UTC).strftime("%B %d, %Y")
-    records = [r for r in _records(df) if r["status"] == "done"]
+    records = [r for r in run_records(df) if r["status"] == "done"]
     groups: dict[tuple, list[dict]] = {}
     for r in records:
         groups.setdefault((r["problem_class"], r["instance"], r["label"], r["backend"]),
@@ -299,7 +200,7 @@ def qoblib_rows(df, submitter: str = "qopt", date: str | None = None) -> list[di
     for (cls, inst, label, backend), rs in sorted(groups.items(),
                                                   key=lambda kv: tuple(map(str, kv[0]))):
         sense = rs[0]["sense"]
-        feas = [r for r in rs if _flag(r["feasible"])]
+        feas = [r for r in rs if truthy(r["feasible"])]
         objs = [r["objective"] for r in feas if r["objective"] is not None]
         best = (max(objs) if sense == "max" else min(objs)) if objs else None
         succ = [r for r in feas if r["gap"] is not None and r["gap"] <= SUCCESS_TOL]
@@ -434,7 +335,7 @@ def render(df, plots: dict[str, list[Path]], out_dir: Path) -> tuple[str, str]:
         md += ["## Skipped and failed runs", ""]
         hb += ["<h2>Skipped and failed runs</h2>"]
         groups: dict[tuple, int] = {}
-        for r in _records(bad):
+        for r in run_records(bad):
             why = r["reason"] if r["status"] == "skipped" else r["error"]
             k = (r["problem_class"], r["instance"], r["label"], r["backend"] or "—",
                  r["status"], why or "")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qopt.experiments.report import _mean, _records
+from qopt.experiments.report_metrics import mean_of, run_records
 
 
 def _num(r: dict, key: str) -> float | None:
@@ -36,7 +36,7 @@ def make_plots(df, out_dir: Path) -> dict[str, list[Path]]:
     import matplotlib.pyplot as plt
 
     out: dict[str, list[Path]] = {}
-    records = [r for r in _records(df) if r["status"] == "done"]
+    records = [r for r in run_records(df) if r["status"] == "done"]
     for cls in sorted({r["problem_class"] for r in records}):
         rows = [r for r in records if r["problem_class"] == cls]
         labels = sorted({_solver_key(r) for r in rows})
@@ -81,7 +81,7 @@ def _time_vs_size(plt, rows, labels, colors, cls, path) -> Path:
     for lab in labels:
         rs = [r for r in rows if _solver_key(r) == lab and _num(r, "wall_time") is not None]
         sizes = sorted({int(r["num_vars"]) for r in rs if _num(r, "num_vars") is not None})
-        means = [_mean(r["wall_time"] for r in rs if r["num_vars"] == n) for n in sizes]
+        means = [mean_of(r["wall_time"] for r in rs if r["num_vars"] == n) for n in sizes]
         if sizes:
             ax.plot(sizes, means, "o-", color=colors[lab], label=lab)
     ax.set_xlabel("problem size [variables]")
