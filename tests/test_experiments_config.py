@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import sys
 from pathlib import Path
 
 import pytest
@@ -47,16 +45,10 @@ allow_missing = true
 
 
 @pytest.fixture
-def toy_dir(tmp_path):
-    """A directory holding the toy plugin and a small instance file; unregistered after."""
-    shutil.copy(Path(__file__).with_name("experiments_toy.py"), tmp_path / "experiments_toy.py")
-    (tmp_path / "inst.txt").write_text("4 6\n3 4 5 6\n2 3 4 5\n")
-    yield tmp_path
-    mod = sys.modules.pop("experiments_toy", None)
-    if mod is not None:
-        mod.unregister()
-    while str(tmp_path) in sys.path:
-        sys.path.remove(str(tmp_path))
+def toy_dir(toy_dir):
+    """conftest's toy plugin directory plus a small instance file."""
+    (toy_dir / "inst.txt").write_text("4 6\n3 4 5 6\n2 3 4 5\n")
+    return toy_dir
 
 
 def write(d: Path, text: str, name: str = "x.toml") -> Path:
