@@ -41,7 +41,12 @@ import numpy as np
 from qopt.errors import OptionError
 from qopt.solvers.base import Samples, Solver, SolverOutput, Task, rng_from
 from qopt.solvers.budget import plan_quantum_budget
-from qopt.solvers.quantum.pce_encoding import CorrelatorEncoding, basis_rotation_circuit
+from qopt.solvers.plans import add_statevector
+from qopt.solvers.quantum.pce_encoding import (
+    CorrelatorEncoding,
+    basis_rotation_circuit,
+    pce_num_qubits,
+)
 from qopt.solvers.quantum.pce_loss import PCELoss, bit_swap_search, default_alpha, sign_round
 
 
@@ -408,6 +413,19 @@ class PCESolver(Solver):
     name = "pce"
     input = "qubo"
     Options = PCEOptions
+
+    def plan_resources(self, plan, task, *, backend=None, optimizer=None, budget=None):
+        """On the statevector: the register state, sampling vectors, the adjoint sweep's two
+        states and the three basis-rotated copies the correlators are read from."""
+        opts: PCEOptions = self.options
+        if backend not in (None, "statevector"):
+            return
+        m = task.qubo.num_vars
+        n = int(opts.num_qubits) if opts.num_qubits is not None else pce_num_qubits(m, opts.k)
+        option = "--num-qubits" if opts.num_qubits is not None else "--k"
+        add_statevector(plan, n, gradient=True, diagonal=False, option=option,
+                        what="PCE register state")
+        plan.add(f"basis-rotated states (3 x 2^{n} complex128)", 48 << n, option)
 
     def run(self, task: Task, *, backend=None, optimizer=None, seed=None,
             budget=None) -> SolverOutput:
