@@ -49,6 +49,19 @@ def add_statevector(plan: ResourcePlan, n: int, *, itemsize: int = 16, gradient:
         add(f"CVaR sort order (2^{n} int64 + 2^{n} float64)", 16 * size)
 
 
+def add_simulator(plan: ResourcePlan, backend, n: int, option: str | None = None) -> None:
+    """A circuit simulator that holds the full statevector (Aer's statevector method,
+    PennyLane Lightning): its state and the probabilities it samples from. Aer's MPS, IBM
+    devices, fake devices and backend objects state nothing here."""
+    if not isinstance(backend, str):
+        return
+    kind, _, rest = backend.lower().partition(":")
+    mps = any(p in ("mps", "matrix_product_state") for p in rest.split(":"))
+    if (kind == "aer" and not mps) or kind == "lightning":
+        plan.add(f"{backend} statevector of {n} qubits (2^{n} complex128)", 16 << int(n), option)
+        plan.add(f"{backend} probabilities (2^{n} float64)", 8 << int(n), option)
+
+
 def add_samples(plan: ResourcePlan, rows: int, n: int, option: str | None = None,
                 what: str = "samples") -> None:
     """``rows`` bit rows of ``n`` variables as :func:`qopt.solve` decodes them: the rows, their
@@ -109,4 +122,4 @@ def itemsize_of(dtype) -> int:
 
 
 __all__ = ["add_blackbox", "add_evaluation_time", "add_optimizer", "add_population", "add_samples",
-           "add_statevector", "exact_seconds"]
+           "add_simulator", "add_statevector", "exact_seconds"]

@@ -41,7 +41,7 @@ import numpy as np
 from qopt.errors import OptionError
 from qopt.solvers.base import Samples, Solver, SolverOutput, Task, rng_from
 from qopt.solvers.budget import plan_quantum_budget
-from qopt.solvers.plans import add_statevector
+from qopt.solvers.plans import add_simulator, add_statevector
 from qopt.solvers.quantum.pce_encoding import (
     CorrelatorEncoding,
     basis_rotation_circuit,
@@ -418,11 +418,12 @@ class PCESolver(Solver):
         """On the statevector: the register state, sampling vectors, the adjoint sweep's two
         states and the three basis-rotated copies the correlators are read from."""
         opts: PCEOptions = self.options
-        if backend not in (None, "statevector"):
-            return
         m = task.qubo.num_vars
         n = int(opts.num_qubits) if opts.num_qubits is not None else pce_num_qubits(m, opts.k)
         option = "--num-qubits" if opts.num_qubits is not None else "--k"
+        if backend not in (None, "statevector"):
+            add_simulator(plan, backend, n, option)
+            return
         add_statevector(plan, n, gradient=True, diagonal=False, option=option,
                         what="PCE register state")
         plan.add(f"basis-rotated states (3 x 2^{n} complex128)", 48 << n, option)

@@ -32,7 +32,7 @@ from qopt.backends.base import JobFailedError, Usage, check_alpha, check_exact_w
 from qopt.errors import OptionError, SolverError
 from qopt.solvers.base import Samples, Solver, SolverOutput, Task, rng_from
 from qopt.solvers.budget import final_shots, plan_quantum_budget
-from qopt.solvers.plans import add_optimizer, add_samples, add_statevector
+from qopt.solvers.plans import add_optimizer, add_samples, add_simulator, add_statevector
 from qopt.solvers.quantum.ansatz import Ansatz, check_ansatz_options
 
 
@@ -165,6 +165,8 @@ class VQESolver(Solver):
         if backend in (None, "statevector"):
             add_statevector(plan, n, cvar=opts.alpha < 1.0)
             plan.add(f"engine work states (3 x 2^{n} complex128)", 48 << n)
+        else:
+            add_simulator(plan, backend, n)
         opt = get_optimizer(optimizer, "cobyla", **opts.optimizer_options)
         add_optimizer(plan, opt, 2 * n * (opts.reps + 1), option="--reps")
         add_samples(plan, final_shots(opts.final_shots, budget), n, option="--final-shots")
