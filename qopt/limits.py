@@ -14,6 +14,7 @@ argument, else ``QOPT_TIME_LIMIT`` (seconds, or with an s/m/h/d suffix), else on
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import os
 from pathlib import Path
@@ -68,11 +69,13 @@ def _read_int(path: Path) -> int | None:
     return value if 0 < value < _UNLIMITED else None
 
 
+@functools.cache
 def cgroup_memory_limit(root: str | os.PathLike = "/sys/fs/cgroup") -> int | None:
     """The tightest cgroup memory limit over this process's cgroup and its ancestors, or None.
 
     Reads cgroup v2 ``memory.max`` and v1 ``memory/memory.limit_in_bytes``; inside a container
-    the cgroup is usually mounted as the root, so the root's files are read too.
+    the cgroup is usually mounted as the root, so the root's files are read too. Read once per
+    process and root (a solve's plan check stays in microseconds).
     """
     root = Path(root)
     try:

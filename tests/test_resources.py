@@ -69,8 +69,10 @@ def test_cgroup_files_are_read(tmp_path):
     (tmp_path / "memory").mkdir()
     (tmp_path / "memory" / "memory.limit_in_bytes").write_text(str(3 * 2**30))
     assert limits.cgroup_memory_limit(tmp_path) == 3 * 2**30
-    (tmp_path / "memory" / "memory.limit_in_bytes").write_text("9223372036854771712")
-    assert limits.cgroup_memory_limit(tmp_path) is None
+    free = tmp_path / "unlimited"
+    (free / "memory").mkdir(parents=True)
+    (free / "memory" / "memory.limit_in_bytes").write_text("9223372036854771712")
+    assert limits.cgroup_memory_limit(free) is None
 
 
 def test_address_space_left_under_ulimit():
