@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 import qopt
 from qopt import cli, progress
@@ -164,6 +165,7 @@ def _sweep(tmp_path: Path, name: str, solvers: str, timeout: float, compile_time
     return json.loads(proc.stdout.strip().splitlines()[-1]), proc.stderr
 
 
+@pytest.mark.slow
 def test_cold_cache_sweep_compiles_outside_the_run_timeout(tmp_path):
     """Empty numba cache, per-run timeout (2 s) shorter than the cold compile of the anneal
     kernel (~4.5 s of CPU): every run ends done, the numba kernel ran, the compile is stored
