@@ -28,7 +28,6 @@ from qopt.solvers.classical.spin_relaxation import (
     RelaxationSolver,
     SpinForm,
     factor_duals,
-    one_blas_thread,
     positive_int,
     positive_seconds,
     unit_rows,
@@ -115,7 +114,7 @@ class GWSolver(RelaxationSolver):
                 kwargs["time_limit"] = left
         t0 = time.perf_counter()
         try:
-            with one_blas_thread(), warnings.catch_warnings():
+            with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)   # "may be inaccurate": a status
                 problem.solve(solver=solver, **kwargs)
         except cp.error.SolverError as exc:
