@@ -16,10 +16,12 @@ lanes x steps`` is spent exactly and never exceeds ``budget``.
 With ``budget`` and no ``reads``, the budget goes to ``lanes = min(AUTO_LANES, budget //
 (n x AUTO_MIN_SWEEPS))`` (at least 1) independent chains; each chain runs reads of
 ``sweeps = min(AUTO_READ_SWEEPS, its sweeps)`` sweeps one after another, and a read that stalls
-(past the middle of its schedule, no better energy for ``patience`` sweeps, default
+(in the cold quarter of its schedule, no better energy for ``patience`` sweeps, default
 ``sweeps // 8``) ends early and the chain restarts (reheats) from its current state; the last
-read is shortened to what is left, so it still cools down. Long reads serve quality: at a few
-sweeps per read (the older rule: 100 reads sharing the budget) no read ever cools. With
+read is shortened to what is left, so it still cools down. Reads of many sweeps serve quality:
+at a few sweeps per read (the older rule: 100 reads sharing the budget) no read ever cools;
+10 chains rather than 1 because single-flip reads on permutation (one-hot) QUBOs do better
+as several short chains than as one long one (README table). With
 ``reads`` given, those reads share the budget equally (``sweeps`` defaults to all of a read's
 sweeps). Without ``budget``: ``reads`` (default 100) x ``sweeps`` (default 1000) sweeps.
 
@@ -71,7 +73,7 @@ class AnnealOptions:
             rule (see module docstring).
         sweeps: sweeps of one read's schedule (one sweep = one proposed flip of every annealed
             variable); None: 1000 without a budget, else the budget rule.
-        patience: sweeps without a better energy, past the middle of a read's schedule, after
+        patience: sweeps without a better energy, in the cold quarter of a read's schedule, after
             which the read ends and its chain restarts; None: ``sweeps // 8`` (at least 1).
         slack_moves: anneal program bits with every slack block at its best value (True) or
             every QUBO bit (False).
@@ -261,7 +263,7 @@ class AnnealSolver(Solver):
         bits = land.full_bits(rows)
         energies = task.qubo.energy(bits) if len(bits) else np.zeros(0)
         info = {"reads": len(bits), "chains": lanes, "sweeps": sweeps,
-                "steps_per_read": steps, "patience": patience,
+                "steps_per_chain": steps, "patience": patience,
                 "restarts": int(count.sum()),
                 "annealed_vars": n, "slack_moves": land.reduction is not None,
                 "beta_min": beta_min, "beta_max": beta_max,
@@ -273,8 +275,9 @@ class AnnealSolver(Solver):
 
 
 def _max_reads(sweeps: int, steps: int, n: int) -> int:
-    """Reads one chain can finish before its last: a full-length read lasts at least
-    ceil(sweeps / 2) sweeps; reads shortened to what is left at least halve it each time."""
+    """Bound on the reads one chain finishes before its last: a full-length read lasts at
+    least 3/4 of ``sweeps`` (it can stall only in its cold quarter; half is used here); reads
+    shortened to what is left at least halve it each time."""
     if n == 0:
         return 1
     total = steps // n

@@ -5,10 +5,11 @@ proposed flip = one evaluation) on a sequence of *reads*. Step t of a lane propo
 variable ``t % n``; a sweep is n consecutive steps. Each read follows a geometric schedule of
 ``rlen`` sweeps, inverse temperature ``beta = table[(pos * R) // (rlen - 1)]`` at sweep ``pos``
 (integer index into a precomputed table of R + 1 points, so both kernels use the same betas).
-A read ends when its schedule is done or, past its middle, when its best energy has not
-improved for ``patience`` sweeps (it stalls); the read's best state is written out and the
-lane *restarts* from its current state with a fresh schedule (reheating to ``table[0]``),
-shortened to the sweeps the lane has left. The last read is written out by the caller.
+A read ends when its schedule is done or, in its cold quarter (``pos / rlen >= 3 / 4``), when
+its best energy has not improved for ``patience`` sweeps (it stalls); the read's best state is
+written out and the lane *restarts* from its current state with a fresh schedule (reheating
+to ``table[0]``), shortened to the sweeps the lane has left. The last read is written out by
+the caller.
 
 The move energy is ``delta = (1 - 2 x_i) F_i`` (F the local field of the annealed QUBO) plus,
 for each slack block b holding i, ``P_b (min(g_b, 0)^2 - min(g_b + a_bi dx, 0)^2)`` with
