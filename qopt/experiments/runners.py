@@ -620,6 +620,8 @@ def run_sweep(config_path: str | Path | SweepConfig, results_dir: str | Path = "
         raise OptionError(f"compile timeout must be a positive number of seconds or None, got "
                           f"{compile_timeout!r}")
     eng = make_engine(engine, workers, address, compile_timeout)
+    # local workers share this machine: each run gets its share of the memory limit
+    share = worker_memory_limit(eng.workers) if isinstance(eng, LocalEngine) else None
     store = ResultStore(results_path(results_dir))
     counts = {"done": 0, "failed": 0, "skipped": 0}
     compiled = [0.0]
@@ -632,8 +634,6 @@ def run_sweep(config_path: str | Path | SweepConfig, results_dir: str | Path = "
         store.delete(now_available & store.keys_skipped_unavailable())
         stored = store.keys()
         out_dir = str(Path(results_dir).resolve())   # relative output paths resolve inside
-        # local workers share this machine: each run gets its share of the memory limit
-        share = worker_memory_limit(eng.workers) if isinstance(eng, LocalEngine) else None
         todo = [dataclasses.replace(r, output_dir=out_dir, memory_limit=share) for r in cfg.runs
                 if r.key not in stored]
         already = len(cfg.runs) - len(todo)
