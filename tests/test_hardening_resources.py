@@ -124,6 +124,7 @@ def test_nan_option_and_bad_workers(capsys, tmp_path):
 BAD_SWEEP = """
 name = "bad"
 seeds = [-1]
+timeout = -3
 
 [[problems]]
 kind = "maxcut"
@@ -161,7 +162,7 @@ def test_bad_sweep_lists_every_problem_and_stores_nothing(tmp_path, capsys):
     with pytest.raises(ConfigError) as err:
         run_sweep(cfg, tmp_path / "results", progress=False)
     msg = str(err.value)
-    expected = ["seeds[0]", "problems[0].penalty", "problems[0].sizes[0]",
+    expected = ["seeds[0]", "timeout", "problems[0].penalty", "problems[0].sizes[0]",
                 "problems[1].instances[0]", "broken.txt", "solvers[0].name", "'anneal'?",
                 "solvers[1].backends", "solvers[1].optimizer", "solvers[2].label",
                 "solvers[2].optimizer", "solvers[2].backends[0]", "solvers[3]"]

@@ -443,15 +443,31 @@ def import_plugins(plugins, plugin_paths, source: str = "<config>") -> None:
 
 
 def _run_defaults(p: _Parser, table: dict, where: str, parent: dict | None) -> dict:
-    """budget / seeds / backends / timeout / postprocess of a table, inheriting ``parent``."""
+    """budget / seeds / backends / timeout / postprocess of a table, inheriting ``parent``.
+
+    A bad key is noted (:meth:`_Parser.note`) and keeps the parent's value; the other keys are
+    still read, so that every problem of the table is reported."""
     d = dict(parent or {"budget": None, "seeds": [0], "backends": None, "timeout": None,
                         "postprocess": True})
     pre = f"{where}." if where else ""
+    for read in (_read_budget, _read_seeds, _read_backends, _read_timeout):
+        with p.collect():
+            read(p, table, where, pre, d)
+    if "postprocess" in table:
+        with p.collect():
+            d["postprocess"] = p.get(table, "postprocess", where, bool)
+    return d
+
+
+def _read_budget(p: _Parser, table: dict, where: str, pre: str, d: dict) -> None:
     if "budget" in table:
         b = table["budget"]
         if not isinstance(b, int) or isinstance(b, bool) or b <= 0:
             raise p.fail(f"{pre}budget", f"expected a positive int (evaluations), got {b!r}")
         d["budget"] = b
+
+
+def _read_seeds(p: _Parser, table: dict, where: str, pre: str, d: dict) -> None:
     seeds = p.int_list(table, "seeds", where, minimum=0)
     if seeds is not None and ("seed" in table or "repetitions" in table):
         raise p.fail(f"{pre}seeds", "give either seeds = [...] or seed + repetitions, not both")
@@ -467,26 +483,29 @@ def _run_defaults(p: _Parser, table: dict, where: str, parent: dict | None) -> d
         if len(set(seeds)) != len(seeds):
             raise p.fail(f"{pre}seeds", f"repeated seed in {seeds}")
         d["seeds"] = seeds
-    if "backends" in table:
-        backends = table["backends"]
-        if isinstance(backends, str):
-            backends = [backends]
-        if not isinstance(backends, list) or not backends:
-            raise p.fail(f"{pre}backends", f"expected a non-empty list of names, got {backends!r}")
-        bad = [(j, m) for j, b in enumerate(backends) if (m := validate.backend_problem(b))]
-        for j, m in bad[:-1]:
-            p.note(f"{pre}backends[{j}]", m)
-        if bad:     # the table stops here: its runs cannot be built on a bad backend
-            raise p.fail(f"{pre}backends[{bad[-1][0]}]", bad[-1][1])
+
+
+def _read_backends(p: _Parser, table: dict, where: str, pre: str, d: dict) -> None:
+    if "backends" not in table:
+        return
+    backends = table["backends"]
+    if isinstance(backends, str):
+        backends = [backends]
+    if not isinstance(backends, list) or not backends:
+        raise p.fail(f"{pre}backends", f"expected a non-empty list of names, got {backends!r}")
+    problems = [(j, validate.backend_problem(b)) for j, b in enumerate(backends)]
+    for j, message in problems:
+        p.note(f"{pre}backends[{j}]", message)
+    if not any(message for _, message in problems):
         d["backends"] = list(backends)
+
+
+def _read_timeout(p: _Parser, table: dict, where: str, pre: str, d: dict) -> None:
     if "timeout" in table:
         t = table["timeout"]
         if not isinstance(t, int | float) or isinstance(t, bool) or not 0 < t < float("inf"):
             raise p.fail(f"{pre}timeout", f"expected a positive number of seconds, got {t!r}")
         d["timeout"] = float(t)
-    if "postprocess" in table:
-        d["postprocess"] = p.get(table, "postprocess", where, bool)
-    return d
 
 
 def _problem_specs(p: _Parser, table: Any, where: str, base: Path) -> list[ProblemSpec]:
