@@ -27,7 +27,7 @@ _SOLVERS: dict[str, str] = {
     "cvar-qaoa": "qopt.solvers.quantum.qaoa:CVaRQAOASolver",
     "ma-qaoa": "qopt.solvers.quantum.qaoa:MAQAOASolver",
     "ws-qaoa": "qopt.solvers.quantum.qaoa:WSQAOASolver",
-    "rqaoa": "qopt.solvers.quantum.qaoa:RQAOASolver",
+    "rqaoa": "qopt.solvers.quantum.qaoa_recursive:RQAOASolver",
 }
 
 
