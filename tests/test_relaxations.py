@@ -137,6 +137,9 @@ def test_gw_plan_names_sdp_solver():
     task = Task(MaxCut.generate(400, seed=0))
     with pytest.raises(SizeLimitError, match="--sdp-solver"):
         GWSolver(sdp_solver="clarabel").resource_plan(task).check(limit=10 ** 9)
+    GWSolver().resource_plan(task).check(limit=10 ** 9)            # SCS: ~130 MB
+    with pytest.raises(SizeLimitError, match="--sdp-solver"):      # SCS at 2000: ~3 GB
+        GWSolver().resource_plan(Task(MaxCut.generate(2000, seed=0))).check(limit=10 ** 9)
 
 
 @pytest.mark.parametrize("bad", [{"rank": 0}, {"rounds": 0}, {"time_limit": -1},
