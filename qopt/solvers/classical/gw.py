@@ -45,6 +45,8 @@ class GWOptions:
         rounds: random hyperplanes (each one rounded state, returned as a sample).
         time_limit: wall-clock limit of the SDP solver in seconds (None: none); on expiry
             the solver's last iterate is rounded and certified (status ``"time_limit"``).
+            cvxpy's model building before the solver (minutes at 2000 vertices) and the
+            certificate after it are not interrupted.
         sdp_solver: ``"scs"`` (first-order, large N) or ``"clarabel"`` (interior point).
         eps: the SDP solver's relative/absolute tolerance (1e-4: SCS reaches 1e-6 only slowly
             beyond ~100 vertices; the bound is certified whatever the accuracy, only its
