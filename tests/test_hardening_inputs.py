@@ -328,6 +328,23 @@ def test_damaged_store_is_a_qopt_error_naming_the_file_and_the_recovery(tmp_path
             assert "0-byte" in err and store.stat().st_size == 0    # not taken as a new store
 
 
+def test_new_store_appears_whole_and_a_racing_creator_keeps_the_first(tmp_path):
+    import sqlite3
+
+    from qopt.experiments.store import ResultStore
+
+    path = tmp_path / "results.sqlite"
+    with ResultStore(path) as first:
+        first.insert({"run_key": "a", "status": "done"})
+        with ResultStore(path) as second:
+            second._create()                 # a second process creating it just after
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("results")) == []
+    with ResultStore(path) as again:
+        assert again.keys() == {"a"}
+    mode = sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0]
+    assert mode == "wal"
+
+
 def test_report_never_creates_a_store(tmp_path, capsys):
     from qopt.cli import main
 

@@ -6,8 +6,9 @@ Row ``status`` is ``done`` (a SolveResult is stored), ``failed`` (``error`` says
 ``timeout after 5 s``) or ``skipped`` (``reason`` says why, e.g. ``needs 144 qubits,
 statevector limit 30``). Times are seconds; ``gap`` is a fraction (0.05 = 5 %).
 
-A store is new only when its file does not exist. An existing file is checked when opened
-(SQLite's ``quick_check``): a 0-byte, truncated or garbage file raises
+A store is new only when its file does not exist; it is built beside its path and moved into
+place in one step, so a kill or a concurrent reader never meets a half-made file. An existing
+file is checked when opened (SQLite's ``quick_check``): a 0-byte, truncated or garbage file raises
 :class:`~qopt.errors.StoreError` naming the file and how to recover, as does any SQLite error
 later (never a bare ``sqlite3.DatabaseError``).
 """
@@ -16,7 +17,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -91,28 +94,52 @@ class ResultStore:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        existed = self.path.exists()
-        if existed and self.path.is_file() and self.path.stat().st_size == 0:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self.path.exists():
+            self._create()
+        elif self.path.is_file() and self.path.stat().st_size == 0:
             raise StoreError(f"{self.path}: the results store is an empty (0-byte) file, not a "
                              f"SQLite database (only a missing file starts a new store); "
                              f"to recover, delete it (rm {self.path}) and re-run the sweep")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.conn = None
         with self._guard():
             self.conn = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None)
-            if existed:
-                bad = [r[0] for r in self.conn.execute("PRAGMA quick_check(3)")]
-                if bad != ["ok"]:
-                    raise sqlite3.DatabaseError("; ".join(bad))
+            bad = [r[0] for r in self.conn.execute("PRAGMA quick_check(3)")]
+            if bad != ["ok"]:
+                raise sqlite3.DatabaseError("; ".join(bad))
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=FULL")
-            cols = ", ".join(f"{k} {t}" for k, t in COLUMNS.items())
-            self.conn.execute(f"CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY, {cols})")
+            _create_table(self.conn)
             have = {r[1] for r in self.conn.execute("PRAGMA table_info(runs)")}
             for k, t in COLUMNS.items():   # stores written by an older qopt gain new columns
                 if k not in have:
                     self.conn.execute(f"ALTER TABLE runs ADD COLUMN {k} "
                                       f"{t.replace(' UNIQUE', '')}")
+
+    def _create(self) -> None:
+        """Build an empty store beside ``path`` and move it into place in one step, so the
+        path never holds a partly written (e.g. 0-byte) database: not after a kill, not for a
+        reader that opens it meanwhile. If another process got there first, its store is kept."""
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{threading.get_ident()}.new")
+        try:
+            with self._guard():
+                conn = sqlite3.connect(str(tmp), isolation_level=None)
+                try:
+                    conn.execute("PRAGMA journal_mode=WAL")     # persistent in the file
+                    _create_table(conn)
+                finally:
+                    conn.close()
+            try:
+                os.link(tmp, self.path)          # fails, keeping theirs, if the path exists
+            except FileExistsError:
+                pass
+            except OSError:                      # a file system without hard links
+                if not self.path.exists():
+                    os.replace(tmp, self.path)
+        finally:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(f"{tmp}{suffix}")
 
     @contextlib.contextmanager
     def _guard(self) -> Iterator[None]:
@@ -224,6 +251,11 @@ class ResultStore:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _create_table(conn: sqlite3.Connection) -> None:
+    cols = ", ".join(f"{k} {t}" for k, t in COLUMNS.items())
+    conn.execute(f"CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY, {cols})")
 
 
 def _sql_value(v: Any) -> Any:
