@@ -224,19 +224,22 @@ def set_bit_energies(words, linear, quad, offset, out):
             out[s] = e
 
 
+@nb.njit(inline="always", **_OPTS)
+def _z_sign(words, s, term_masks, t, value):
+    """``value * (-1)^popcount(state s & term t)``: the Z string of term t on state s."""
+    par = np.uint64(0)
+    for w in range(words.shape[1]):
+        par += _popcount(words[s, w] & term_masks[t, w])
+    return -value if par & np.uint64(1) else value
+
+
 @nb.njit(parallel=True, **_OPTS)
 def z_term_values(words, term_masks, weights, out):
     """``out[s] = sum_t weights[t] * (-1)^popcount(s & term_masks[t])`` (Z-string values)."""
-    N = words.shape[0]
-    W = words.shape[1]
-    T = term_masks.shape[0]
-    for s in prange(N):
+    for s in prange(words.shape[0]):
         acc = 0.0
-        for t in range(T):
-            par = np.uint64(0)
-            for w in range(W):
-                par += _popcount(words[s, w] & term_masks[t, w])
-            acc += -weights[t] if par & np.uint64(1) else weights[t]
+        for t in range(term_masks.shape[0]):
+            acc += _z_sign(words, s, term_masks, t, weights[t])
         out[s] = acc
 
 
@@ -244,17 +247,13 @@ def z_term_values(words, term_masks, weights, out):
 def z_term_sums(words, term_masks, v, out):
     """``out[t] = sum_s v[s] * (-1)^popcount(s & term_masks[t])`` for every term t."""
     N = words.shape[0]
-    W = words.shape[1]
     T = term_masks.shape[0]
     nchunk = max(1, min(64, N // 4096))
     part = np.zeros((nchunk, T))
     for c in prange(nchunk):
         for s in range(c * N // nchunk, (c + 1) * N // nchunk):
             for t in range(T):
-                par = np.uint64(0)
-                for w in range(W):
-                    par += _popcount(words[s, w] & term_masks[t, w])
-                part[c, t] += -v[s] if par & np.uint64(1) else v[s]
+                part[c, t] += _z_sign(words, s, term_masks, t, v[s])
     for t in range(T):
         acc = 0.0
         for c in range(nchunk):

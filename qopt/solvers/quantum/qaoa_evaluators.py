@@ -148,7 +148,21 @@ class Ansatz:
         return np.array([sum(1 << q for q in t) for t in self.terms], dtype=np.int64)
 
 
-class EngineEvaluator:
+class ExactEvaluator:
+    """Shared ``value`` of the exact evaluators: ``state(x)`` then ``_objective()[0]`` (the
+    expectation or CVaR of the state), timed into ``simulation_time``."""
+
+    simulation_time = 0.0
+
+    def value(self, x) -> float:
+        t0 = time.perf_counter()
+        self.state(x)
+        v = self._objective()[0]
+        self.simulation_time += time.perf_counter() - t0
+        return v
+
+
+class EngineEvaluator(ExactEvaluator):
     """The ansatz on the in-house statevector engine (exact values, adjoint gradients)."""
 
     name = "statevector"
@@ -170,14 +184,7 @@ class EngineEvaluator:
             self._masks = ansatz.term_masks()
             self._fwht = fwht
 
-    # -- the narrow interface ------------------------------------------------------------------
-    def value(self, x) -> float:
-        t0 = time.perf_counter()
-        self.state(x)
-        v = self._objective()[0]
-        self.simulation_time += time.perf_counter() - t0
-        return v
-
+    # -- the narrow interface (value: ExactEvaluator) ------------------------------------------
     def value_and_grad(self, x) -> tuple[float, np.ndarray]:
         t0 = time.perf_counter()
         out = self._ma_grad(x) if self.ansatz.multi_angle else self._std_grad(x)

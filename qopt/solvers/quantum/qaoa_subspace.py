@@ -21,6 +21,7 @@ from qopt.errors import OptionError
 from qopt.model.program import BinaryProgram
 from qopt.solvers.base import Samples
 from qopt.solvers.quantum.mixers import Mixer, build_mixer, in_subspace, initial_state
+from qopt.solvers.quantum.qaoa_evaluators import ExactEvaluator
 
 
 def constrained_cost(program: BinaryProgram, mixer: Mixer, penalty="auto"):
@@ -60,7 +61,7 @@ def feasible_fraction(mixer: Mixer, program: BinaryProgram, samples: Samples) ->
     return float(w[ok].sum() / w.sum()) if w.sum() > 0 else 0.0
 
 
-class SubspaceEvaluator:
+class SubspaceEvaluator(ExactEvaluator):
     """The ansatz (with ``ansatz.mixer`` and ``ansatz.init``) on the feasible-subspace
     simulator: exact values, adjoint gradients (every gamma and every beta)."""
 
@@ -112,13 +113,6 @@ class SubspaceEvaluator:
         if self.alpha >= 1.0:
             return self.sim.expectation(self.diag), self.diag
         return self.sim.cvar_weights(self.diag, self.alpha, self._order)
-
-    def value(self, x) -> float:
-        t0 = time.perf_counter()
-        self.state(x)
-        v = self._objective()[0]
-        self.simulation_time += time.perf_counter() - t0
-        return v
 
     def value_and_grad(self, x) -> tuple[float, np.ndarray]:
         t0 = time.perf_counter()
