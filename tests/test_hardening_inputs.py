@@ -184,7 +184,7 @@ def test_milp_infeasible_only_when_proven_and_limits_named():
     assert res.status == "infeasible" and not res.feasible
     assert res.info["highs_status"] == "kInfeasible"
     hard = MarketSplit.generate((4, 30), seed=1)
-    res = qopt.solve(hard, "milp", node_limit=5, postprocess=False)
+    res = qopt.solve(hard, "milp", node_limit=5, lattice=False, postprocess=False)
     assert res.status in ("node_limit", "node_limit_no_incumbent")
     assert res.info["highs_status"] == "kSolutionLimit"
 

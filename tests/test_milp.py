@@ -122,7 +122,7 @@ def test_linearisation_limit_names_terms_and_option():
 def test_time_limit_status():
     # a hard market-split instance (infeasibility is slow to prove by branch and bound)
     problem = qopt.generate("msp", (4, 30), 1)
-    res = qopt.solve(problem, "milp", time_limit=0.5, postprocess=False)
+    res = qopt.solve(problem, "milp", time_limit=0.5, lattice=False, postprocess=False)
     assert res.status in ("time_limit", "time_limit_no_incumbent")
     assert res.info["highs_status"] == "kTimeLimit"
 
