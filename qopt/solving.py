@@ -183,7 +183,8 @@ def solve(target, solver="exact", *, kind: str | None = None, backend=None, opti
         optimum=problem.optimum, gap=gap, approximation_ratio=ratio,
         probability_optimum=prob_opt, energy=final.energy, raw=raw, postprocess=steps,
         status=out.status, num_vars=problem.num_vars,
-        num_slack=qubo.num_slack if qubo is not None else 0,
+        # a solver may run without the QUBO's slack bits (constraint-preserving QAOA)
+        num_slack=out.info.get("num_slack", qubo.num_slack if qubo is not None else 0),
         num_qubits=out.num_qubits, depth=out.depth, two_qubit_gates=out.two_qubit_gates,
         evaluations=out.evaluations, shots=out.shots, budget=budget, wall_time=wall,
         compile_time=compile_time, time=timing, history=out.history,

@@ -4,6 +4,8 @@ constrained QAOA solvers end to end."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -218,3 +220,34 @@ def test_mixer_option_errors():
 def _perms(m):
     from itertools import permutations
     return permutations(range(m))
+
+
+def test_cli_mixer_and_init_state_flags(capsys):
+    from qopt.cli import main
+
+    rc = main(["solve", "mdkp", "--instance", "pet2", "--solver", "ma-qaoa", "--mixer",
+               "feasible", "--init-state", "greedy", "--p", "1", "--maxiter", "5", "--seed",
+               "3", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert rc == 0 and out["num_qubits"] == 10 and out["num_slack"] == 0
+    assert out["info"]["mixer"]["name"] == "capacity"
+    assert out["info"]["initial_state"]["name"] == "greedy"
+    assert out["info"]["sample_feasible_fraction"] == 1.0
+    assert len(out["info"]["betas"][0]) == 10                # ma-qaoa: one per partial mixer
+
+
+@pytest.mark.parametrize("multi", [False, True])
+def test_x_mixer_on_the_whole_space_equals_the_engine(multi):
+    """The subspace simulator with the x mixer on all 2^n masks reproduces the engine."""
+    from qopt.solvers.quantum.qaoa import EngineEvaluator
+
+    mis = MIS.generate((7, 0.4), seed=5)
+    qubo = constrained_cost(mis.to_program(), build_mixer("x", None, 7))
+    mx = build_mixer("x", None, 7)
+    ansatz = Ansatz(qubo, 2, multi, None, mx, initial_state(mx, "default"))
+    sub = SubspaceEvaluator(ansatz)
+    eng = EngineEvaluator(Ansatz(qubo, 2, multi))
+    x = np.random.default_rng(1).uniform(-1, 1, ansatz.num_params)
+    assert sub.size == 128
+    assert sub.value(x) == pytest.approx(eng.value(x), abs=1e-9)
+    assert np.allclose(sub.value_and_grad(x)[1], eng.value_and_grad(x)[1], atol=1e-8)

@@ -14,7 +14,8 @@ so the toolkit's QUBO-based reporting works unchanged.
 ``initial_expectation`` / ``initial_cvar`` (p = 0 from the same initial state, same cost),
 ``probability_optimum_exact`` and ``probability_optimum_initial`` (exact probability of an
 optimal solution in the optimised and in the initial state, on the simulator), ``penalised_rows``
-(rows kept as penalties) and ``subspace_build_time``.
+(rows kept as penalties), ``subspace_build_time`` and ``num_slack`` = 0 (the result's
+``num_slack``: no slack qubits are used, whatever the QUBO conversion would add).
 """
 
 from __future__ import annotations
@@ -169,7 +170,7 @@ def run_constrained(solver, task: Task, *, backend=None, optimizer=None, seed=No
     info = {"mixer": mixer.describe(), "initial_state": init.describe(),
             "penalised_rows": [program.constraint_names[r] for r in range(program.num_constraints)
                                if r not in set(mixer.preserved_rows)],
-            "logical_qubits": n}
+            "logical_qubits": n, "num_slack": 0}
     if isinstance(evaluator, SubspaceEvaluator):
         expectation, cvar = evaluator.expectation_and_cvar(x)
         e0, c0 = evaluator.initial_expectation()

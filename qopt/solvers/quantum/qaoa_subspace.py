@@ -17,10 +17,9 @@ import time
 
 import numpy as np
 
-from qopt.errors import OptionError
 from qopt.model.program import BinaryProgram
 from qopt.solvers.base import Samples
-from qopt.solvers.quantum.mixers import Mixer, build_mixer, in_subspace, initial_state
+from qopt.solvers.quantum.mixers import Mixer, build_mixer, initial_state
 from qopt.solvers.quantum.qaoa_evaluators import ExactEvaluator
 
 
@@ -51,14 +50,6 @@ def setup_constrained(problem, mixer_name: str, init_name: str = "default", gree
     mixer = build_mixer(mixer_name, structure, program.num_vars)
     init = initial_state(mixer, init_name, greedy_bits)
     return mixer, init
-
-
-def feasible_fraction(mixer: Mixer, program: BinaryProgram, samples: Samples) -> float:
-    """Share (by weight) of samples that satisfy every row of the program."""
-    w = np.asarray(samples.weights, dtype=float)
-    ok = np.asarray(program.is_feasible(samples.bits), dtype=bool)
-    del mixer
-    return float(w[ok].sum() / w.sum()) if w.sum() > 0 else 0.0
 
 
 class SubspaceEvaluator(ExactEvaluator):
@@ -166,9 +157,3 @@ class SubspaceEvaluator(ExactEvaluator):
         p = self.sim.probabilities()
         hit = np.abs(self.diag - optimum_energy) <= 1e-9 * max(1.0, abs(optimum_energy))
         return float(p[hit].sum())
-
-
-def check_feasible_bits(mixer: Mixer, bits) -> None:
-    """OptionError unless the basis state ``bits`` lies in the mixer's subspace."""
-    if not in_subspace(mixer, np.asarray(bits)[None, :])[0]:
-        raise OptionError(f"initial state outside mixer {mixer.name!r}'s feasible set")
