@@ -15,7 +15,7 @@ when numba starts and stops compiling (or loading cached kernels, :mod:`qopt.com
 parent stops the run's clock meanwhile and bounds the compile by its own, generous
 ``compile_timeout``. Each run's compile seconds are stored apart (column ``compile_time``) and
 excluded from ``wall_time``. The first run of each (solver, backend) pair runs alone until it
-has finished (or has not compiled at all for 2 s, or not since 30 s), so a cold cache is
+has finished (or has not compiled at all for 2 s, or not for 120 s), so a cold cache is
 compiled once while the other workers run other pairs, and then load it from the cache.
 Workers import the same qopt as the parent: the forkserver is started with ``PYTHONSAFEPATH``
 (the current folder is not put first on ``sys.path``) and the folder of the parent's qopt
@@ -248,9 +248,13 @@ def _worker_main(conn, plugins, plugin_paths, preload, parent_qopt=None,
     import qopt.solving  # imports paid before the first run's clock starts
     from qopt.solvers.registry import solver_class
 
+    quantum = False
     for name in preload:
         with contextlib.suppress(Exception):
-            solver_class(name)
+            quantum |= solver_class(name).__module__.startswith("qopt.solvers.quantum")
+    if quantum:   # the statevector engine's modules too (imported here, compiled on first use)
+        with contextlib.suppress(ImportError):
+            from qopt.backends import adapter, kernels, statevector  # noqa: F401
 
     def tell(message) -> None:
         with contextlib.suppress(BrokenPipeError, OSError):
@@ -338,7 +342,7 @@ def _run_key(spec: RunSpec) -> tuple:
 #: after this many seconds without any compile, or this many seconds after its last compile
 #: (kernels of one solver compile on first use, with gaps of Python work between them)
 OPEN_IF_NO_COMPILE = 2.0
-OPEN_AFTER_COMPILE = 30.0
+OPEN_AFTER_COMPILE = 120.0
 
 
 class _Worker:
