@@ -251,3 +251,11 @@ def test_x_mixer_on_the_whole_space_equals_the_engine(multi):
     assert sub.size == 128
     assert sub.value(x) == pytest.approx(eng.value(x), abs=1e-9)
     assert np.allclose(sub.value_and_grad(x)[1], eng.value_and_grad(x)[1], atol=1e-8)
+
+
+def test_parameter_transfer_with_a_constrained_mixer():
+    r = qopt.solve("mis:1tc.16", "qaoa", mixer="feasible", p=2, maxiter=20, seed=0,
+                   init="transfer", transfer_from="mis:1tc.8")
+    assert r.info["transfer"]["source_instance"] == "1tc.8"
+    assert r.info["circuit_evaluations"] == 1 and r.info["sample_feasible_fraction"] == 1.0
+    assert r.info["expectation"] < r.info["initial_expectation"]
