@@ -259,3 +259,10 @@ def test_parameter_transfer_with_a_constrained_mixer():
     assert r.info["transfer"]["source_instance"] == "1tc.8"
     assert r.info["circuit_evaluations"] == 1 and r.info["sample_feasible_fraction"] == 1.0
     assert r.info["expectation"] < r.info["initial_expectation"]
+
+
+def test_mdkp_pet4_runs_on_its_20_items():
+    r = qopt.solve("mdkp:pet4", "qaoa", mixer="feasible", p=1, maxiter=6, seed=1, shots=256)
+    assert r.num_qubits == 20 and r.num_slack == 0
+    assert r.info["subspace_size"] == 422_601 and r.info["sample_feasible_fraction"] == 1.0
+    assert r.info["expectation"] < r.info["initial_expectation"] == 0.0
