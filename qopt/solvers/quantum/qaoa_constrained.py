@@ -142,6 +142,9 @@ def run_constrained(solver, task: Task, *, backend=None, optimizer=None, seed=No
     cost = constrained_cost(program, mixer, task.penalty)
     ws_info: dict = {}
     if solver.name == "ws-qaoa":
+        if o.init_state != "default":
+            raise OptionError(f"ws-qaoa starts from its repaired warm start; init_state="
+                              f"{o.init_state!r} is for qaoa, cvar-qaoa and ma-qaoa")
         bits, ws_info = _warm_start_bits(solver, problem, cost, rng)
         init = initial_state(mixer, "greedy", bits)
         init = dataclasses.replace(init, name="warm-start", description=(
