@@ -6,6 +6,10 @@ mixer ``exp(-i beta sum X)``, qubit i = variable i. Optimised parameters are *no
 solver multiplies gammas by ``gamma_scale = 1 / max |Ising coefficient|`` (reported in
 ``info``), so one set of initial ranges suits every problem; the exported circuit
 (:func:`qopt.solvers.quantum.circuits.qaoa_circuit`) takes the true angles in ``info``.
+With ``mixer`` other than ``x`` (constraint-preserving mixers, :mod:`.mixers`) the run is
+:func:`.qaoa_constrained.run_constrained`: the program's variables without slack qubits, on
+the feasible-subspace simulator by default. The ansatz and evaluators live in
+:mod:`.qaoa_evaluators`, recursive QAOA in :mod:`.qaoa_recursive`.
 
 Backends: ``backend=None`` / ``"statevector"`` uses the in-house engine
 (:class:`~qopt.backends.statevector.StatevectorEngine`) directly; any other spec accepted by
