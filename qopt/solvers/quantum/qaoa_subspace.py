@@ -59,16 +59,25 @@ class SubspaceEvaluator(ExactEvaluator):
     name = "subspace"
 
     def __init__(self, ansatz, alpha: float = 1.0, *, memory_limit: int | None = None,
-                 context: str = "qaoa"):
-        from qopt.backends.subspace import FeasibleSubspace, SubspaceSimulator
+                 context: str = "qaoa", threads: int | None = None):
+        from qopt.backends.subspace import (
+            FeasibleSubspace,
+            SubspaceSimulator,
+            idle_threads,
+            kernel_threads,
+        )
 
         self.ansatz = ansatz
         self.alpha = float(alpha)
         self.qubo = ansatz.qubo
+        #: numba threads of every kernel call (None: the idle cores now, at least 1)
+        self.threads = idle_threads() if threads is None else int(threads)
+        self._kernel_threads = kernel_threads
         t0 = time.perf_counter()
-        space = FeasibleSubspace.build(ansatz.mixer, limit=memory_limit, context=context)
-        self.sim = SubspaceSimulator(space, ansatz.init)
-        self.diag = space.energies(self.qubo)
+        with kernel_threads(self.threads):
+            space = FeasibleSubspace.build(ansatz.mixer, limit=memory_limit, context=context)
+            self.sim = SubspaceSimulator(space, ansatz.init)
+            self.diag = space.energies(self.qubo)
         self.sim.use_levels(self.diag)
         self._order = np.argsort(self.diag, kind="stable") if self.alpha < 1 else None
         if ansatz.multi_angle:
@@ -97,27 +106,33 @@ class SubspaceEvaluator(ExactEvaluator):
         return diags, None, b
 
     def state(self, x):
-        diags, g, b = self._layers(x)
-        return self.sim.qaoa_state(diags, g, b)
+        with self._kernel_threads(self.threads):
+            diags, g, b = self._layers(x)
+            return self.sim.qaoa_state(diags, g, b)
 
     def _objective(self) -> tuple[float, np.ndarray]:
         if self.alpha >= 1.0:
             return self.sim.expectation(self.diag), self.diag
         return self.sim.cvar_weights(self.diag, self.alpha, self._order)
 
+    def value(self, x) -> float:
+        with self._kernel_threads(self.threads):
+            return super().value(x)
+
     def value_and_grad(self, x) -> tuple[float, np.ndarray]:
         t0 = time.perf_counter()
         a = self.ansatz
-        diags, g, b = self._layers(x)
-        self.sim.qaoa_state(diags, g, b)
-        val, obs = self._objective()
-        if a.multi_angle:
-            dg, db = self.sim.gradient(obs, diags, g, b, term_masks=self._masks,
-                                       term_coeffs=self._coeffs)
-            grad = np.concatenate([(dg * a.gamma_scale).ravel(), db.ravel()])
-        else:
-            dg, db = self.sim.gradient(obs, diags, g, b)
-            grad = np.concatenate([dg * a.gamma_scale, db.sum(axis=1)])
+        with self._kernel_threads(self.threads):
+            diags, g, b = self._layers(x)
+            self.sim.qaoa_state(diags, g, b)
+            val, obs = self._objective()
+            if a.multi_angle:
+                dg, db = self.sim.gradient(obs, diags, g, b, term_masks=self._masks,
+                                           term_coeffs=self._coeffs)
+                grad = np.concatenate([(dg * a.gamma_scale).ravel(), db.ravel()])
+            else:
+                dg, db = self.sim.gradient(obs, diags, g, b)
+                grad = np.concatenate([dg * a.gamma_scale, db.sum(axis=1)])
         self.simulation_time += time.perf_counter() - t0
         return float(val), grad
 
