@@ -15,7 +15,9 @@ of :func:`constrained_cost`; standard angles (linear ramp, p layers). Timed:
 
 Subspace enumeration and partner tables are built once (``build_s``, not in the per-layer
 time). Each time is the min over ``--repeats`` runs after a warm-up; the max is printed too
-(spread). Run with ``nice``; the machine load (``os.getloadavg``) is printed first.
+(spread). Both simulators get ``--threads`` threads (default 1: on a shared, oversubscribed
+machine a parallel region waits for its slowest thread and timings scatter by 100x). Run with
+``nice``; the machine load (``os.getloadavg``) is printed first.
 
     nice python benchmarks/subspace_speed.py --p 2 --repeats 3
 """
@@ -56,7 +58,7 @@ def timings(fn, repeats: int) -> tuple[float, float]:
     return min(t), max(t)
 
 
-def run_case(case: str, p: int, repeats: int, aer_max: int) -> dict:
+def run_case(case: str, p: int, repeats: int, aer_max: int, threads: int) -> dict:
     from qopt.solvers.quantum.initialisation import linear_ramp
     from qopt.solvers.quantum.qaoa import Ansatz, CircuitEvaluator
     from qopt.solvers.quantum.qaoa_subspace import (
@@ -75,7 +77,7 @@ def run_case(case: str, p: int, repeats: int, aer_max: int) -> dict:
     ansatz = Ansatz(cost, p, False, None, mixer, init)
     x = ansatz.join(*linear_ramp(p))
     t0 = time.perf_counter()
-    ev = SubspaceEvaluator(ansatz, context=f"benchmark {case}")
+    ev = SubspaceEvaluator(ansatz, context=f"benchmark {case}", threads=threads)
     build = time.perf_counter() - t0
     lo, hi = timings(lambda: ev.value(x), repeats)
     glo, ghi = timings(lambda: ev.value_and_grad(x), repeats)
@@ -83,7 +85,10 @@ def run_case(case: str, p: int, repeats: int, aer_max: int) -> dict:
            "states": ev.size, "build_s": build, "sub_s": lo / p, "sub_max": hi / p,
            "grad_s": glo / p, "grad_max": ghi / p, "aer_s": None, "aer_max": None}
     if ansatz.n <= aer_max and mixer.has_circuit:
-        cev = CircuitEvaluator(ansatz, "aer", seed=0)
+        from qopt.backends.aer import AerBackend
+
+        aer = AerBackend(backend_options={"max_parallel_threads": threads})
+        cev = CircuitEvaluator(ansatz, aer, seed=0)
         alo, ahi = timings(lambda: cev.value(x), repeats)
         row.update(aer_s=alo / p, aer_max=ahi / p,
                    agree=abs(cev.value(x) - ev.value(x)))
@@ -100,15 +105,19 @@ def main(argv=None) -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--aer-max", type=int, default=20, help="largest circuit (qubits) for Aer")
     ap.add_argument("--cases", nargs="*", default=list(DEFAULT_CASES))
+    ap.add_argument("--threads", type=int, default=1,
+                    help="threads of both simulators (numba kernels and Aer); 1 keeps timings "
+                         "stable on a shared machine")
     args = ap.parse_args(argv)
     print(f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} on "
-          f"{os.cpu_count()} cores; p={args.p}, min (max) of {args.repeats} runs")
+          f"{os.cpu_count()} cores; p={args.p}, {args.threads} thread(s) per simulator, "
+          f"min (max) of {args.repeats} runs")
     head = ("| instance | mixer | qubits | partial mixers | feasible states | build s | "
             "s / layer | ns / state / partial | grad s / layer | Aer s / layer | Aer / subspace |")
     print(head)
     print("|" + "---|" * (head.count("|") - 1))
     for case in args.cases:
-        r = run_case(case, args.p, args.repeats, args.aer_max)
+        r = run_case(case, args.p, args.repeats, args.aer_max, args.threads)
         per_state = r["sub_s"] / r["states"] / max(1, r["partials"]) * 1e9
         ratio = None if r["aer_s"] is None else r["aer_s"] / r["sub_s"]
         print(f"| {r['case']} | {r['mixer']} | {r['n']} | {r['partials']} | {r['states']:,} | "
