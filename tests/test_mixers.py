@@ -169,3 +169,9 @@ def test_pairing_is_the_dense_hamiltonian_on_feasible_states(kind, mixer, seed):
         assert np.array_equal(cols, expect)
         t2, _ = pair_masks(pm, t)
         assert np.array_equal(t2, feas)                           # involution
+
+
+def test_uniform_over_permutations_is_not_called_preparable():
+    sw = build_mixer("swap", QAP.generate(3, seed=0).constraint_structure(), 9)
+    assert not initial_state(sw, "uniform").preparable
+    assert initial_state(sw, "identity").preparable

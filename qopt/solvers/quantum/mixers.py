@@ -94,8 +94,8 @@ class InitialState:
     ``kind``: ``"plus"`` (|+> on every qubit), ``"uniform"`` (uniform over the mixer's feasible
     set: W states on one-hot groups times |+> on free qubits, or all permutations),
     ``"basis"`` (one basis state ``bits``). ``preparable``: whether a simple circuit prepares it
-    (X gates, Hadamards, W states, Dicke-free permutation superposition via one-hot W ladders);
-    ``description`` for ``info["initial_state"]``.
+    (X gates, Hadamards, W states; not the uniform superpositions over permutations or over
+    independent / packing-feasible sets); ``description`` for ``info["initial_state"]``.
     """
 
     name: str
@@ -268,9 +268,10 @@ def initial_state(mixer: Mixer, name: str = "default", greedy_bits=None) -> Init
             return InitialState("uniform", "uniform", True, None,
                                 "W state on each one-hot group, |+> on free qubits")
         if mixer.subspace == "permutation":
-            return InitialState("uniform", "uniform", True, None,
-                                "uniform superposition over all permutations (prepared with "
-                                "W-state ladders on the one-hot register)")
+            return InitialState("uniform", "uniform", False, None,
+                                "uniform superposition over all permutations (no simple "
+                                "circuit here: a generic state preparation, for small "
+                                "cross-checks only)")
         return InitialState("uniform", "uniform", False, None,
                             "uniform superposition over the feasible set (simulator only: no "
                             "simple circuit prepares it)")
