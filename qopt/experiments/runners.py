@@ -15,7 +15,7 @@ when numba starts and stops compiling (or loading cached kernels, :mod:`qopt.com
 parent stops the run's clock meanwhile and bounds the compile by its own, generous
 ``compile_timeout``. Each run's compile seconds are stored apart (column ``compile_time``) and
 excluded from ``wall_time``. The first run of each (solver, backend) pair runs alone until it
-has finished (or has not compiled at all for 2 s, or not for 120 s), so a cold cache is
+has finished (or has not compiled at all for 30 s, or not for 120 s), so a cold cache is
 compiled once while the other workers run other pairs, and then load it from the cache.
 Workers import the same qopt as the parent: the forkserver is started with ``PYTHONSAFEPATH``
 (the current folder is not put first on ``sys.path``) and the folder of the parent's qopt
@@ -340,8 +340,9 @@ def _run_key(spec: RunSpec) -> tuple:
 
 #: a (solver, backend) pair's first run opens the pair to the other workers when it ends, or
 #: after this many seconds without any compile, or this many seconds after its last compile
-#: (kernels of one solver compile on first use, with gaps of Python work between them)
-OPEN_IF_NO_COMPILE = 2.0
+#: (kernels compile on first use, after setup and with gaps of Python work between them: under
+#: load PCE spent more than 2 s before its first kernel call, and 2 s let a second run compile)
+OPEN_IF_NO_COMPILE = 30.0
 OPEN_AFTER_COMPILE = 120.0
 
 
