@@ -63,12 +63,50 @@ def line(r) -> str:
             f"{_num(p_opt, '.2g')} | {r['evaluations'] or '—'} | {_num(r['wall_time'], '.0f')} |")
 
 
+def _raw_pp(r) -> str:
+    if r is None:
+        return "—"
+    raw = _pct(r["raw_gap"]) if r["raw_feasible"] else "infeasible"
+    return f"{raw} / {_pct(r['gap'])}"
+
+
+def compact(mine, others) -> None:
+    """One line per finished constrained run, the other methods' results in columns."""
+    print("| instance | feasible states | logical qubits | method | share | raw gap | pp gap | "
+          "P(opt) | wall s | penalty QAOA raw gap (qubits) | PCE raw / pp | QRAO raw / pp |")
+    print("|" + "---|" * 12)
+    for r in mine:
+        if r["status"] != "done":
+            continue
+        key = (r["problem_class"], r["instance"])
+        info = json.loads(r["result"]).get("info", {})
+        by = {o["label"]: o for o in others[key]}
+        pen = [o for lab, o in sorted(by.items()) if lab.startswith("qaoa p=")]
+        pen_txt = "; ".join(f"{o['label'].removeprefix('qaoa ')}: {_raw_pp(o).split(' / ')[0]} "
+                            f"({o['qubits']})" for o in pen) or "— (not run: too many qubits)"
+        transfer = info.get("transfer")
+        method = r["label"].removeprefix("qaoa-feasible ")
+        if transfer:
+            method += " from " + ("n=8 QAP" if "generated" in transfer["source"]
+                                  else transfer["source"])
+        print(f"| {key[0]}:{key[1]} | {info.get('subspace_size', 0):,} | {r['qubits']} | "
+              f"{method} | {_pct(info.get('sample_feasible_fraction'))} | {_pct(r['raw_gap'])} | "
+              f"{_pct(r['gap'])} | {_num(info.get('probability_optimum_exact'), '.2g')} | "
+              f"{_num(r['wall_time'], '.0f')} | {pen_txt} | {_raw_pp(by.get('pce'))} | "
+              f"{_raw_pp(by.get('qrao'))} |")
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("results", type=Path, help="results directory (results.sqlite inside)")
+    ap.add_argument("--compact", action="store_true",
+                    help="only finished constrained runs, other methods in columns")
     args = ap.parse_args(argv)
     store = args.results / "results.sqlite" if args.results.is_dir() else args.results
     mine, others = rows(store)
+    if args.compact:
+        compact(mine, others)
+        return
     print("| instance | method | feasible states | qubits | feasible share of samples | "
           "raw best feasible | raw gap | post-processed gap | P(optimum) | evaluations | "
           "wall s |")
