@@ -87,6 +87,15 @@ def enumerate_packing(nbr, A, b, cap, out):
 
 
 @nb.njit(**_OPTS)
+def _factorials(m):
+    """[0!, 1!, ..., m!] as int64."""
+    fact = np.ones(m + 1, np.int64)
+    for i in range(1, m + 1):
+        fact[i] = fact[i - 1] * i
+    return fact
+
+
+@nb.njit(**_OPTS)
 def _unrank(r, m, fact, seq, avail):
     """Sequence ``seq`` (length m) of Lehmer rank r (lexicographic order)."""
     for i in range(m):
@@ -108,9 +117,7 @@ def permutation_words(start, m, index, out):
     ``index[occ[p], p]`` set for each position p. ``out`` (N, W) uint64, zeroed here."""
     N = out.shape[0]
     W = out.shape[1]
-    fact = np.ones(m + 1, np.int64)
-    for i in range(1, m + 1):
-        fact[i] = fact[i - 1] * i
+    fact = _factorials(m)
     nchunk = max(1, min(64, N // 4096))
     for c in prange(nchunk):
         seq = np.empty(m, np.int64)
@@ -132,9 +139,7 @@ def permutation_partners(m, pos_p, pos_q, out):
     digits from p to q change)."""
     K = pos_p.size
     N = out.shape[1]
-    fact = np.ones(m + 1, np.int64)
-    for i in range(1, m + 1):
-        fact[i] = fact[i - 1] * i
+    fact = _factorials(m)
     nchunk = max(1, min(256, N // 1024))
     for c in prange(nchunk):
         seq = np.empty(m, np.int64)
