@@ -266,3 +266,19 @@ def test_mdkp_pet4_runs_on_its_20_items():
     assert r.num_qubits == 20 and r.num_slack == 0
     assert r.info["subspace_size"] == 422_601 and r.info["sample_feasible_fraction"] == 1.0
     assert r.info["expectation"] < r.info["initial_expectation"] == 0.0
+
+
+def test_values_and_gradients_do_not_depend_on_the_thread_count():
+    """Reductions sum fixed chunks in order: one thread and two give the same bits, so the
+    optimiser's path (and the result under a seed) does not change with the machine's load."""
+    mis = MIS.generate((30, 0.2), seed=2)                # 55,768 independent sets
+    mx = build_mixer("independent-set", mis.constraint_structure(), 30)
+    ansatz = Ansatz(constrained_cost(mis.to_program(), mx), 2, False, None, mx,
+                    initial_state(mx, "default"))
+    one, two = SubspaceEvaluator(ansatz, threads=1), SubspaceEvaluator(ansatz, threads=2)
+    assert one.size > 4 * 8192                     # several reduction chunks
+    x = np.random.default_rng(3).uniform(-1, 1, ansatz.num_params)
+    v1, g1 = one.value_and_grad(x)
+    v2, g2 = two.value_and_grad(x)
+    assert v1 == v2 and np.array_equal(g1, g2)
+    assert one.value(x) == two.value(x) == v1

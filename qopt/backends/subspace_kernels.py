@@ -290,24 +290,50 @@ def rotate_pairs(psi, partner, beta):
             psi[t] = complex(c * b.real + sn * a.imag, c * b.imag - sn * a.real)
 
 
+# Scalar reductions sum fixed chunks (their number depends on the size only) in order, so a
+# value does not depend on how many threads ran: same seed, same optimiser path, any load.
+@nb.njit(inline="always", **_OPTS)
+def _reduction_chunks(N):
+    """Number of fixed chunks of a reduction over N states (independent of the threads)."""
+    return max(1, min(256, N // 8192))
+
+
+@nb.njit(inline="always", **_OPTS)
+def _ordered_sum(part):
+    acc = 0.0
+    for c in range(part.size):
+        acc += part[c]
+    return acc
+
+
 @nb.njit(parallel=True, **_OPTS)
 def pair_overlap_imag(lam, phi, partner):
     """Im <lam| B |phi> = sum over paired s of Im(conj(lam_s) phi_partner(s))."""
-    acc = 0.0
-    for s in prange(lam.size):
-        t = partner[s]
-        if t != s:
-            acc += lam[s].real * phi[t].imag - lam[s].imag * phi[t].real
-    return acc
+    N = lam.size
+    nchunk = _reduction_chunks(N)
+    part = np.zeros(nchunk)
+    for c in prange(nchunk):
+        acc = 0.0
+        for s in range(c * N // nchunk, (c + 1) * N // nchunk):
+            t = partner[s]
+            if t != s:
+                acc += lam[s].real * phi[t].imag - lam[s].imag * phi[t].real
+        part[c] = acc
+    return _ordered_sum(part)
 
 
 @nb.njit(parallel=True, **_OPTS)
 def diag_overlap_imag(lam, phi, diag):
     """Im <lam| D |phi> = sum_s diag[s] Im(conj(lam_s) phi_s)."""
-    acc = 0.0
-    for s in prange(lam.size):
-        acc += diag[s] * (lam[s].real * phi[s].imag - lam[s].imag * phi[s].real)
-    return acc
+    N = lam.size
+    nchunk = _reduction_chunks(N)
+    part = np.zeros(nchunk)
+    for c in prange(nchunk):
+        acc = 0.0
+        for s in range(c * N // nchunk, (c + 1) * N // nchunk):
+            acc += diag[s] * (lam[s].real * phi[s].imag - lam[s].imag * phi[s].real)
+        part[c] = acc
+    return _ordered_sum(part)
 
 
 @nb.njit(parallel=True, **_OPTS)
@@ -325,10 +351,16 @@ def probabilities(psi, out):
 
 @nb.njit(parallel=True, **_OPTS)
 def weighted_expectation(psi, diag):
-    acc = 0.0
-    for s in prange(psi.size):
-        acc += diag[s] * (psi[s].real * psi[s].real + psi[s].imag * psi[s].imag)
-    return acc
+    """sum_s diag[s] |psi_s|^2, in fixed chunks (see :func:`_reduction_chunks`)."""
+    N = psi.size
+    nchunk = _reduction_chunks(N)
+    part = np.zeros(nchunk)
+    for c in prange(nchunk):
+        acc = 0.0
+        for s in range(c * N // nchunk, (c + 1) * N // nchunk):
+            acc += diag[s] * (psi[s].real * psi[s].real + psi[s].imag * psi[s].imag)
+        part[c] = acc
+    return _ordered_sum(part)
 
 
 @nb.njit(parallel=True, **_OPTS)
