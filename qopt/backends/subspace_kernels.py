@@ -323,17 +323,25 @@ def pair_overlap_imag(lam, phi, partner):
 
 
 @nb.njit(parallel=True, **_OPTS)
-def diag_overlap_imag(lam, phi, diag):
-    """Im <lam| D |phi> = sum_s diag[s] Im(conj(lam_s) phi_s)."""
+def diag_overlap(lam, phi, diag, imag):
+    """sum_s diag[s] Im(conj(lam_s) phi_s) (``imag``) or sum_s diag[s] Re(conj(lam_s) phi_s)."""
     N = lam.size
     nchunk = _reduction_chunks(N)
     part = np.zeros(nchunk)
     for c in prange(nchunk):
         acc = 0.0
         for s in range(c * N // nchunk, (c + 1) * N // nchunk):
-            acc += diag[s] * (lam[s].real * phi[s].imag - lam[s].imag * phi[s].real)
+            if imag:
+                acc += diag[s] * (lam[s].real * phi[s].imag - lam[s].imag * phi[s].real)
+            else:
+                acc += diag[s] * (lam[s].real * phi[s].real + lam[s].imag * phi[s].imag)
         part[c] = acc
     return _ordered_sum(part)
+
+
+def diag_overlap_imag(lam, phi, diag):
+    """Im <lam| D |phi> = sum_s diag[s] Im(conj(lam_s) phi_s)."""
+    return diag_overlap(lam, phi, diag, True)
 
 
 @nb.njit(parallel=True, **_OPTS)
@@ -349,18 +357,9 @@ def probabilities(psi, out):
         out[s] = psi[s].real * psi[s].real + psi[s].imag * psi[s].imag
 
 
-@nb.njit(parallel=True, **_OPTS)
 def weighted_expectation(psi, diag):
     """sum_s diag[s] |psi_s|^2, in fixed chunks (see :func:`_reduction_chunks`)."""
-    N = psi.size
-    nchunk = _reduction_chunks(N)
-    part = np.zeros(nchunk)
-    for c in prange(nchunk):
-        acc = 0.0
-        for s in range(c * N // nchunk, (c + 1) * N // nchunk):
-            acc += diag[s] * (psi[s].real * psi[s].real + psi[s].imag * psi[s].imag)
-        part[c] = acc
-    return _ordered_sum(part)
+    return diag_overlap(psi, psi, diag, False)
 
 
 @nb.njit(parallel=True, **_OPTS)
