@@ -275,6 +275,15 @@ def apply_phase(psi, diag, gamma):
         psi[s] *= complex(math.cos(a), -math.sin(a))
 
 
+@nb.njit(inline="always", **_OPTS)
+def _rotate_pair(v, s, t, c, sn):
+    """(v_s, v_t) -> (c v_s - i sn v_t, c v_t - i sn v_s): exp(-i beta B) on one pair."""
+    a = v[s]
+    b = v[t]
+    v[s] = complex(c * a.real + sn * b.imag, c * a.imag - sn * b.real)
+    v[t] = complex(c * b.real + sn * a.imag, c * b.imag - sn * a.real)
+
+
 @nb.njit(parallel=True, **_OPTS)
 def rotate_pairs(psi, partner, beta):
     """exp(-i beta B) of a partial involution: (psi_s, psi_t) -> (c psi_s - i s psi_t,
@@ -284,10 +293,7 @@ def rotate_pairs(psi, partner, beta):
     for s in prange(psi.size):
         t = partner[s]
         if t > s:
-            a = psi[s]
-            b = psi[t]
-            psi[s] = complex(c * a.real + sn * b.imag, c * a.imag - sn * b.real)
-            psi[t] = complex(c * b.real + sn * a.imag, c * b.imag - sn * a.real)
+            _rotate_pair(psi, s, t, c, sn)
 
 
 # Scalar reductions sum fixed chunks (their number depends on the size only) in order, so a
@@ -387,10 +393,7 @@ def rotate_blocked(psi, tables, k0, k1, betas, block, sign):
             for s in range(lo, hi):
                 t = tables[k, s]
                 if t > s:
-                    a = psi[s]
-                    b = psi[t]
-                    psi[s] = complex(c * a.real + sn * b.imag, c * a.imag - sn * b.real)
-                    psi[t] = complex(c * b.real + sn * a.imag, c * b.imag - sn * a.real)
+                    _rotate_pair(psi, s, t, c, sn)
 
 
 @nb.njit(parallel=True, **_OPTS)
@@ -416,14 +419,8 @@ def backward_blocked(phi, lam, tables, k0, k1, betas, block, overlaps):
             for s in range(lo, hi):
                 t = tables[k, s]
                 if t > s:
-                    a = phi[s]
-                    b = phi[t]
-                    phi[s] = complex(c * a.real + sn * b.imag, c * a.imag - sn * b.real)
-                    phi[t] = complex(c * b.real + sn * a.imag, c * b.imag - sn * a.real)
-                    a = lam[s]
-                    b = lam[t]
-                    lam[s] = complex(c * a.real + sn * b.imag, c * a.imag - sn * b.real)
-                    lam[t] = complex(c * b.real + sn * a.imag, c * b.imag - sn * a.real)
+                    _rotate_pair(phi, s, t, c, sn)
+                    _rotate_pair(lam, s, t, c, sn)
 
 
 @nb.njit(parallel=True, **_OPTS)
