@@ -216,14 +216,14 @@ class AnnealSolver(Solver):
         opts: AnnealOptions = self.options
         n = task.qubo.num_vars
         lanes, sweeps, steps = plan_budget(opts.reads, opts.sweeps, n, budget)
-        option = "--budget" if budget is not None else "--sweeps"
+        option = "--budget" if budget is not None else "--reads"
         reads = lanes * _max_reads(sweeps, steps, n)
         plan.add(f"annealing chains ({lanes} x {n} bits) and thresholds",
                  lanes * n * 26 + 8 * min(_RANDOM_BATCH, lanes * max(steps, 1)), option)
         plans.add_samples(plan, reads, n, option, what="annealing reads")
         if budget is None:
             plan.add_time(f"{lanes} x {sweeps} sweeps of {n} flips",
-                          lanes * steps / plans.ANNEAL_FLIPS_PER_SECOND, "--sweeps")
+                          lanes * steps / plans.ANNEAL_FLIPS_PER_SECOND, "--reads / --sweeps")
 
     def run(self, task: Task, *, backend=None, optimizer=None, seed=None,
             budget=None) -> SolverOutput:
