@@ -121,7 +121,7 @@ def test_ga_options_checked():
     with pytest.raises(OptionError):
         GASolver(mutation_rate=0.0)
     with pytest.raises(OptionError):
-        GASolver(encoding="permutation").run(Task(load("mdkp", "pet2")), budget=10)
+        GASolver(genome="permutation").run(Task(load("mdkp", "pet2")), budget=10)
     with pytest.raises(OptionError):
         GASolver(crossover="order").run(Task(load("mdkp", "pet2")), budget=10)
     with pytest.raises(OptionError):
@@ -142,3 +142,16 @@ def test_permutation_ga_on_a_one_facility_qap(counted):
     out = GASolver().run(Task(q), seed=0, budget=50)
     assert seen["rows"] == out.evaluations == 1
     assert out.samples.bits[0].tolist() == [1] and q.is_feasible(out.samples.bits[0])
+
+
+def test_genome_option_is_reachable_from_python_and_the_cli(capsys):
+    """ga's genome is its own option: qopt.solve's QUBO ``encoding`` never shadows it."""
+    import json
+
+    from qopt import cli
+    r = qopt.solve("qap:chr12a", solver="ga", genome="binary", budget=400, seed=0,
+                   postprocess=False)
+    assert r.info["encoding"] == "binary"
+    assert cli.main(["solve", "qap", "--instance", "chr12a", "--solver", "ga", "--genome",
+                     "permutation", "--budget", "400", "--json", "--no-progress"]) == 0
+    assert json.loads(capsys.readouterr().out)["info"]["encoding"] == "permutation"

@@ -36,8 +36,8 @@ class GAOptions:
 
     Attributes:
         pop_size: population size (also the number of offspring per generation).
-        encoding: "auto" (permutation when the problem encodes one, else binary), "binary"
-            or "permutation".
+        genome: "auto" (permutation when the problem encodes one, else binary), "binary"
+            or "permutation" (named apart from ``qopt.solve``'s QUBO ``encoding``).
         crossover: "auto", binary "uniform" / "two-point", permutation "order".
         crossover_prob: probability that a mating pair is crossed over.
         mutation: "auto", binary "bitflip", permutation "swap" / "inversion" / "mixed"
@@ -54,7 +54,7 @@ class GAOptions:
     """
 
     pop_size: int = 100
-    encoding: str = "auto"
+    genome: str = "auto"
     crossover: str = "auto"
     crossover_prob: float = 0.9
     mutation: str = "auto"
@@ -67,8 +67,8 @@ class GAOptions:
     def validate(self) -> None:
         if self.pop_size < 2:
             raise OptionError(f"pop_size must be >= 2, got {self.pop_size}")
-        if self.encoding not in _ENCODINGS:
-            raise OptionError(f"encoding must be one of {_ENCODINGS}, got {self.encoding!r}")
+        if self.genome not in _ENCODINGS:
+            raise OptionError(f"genome must be one of {_ENCODINGS}, got {self.genome!r}")
         known_x = ("auto", *_CROSSOVERS["binary"], *_CROSSOVERS["permutation"])
         if self.crossover not in known_x:
             raise OptionError(f"crossover must be one of {known_x}, got {self.crossover!r}")
@@ -146,7 +146,7 @@ class GASolver(Solver):
             budget: int | None = None) -> SolverOutput:
         o: GAOptions = self.options
         bb = BlackBox(task.problem, budget)
-        encoding = resolve_encoding(o.encoding, bb)
+        encoding = resolve_encoding(o.genome, bb)
         crossover = o.crossover if o.crossover != "auto" else _CROSSOVERS[encoding][0]
         mutation = o.mutation if o.mutation != "auto" else _MUTATIONS[encoding][-1]
         if crossover not in _CROSSOVERS[encoding]:
@@ -237,6 +237,6 @@ def resolve_encoding(encoding: str, bb: BlackBox) -> str:
     if encoding == "auto":
         return "permutation" if bb.permutation_size is not None else "binary"
     if encoding == "permutation" and bb.permutation_size is None:
-        raise OptionError("encoding='permutation' needs a problem whose bits encode a "
+        raise OptionError("genome='permutation' needs a problem whose bits encode a "
                           "permutation (Problem.permutation_size() is None)")
     return encoding
