@@ -95,13 +95,13 @@ class ResultStore:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn = None   # before _create: its errors go through _guard, which reads it
         if not self.path.exists():
             self._create()
         elif self.path.is_file() and self.path.stat().st_size == 0:
             raise StoreError(f"{self.path}: the results store is an empty (0-byte) file, not a "
                              f"SQLite database (only a missing file starts a new store); "
                              f"to recover, delete it (rm {self.path}) and re-run the sweep")
-        self.conn = None
         with self._guard():
             self.conn = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None)
             bad = [r[0] for r in self.conn.execute("PRAGMA quick_check(3)")]
