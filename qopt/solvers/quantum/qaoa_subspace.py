@@ -147,28 +147,18 @@ class SubspaceEvaluator(ExactEvaluator):
         terms = [tuple(q for q in range(n) if (int(m) >> q) & 1) for m in masks]
         return self.sim.z_expectations(terms)
 
-    def expectation_and_cvar(self, x) -> tuple[float, float]:
-        self.state(x)
+    def _expectation_and_cvar(self) -> tuple[float, float]:
+        """(expectation, CVaR) of the simulator's current state."""
         e = self.sim.expectation(self.diag)
         c = self.sim.cvar_weights(self.diag, self.alpha, self._order)[0] \
             if self.alpha < 1 else e
         return e, c
+
+    def expectation_and_cvar(self, x) -> tuple[float, float]:
+        self.state(x)
+        return self._expectation_and_cvar()
 
     def initial_expectation(self) -> tuple[float, float]:
         """(expectation, CVaR) of the initial state (p = 0)."""
         self.sim.reset()
-        e = self.sim.expectation(self.diag)
-        c = self.sim.cvar_weights(self.diag, self.alpha, self._order)[0] \
-            if self.alpha < 1 else e
-        return e, c
-
-    def probability_of(self, x, optimum_energy: float, *, initial: bool = False) -> float:
-        """Probability of the states whose energy is within 1e-9 of ``optimum_energy``, in
-        the state of x (or the initial state)."""
-        if initial:
-            self.sim.reset()
-        else:
-            self.state(x)
-        p = self.sim.probabilities()
-        hit = np.abs(self.diag - optimum_energy) <= 1e-9 * max(1.0, abs(optimum_energy))
-        return float(p[hit].sum())
+        return self._expectation_and_cvar()
