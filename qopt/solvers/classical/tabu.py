@@ -127,16 +127,12 @@ def _tabu_numpy(x, f, state, tabu_until, indptr, indices, data, blocks, offsets,
     spent = 0
     ar = np.arange(n)
     for k in range(offsets.shape[0]):
-        left = int(state[5])
-        if left <= 0:
-            return _OUT_OF_BUDGET, spent
-        if state[4] >= stall:
-            return _STALLED, spent
-        m = min(n, left)
+        reason, m = _open_iteration(state, n, stall)
+        if reason >= 0:
+            return reason, spent
+        spent += m
         order = (ar[:m] + offsets[k]) % n
         deltas = _candidate_deltas(x, f, order, blocks)
-        spent += m
-        state[5] -= m
         it = state[3]
         energy = state[0]
         ok = (tabu_until[order] <= it) | (energy + deltas < state[1])
@@ -152,6 +148,19 @@ def _tabu_numpy(x, f, state, tabu_until, indptr, indices, data, blocks, offsets,
         _record_move(state, x, phase_best_x, tabu_until, i, energy + deltas[pick],
                      it + 1 + base_tenure + extra_tenure[k])
     return _CHUNK_DONE, spent
+
+
+def _open_iteration(state, n, stall):
+    """Head of one iteration (``state`` as in _tabu_numpy): (_OUT_OF_BUDGET or _STALLED, 0)
+    when the call must end, else (-1, m) with the m flips scanned charged to the budget."""
+    left = int(state[5])
+    if left <= 0:
+        return _OUT_OF_BUDGET, 0
+    if state[4] >= stall:
+        return _STALLED, 0
+    m = min(n, left)
+    state[5] -= m
+    return -1, m
 
 
 def _record_move(state, x, phase_best_x, tabu_until, i, new_energy, tabu_end):
@@ -171,6 +180,7 @@ def _record_move(state, x, phase_best_x, tabu_until, i, new_energy, tabu_end):
 
 
 if _HAVE_NUMBA:
+    _open_iteration_nb = numba.njit(cache=True, nogil=True)(_open_iteration)
     _record_move_nb = numba.njit(cache=True, nogil=True)(_record_move)
 
     @numba.njit(cache=True, nogil=True)
@@ -181,14 +191,10 @@ if _HAVE_NUMBA:
         n = x.shape[0]
         spent = 0
         for k in range(offsets.shape[0]):
-            left = int(state[5])
-            if left <= 0:
-                return _OUT_OF_BUDGET, spent
-            if state[4] >= stall:
-                return _STALLED, spent
-            m = min(n, left)
+            reason, m = _open_iteration_nb(state, n, stall)
+            if reason >= 0:
+                return reason, spent
             spent += m
-            state[5] -= m
             it = state[3]
             energy = state[0]
             best_ok, pick_ok = np.inf, -1
