@@ -175,15 +175,15 @@ def run_constrained(solver, task: Task, *, backend=None, optimizer=None, seed=No
                                if r not in set(mixer.preserved_rows)],
             "logical_qubits": n, "num_slack": 0}
     if isinstance(evaluator, SubspaceEvaluator):
-        expectation, cvar = evaluator.expectation_and_cvar(x)
-        e0, c0 = evaluator.initial_expectation()
-        info.update(subspace_build_time=evaluator.build_time,
-                    initial_expectation=e0, initial_cvar=c0, **evaluator.sim.describe())
+        expectation, cvar = evaluator.expectation_and_cvar(x)      # the simulator holds x
         hit = _optimum_mask(problem, evaluator.sim.space, program)
         if hit is not None:
-            evaluator.state(x)
-            info["probability_optimum_exact"] = float(evaluator.sim.probabilities()[hit].sum())
-            evaluator.sim.reset()
+            p_exact = float(evaluator.sim.probabilities()[hit].sum())
+        e0, c0 = evaluator.initial_expectation()                   # now the initial state
+        info.update(subspace_build_time=evaluator.build_time,
+                    initial_expectation=e0, initial_cvar=c0, **evaluator.sim.describe())
+        if hit is not None:
+            info["probability_optimum_exact"] = p_exact
             info["probability_optimum_initial"] = float(
                 evaluator.sim.probabilities()[hit].sum())
     else:
