@@ -205,6 +205,7 @@ BIG = "9" * 25     # beyond int64
     (MDKP, f"2 1 0\n3 4\n1 {BIG}\n1\n", 3, "beyond the readers' limit"),
     (QAP, "2\n0 1\n1 0\n0 2\n2 1e20\n", 5, "beyond the readers' limit"),
     (MarketSplit, f"1 2\n1 {BIG} 1\n", 2, "beyond the readers' limit"),
+    (MarketSplit, "1 2\n-9223372036854775808 1 2\n", 2, "beyond the readers' limit"),  # int64 min
 ])
 def test_reader_refuses_out_of_range_values_naming_file_and_line(tmp_path, cls, text, line,
                                                                  fragment):

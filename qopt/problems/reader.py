@@ -28,6 +28,12 @@ def _too_large(value: float) -> bool:
     return not abs(value) <= MAX_ABS_VALUE
 
 
+def _within(values: np.ndarray) -> np.ndarray:
+    """Elementwise: finite with magnitude at most :data:`MAX_ABS_VALUE` (compared on both
+    sides: ``np.abs`` wraps int64's minimum -2^63 to itself, a negative number)."""
+    return (values >= -MAX_ABS_VALUE) & (values <= MAX_ABS_VALUE)
+
+
 def _range_message(what: str, token: str) -> str:
     return (f"{what}: {token!r} is beyond the readers' limit of magnitude 2^53 "
             f"= {int(MAX_ABS_VALUE)} (numbers must be finite and exact in float64)")
@@ -129,7 +135,7 @@ class TokenReader:
         np_type = np.int64 if dtype is int else np.float64
         try:
             values = np.array(chunk, dtype=np_type)
-            if not np.all(np.abs(values) <= MAX_ABS_VALUE):   # also catches nan / inf
+            if not np.all(_within(values)):   # also catches nan / inf
                 raise ValueError
         except (ValueError, OverflowError):
             values = np.empty(count, dtype=np_type)
@@ -247,8 +253,9 @@ def require_finite(what: str, *arrays) -> None:
     """The constructors' form of the readers' number rule: every value finite with magnitude
     at most :data:`MAX_ABS_VALUE`, else an OptionError naming ``what``."""
     for a in arrays:
-        if a.size and not np.all(np.abs(a) <= MAX_ABS_VALUE):
-            bad = a[~(np.abs(a) <= MAX_ABS_VALUE)].flat[0]
+        ok = _within(a)
+        if a.size and not np.all(ok):
+            bad = a[~ok].flat[0]
             raise OptionError(f"{what} must be finite with magnitude at most 2^53, got "
                               f"{float(bad)!r}")
 
