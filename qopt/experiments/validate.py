@@ -35,9 +35,9 @@ def backend_problem(spec: Any) -> str | None:
 
     if not isinstance(spec, str) or not spec:
         return f"expected a backend name, got {spec!r}"
-    kind, _, rest = spec.strip().lower().partition(":")
-    if kind == "statevector" and not rest:
+    if spec == "statevector":    # exactly, as get_backend takes it ("Statevector" fails there)
         return None
+    kind, _, rest = spec.strip().lower().partition(":")
     if kind == "aer":
         bad = [p for p in rest.split(":") if p and p not in _AER_PARTS]
         return (f"unknown aer option {bad[0]!r} in backend {spec!r}; use aer, aer:mps, aer:gpu "
