@@ -10,8 +10,6 @@ kernels, so a run is refused only when even the fast estimate exceeds the time l
 
 from __future__ import annotations
 
-import numpy as np
-
 from qopt.resources import ResourcePlan
 
 #: optimistic enumeration speed of the exact solver on unconstrained problems (states / s);
@@ -115,10 +113,6 @@ def exact_seconds(n: int, constrained_rows: int = 0) -> float:
     if constrained_rows:
         return states * max(int(n), int(constrained_rows)) / EXACT_BATCH_BIT_STATES_PER_SECOND
     return states / EXACT_STATES_PER_SECOND
-
-
-def itemsize_of(dtype) -> int:
-    return int(np.dtype(dtype).itemsize)
 
 
 __all__ = ["add_blackbox", "add_evaluation_time", "add_optimizer", "add_population", "add_samples",
