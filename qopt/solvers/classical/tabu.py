@@ -293,17 +293,23 @@ class TabuSolver(Solver):
                             time={"classical": time.perf_counter() - t0}, info=info)
 
 
-def _block_arrays(reduction: SlackReduction | None, n: int, x: np.ndarray):
-    """(G, bptr, bidx, bcoef, pen, entry_var) of the slack blocks at state x: excesses
-    g = A x - b (m,), the CSC columns of A, the penalties, and the variable of each CSC entry;
-    empty arrays when there are no blocks."""
+def _block_arrays(reduction: SlackReduction | None, n: int):
+    """(bptr, bidx, bcoef, pen, entry_var) of the slack blocks: the CSC columns of A, the
+    penalties, and the variable of each CSC entry; empty arrays when there are no blocks.
+    With the excesses G of a state in front they make the kernels' ``blocks``."""
     if reduction is None:
         z = np.zeros(0, dtype=np.int64)
-        return (np.zeros(0), np.zeros(n + 1, dtype=np.int64), z, np.zeros(0), np.zeros(0), z)
+        return (np.zeros(n + 1, dtype=np.int64), z, np.zeros(0), np.zeros(0), z)
     bptr, bidx, bcoef = reduction.columns()
-    G = np.ascontiguousarray(reduction.excess(x[None, :])[0], dtype=np.float64)
     entry_var = np.repeat(np.arange(n, dtype=np.int64), np.diff(bptr))
-    return G, bptr, bidx, bcoef, reduction.penalty.astype(np.float64), entry_var
+    return bptr, bidx, bcoef, reduction.penalty.astype(np.float64), entry_var
+
+
+def _excess(reduction: SlackReduction | None, x: np.ndarray) -> np.ndarray:
+    """G = A x - b (m,) of the slack blocks at state x; empty when there are no blocks."""
+    if reduction is None:
+        return np.zeros(0)
+    return np.ascontiguousarray(reduction.excess(x[None, :])[0], dtype=np.float64)
 
 
 def _run(qubo: QUBO, rng: np.random.Generator, opts: TabuOptions, budget, kernel):
@@ -324,11 +330,12 @@ def _run(qubo: QUBO, rng: np.random.Generator, opts: TabuOptions, budget, kernel
     # evaluations left: the budget, or enough for `iterations` full scans (+ restart states)
     total = int(budget) if budget is not None else int(opts.iterations) * (n + 1) + 1
     max_iterations = None if budget is not None else int(opts.iterations)
+    block_consts = _block_arrays(reduction, n)      # fixed; only the excesses follow x
 
     def start(x):
         f = land.linear + sym.dot(x.astype(np.float64))
-        return (np.ascontiguousarray(f, dtype=np.float64), _block_arrays(reduction, n, x),
-                float(energy_of(x[None, :])[0]))
+        return (np.ascontiguousarray(f, dtype=np.float64),
+                (_excess(reduction, x), *block_consts), float(energy_of(x[None, :])[0]))
 
     x = rng.integers(0, 2, size=n, dtype=np.int8)
     f, blocks, energy = start(x)
