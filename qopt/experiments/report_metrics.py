@@ -52,18 +52,23 @@ def tts99(mean_time: float, p_success: float, target: float = 0.99) -> float:
     return float(mean_time * math.log(1 - target) / math.log(1 - p_success))
 
 
+def _present(values) -> np.ndarray:
+    """The values that are not missing (None / NaN), as floats."""
+    return np.asarray([x for x in values if x is not None and x == x], dtype=float)
+
+
 def mean_of(values) -> float:
-    v = np.asarray([x for x in values if x is not None and x == x], dtype=float)
+    v = _present(values)
     return float(v.mean()) if len(v) else math.nan
 
 
 def median_of(values) -> float:
-    v = np.asarray([x for x in values if x is not None and x == x], dtype=float)
+    v = _present(values)
     return float(np.median(v)) if len(v) else math.nan
 
 
 def min_of(values) -> float:
-    v = np.asarray([x for x in values if x is not None and x == x], dtype=float)
+    v = _present(values)
     return float(v.min()) if len(v) else math.nan
 
 
@@ -101,8 +106,7 @@ def aggregate(rows: Sequence[dict]) -> dict[str, float]:
 
 def run_records(df) -> list[dict]:
     """DataFrame rows as dicts with NaN / NaT mapped to None."""
-    recs = df.astype(object).where(df.notna(), None).to_dict("records")
-    return recs
+    return df.astype(object).where(df.notna(), None).to_dict("records")
 
 
 def summarise(df, by: Sequence[str] = GROUP_INSTANCE):
