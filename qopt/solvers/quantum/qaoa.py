@@ -47,13 +47,13 @@ from qopt.solvers.quantum.qaoa_evaluators import (
     Ansatz,
     CircuitEvaluator,
     EngineEvaluator,
+    ExactEvaluator,
     _is_engine,
     _resolve_backend,
     estimate_shots,
     ising_to_qubo,
     make_evaluator,
 )
-from qopt.solvers.quantum.qaoa_subspace import SubspaceEvaluator
 
 # ---------------------------------------------------------------------------------------------
 # options and the optimisation loop
@@ -298,7 +298,7 @@ class _SubEvaluator:
 
     def __init__(self, parent, sub: Ansatz, full: Ansatz):
         self.sub = sub
-        if isinstance(parent, EngineEvaluator | SubspaceEvaluator):
+        if isinstance(parent, ExactEvaluator):
             ev = type(parent).__new__(type(parent))
             ev.__dict__.update(parent.__dict__)
             ev.ansatz = sub
