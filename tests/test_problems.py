@@ -262,6 +262,17 @@ def test_qap_decode_encode_and_variable_order():
         p.encode([0, 1])
 
 
+def test_qap_encode_batch_matches_encode_and_refuses_other_widths():
+    p = QAP.generate(3, 0)
+    P = np.array([[2, 0, 1], [0, -1, 2]])
+    np.testing.assert_array_equal(p.encode_batch(P), np.stack([p.encode(r) for r in P]))
+    assert p.encode_batch([]).shape == (0, 9)
+    with pytest.raises(OptionError):
+        p.encode_batch(np.zeros((3, 2), dtype=int))            # 6 entries: not two rows of 3
+    with pytest.raises(OptionError):
+        p.encode_batch([[0, 1, 3]])
+
+
 def test_qap_repair_is_nearest_permutation():
     p = QAP.generate(6, 1)
     perm = [3, 1, 5, 0, 2, 4]

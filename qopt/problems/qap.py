@@ -142,13 +142,15 @@ class QAP(Problem):
 
     def encode_batch(self, solutions) -> np.ndarray:
         """:meth:`encode` of each row of a (k, n) array of locations, vectorised -> (k, n^2)."""
-        P = np.asarray(solutions, dtype=np.int64).reshape(-1, self.n)
-        if P.size and (P.min() < -1 or P.max() >= self.n):
+        P = np.asarray(solutions, dtype=np.int64)
+        P = P.reshape(0, self.n) if P.size == 0 else np.atleast_2d(P)
+        if (P.ndim != 2 or P.shape[1] != self.n or P.min(initial=0) < -1
+                or P.max(initial=0) >= self.n):   # rows of another length are not refolded
             raise OptionError(f"a QAP solution is {self.n} locations in -1..{self.n - 1}")
         T = np.zeros((len(P), self.n, self.n), dtype=np.uint8)
         r, i = np.nonzero(P >= 0)
         T[r, i, P[r, i]] = 1
-        return T.reshape(len(P), -1)
+        return T.reshape(len(P), self.n * self.n)
 
     # ---- post-processing -----------------------------------------------------------------------
     def repair(self, x) -> np.ndarray:
