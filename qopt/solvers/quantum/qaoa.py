@@ -161,6 +161,10 @@ class RQAOAOptions(QAOAOptions):
             raise OptionError(f"rqaoa eliminates variables of the Ising model and takes only "
                               f"the x mixer, got mixer={self.mixer!r}; use qaoa, cvar-qaoa, "
                               "ma-qaoa or ws-qaoa with a constraint-preserving mixer")
+        if self.init == "transfer":
+            raise OptionError("rqaoa optimises a new, smaller Ising model every round and "
+                              "takes no transferred angles (init='transfer'); use qaoa, "
+                              "cvar-qaoa or ws-qaoa")
 
 
 def _slices(total: int, parts: int) -> list[int]:
