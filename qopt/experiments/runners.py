@@ -43,7 +43,14 @@ from typing import Any
 
 from qopt import compilation
 from qopt.errors import SizeLimitError, SolverError
-from qopt.experiments.config import RunSpec, SweepConfig, canonical, import_plugins, load_config
+from qopt.experiments.config import (
+    RunSpec,
+    SweepConfig,
+    canonical,
+    import_plugins,
+    is_quantum,
+    load_config,
+)
 from qopt.experiments.output_safety import confine_output_paths
 from qopt.experiments.store import ResultStore
 from qopt.limits import memory_limit_override, worker_memory_limit
@@ -251,7 +258,7 @@ def _worker_main(conn, plugins, plugin_paths, preload, parent_qopt=None,
     quantum = False
     for name in preload:
         with contextlib.suppress(Exception):
-            quantum |= solver_class(name).__module__.startswith("qopt.solvers.quantum")
+            quantum |= is_quantum(solver_class(name), name)
     if quantum:   # the statevector engine's modules too (imported here, compiled on first use)
         with contextlib.suppress(ImportError):
             from qopt.backends import adapter, kernels, statevector  # noqa: F401
