@@ -87,11 +87,6 @@ class ResourcePlan:
     def total_seconds(self) -> float:
         return float(sum(i.amount for i in self.time))
 
-    def options(self, kind: str = "memory") -> list[str]:
-        """The distinct options named by the memory (or ``"time"``) items, largest item first."""
-        items = sorted(getattr(self, kind), key=lambda i: -i.amount)
-        return list(dict.fromkeys(i.option for i in items if i.option))
-
     def check(self, limit: int | None = None, time_limit: float | None = None) -> None:
         """Raise :class:`SizeLimitError` if the summed memory exceeds ``limit`` (default the
         limit in force) or the summed time exceeds ``time_limit`` (default the time limit)."""
