@@ -20,10 +20,6 @@ from qopt.resources import ResourcePlan
 from qopt.seeds import check_seed
 from qopt.suggest import did_you_mean
 
-#: keywords every solve takes beside a solver's own options (``qopt.solve(..., seed=1)``)
-SOLVE_KEYWORDS = ("backend", "optimizer", "seed", "budget", "penalty", "encoding", "postprocess",
-                  "kind")
-
 if TYPE_CHECKING:
     from qopt.model.program import BinaryProgram
     from qopt.model.qubo import QUBO
@@ -142,6 +138,17 @@ class Solver:
         return solve(target, solver=self, **kwargs)
 
 
+def solve_keywords() -> list[str]:
+    """The keywords every solve takes beside a solver's own options (``qopt.solve(..., seed=1)``),
+    read off :func:`qopt.solve`'s signature so that the list cannot drift from it."""
+    import inspect
+
+    from qopt.solving import solve
+
+    return [p.name for p in inspect.signature(solve).parameters.values()
+            if p.kind is inspect.Parameter.KEYWORD_ONLY]
+
+
 def make_options(options_cls, given: dict, solver_name: str):
     """Validate ``given`` against the dataclass ``options_cls``; unknown names are an error."""
     if options_cls is None:
@@ -151,7 +158,7 @@ def make_options(options_cls, given: dict, solver_name: str):
     known = {f.name: f for f in dataclasses.fields(options_cls)}
     unknown = sorted(set(given) - set(known))
     if unknown:
-        hint = did_you_mean(unknown[0], [*known, *SOLVE_KEYWORDS])
+        hint = did_you_mean(unknown[0], [*known, *solve_keywords()])
         raise OptionError(f"solver {solver_name!r} has no option {', '.join(map(repr, unknown))}"
                           f"{hint or ';'} its options are: {', '.join(known) or 'none'}")
     nan = [k for k, v in given.items() if isinstance(v, float) and v != v]
