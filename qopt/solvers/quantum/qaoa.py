@@ -32,7 +32,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -92,6 +92,8 @@ class QAOAOptions:
     transfer_from: str | None = None
     fine_tune: int = 0
     source_init: str = "ramp"
+    #: the solver's angles are multi-angle (ma-qaoa): init="transfer" is refused here
+    multi_angle: ClassVar[bool] = False
 
     def validate(self):
         from qopt.solvers.quantum.mixers import INIT_STATES, MIXERS
@@ -112,7 +114,7 @@ class QAOAOptions:
         from qopt.solvers.quantum.transfer import check_transfer_options
 
         check_transfer_options(self.init, self.transfer_from, self.fine_tune, self.source_init,
-                               restarts=self.restarts)
+                               multi_angle=self.multi_angle, restarts=self.restarts)
         if not isinstance(self.restarts, int) or self.restarts < 1:
             raise OptionError(f"restarts must be a positive integer, got {self.restarts!r}")
         if self.shots is not None and (not isinstance(self.shots, int) or self.shots < 1):
@@ -165,6 +167,13 @@ class RQAOAOptions(QAOAOptions):
             raise OptionError("rqaoa optimises a new, smaller Ising model every round and "
                               "takes no transferred angles (init='transfer'); use qaoa, "
                               "cvar-qaoa or ws-qaoa")
+
+
+@dataclass
+class MAQAOAOptions(QAOAOptions):
+    """Options of ma-qaoa: those of qaoa; init="transfer" is refused at validation."""
+
+    multi_angle: ClassVar[bool] = True
 
 
 def _slices(total: int, parts: int) -> list[int]:
@@ -462,6 +471,7 @@ class MAQAOASolver(QAOASolver):
     in every layer."""
 
     name = "ma-qaoa"
+    Options = MAQAOAOptions
     multi_angle = True
 
 
