@@ -28,6 +28,7 @@ _SOLVERS: dict[str, str] = {
     "ma-qaoa": "qopt.solvers.quantum.qaoa:MAQAOASolver",
     "ws-qaoa": "qopt.solvers.quantum.qaoa:WSQAOASolver",
     "rqaoa": "qopt.solvers.quantum.qaoa_recursive:RQAOASolver",
+    "th-qaoa": "qopt.solvers.quantum.grover:ThresholdQAOASolver",
 }
 
 
