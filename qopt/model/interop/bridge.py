@@ -1,0 +1,107 @@
+"""The one bridge between :class:`ModelTerms` and qopt's own models.
+
+:func:`to_program` builds a :class:`qopt.Program` (names, kinds, bounds, objective and
+constraints term by term); :func:`terms_of` reads a ``Program``, a ``BinaryProgram`` or a
+``QUBO`` back into terms, so every exporter takes any qopt model.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from qopt.errors import OptionError
+from qopt.model.interop.terms import ModelTerms, Polynomial
+
+
+def to_program(model: ModelTerms):
+    """A :class:`qopt.Program` saying the same as ``model`` (same names, in order)."""
+    from qopt.model.program import Program
+
+    p = Program(name=model.name, sense=model.sense)
+    for v in model.variables:
+        if v.kind == "binary":
+            p.binary_var(v.name)
+        elif v.kind == "spin":
+            p.spin_var(v.name)
+        else:
+            p.integer_var(v.name, v.lower, v.upper)
+    names = model.names
+    p.set_objective(_named(model.objective, names), constant=model.objective.constant,
+                    sense=model.sense)
+    for c in model.constraints:
+        p.add_constraint(_named(c.lhs, names, with_constant=True), c.sense, c.rhs, c.name)
+    return p
+
+
+def _named(poly: Polynomial, names: list[str], with_constant: bool = False) -> dict:
+    out = {tuple(names[i] for i in key): c for key, c in poly.terms.items()}
+    if with_constant and poly.constant:
+        out[()] = poly.constant
+    return out
+
+
+def terms_of(model) -> ModelTerms:
+    """:class:`ModelTerms` of a qopt ``Program``, ``BinaryProgram`` or ``QUBO``."""
+    from qopt.model.program import BinaryProgram
+    from qopt.model.qubo import QUBO
+
+    if isinstance(model, BinaryProgram):
+        return _from_binary_program(model)
+    if isinstance(model, QUBO):
+        out = ModelTerms(name="qubo")
+        for name in model.var_names:
+            out.add_variable(name, "binary", source="QUBO")
+        out.objective = _quadratic(model.linear, model.quadratic, model.offset)
+        return out
+    if type(model).__name__ == "Program" and hasattr(model, "variables"):
+        return _from_program(model)
+    raise OptionError(f"cannot write an object of type {type(model).__name__}: expected a "
+                      "qopt Program, BinaryProgram or QUBO, or a model object qopt reads")
+
+
+def _quadratic(linear, quadratic, offset: float) -> Polynomial:
+    p = Polynomial(constant=float(offset))
+    for i in np.flatnonzero(linear):
+        p.add((int(i),), float(linear[i]))
+    U = quadratic.tocoo()
+    for i, j, c in zip(U.row.tolist(), U.col.tolist(), U.data.tolist()):
+        p.add((i, j), c)
+    return p
+
+
+def _from_binary_program(bp) -> ModelTerms:
+    out = ModelTerms(name=bp.name, sense=bp.sense)
+    for name in bp.var_names:
+        out.add_variable(name, "binary", source="BinaryProgram")
+    out.objective = _quadratic(bp.linear, bp.quadratic, bp.offset)
+    A = bp.A
+    for r in range(bp.num_constraints):
+        row = A.getrow(r)
+        lhs = Polynomial()
+        for i, c in zip(row.indices.tolist(), row.data.tolist()):
+            lhs.add((i,), c)
+        out.add_constraint(bp.constraint_names[r], lhs, bp.constraint_senses[r], bp.rhs_list[r])
+    return out
+
+
+def _from_program(p) -> ModelTerms:
+    out = ModelTerms(name=p.name, sense=p.sense)
+    for v in p.variables:
+        out.add_variable(v.name, v.kind, v.lb, v.ub, source="Program")
+    index = out.index()
+
+    def poly(expr) -> Polynomial:
+        q = Polynomial(constant=float(expr.constant))
+        for key, c in expr.terms().items():
+            q.add([index[name] for name in key], c)
+        return q
+
+    out.objective = poly(p.objective)
+    for c in p.constraints:
+        lhs = poly(c.expr)
+        rhs, lhs.constant = c.rhs - lhs.constant, 0.0
+        out.add_constraint(c.name, lhs, c.sense, rhs)
+    return out
+
+
+__all__ = ["terms_of", "to_program"]
