@@ -39,8 +39,8 @@ def problem_class(kind: str) -> type[Problem]:
     try:
         return _CLASSES[kind]
     except KeyError:
-        raise OptionError(unknown("problem class", kind, kinds()) + " (and 'lp' / 'mps' for "
-                          "model files)") from None
+        raise OptionError(unknown("problem class", kind, kinds()) + " (and 'lp' / 'mps' / "
+                          "'qs' for model files)") from None
 
 
 def _data_dir(kind: str):
@@ -55,36 +55,33 @@ def shipped_index(kind: str) -> dict[str, dict]:
     return json.loads(index.read_text()) if index.is_file() else {}
 
 
-#: pseudo-kinds of model files read by HiGHS (binary variables): ``lp:PATH``, ``mps:PATH``
-MODEL_KINDS = ("lp", "mps")
+#: pseudo-kinds of model files (``lp:PATH``, ``mps:PATH``, ``qs:PATH``)
+MODEL_KINDS = ("lp", "mps", "qs")
 
 
 def load(kind: str | Path, instance: str | Path | None = None) -> Problem:
     """A shipped instance by name, or a file in the class's standard format by path.
 
-    ``load("mdkp", "hp1")`` and ``load("mdkp:hp1")`` are the same. LP and MPS model files
-    (binary variables, read by HiGHS) load by suffix (``load("model.lp")``, ``.mps``, ``.gz``
-    too) or by kind (``load("lp:PATH")``, ``load("mps", PATH)``) as a
-    :class:`~qopt.problems.custom.ProgramProblem`.
+    ``load("mdkp", "hp1")`` and ``load("mdkp:hp1")`` are the same. Model files load by
+    suffix or kind (see :mod:`qopt.problems.model_files`): LP and MPS files (read by HiGHS;
+    ``load("model.lp")``, ``load("lp:PATH")``, ``load("mps", PATH)``) and QOBLIB ``.qs``
+    QUBO files (``load("model.qs")``, ``load("qs:PATH")``), each also compressed.
     """
-    from qopt.model.lp import model_format
+    from qopt.problems.model_files import load_model_file, split_model_spec
 
     if instance is None:
         text = str(kind)
         prefix, sep, rest = text.partition(":")
-        if sep and prefix.lower() in MODEL_KINDS:
-            kind, instance = prefix.lower(), rest
-        elif model_format(text) is not None:
-            kind, instance = model_format(text), text
+        spec = split_model_spec(text)
+        if spec is not None:
+            kind, instance = spec
         elif sep and prefix:
             kind, instance = prefix, rest
         else:
             raise OptionError(f"{text!r}: name an instance as 'kind:instance' (e.g. 'mdkp:hp1'), "
-                              "or an LP / MPS file (model.lp, model.mps, 'lp:PATH')")
+                              "or a model file (model.lp, model.mps, model.qs, 'lp:PATH')")
     if str(kind).lower() in MODEL_KINDS:
-        from qopt.problems.custom import load_lp
-
-        return load_lp(instance, str(kind).lower())
+        return load_model_file(instance, str(kind).lower())
     cls = problem_class(str(kind))
     index = shipped_index(kind)
     key = str(instance)

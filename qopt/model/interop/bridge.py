@@ -15,7 +15,7 @@ from qopt.model.interop.terms import ModelTerms, Polynomial
 
 def to_program(model: ModelTerms):
     """A :class:`qopt.Program` saying the same as ``model`` (same names, in order)."""
-    from qopt.model.program import Program
+    from qopt.model.user import Program
 
     p = Program(name=model.name, sense=model.sense)
     for v in model.variables:
@@ -31,6 +31,38 @@ def to_program(model: ModelTerms):
     for c in model.constraints:
         p.add_constraint(_named(c.lhs, names, with_constant=True), c.sense, c.rhs, c.name)
     return p
+
+
+def to_qopt_model(model: ModelTerms):
+    """A :class:`~qopt.model.program.BinaryProgram` when every variable is binary, the
+    objective of degree <= 2 and every constraint linear (the form every solver took before
+    ``Program``), else a :class:`qopt.Program`."""
+    canon = model.canonical()
+    if canon.kinds <= {"binary"} and canon.objective.degree <= 2 and \
+            all(c.lhs.degree <= 1 for c in canon.constraints):
+        return to_binary_program(canon)
+    return to_program(model)
+
+
+def to_binary_program(model: ModelTerms):
+    """The :class:`~qopt.model.program.BinaryProgram` of a binary, quadratic model with
+    linear constraints (canonical form)."""
+    from qopt.model.program import BinaryProgram
+
+    n = len(model.variables)
+    linear = np.zeros(n)
+    quad: dict[tuple[int, int], float] = {}
+    for key, c in model.objective.terms.items():
+        if len(key) == 1:
+            linear[key[0]] += c
+        else:
+            quad[key] = c
+    bp = BinaryProgram(n, linear, quad or None, model.objective.constant, model.sense,
+                       model.names, model.name)
+    for c in model.constraints:
+        bp.add_constraint({key[0]: a for key, a in c.lhs.terms.items()}, c.sense,
+                          c.rhs - c.lhs.constant, c.name)
+    return bp
 
 
 def _named(poly: Polynomial, names: list[str], with_constant: bool = False) -> dict:
@@ -53,7 +85,11 @@ def terms_of(model) -> ModelTerms:
             out.add_variable(name, "binary", source="QUBO")
         out.objective = _quadratic(model.linear, model.quadratic, model.offset)
         return out
-    if type(model).__name__ == "Program" and hasattr(model, "variables"):
+    try:
+        from qopt.model.user import Program
+    except ImportError:                     # pragma: no cover - before Program lands
+        Program = ()
+    if isinstance(model, Program):
         return _from_program(model)
     raise OptionError(f"cannot write an object of type {type(model).__name__}: expected a "
                       "qopt Program, BinaryProgram or QUBO, or a model object qopt reads")
@@ -104,4 +140,4 @@ def _from_program(p) -> ModelTerms:
     return out
 
 
-__all__ = ["terms_of", "to_program"]
+__all__ = ["terms_of", "to_binary_program", "to_program", "to_qopt_model"]

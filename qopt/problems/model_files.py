@@ -1,0 +1,46 @@
+"""Model files as Problems: LP / MPS (HiGHS, :mod:`qopt.model.lp`) and QOBLIB ``.qs`` QUBOs
+(:mod:`qopt.model.qs`), found by suffix (``.gz`` / ``.xz`` / ``.bz2`` too) or named by kind
+(``lp:PATH``, ``mps:PATH``, ``qs:PATH``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qopt.errors import OptionError
+from qopt.model.lp import model_format
+from qopt.model.qs import is_qs, read_qs
+from qopt.problems.base import Problem
+from qopt.problems.registry import MODEL_KINDS
+
+
+def file_kind(path: str | Path) -> str | None:
+    """"lp", "mps" or "qs" from a file name's suffix, else None."""
+    return "qs" if is_qs(path) else model_format(path)
+
+
+def split_model_spec(text: str) -> tuple[str, str] | None:
+    """``(kind, path)`` of ``"lp:PATH"`` / ``"qs:PATH"`` / a path with a model suffix, else
+    None."""
+    prefix, sep, rest = text.partition(":")
+    if sep and prefix.lower() in MODEL_KINDS:
+        return prefix.lower(), rest
+    kind = file_kind(text)
+    return (kind, text) if kind is not None else None
+
+
+def load_model_file(path: str | Path, kind: str | None = None) -> Problem:
+    """The Problem of a model file: a ``.qs`` file's QUBO (minimised, as QOBLIB writes it),
+    an LP / MPS file's program."""
+    from qopt.problems.custom import QUBOProblem, load_lp
+
+    kind = kind or file_kind(path)
+    if kind not in MODEL_KINDS:
+        raise OptionError(f"{path}: model file kind must be one of {', '.join(MODEL_KINDS)}, "
+                          f"got {kind!r}")
+    if kind == "qs":
+        name = Path(path).name.split(".")[0]
+        return QUBOProblem(read_qs(path), name=name)
+    return load_lp(path, kind)
+
+
+__all__ = ["MODEL_KINDS", "file_kind", "load_model_file", "split_model_spec"]
