@@ -356,6 +356,9 @@ class SubspaceSimulator:
         self.work = np.empty(N)
         self._partner_work = None if space.tables is not None else np.empty(N, np.int32)
         self.init = init
+        #: per-layer application order of the partial mixers, (p, K) int (None: index order);
+        #: set by ``mixer_order`` (see :func:`qopt.solvers.quantum.mixer_order.mixer_orders`)
+        self.orders = None
         self._levels = None          # (diag, int32 levels, base) of an integer-valued cost
         self._init_index = None if init.kind in ("plus", "uniform") else \
             space.index_of(init.bits)
@@ -395,12 +398,20 @@ class SubspaceSimulator:
     def _partner(self, k: int) -> np.ndarray:
         return self.space.partner(k, self._partner_work)
 
-    def apply_mixer(self, betas_row, psi=None, *, inverse: bool = False):
-        """The partial mixers in order (B_1 first), angles ``betas_row`` (K,); ``inverse``
-        applies the adjoint (reverse order, negated angles)."""
+    def _runs(self, layer: int) -> list[tuple[int, int, int]]:
+        """Partial-mixer runs of ``layer``: the space's (blocked) runs, or one run per partial
+        in ``orders[layer]`` order."""
+        if self.orders is None:
+            return self.space.runs
+        return [(int(k), int(k) + 1, 0) for k in self.orders[layer]]
+
+    def apply_mixer(self, betas_row, psi=None, *, inverse: bool = False, layer: int = 0):
+        """The partial mixers of ``layer`` in order (B_1 first unless ``orders`` says
+        otherwise), angles ``betas_row`` (K,, by partial index); ``inverse`` applies the
+        adjoint (reverse order, negated angles)."""
         psi = self.psi if psi is None else psi
         betas_row = np.ascontiguousarray(betas_row, dtype=float)
-        runs = self.space.runs[::-1] if inverse else self.space.runs
+        runs = self._runs(layer)[::-1] if inverse else self._runs(layer)
         for k0, k1, block in runs:
             if block:
                 K.rotate_blocked(psi, self.space.tables, k0, k1, betas_row, block,
@@ -418,7 +429,7 @@ class SubspaceSimulator:
         for layer in range(len(betas)):
             d, g = (diags[layer], 1.0) if isinstance(diags, list) else (diags, gammas[layer])
             self._phase(psi, d, float(g))
-            self.apply_mixer(betas[layer], psi)
+            self.apply_mixer(betas[layer], psi, layer=layer)
         return psi
 
     # ---- observables -------------------------------------------------------------------------
@@ -481,7 +492,7 @@ class SubspaceSimulator:
         dg = np.zeros((p, len(term_coeffs))) if per_term else np.zeros(p)
         for layer in range(p - 1, -1, -1):
             row = np.ascontiguousarray(betas[layer], dtype=float)
-            for k0, k1, block in self.space.runs[::-1]:
+            for k0, k1, block in self._runs(layer)[::-1]:
                 if block:
                     nblocks = -(-self.size // block)
                     ov = np.zeros((nblocks, len(row)))

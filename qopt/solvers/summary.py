@@ -28,6 +28,10 @@ def notes(result) -> list[str]:
     fallback = info.get("fallback")
     if isinstance(fallback, str) and fallback:
         out.append(fallback)
+    concentrated = info.get("concentration_note")
+    if isinstance(concentrated, str) and concentrated:
+        out.append(f"{concentrated} (max_state_probability "
+                   f"{info.get('max_state_probability', float('nan')):.3f})")
     if info.get("budget_ignored"):
         out.append(f"budget does not apply to {result.solver} (ignored)")
     return out

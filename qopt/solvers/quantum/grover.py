@@ -165,6 +165,7 @@ def run_grover(solver, task: Task, *, backend=None, optimizer=None, seed=None, b
     from qopt.backends.histogram import build_histogram
     from qopt.backends.subspace import idle_threads
     from qopt.solvers.optimizers import get_optimizer
+    from qopt.solvers.quantum.concentration import concentration_note
     from qopt.solvers.quantum.qaoa_subspace import constrained_cost
 
     o = solver.options
@@ -236,6 +237,7 @@ def run_grover(solver, task: Task, *, backend=None, optimizer=None, seed=None, b
             "circuit_evaluations": evaluations, "max_state_probability":
             sim.max_state_probability(), "state_entropy": sim.state_entropy(),
             "state_entropy_unit": "bits", "initial_state_entropy": math.log2(F),
+            **concentration_note(sim.max_state_probability()),
             "initial_expectation": float(uni @ hist.levels),
             "sampling_time": t_sample, "sample_feasible_fraction": 1.0, **extra}
     info.update(_optimum_info(problem, program, cost, hist, prob, uni, X, p, shots,
