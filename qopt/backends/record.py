@@ -1,0 +1,272 @@
+"""Records of device runs: every executed ISA circuit, job and count, written as it happens,
+so that a run can be replayed without a device and a killed run resumed.
+
+Layout of a record directory::
+
+    record.json            format, the solve call, versions, status (running | done)
+    problem.pkl            the problem, when the solve was given an object (not a name / file)
+    circuits/<id>.qpy      each executed ISA circuit (QPY), <id> = <logical fingerprint>_<role>
+    circuits/<id>.json     its parameter map (parameter names in column order), device facts
+    jobs/<n>.json          job n: kind, circuit ids, shots, seed, sha256 of the bound values,
+                           job id, status (submitted | done), times, QPU seconds, options
+    jobs/<n>.npz           job n: bound parameter values per circuit, raw counts per row
+    result.json            the SolveResult, once the run finished
+
+Files are written atomically (temporary file, then rename), the job's JSON on submission
+(with the job id) and again with its counts, so a run killed at any point leaves a record
+whose finished jobs are complete. Roles: ``measured`` (the circuit itself), ``fold<s>`` (ZNE
+folds), ``cal0`` / ``cal1`` (readout calibration).
+
+Modes: ``record`` (a new run), ``resume`` (the same call again: recorded jobs are checked
+against the request and served from the record, or fetched by job id when only submitted;
+the rest run and are appended), ``replay`` (nothing runs: every job comes from the record,
+and a request the record does not hold is a :class:`ReplayError`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qopt.backends.base import BackendError
+from qopt.errors import OptionError
+
+FORMAT = 1
+MODES = ("record", "resume", "replay")
+
+
+class ReplayError(BackendError):
+    """A replayed or resumed run asked for something its record does not hold."""
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def write_json(path: Path, obj) -> None:
+    _write_atomic(Path(path), json.dumps(obj, indent=1, sort_keys=True).encode())
+
+
+def read_json(path: Path):
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise ReplayError(f"{path}: cannot read ({type(exc).__name__}: {exc})") from None
+
+
+def circuit_fingerprint(circuit) -> str:
+    """sha256 (first 16 hex digits) of a circuit's structure: widths, and each instruction's
+    name, qubit and clbit indices and parameters (as text: ``gamma[0]``, floats by repr).
+    Stable across processes (unlike QPY bytes, which hold parameter UUIDs)."""
+    h = hashlib.sha256()
+    h.update(f"{circuit.num_qubits},{circuit.num_clbits};".encode())
+    for inst in circuit.data:
+        qs = ",".join(str(circuit.find_bit(q).index) for q in inst.qubits)
+        cs = ",".join(str(circuit.find_bit(c).index) for c in inst.clbits)
+        ps = ",".join(repr(float(p)) if isinstance(p, float | int) else str(p)
+                      for p in inst.operation.params)
+        h.update(f"{inst.operation.name}|{qs}|{cs}|{ps};".encode())
+    return h.hexdigest()[:16]
+
+
+def values_digest(values: np.ndarray | None) -> str:
+    """sha256 of bound parameter values (float64 bytes and shape)."""
+    if values is None:
+        return "none"
+    v = np.ascontiguousarray(values, dtype=np.float64)
+    return hashlib.sha256(str(v.shape).encode() + v.tobytes()).hexdigest()[:16]
+
+
+class Record:
+    """A record directory in one of :data:`MODES` (see the module docstring)."""
+
+    def __init__(self, path, mode: str, manifest: dict):
+        if mode not in MODES:
+            raise OptionError(f"record mode must be one of {', '.join(MODES)}, got {mode!r}")
+        self.path = Path(path)
+        self.mode = mode
+        self.manifest = manifest
+        self._next = 0
+        self.reused = 0            # jobs served from the record (resume / replay)
+        self.executed = 0          # jobs run now
+        (self.path / "circuits").mkdir(parents=True, exist_ok=mode != "replay")
+        (self.path / "jobs").mkdir(parents=True, exist_ok=True)
+        self._recorded = len(list((self.path / "jobs").glob("*.json")))
+
+    # ---- opening --------------------------------------------------------------------------
+    @classmethod
+    def start(cls, path, call: dict, versions: dict) -> Record:
+        """A new record at ``path`` (missing or empty directory), or the resumption of the
+        unfinished record of the same ``call`` there."""
+        p = Path(path)
+        man_path = p / "record.json"
+        if man_path.exists():
+            man = read_json(man_path)
+            if man.get("status") == "done":
+                raise OptionError(f"{p} holds a finished record; replay it with `qopt replay "
+                                  f"{p}` (qopt.replay) or record into a new directory")
+            if man.get("call") != call:
+                diff = sorted(k for k in set(call) | set(man.get("call", {}))
+                              if call.get(k) != man.get("call", {}).get(k))
+                raise OptionError(f"{p} holds the unfinished record of another solve (differs "
+                                  f"in: {', '.join(diff)}); resume it with the same call or "
+                                  "record into a new directory")
+            rec = cls(p, "resume", man)
+            rec.manifest.setdefault("resumed", []).append(time.strftime("%Y-%m-%dT%H:%M:%S"))
+            write_json(man_path, rec.manifest)
+            return rec
+        if p.exists() and any(p.iterdir()):
+            raise OptionError(f"record directory {p} exists and is not a qopt record; give a "
+                              "new or empty directory")
+        p.mkdir(parents=True, exist_ok=True)
+        man = {"format": FORMAT, "status": "running", "call": call, "versions": versions,
+               "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        write_json(man_path, man)
+        return cls(p, "record", man)
+
+    @classmethod
+    def open_replay(cls, path) -> Record:
+        """An existing record, for replay (nothing will run)."""
+        p = Path(path)
+        if not (p / "record.json").exists():
+            raise OptionError(f"{p} is not a qopt record (no record.json)")
+        man = read_json(p / "record.json")
+        if man.get("format") != FORMAT:
+            raise ReplayError(f"{p}: record format {man.get('format')!r}, this qopt reads "
+                              f"{FORMAT}")
+        return cls(p, "replay", man)
+
+    @property
+    def call(self) -> dict:
+        return self.manifest["call"]
+
+    def finish(self, result: dict) -> None:
+        """Write the result and mark the record done (record / resume modes)."""
+        if self.mode == "replay":
+            return
+        write_json(self.path / "result.json", result)
+        self.manifest.update(status="done", jobs=self._next,
+                             finished=time.strftime("%Y-%m-%dT%H:%M:%S"))
+        write_json(self.path / "record.json", self.manifest)
+
+    # ---- circuits -------------------------------------------------------------------------
+    def _circuit_path(self, cid: str, ext: str) -> Path:
+        return self.path / "circuits" / f"{cid}.{ext}"
+
+    def load_circuit(self, cid: str):
+        """(circuit, its metadata) recorded under ``cid``, or None when not recorded."""
+        qpy_path = self._circuit_path(cid, "qpy")
+        if not qpy_path.exists():
+            if self.mode == "replay":
+                raise ReplayError(f"{self.path}: the replay needs circuit {cid}, which the "
+                                  "record does not hold (the solve call or qopt changed)")
+            return None
+        from qiskit import qpy
+
+        with open(qpy_path, "rb") as fh:
+            circ = qpy.load(fh)[0]
+        return circ, read_json(self._circuit_path(cid, "json"))
+
+    def save_circuit(self, cid: str, circuit, meta: dict) -> None:
+        if self.mode == "replay" or self._circuit_path(cid, "qpy").exists():
+            return
+        import io
+
+        from qiskit import qpy
+
+        buf = io.BytesIO()
+        qpy.dump(circuit, buf)
+        _write_atomic(self._circuit_path(cid, "qpy"), buf.getvalue())
+        write_json(self._circuit_path(cid, "json"),
+                   {**meta, "parameters": [p.name for p in circuit.parameters]})
+
+    # ---- jobs -----------------------------------------------------------------------------
+    def job(self, backend, kind: str, pubs, shots: int, seed: int):
+        """Counts of one job (``pubs``: [(circuit id, circuit, values (k, P) or None)]):
+        [per pub: [per row: (indices, counts)]], from the record or run by ``backend``."""
+        n = self._next
+        self._next += 1
+        request = {"kind": kind, "circuits": [cid for cid, _, _ in pubs], "shots": int(shots),
+                   "seed": int(seed), "values": [values_digest(v) for _, _, v in pubs]}
+        jpath = self.path / "jobs" / f"{n:05d}.json"
+        if n < self._recorded:
+            meta = read_json(jpath)
+            got = {k: meta.get(k) for k in request}
+            if got != request:
+                bad = [k for k in request if got[k] != request[k]]
+                raise ReplayError(f"{self.path}: job {n} differs from the record in "
+                                  f"{', '.join(bad)} (the solve call, the code or a package "
+                                  "version changed); cannot resume or replay it")
+            if meta.get("status") == "done":
+                self.reused += 1
+                backend.usage.jobs.append(meta.get("job_id") or f"record:{n}")
+                return self._load_counts(n, len(pubs))
+            if self.mode == "replay":
+                raise ReplayError(f"{self.path}: job {n} was submitted but its result is not "
+                                  "in the record (the run was killed); resume the run first")
+            handle = backend.fetch_job(meta.get("job_id"))     # None: rerun it
+            if handle is not None:
+                counts = backend.collect_job(handle, [p[1:] for p in pubs])
+                self.reused += 1
+                self._save_counts(n, meta, pubs, counts, backend)
+                return counts
+        elif self.mode == "replay":
+            raise ReplayError(f"{self.path}: the replay asks for job {n}, the record holds "
+                              f"{self._recorded} (the solve call, the code or a package "
+                              "version changed)")
+        meta = {**request, "status": "submitted", "submitted": time.time(),
+                "options": backend.record_options(), "backend": backend.spec}
+        for cid, circ, _ in pubs:
+            if not self._circuit_path(cid, "qpy").exists():
+                self.save_circuit(cid, circ, {})
+        handle = backend.submit_job([p[1:] for p in pubs], shots, seed)
+        meta["job_id"] = backend.job_id(handle)
+        write_json(jpath, meta)
+        counts = backend.collect_job(handle, [p[1:] for p in pubs])
+        self.executed += 1
+        self._save_counts(n, meta, pubs, counts, backend)
+        return counts
+
+    def _save_counts(self, n: int, meta: dict, pubs, counts, backend) -> None:
+        arrays: dict[str, np.ndarray] = {}
+        for i, (_, _, values) in enumerate(pubs):
+            if values is not None:
+                arrays[f"values_{i}"] = np.asarray(values, dtype=np.float64)
+            for r, (idx, c) in enumerate(counts[i]):
+                arrays[f"idx_{i}_{r}"] = np.asarray(idx, dtype=np.int64)
+                arrays[f"cnt_{i}_{r}"] = np.asarray(c, dtype=np.int64)
+        import io
+
+        buf = io.BytesIO()
+        np.savez(buf, **arrays)
+        _write_atomic(self.path / "jobs" / f"{n:05d}.npz", buf.getvalue())
+        meta = {**meta, "status": "done", "finished": time.time(),
+                "rows": [len(c) for c in counts],
+                "quantum_seconds": getattr(backend, "last_quantum_seconds", None)}
+        write_json(self.path / "jobs" / f"{n:05d}.json", meta)
+
+    def _load_counts(self, n: int, num_pubs: int):
+        meta = read_json(self.path / "jobs" / f"{n:05d}.json")
+        with np.load(self.path / "jobs" / f"{n:05d}.npz") as z:
+            return [[(z[f"idx_{i}_{r}"], z[f"cnt_{i}_{r}"]) for r in range(meta["rows"][i])]
+                    for i in range(num_pubs)]
+
+    def summary(self) -> dict[str, Any]:
+        """``info["record"]``: where, mode, jobs recorded / reused / executed."""
+        return {"path": str(self.path), "mode": self.mode, "jobs": self._next,
+                "reused": self.reused, "executed": self.executed}
+
+
+__all__ = ["FORMAT", "MODES", "Record", "ReplayError", "circuit_fingerprint", "read_json",
+           "values_digest", "write_json"]
