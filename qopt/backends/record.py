@@ -3,12 +3,12 @@ so that a run can be replayed without a device and a killed run resumed.
 
 Layout of a record directory::
 
-    record.json            format, the solve call, versions, status (running | done)
+    record.json            format, the solve call, versions, state (running | done)
     problem.pkl            the problem, when the solve was given an object (not a name / file)
     circuits/<id>.qpy      each executed ISA circuit (QPY), <id> = <logical fingerprint>_<role>
     circuits/<id>.json     its parameter map (parameter names in column order), device facts
     jobs/<n>.json          job n: kind, circuit ids, shots, seed, sha256 of the bound values,
-                           job id, status (submitted | done), times, QPU seconds, options
+                           job id, state (submitted | done), times, QPU seconds, options
     jobs/<n>.npz           job n: bound parameter values per circuit, raw counts per row
     result.json            the SolveResult, once the run finished
 
@@ -113,7 +113,7 @@ class Record:
         man_path = p / "record.json"
         if man_path.exists():
             man = read_json(man_path)
-            if man.get("status") == "done":
+            if man.get("state") == "done":
                 raise OptionError(f"{p} holds a finished record; replay it with `qopt replay "
                                   f"{p}` (qopt.replay) or record into a new directory")
             if man.get("call") != call:
@@ -130,7 +130,7 @@ class Record:
             raise OptionError(f"record directory {p} exists and is not a qopt record; give a "
                               "new or empty directory")
         p.mkdir(parents=True, exist_ok=True)
-        man = {"format": FORMAT, "status": "running", "call": call, "versions": versions,
+        man = {"format": FORMAT, "state": "running", "call": call, "versions": versions,
                "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
         write_json(man_path, man)
         return cls(p, "record", man)
@@ -156,7 +156,7 @@ class Record:
         if self.mode == "replay":
             return
         write_json(self.path / "result.json", result)
-        self.manifest.update(status="done", jobs=self._next,
+        self.manifest.update(state="done", jobs=self._next,
                              finished=time.strftime("%Y-%m-%dT%H:%M:%S"))
         write_json(self.path / "record.json", self.manifest)
 
@@ -208,7 +208,7 @@ class Record:
                 raise ReplayError(f"{self.path}: job {n} differs from the record in "
                                   f"{', '.join(bad)} (the solve call, the code or a package "
                                   "version changed); cannot resume or replay it")
-            if meta.get("status") == "done":
+            if meta.get("state") == "done":
                 self.reused += 1
                 backend.usage.jobs.append(meta.get("job_id") or f"record:{n}")
                 return self._load_counts(n, len(pubs))
@@ -225,7 +225,7 @@ class Record:
             raise ReplayError(f"{self.path}: the replay asks for job {n}, the record holds "
                               f"{self._recorded} (the solve call, the code or a package "
                               "version changed)")
-        meta = {**request, "status": "submitted", "submitted": time.time(),
+        meta = {**request, "state": "submitted", "submitted": time.time(),
                 "options": backend.record_options(), "backend": backend.spec}
         for cid, circ, _ in pubs:
             if not self._circuit_path(cid, "qpy").exists():
@@ -251,7 +251,7 @@ class Record:
         buf = io.BytesIO()
         np.savez(buf, **arrays)
         _write_atomic(self.path / "jobs" / f"{n:05d}.npz", buf.getvalue())
-        meta = {**meta, "status": "done", "finished": time.time(),
+        meta = {**meta, "state": "done", "finished": time.time(),
                 "rows": [len(c) for c in counts],
                 "quantum_seconds": getattr(backend, "last_quantum_seconds", None)}
         write_json(self.path / "jobs" / f"{n:05d}.json", meta)
