@@ -183,7 +183,10 @@ def permutation_pass(m, L, C, offset, prefixes, mode, cap, keys, counts, seen, t
 def _fits(j, mask, nbr, load, A, b):
     if (nbr[j] & mask) != 0:
         return False
-    return all(load[r] + A[r, j] <= b[r] + 1e-09 for r in range(b.size))
+    for r in range(b.size):  # noqa: SIM110 (numba compiles no generator expression)
+        if load[r] + A[r, j] > b[r] + 1e-9:
+            return False
+    return True
 
 
 @nb.njit(**_OPTS)
