@@ -12,12 +12,13 @@ _configure_cache()
 from qopt.errors import (  # noqa: E402
     ConfigError,
     InstanceFormatError,
+    ModelError,
     OptionError,
     QoptError,
     SizeLimitError,
     SolverError,
 )
-from qopt.model import QUBO, BinaryProgram, Ising, program_to_qubo  # noqa: E402
+from qopt.model import HUBO, QUBO, BinaryProgram, Ising, Program, program_to_qubo  # noqa: E402
 from qopt.problems import generate, load  # noqa: E402
 from qopt.solvers.result import SolveResult  # noqa: E402
 from qopt.solving import solve  # noqa: E402
@@ -25,7 +26,8 @@ from qopt.solving import solve  # noqa: E402
 __version__ = "0.1.0"
 
 __all__ = [
-    "QUBO", "BinaryProgram", "ConfigError", "InstanceFormatError", "Ising", "OptionError",
+    "HUBO", "QUBO", "BinaryProgram", "ConfigError", "InstanceFormatError", "Ising",
+    "ModelError", "OptionError", "Program",
     "QoptError", "SizeLimitError", "SolveResult", "SolverError", "generate", "load",
     "program_to_qubo", "solve",
 ]

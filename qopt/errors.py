@@ -21,6 +21,11 @@ class OptionError(QoptError, ValueError):
     """A bad option value or an option name a solver or command does not know."""
 
 
+class ModelError(OptionError):
+    """A malformed user model (:class:`qopt.Program`): names the variable, constraint or
+    argument at fault."""
+
+
 class SizeLimitError(QoptError, MemoryError):
     """A request that would not fit (memory, qubits, variables); raised before allocating."""
 

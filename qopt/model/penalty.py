@@ -23,16 +23,29 @@ def _is_integral(values: np.ndarray) -> bool:
 
 
 def is_packing(program: BinaryProgram) -> bool:
-    """All constraints ``a.x <= b`` with integral a >= 0 and b (knapsack / independent set)."""
+    """All constraints ``a.x <= b`` (linear) with integral a >= 0 and b (knapsack / independent
+    set)."""
     A = program.A
-    return (program.num_constraints > 0 and all(s == "<=" for s in program.constraint_senses)
+    return (program.num_constraints > 0 and not program.row_terms
+            and all(s == "<=" for s in program.constraint_senses)
             and (A.data >= 0).all() and _is_integral(A.data) and _is_integral(program.rhs))
+
+
+def _higher_abs(program: BinaryProgram) -> tuple[float, np.ndarray]:
+    """(sum of |coefficients| of the objective's terms of degree >= 3, per variable the sum
+    over the terms containing it), shape (n,)."""
+    total, per_var = 0.0, np.zeros(program.num_vars)
+    for idx, coef in program.terms.values():
+        total += float(np.abs(coef).sum())
+        per_var += np.bincount(idx.ravel(), np.repeat(np.abs(coef), idx.shape[1]),
+                               minlength=program.num_vars)
+    return total, per_var
 
 
 def objective_range(program: BinaryProgram) -> float:
     """Upper bound on max f - min f of the minimisation objective over {0,1}^n."""
     c, U, _ = program.minimisation_objective()
-    return float(np.abs(c).sum() + np.abs(U.data).sum())
+    return float(np.abs(c).sum() + np.abs(U.data).sum() + _higher_abs(program)[0])
 
 
 def auto_penalty(program: BinaryProgram) -> float:
@@ -40,19 +53,23 @@ def auto_penalty(program: BinaryProgram) -> float:
 
     Packing programs: turning off one chosen variable of a violated row lowers the penalty by at
     least P (integral data, squared violation >= 1) and raises the objective by at most
-    ``max_j |c_j| + sum_k |U_jk|``, so P = that + 1 walks every infeasible x down to a feasible
-    one. Otherwise the objective's range + 1 (squared violation >= 1 needs integral rows; for
-    fractional rows the weight is divided by the smallest non-zero squared coefficient).
+    ``max_j |c_j| + sum_k |U_jk| + sum_{terms T containing j} |c_T|``, so P = that + 1 walks
+    every infeasible x down to a feasible one. Otherwise the objective's range + 1 (a violated
+    row's penalty -- squared violation, or a sum of products for ``g <= 0`` -- is >= 1 for
+    integral rows, polynomial rows included; for fractional rows the weight is divided by the
+    smallest non-zero squared coefficient).
     """
     c, U, _ = program.minimisation_objective()
     if is_packing(program):
         absU = abs(U) + abs(U).T
-        flip = np.abs(c) + np.asarray(absU.sum(axis=1)).ravel()
+        flip = np.abs(c) + np.asarray(absU.sum(axis=1)).ravel() + _higher_abs(program)[1]
         return float(flip.max(initial=0.0) + 1.0)
     weight = objective_range(program) + 1.0
     A = program.A
-    if A.nnz and not (_is_integral(A.data) and _is_integral(program.rhs)):
-        weight /= min(1.0, float(np.min(np.abs(A.data))) ** 2)
+    coefs = np.concatenate([A.data, *(g[1] for groups in program.row_terms.values()
+                                      for g in groups.values())])
+    if coefs.size and not (_is_integral(coefs) and _is_integral(program.rhs)):
+        weight /= min(1.0, float(np.min(np.abs(coefs))) ** 2)
     return weight
 
 

@@ -1,4 +1,13 @@
-"""BinaryProgram: binary variables, a linear + quadratic objective, linear constraints, a sense."""
+"""BinaryProgram: binary variables, a polynomial objective, polynomial constraint rows, a sense.
+
+The program over bits that every Problem hands to the solvers. It grew (rather than a new
+class beside it) higher-order objective ``terms`` and rows with a non-linear part
+(``row_terms``), because every consumer already takes a BinaryProgram: the linear part of every
+row stays in ``A`` (so linear-only code keeps its meaning), and code that cannot handle the
+non-linear parts asks :attr:`BinaryProgram.is_quadratic_linear` (objective degree <= 2, all rows
+linear) and refuses otherwise. A user's :class:`~qopt.model.user.Program` (integers, spins,
+names) lowers to one of these.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +18,7 @@ import scipy.sparse as sp
 
 from qopt.bits import as_bit_matrix
 from qopt.errors import OptionError
+from qopt.model.poly import Groups, canonical_groups, degree_of, groups_values
 from qopt.model.quadratic import quadratic_values, split_quadratic
 
 SENSES = ("<=", "==", ">=")
@@ -26,6 +36,8 @@ class BinaryProgram:
         quadratic: ``x'Mx`` as a dense / sparse matrix or ``{(i, j): w}`` mapping (see
             :func:`qopt.model.quadratic.split_quadratic`); its diagonal is folded into ``linear``.
         offset: constant term.
+        terms: monomials of any degree ``{(i, j, k, ...): w}`` added to the objective (degrees
+            0-2 are folded into offset / linear / quadratic; ``x**2 == x``).
         sense: ``"min"`` or ``"max"``.
         var_names: optional names, default ``x0 .. x{n-1}``.
         name: a label for reports.
@@ -33,43 +45,67 @@ class BinaryProgram:
 
     def __init__(self, num_vars: int, linear=None, quadratic=None, offset: float = 0.0,
                  sense: str = "min", var_names: Sequence[str] | None = None,
-                 name: str = "program"):
+                 name: str = "program", *, terms=None):
         if sense not in ("min", "max"):
             raise OptionError(f"sense must be 'min' or 'max', got {sense!r}")
+        if isinstance(num_vars, bool) or not isinstance(num_vars, int | np.integer) \
+                or num_vars < 0:
+            raise OptionError(f"num_vars must be a non-negative integer, got {num_vars!r}")
         n = int(num_vars)
         self.num_vars = n
         self.sense = sense
-        self.name = name
-        self.var_names = list(var_names) if var_names is not None else [f"x{i}" for i in range(n)]
+        self.name = str(name)
+        self.var_names = ([str(v) for v in var_names] if var_names is not None
+                          else [f"x{i}" for i in range(n)])
         if len(self.var_names) != n:
             raise OptionError(f"{len(self.var_names)} variable names for {n} variables")
-        lin = np.zeros(n) if linear is None else np.asarray(linear, dtype=float).reshape(-1)
-        if lin.shape != (n,):
-            raise OptionError(f"linear objective has {lin.size} entries, expected {n}")
+        lin = _vector(linear, n, "linear")
         self.quadratic, diag = split_quadratic(quadratic, n)
         self.linear = lin + diag
-        self.offset = float(offset)
+        self.offset = _number(offset, "offset")
+        #: objective terms of degree >= 3, ``{d: (idx (k, d) int32, coef (k,))}``
+        self.terms: Groups = {}
+        if terms is not None:
+            self._fold_terms(canonical_groups(terms, "binary", n, "terms"))
         self._rows: list[sp.csr_matrix] = []
         self.constraint_senses: list[str] = []
         self.rhs_list: list[float] = []
         self.constraint_names: list[str] = []
+        #: non-linear part (degree >= 2) of constraint rows, by row index
+        self.row_terms: dict[int, Groups] = {}
         self._A: sp.csr_matrix | None = None
+
+    def _fold_terms(self, groups: Groups) -> None:
+        n = self.num_vars
+        if 0 in groups:
+            self.offset += float(groups[0][1].sum())
+        if 1 in groups:
+            self.linear = self.linear + np.bincount(groups[1][0][:, 0], groups[1][1], minlength=n)
+        if 2 in groups:
+            idx, coef = groups[2]
+            self.quadratic = (self.quadratic + sp.csr_matrix(
+                (coef, (idx[:, 0], idx[:, 1])), shape=(n, n))).tocsr()
+        self.terms = {d: g for d, g in sorted(groups.items()) if d >= 3}
 
     # ---- constraints -------------------------------------------------------------------
     def add_constraint(self, coefficients, sense: str, rhs: float, name: str | None = None) -> int:
-        """Add ``coefficients . x (sense) rhs``; ``coefficients`` is an array of length n or a
-        mapping ``{index: coefficient}``. Returns the constraint's index."""
-        if sense not in _SENSE_ALIASES:
+        """Add ``g(x) (sense) rhs``; ``coefficients`` is an array of length n (linear), a mapping
+        ``{index: coefficient}`` (linear) or ``{(i, j, ...): coefficient}`` (a polynomial row of
+        any degree; ``x**2 == x``, a constant ``()`` moves to the right-hand side). Returns the
+        constraint's index."""
+        if not isinstance(sense, str) or sense not in _SENSE_ALIASES:
             raise OptionError(f"constraint sense must be one of {SENSES}, got {sense!r}")
+        rhs = _number(rhs, "rhs")
         n = self.num_vars
+        higher: Groups = {}
         if isinstance(coefficients, Mapping):
-            idx = np.fromiter(coefficients.keys(), dtype=np.int64, count=len(coefficients))
-            val = np.fromiter(coefficients.values(), dtype=float, count=len(coefficients))
-            if idx.size and (idx.min() < 0 or idx.max() >= n):
-                raise OptionError(f"constraint index out of range 0..{n - 1}")
-            row = sp.csr_matrix((val, (np.zeros_like(idx), idx)), shape=(1, n))
+            groups = canonical_groups(coefficients, "binary", n, "constraint coefficients")
+            rhs -= float(groups[0][1].sum()) if 0 in groups else 0.0
+            idx, val = groups.get(1, (np.zeros((0, 1), np.int32), np.zeros(0)))
+            row = sp.csr_matrix((val, (np.zeros(len(val), np.int64), idx[:, 0])), shape=(1, n))
+            higher = {d: g for d, g in groups.items() if d >= 2}
         else:
-            arr = np.asarray(coefficients, dtype=float).reshape(1, -1)
+            arr = _vector(coefficients, None, "constraint coefficients").reshape(1, -1)
             if arr.shape[1] != n:
                 raise OptionError(f"constraint has {arr.shape[1]} coefficients, expected {n}")
             row = sp.csr_matrix(arr)
@@ -77,8 +113,11 @@ class BinaryProgram:
         row.eliminate_zeros()
         self._rows.append(row)
         self.constraint_senses.append(_SENSE_ALIASES[sense])
-        self.rhs_list.append(float(rhs))
-        self.constraint_names.append(name or f"c{len(self.rhs_list) - 1}")
+        self.rhs_list.append(rhs)
+        self.constraint_names.append(str(name) if name is not None
+                                     else f"c{len(self.rhs_list) - 1}")
+        if higher:
+            self.row_terms[len(self.rhs_list) - 1] = higher
         self._A = None
         return len(self.rhs_list) - 1
 
@@ -120,14 +159,40 @@ class BinaryProgram:
 
     @property
     def is_linear(self) -> bool:
-        """True when the objective has no quadratic term."""
-        return self.quadratic.nnz == 0
+        """True when the objective has no quadratic or higher term."""
+        return self.quadratic.nnz == 0 and not self.terms
+
+    @property
+    def degree(self) -> int:
+        """Degree of the objective (0 constant, 1 linear, 2 quadratic, ...)."""
+        if self.terms:
+            return degree_of(self.terms)
+        return 2 if self.quadratic.nnz else (1 if np.any(self.linear) else 0)
+
+    @property
+    def nonlinear_rows(self) -> tuple[int, ...]:
+        """Indices of the constraint rows with a part of degree >= 2."""
+        return tuple(sorted(self.row_terms))
+
+    def row_degree(self, r: int) -> int:
+        """Degree of constraint row r."""
+        if r in self.row_terms:
+            return degree_of(self.row_terms[r])
+        return 1 if self.A.indptr[r + 1] > self.A.indptr[r] else 0
+
+    @property
+    def is_quadratic_linear(self) -> bool:
+        """Objective of degree <= 2 and every row linear: what BinaryProgram meant before it
+        grew higher-order parts (code that reads only linear / quadratic / A checks this)."""
+        return not self.terms and not self.row_terms
 
     # ---- evaluation --------------------------------------------------------------------
     def objective(self, x) -> np.ndarray | float:
         """Objective value(s) in the program's own sense; x shape (n,) or (k, n)."""
         X, single = as_bit_matrix(x)
         vals = X @ self.linear + quadratic_values(self.quadratic, X) + self.offset
+        if self.terms:
+            vals += groups_values(self.terms, X)
         return float(vals[0]) if single else vals
 
     def constraint_violations(self, x) -> np.ndarray:
@@ -136,6 +201,8 @@ class BinaryProgram:
         if not self.rhs_list:
             return np.zeros((X.shape[0], 0))
         diff = np.asarray(self.A.dot(X.T.astype(float))).T - self.rhs[None, :]
+        for r, groups in self.row_terms.items():
+            diff[:, r] += groups_values(groups, X)
         le = np.asarray(self.constraint_senses) == "<="
         ge = np.asarray(self.constraint_senses) == ">="
         out = np.abs(diff)
@@ -158,13 +225,21 @@ class BinaryProgram:
         return bool(v <= tol) if np.ndim(x) == 1 else v <= tol
 
     def minimisation_objective(self) -> tuple[np.ndarray, sp.csr_matrix, float]:
-        """(linear, strictly upper quadratic, offset) of the objective to *minimise*."""
+        """(linear, strictly upper quadratic, offset) of the objective to *minimise* (the terms
+        of degree >= 3 are :meth:`minimisation_terms`)."""
         s = 1.0 if self.sense == "min" else -1.0
         return s * self.linear, s * self.quadratic, s * self.offset
+
+    def minimisation_terms(self) -> Groups:
+        """The objective's terms of degree >= 3, signed for minimisation."""
+        s = 1.0 if self.sense == "min" else -1.0
+        return {d: (idx, s * coef) for d, (idx, coef) in self.terms.items()}
 
     def copy(self) -> BinaryProgram:
         p = BinaryProgram(self.num_vars, self.linear.copy(), self.quadratic.copy(), self.offset,
                           self.sense, self.var_names, self.name)
+        p.terms = dict(self.terms)
+        p.row_terms = dict(self.row_terms)
         p._rows = list(self._rows)
         p.constraint_senses = list(self.constraint_senses)
         p.rhs_list = list(self.rhs_list)
@@ -172,5 +247,34 @@ class BinaryProgram:
         return p
 
     def __repr__(self) -> str:
+        higher = f", degree={self.degree}" if self.terms else ""
         return (f"BinaryProgram(name={self.name!r}, sense={self.sense!r}, n={self.num_vars}, "
-                f"m={self.num_constraints}, quadratic_terms={self.quadratic.nnz})")
+                f"m={self.num_constraints}, quadratic_terms={self.quadratic.nnz}{higher})")
+
+
+def _number(value, what: str) -> float:
+    """A finite real number, else an OptionError naming ``what``."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.number):
+        raise OptionError(f"{what} must be a real number, got {value!r}")
+    v = float(value)
+    if not np.isfinite(v):
+        raise OptionError(f"{what} must be finite, got {v}")
+    return v
+
+
+def _vector(values, n: int | None, what: str) -> np.ndarray:
+    """A finite float vector of length n (any length for None); zeros for None values."""
+    if values is None:
+        return np.zeros(n or 0)
+    try:
+        arr = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        raise OptionError(f"{what} must be a sequence of numbers") from None
+    if arr.ndim > 1 and sum(d > 1 for d in arr.shape) > 1:
+        raise OptionError(f"{what} must be one-dimensional, got shape {arr.shape}")
+    arr = arr.reshape(-1)
+    if n is not None and arr.shape != (n,):
+        raise OptionError(f"{what} has {arr.size} entries, expected {n}")
+    if not np.all(np.isfinite(arr)):
+        raise OptionError(f"{what} has a non-finite entry")
+    return arr

@@ -25,17 +25,34 @@ def split_quadratic(matrix, num_vars: int) -> tuple[sp.csr_matrix, np.ndarray]:
     if matrix is None:
         return sp.csr_matrix((n, n)), np.zeros(n)
     if isinstance(matrix, Mapping):
-        if matrix:
-            keys = np.array(list(matrix.keys()), dtype=np.int64).reshape(-1, 2)
-            vals = np.array(list(matrix.values()), dtype=float)
-        else:
-            keys, vals = np.zeros((0, 2), dtype=np.int64), np.zeros(0)
+        keys = np.zeros((len(matrix), 2), dtype=np.int64)
+        vals = np.zeros(len(matrix))
+        for r, (key, w) in enumerate(matrix.items()):
+            if not (isinstance(key, tuple | list) and len(key) == 2 and all(
+                    isinstance(i, int | np.integer) and not isinstance(i, bool) for i in key)):
+                more = (" (terms of degree 3 or more go in HUBO / BinaryProgram(terms=...))"
+                        if isinstance(key, tuple | list) and len(key) > 2 else "")
+                raise OptionError(f"quadratic: key {key!r} is not a pair (i, j) of variable "
+                                  f"indices{more}")
+            if isinstance(w, bool) or not isinstance(w, int | float | np.number) \
+                    or not np.isfinite(float(w)):
+                raise OptionError(f"quadratic[{key!r}] = {w!r} is not a finite number")
+            keys[r] = key
+            vals[r] = float(w)
+        if keys.size and (keys.min() < 0 or keys.max() >= n):
+            raise OptionError(f"quadratic: a variable index is outside 0..{n - 1}")
         m = sp.coo_matrix((vals, (keys[:, 0], keys[:, 1])), shape=(n, n))
     else:
-        m = sp.coo_matrix(matrix, dtype=float) if sp.issparse(matrix) else sp.coo_matrix(
-            np.asarray(matrix, dtype=float))
+        try:
+            m = sp.coo_matrix(matrix, dtype=float) if sp.issparse(matrix) else sp.coo_matrix(
+                np.asarray(matrix, dtype=float))
+        except (TypeError, ValueError) as err:
+            raise OptionError(f"quadratic must be a square matrix or a {{(i, j): w}} mapping "
+                              f"({err})") from None
     if m.shape != (n, n):
         raise OptionError(f"quadratic matrix has shape {m.shape}, expected {(n, n)}")
+    if m.nnz and not np.all(np.isfinite(m.data)):
+        raise OptionError("quadratic has a non-finite entry")
     if m.nnz and (m.row.min() < 0 or m.col.min() < 0):
         raise OptionError("quadratic indices must be non-negative")
     diag = np.bincount(m.row[m.row == m.col], weights=m.data[m.row == m.col], minlength=n)

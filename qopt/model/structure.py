@@ -111,6 +111,11 @@ def _row_kinds(program: BinaryProgram):
         lo, hi = A.indptr[r], A.indptr[r + 1]
         idx, val = A.indices[lo:hi].astype(np.int64), A.data[lo:hi]
         supports.append(idx)
+        if r in program.row_terms:      # a row with products of bits: no structure, "other"
+            one_hot.append(False)
+            conflict.append(False)
+            packing.append(False)
+            continue
         same = idx.size > 0 and rhs > 0 and bool(np.all(val == rhs))
         one_hot.append(sense == "==" and same)
         conflict.append(sense == "<=" and same and idx.size == 2)
