@@ -386,9 +386,11 @@ def test_csv_and_markdown_outputs_never_embed_names_raw(tmp_path):
     with open(tmp_path / "out" / "summary.csv", newline="") as fh:
         cells = [c for row in csv.reader(fh) for c in row]
     assert not any(c.startswith(("=", "+", "@")) for c in cells)
-    with open(tmp_path / "out" / "qoblib_submission.csv", newline="") as fh:
-        ids = [r["Problem Identifier"] for r in csv.DictReader(fh)]
-    assert "maxcut/" + evil in ids                     # starts with "maxcut/": not a formula
+    with open(tmp_path / "out" / "qoblib_summary.csv", newline="") as fh:
+        ids = [r["Problem"] for r in csv.DictReader(fh)]
+    from qopt.experiments.qoblib import instance_word
+
+    assert "'" + instance_word(evil) in ids            # quoted: not a formula
     md = (tmp_path / "out" / "report.md").read_text()
     assert "a\\|b c&lt;b&gt;" in md and "a|b" not in md and "<b>" not in md
     header = None

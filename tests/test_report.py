@@ -1,4 +1,5 @@
-"""Report: rendered tables match numbers recomputed from the stored rows; exports."""
+"""Report: rendered tables match numbers recomputed from the stored rows (medians and 95 %
+bootstrap intervals over seeds); exports."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import numpy as np
 import pytest
 
 from qopt.experiments.report import QOBLIB_COLUMNS, tts99, write_report
+from qopt.experiments.report_metrics import BOOTSTRAP_RESAMPLES, bootstrap_interval
 from qopt.experiments.store import ResultStore
 
 OPT = {("mdkp", "hp1"): 3418.0, ("mdkp", "pet2"): 87061.0, ("qap", "nug12"): 578.0}
@@ -76,15 +78,27 @@ def pct(x):
     return "—" if x is None else f"{100 * x:.1f}%"
 
 
+def point(cell: str) -> str:
+    """The point estimate of a cell ``value [low, high]`` (the value alone if no interval)."""
+    return cell.split(" [", 1)[0]
+
+
+def interval(cell: str) -> tuple[float, float] | None:
+    if " [" not in cell:
+        return None
+    lo, hi = cell.split(" [", 1)[1].rstrip("]").split(", ")
+    return float(lo.rstrip("%")), float(hi.rstrip("%"))
+
+
 def test_report_numbers_match_rows(tmp_path):
     rows = make_rows()
     with ResultStore(tmp_path / "results.sqlite") as st:
         for r in rows:
             assert st.insert(r)
-    paths = write_report(tmp_path, formats=("md", "html", "png", "csv", "parquet", "qoblib"))
+    paths = write_report(tmp_path, formats="md,html,csv,png,parquet,qoblib")
     out = tmp_path / "report"
     assert {p.name for p in paths} >= {"report.md", "report.html", "runs.csv", "summary.csv",
-                                       "runs.parquet", "qoblib_submission.csv"}
+                                       "runs.parquet", "qoblib_summary.csv"}
     written = {"png": [p for p in paths if p.suffix == ".png"]}
     md = (out / "report.md").read_text()
     html = (out / "report.html").read_text()
@@ -106,49 +120,69 @@ def test_report_numbers_match_rows(tmp_path):
                 gaps = [r[f"{pre}gap"] for r in done if r[f"{pre}gap"] is not None]
                 ratios = [r[f"{pre}approx_ratio"] for r in done
                           if r[f"{pre}approx_ratio"] is not None]
-                assert line[f"feasible {tag}"] == pct(sum(feas) / len(feas))
-                assert line[f"gap {tag}"] == (pct(float(np.mean(gaps))) if gaps else "—")
-                assert line[f"ratio {tag}"] == (f"{np.mean(ratios):.3f}" if ratios else "—")
+                assert point(line[f"feasible {tag}"]) == pct(sum(feas) / len(feas))
+                assert point(line[f"gap {tag}"]) == (pct(float(np.median(gaps))) if gaps
+                                                     else "—")
+                assert point(line[f"ratio {tag}"]) == (f"{np.median(ratios):.3f}" if ratios
+                                                       else "—")
+                ci = interval(line[f"gap {tag}"])
+                if ci is not None:     # the interval brackets the median, inside the data
+                    med = 100 * float(np.median(gaps))
+                    assert 100 * min(gaps) - 0.05 <= ci[0] <= med + 0.05
+                    assert med - 0.05 <= ci[1] <= 100 * max(gaps) + 0.05
                 p = np.mean([r[f"{pre}feasible"] and r[f"{pre}gap"] == 0 for r in done])
                 t = np.mean([r["wall_time"] for r in done])
                 tts = t if p >= 0.99 else t * math.log(0.01) / math.log(1 - p) if p else 0
                 want = "∞" if p == 0 else f"{tts:.3g}"
-                assert line[f"TTS99 {tag} [s]"] == want
+                assert point(line[f"TTS99 {tag} [s]"]) == want
                 checked += 1
             assert line["best gap pp"] == pct(min(r["gap"] for r in done if r["gap"] is not None))
-            assert line["P(opt)"] == f"{np.mean([r['prob_optimum'] for r in done]):.4f}"
+            assert point(line["P(opt)"]) == \
+                f"{np.median([r['prob_optimum'] for r in done]):.4f}"
             evals = float(np.median([r["evaluations"] for r in done]))
-            assert line["evaluations"] == f"{evals:g}"
+            assert point(line["evaluations"]) == f"{evals:g}"
             if backend:
                 assert line["qubits"] == "24"
-                assert line["depth"] == f"{float(np.median([r['depth'] for r in done])):g}"
+                assert point(line["depth"]) == \
+                    f"{float(np.median([r['depth'] for r in done])):g}"
             else:
                 assert line["qubits"] == line["depth"] == "—"
-            assert line["time [s]"] == f"{np.mean([r['wall_time'] for r in done]):.3g}"
+            assert point(line["time [s]"]) == \
+                f"{np.median([r['wall_time'] for r in done]):.3g}"
             assert f"<td>{line['feasible raw']}</td>" in html
         # the per-solver table aggregates over the instances of the class
         for line in md_tables(md, cls, "By solver (all instances)"):
             done = [r for r in rows if r["problem_class"] == cls and r["label"] == line["solver"]
                     and r["status"] == "done"]
-            assert line["feasible pp"] == pct(np.mean([r["feasible"] for r in done]))
+            assert point(line["feasible pp"]) == pct(np.mean([r["feasible"] for r in done]))
     assert checked == 2 * 2 * 3
     assert "needs 144 qubits, statevector limit 30" in md and "SolverError: boom" in md
-    # plots and exports
-    assert len(written["png"]) == 4 * 2     # gap vs size, gap vs qubits, time, boxplot
+    # figures (PDF / SVG: test_report_plots), and exports
+    assert len(written["png"]) == 5 * 2     # gap vs size / qubits, ratio, time, boxplot
     assert all(p.stat().st_size > 5000 for p in written["png"])
     assert all(f"({p.name})" in md for p in written["png"])
     with open(out / "runs.csv") as fh:
         assert sum(1 for _ in csv.DictReader(fh)) == len(rows)
     pd = pytest.importorskip("pandas")
+    summary = pd.read_csv(out / "summary.csv")
+    for key in ("gap", "raw_gap", "approx_ratio", "feasible_rate", "tts99", "wall_time",
+                "prob_optimum", "objective_evaluations"):
+        lo, hi = summary[f"{key}_ci95_low"], summary[f"{key}_ci95_high"]
+        ok = lo.notna() & summary[key].notna()
+        assert ok.any() and (lo[ok] <= summary[key][ok] + 1e-12).all()
+        assert (summary[key][ok] <= hi[ok] + 1e-12).all()
     pytest.importorskip("pyarrow")
     assert len(pd.read_parquet(out / "runs.parquet")) == len(rows)
-    with open(out / "qoblib_submission.csv") as fh:
+    with open(out / "qoblib_summary.csv", encoding="utf-8") as fh:
+        assert not fh.read(1).startswith("\ufeff")        # no byte-order mark
+        fh.seek(0)
         reader = csv.DictReader(fh)
-        assert reader.fieldnames == QOBLIB_COLUMNS
+        assert reader.fieldnames == QOBLIB_COLUMNS and len(QOBLIB_COLUMNS) == 27
         sub = list(reader)
     assert len(sub) == 2 * len(OPT)
     for line in sub:
-        cls, inst = line["Problem Identifier"].split("/")
+        inst = line["Problem"]
+        cls = next(c for c, i in OPT if i == inst)
         label = "anneal" if "anneal" in line["Workflow"] else "qaoa p=1"
         done = [r for r in rows if r["problem_class"] == cls and r["instance"] == inst
                 and r["label"] == label and r["status"] == "done"]
@@ -156,8 +190,28 @@ def test_report_numbers_match_rows(tmp_path):
         best = (max if SENSE[cls] == "max" else min)(r["objective"] for r in feas)
         assert int(line["# Runs"]) == len(done)
         assert int(line["# Feasible Runs"]) == len(feas)
-        assert int(line["# Successful Runs"]) == sum(r["gap"] == 0 for r in feas) >= 1
+        # QOBLIB's success: feasible and as good as the best this configuration found
+        assert int(line["# Successful Runs"]) == sum(r["objective"] == best for r in feas) >= 1
         assert line["Best Objective Value"] == f"{best:g}"
+        assert float(line["Total Runtime"]) == pytest.approx(
+            np.mean([r["wall_time"] for r in done]), rel=1e-5)
+
+
+def test_bootstrap_interval_matches_an_independent_resampling():
+    """scipy's percentile bootstrap against plain numpy resampling (another stream): the
+    95 % interval of a median agrees within the resampling noise; same data, same interval."""
+    data = np.random.default_rng(3).gamma(2.0, 1.0, size=40)
+    lo, hi = bootstrap_interval([data], lambda x, axis=-1: np.median(x, axis=axis))
+    assert (lo, hi) == bootstrap_interval([data], lambda x, axis=-1: np.median(x, axis=axis))
+    rng = np.random.default_rng(12345)
+    meds = np.median(data[rng.integers(0, len(data), (BOOTSTRAP_RESAMPLES, len(data)))], axis=1)
+    ref = np.percentile(meds, [2.5, 97.5])
+    spread = data.max() - data.min()
+    assert abs(lo - ref[0]) < 0.03 * spread and abs(hi - ref[1]) < 0.03 * spread
+    assert lo < np.median(data) < hi
+    assert np.isnan(bootstrap_interval([data[:1]], np.median)).all()     # one run: none
+    assert bootstrap_interval([np.full(5, 2.0)], lambda x, axis=-1: np.median(x, axis=axis)) \
+        == (2.0, 2.0)
 
 
 def test_tts99_definition():
@@ -175,6 +229,8 @@ def test_empty_store_and_bad_format(tmp_path):
     from qopt.errors import OptionError
 
     with pytest.raises(OptionError, match="unknown report format"):
-        write_report(tmp_path, tmp_path / "out", formats=("pdf",))
+        write_report(tmp_path, tmp_path / "out", formats=("gif",))
+    with pytest.raises(OptionError, match="unknown report format"):
+        write_report(tmp_path, tmp_path / "out", formats="md,jpeg")
     with pytest.raises(OptionError, match="no results"):
         write_report(tmp_path / "missing", tmp_path / "out")

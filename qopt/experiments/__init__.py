@@ -9,11 +9,12 @@ from qopt.experiments.runners import execute, run_sweep
 from qopt.experiments.store import ResultStore
 
 
-def write_report(results, out_dir=None, formats=("md", "html", "png", "csv", "qoblib")):
+def write_report(results, out_dir=None, formats=None, **kwargs):
     """See :func:`qopt.experiments.report.write_report` (imports pandas / matplotlib)."""
+    from qopt.experiments.report import DEFAULT_FORMATS
     from qopt.experiments.report import write_report as _write
 
-    return _write(results, out_dir, formats)
+    return _write(results, out_dir, DEFAULT_FORMATS if formats is None else formats, **kwargs)
 
 
 __all__ = ["ResultStore", "RunSpec", "SweepConfig", "execute", "load_config", "parse_config",

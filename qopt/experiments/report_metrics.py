@@ -1,14 +1,20 @@
-"""The report's numbers: rows loaded from a store, grouped and aggregated.
+"""The report's numbers: rows loaded from a store, grouped and aggregated over seeds.
 
-:func:`aggregate` computes the metrics of one group of rows (each column is defined in
-:data:`qopt.experiments.report.COLUMN_DEFINITIONS`), :func:`summarise` one row of them per
-group. The ``*_of`` reducers skip missing values (None / NaN).
+:func:`aggregate` computes the metrics of one group of rows (one solver configuration on one
+instance, or on every instance of a class; each column is defined in
+:data:`qopt.experiments.report_tables.COLUMN_DEFINITIONS`), :func:`summarise` one row of them
+per group. Every metric is a point estimate over the group's ``done`` runs -- a **median**
+for per-run values (gap, ratios, probabilities, times, counts), a share for rates, TTS99 for
+time to solution -- with a **95 % bootstrap interval** over the runs (the seeds) in the columns
+``<metric>_ci95_low`` / ``<metric>_ci95_high``: :data:`BOOTSTRAP_RESAMPLES` percentile
+resamples from :data:`BOOTSTRAP_SEED` (``scipy.stats.bootstrap``; same rows, same interval).
+A group with fewer than two values has no interval (NaN, shown as the value alone).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +26,27 @@ GROUP_INSTANCE = ["problem_class", "instance", "label", "backend"]
 GROUP_SOLVER = ["problem_class", "label", "backend"]
 #: a run succeeds when its solution is feasible with a gap at most this
 SUCCESS_TOL = 1e-9
+#: bootstrap resamples per interval and the seed they are drawn from
+BOOTSTRAP_RESAMPLES = 10_000
+BOOTSTRAP_SEED = 0
+#: confidence level of the intervals
+CONFIDENCE = 0.95
+
+#: per-run values reported as a median with an interval: summary key -> the row columns it
+#: is read from, first present wins (stores of an older qopt have ``evaluations`` only)
+MEDIANS: dict[str, tuple[str, ...]] = {
+    "raw_gap": ("raw_gap",), "gap": ("gap",),
+    "raw_approx_ratio": ("raw_approx_ratio",), "approx_ratio": ("approx_ratio",),
+    "expectation_ratio": ("expectation_ratio",),
+    "prob_optimum": ("prob_optimum",), "prob_optimum_exact": ("prob_optimum_exact",),
+    "qubits": ("qubits",), "depth": ("depth",),
+    "objective_evaluations": ("objective_evaluations", "evaluations"),
+    "shots_total": ("shots_total",), "circuit_executions": ("circuit_executions",),
+    "wall_time": ("wall_time",),
+}
+#: every summary key that carries ``_ci95_low`` / ``_ci95_high`` columns
+INTERVAL_KEYS: tuple[str, ...] = (
+    *MEDIANS, "raw_feasible_rate", "feasible_rate", "raw_tts99", "tts99")
 
 
 def load_frame(results):
@@ -76,6 +103,51 @@ def truthy(v) -> bool:
     return v is not None and v == v and bool(v)
 
 
+def bootstrap_interval(samples: Sequence[np.ndarray], statistic: Callable,
+                       ) -> tuple[float, float]:
+    """95 % percentile bootstrap interval of ``statistic`` over paired ``samples`` (arrays of
+    one length n, resampled together; ``statistic(*arrays, axis=-1)`` vectorised). (nan, nan)
+    when n < 2. Resamples and seed: :data:`BOOTSTRAP_RESAMPLES`, :data:`BOOTSTRAP_SEED`."""
+    from scipy.stats import bootstrap
+
+    arrays = [np.asarray(s, dtype=float) for s in samples]
+    if not arrays or len(arrays[0]) < 2:
+        return math.nan, math.nan
+    if all(np.all(a == a[0]) for a in arrays):   # one value repeated: no spread to resample
+        v = float(statistic(*(a[None, :] for a in arrays), axis=-1)[0])
+        return v, v
+    with np.errstate(divide="ignore", invalid="ignore"):
+        res = bootstrap(arrays, statistic, n_resamples=BOOTSTRAP_RESAMPLES,
+                        confidence_level=CONFIDENCE, method="percentile", paired=True,
+                        vectorized=True, random_state=np.random.default_rng(BOOTSTRAP_SEED))
+    ci = res.confidence_interval
+    return float(ci.low), float(ci.high)
+
+
+def _median(x, axis=-1):
+    return np.median(x, axis=axis)
+
+
+def _mean(x, axis=-1):
+    return np.mean(x, axis=axis)
+
+
+def _tts99_stat(times, success, axis=-1):
+    """TTS99 of resampled (time, success) pairs, vectorised over the leading axes."""
+    t = np.mean(times, axis=axis)
+    p = np.mean(success, axis=axis)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = t * math.log(0.01) / np.log1p(-np.minimum(p, 1.0))
+    out = np.where(p >= 0.99, t, out)
+    return np.where(p <= 0, np.inf, out)
+
+
+def _with_interval(out: dict, key: str, value: float, low: float, high: float) -> None:
+    out[key] = value
+    out[f"{key}_ci95_low"] = low
+    out[f"{key}_ci95_high"] = high
+
+
 def aggregate(rows: Sequence[dict]) -> dict[str, float]:
     """The report's metrics of one group of rows (see the module docstring)."""
     done = [r for r in rows if r["status"] == "done"]
@@ -84,24 +156,41 @@ def aggregate(rows: Sequence[dict]) -> dict[str, float]:
         "failed": sum(r["status"] == "failed" for r in rows),
         "skipped": sum(r["status"] == "skipped" for r in rows),
     }
+    times = _present(r.get("wall_time") for r in done)
     for pre in ("raw_", ""):
-        feas = [truthy(r[f"{pre}feasible"]) for r in done]
-        succ = [truthy(r[f"{pre}feasible"]) and r[f"{pre}gap"] is not None
-                and r[f"{pre}gap"] == r[f"{pre}gap"] and r[f"{pre}gap"] <= SUCCESS_TOL
-                for r in done]
-        p = float(np.mean(succ)) if done else math.nan
-        out[f"{pre}feasible_rate"] = float(np.mean(feas)) if done else math.nan
-        out[f"{pre}gap"] = mean_of(r[f"{pre}gap"] for r in done)
-        out[f"{pre}best_gap"] = min_of(r[f"{pre}gap"] for r in done)
-        out[f"{pre}approx_ratio"] = mean_of(r[f"{pre}approx_ratio"] for r in done)
+        feas = np.asarray([truthy(r.get(f"{pre}feasible")) for r in done], dtype=float)
+        succ = np.asarray([truthy(r.get(f"{pre}feasible")) and _hit(r.get(f"{pre}gap"))
+                           for r in done], dtype=float)
+        rate = float(feas.mean()) if done else math.nan
+        _with_interval(out, f"{pre}feasible_rate", rate, *bootstrap_interval([feas], _mean))
+        out[f"{pre}best_gap"] = min_of(r.get(f"{pre}gap") for r in done)
+        p = float(succ.mean()) if done else math.nan
         out[f"{pre}success"] = p
-        out[f"{pre}tts99"] = tts99(mean_of(r["wall_time"] for r in done), p) if done else math.nan
-    out["prob_optimum"] = mean_of(r["prob_optimum"] for r in done)
-    out["qubits"] = median_of(r["qubits"] for r in done)
-    out["depth"] = median_of(r["depth"] for r in done)
-    out["evaluations"] = median_of(r["evaluations"] for r in done)
-    out["wall_time"] = mean_of(r["wall_time"] for r in done)
+        timed = [(r["wall_time"], s) for r, s in zip(done, succ)
+                 if r.get("wall_time") is not None and r["wall_time"] == r["wall_time"]]
+        tts = tts99(float(times.mean()), p) if done and len(times) else math.nan
+        t_arr, s_arr = (np.asarray(v, dtype=float) for v in zip(*timed)) if timed \
+            else (np.zeros(0), np.zeros(0))
+        _with_interval(out, f"{pre}tts99", tts,
+                       *bootstrap_interval([t_arr, s_arr], _tts99_stat))
+    for key, columns in MEDIANS.items():
+        v = _present(_first(r, columns) for r in done)
+        _with_interval(out, key, float(np.median(v)) if len(v) else math.nan,
+                       *bootstrap_interval([v], _median))
     return out
+
+
+def _first(row: dict, columns: tuple[str, ...]):
+    """The value of the first of ``columns`` present (not None / NaN) in ``row``."""
+    for c in columns:
+        v = row.get(c)
+        if v is not None and v == v:
+            return v
+    return None
+
+
+def _hit(gap) -> bool:
+    return gap is not None and gap == gap and gap <= SUCCESS_TOL
 
 
 def run_records(df) -> list[dict]:
@@ -116,7 +205,7 @@ def summarise(df, by: Sequence[str] = GROUP_INSTANCE):
     records = run_records(df)
     groups: dict[tuple, list[dict]] = {}
     for r in records:
-        groups.setdefault(tuple(r[c] for c in by), []).append(r)
+        groups.setdefault(tuple(r.get(c) for c in by), []).append(r)
     out = []
     for key in sorted(groups, key=lambda k: tuple(_sort_key(v) for v in k)):
         out.append({**dict(zip(by, key)), **aggregate(groups[key])})
@@ -129,5 +218,6 @@ def _sort_key(v):
     return (1, f"{v:012.3f}") if isinstance(v, int | float) else (1, str(v))
 
 
-__all__ = ["GROUP_INSTANCE", "GROUP_SOLVER", "SUCCESS_TOL", "aggregate", "load_frame",
+__all__ = ["BOOTSTRAP_RESAMPLES", "BOOTSTRAP_SEED", "GROUP_INSTANCE", "GROUP_SOLVER",
+           "INTERVAL_KEYS", "SUCCESS_TOL", "aggregate", "bootstrap_interval", "load_frame",
            "mean_of", "median_of", "min_of", "run_records", "summarise", "truthy", "tts99"]
