@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import qopt
 from qopt.errors import OptionError, QoptError
 from qopt.model.interop import (
     as_terms,
@@ -19,6 +20,7 @@ from qopt.model.interop import (
     to_optimization_problem,
     to_quadratic_program,
 )
+from qopt.model.interop.bridge import to_program
 from qopt.model.interop.terms import ModelTerms, Polynomial
 
 mapper = pytest.importorskip("qiskit_addon_opt_mapper")
@@ -29,6 +31,17 @@ docplex_model = pytest.importorskip("docplex.mp.model")
 
 def _feasible_reference(check, V) -> np.ndarray:
     return np.array([bool(check(row)) for row in V])
+
+
+def _program_agrees(model: ModelTerms, V, objective, feasible) -> None:
+    """The qopt.Program built from the terms evaluates like the source library, on every
+    row of V, and reads back into the same terms."""
+    program = to_program(model)
+    assert isinstance(program, qopt.Program)
+    assert [v.name for v in program.variables] == model.names
+    np.testing.assert_allclose(program.evaluate(V), objective)
+    np.testing.assert_array_equal(program.is_feasible(V), feasible)
+    assert as_terms(program).same_as(model)
 
 
 # ---- opt-mapper -------------------------------------------------------------------------------
@@ -64,6 +77,7 @@ def test_opt_mapper_matches_its_own_evaluator_on_every_assignment(sense):
     feas = model.is_feasible(V)
     np.testing.assert_array_equal(feas, _feasible_reference(op.is_feasible, V))
     assert 0 < feas.sum() < len(V)          # the constraints cut something, not everything
+    _program_agrees(model, V, ref, feas)
 
 
 def test_opt_mapper_round_trip_is_identical():
@@ -122,6 +136,7 @@ def test_quadratic_program_matches_its_evaluator_and_round_trips():
     feas = model.is_feasible(V)
     np.testing.assert_array_equal(feas, _feasible_reference(qp.is_feasible, V))
     assert 0 < feas.sum() < len(V)
+    _program_agrees(model, V, [qp.objective.evaluate(r.tolist()) for r in V], feas)
     back = to_quadratic_program(model)
     assert isinstance(back, qo.QuadraticProgram)
     assert from_object(back).same_as(model)
@@ -169,6 +184,7 @@ def test_docplex_matches_its_solution_evaluation_on_every_assignment():
     np.testing.assert_allclose(model.evaluate(V), objective)
     np.testing.assert_array_equal(model.is_feasible(V), feasible)
     assert 0 < sum(feasible) < len(V)
+    _program_agrees(model, V, objective, feasible)
     assert from_object(to_docplex(model)).same_as(model)
 
 
@@ -199,8 +215,9 @@ def test_bqm_matches_dimod_energy_and_round_trips(vartype):
                                      0.75, vartype)
     model = from_object(bqm)
     V = model.assignments()
-    np.testing.assert_allclose(model.evaluate(V),
-                               bqm.energies((V, [str(v) for v in bqm.variables])))
+    energies = bqm.energies((V, [str(v) for v in bqm.variables]))
+    np.testing.assert_allclose(model.evaluate(V), energies)
+    _program_agrees(model, V, energies, np.ones(len(V), bool))
     back = to_bqm(model)
     assert back.vartype is bqm.vartype
     assert back.is_almost_equal(bqm)
@@ -214,6 +231,7 @@ def test_binary_polynomial_matches_dimod_energy_and_round_trips(vartype):
     assert model.names == ["a", "b", "c", "d"] and model.degree == 4
     V = model.assignments()
     np.testing.assert_allclose(model.evaluate(V), poly.energies((V, model.names)))
+    _program_agrees(model, V, poly.energies((V, model.names)), np.ones(len(V), bool))
     back = to_binary_polynomial(model)
     assert back == poly
 
@@ -234,6 +252,7 @@ def test_cqm_matches_dimod_energy_and_feasibility():
     ref = [cqm.check_feasible(dict(zip(labels, r.tolist()))) for r in V]
     np.testing.assert_array_equal(model.is_feasible(V), ref)
     assert 0 < sum(ref) < len(V)
+    _program_agrees(model, V, cqm.objective.energies((V, labels)), ref)
     back = to_cqm(model)
     assert from_object(back).same_as(model)
 

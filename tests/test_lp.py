@@ -123,16 +123,20 @@ def test_ranged_rows_are_split_and_fixed_binaries_kept(tmp_path):
     np.testing.assert_array_equal(p.is_feasible(X), expected)
 
 
-def test_non_binary_variable_is_named(tmp_path):
+def test_integer_variable_reads_as_program_and_continuous_is_named(tmp_path):
     general = tmp_path / "general.lp"
     general.write_text("Minimize\n obj: x + y + count\nSubject To\n c1: x + y + count >= 1\n"
                        "Bounds\n 0 <= count <= 3\nBinaries\n x y\nGeneral\n count\nEnd\n")
-    with pytest.raises(InstanceFormatError, match=r"general\.lp.*'count' is not binary"):
-        read_lp(general)
+    p = read_lp(general)
+    assert isinstance(p, qopt.Program)
+    assert [(v.name, v.kind, v.lb, v.ub) for v in p.variables] == [
+        ("x", "binary", 0, 1), ("y", "binary", 0, 1), ("count", "integer", 0, 3)]
+    assert p.evaluate({"x": 1, "y": 0, "count": 3}) == 4
+    assert not p.is_feasible({"x": 0, "y": 0, "count": 0})
     continuous = tmp_path / "continuous.lp"
     continuous.write_text("Minimize\n obj: x + s\nSubject To\n c1: x + s >= 1\n"
                           "Bounds\n 0 <= s <= 1\nBinaries\n x\nEnd\n")
-    with pytest.raises(InstanceFormatError, match=r"'s' is not binary \(continuous"):
+    with pytest.raises(InstanceFormatError, match=r"continuous\.lp.*'s' is continuous"):
         read_lp(continuous)
 
 
