@@ -14,11 +14,13 @@ import scipy.sparse as sp
 
 from qopt import compilation
 from qopt.errors import OptionError
+from qopt.model.interop import is_model_object
 from qopt.model.program import BinaryProgram
 from qopt.model.qubo import QUBO
 from qopt.problems import load, problem_class
 from qopt.problems.base import Problem
 from qopt.problems.custom import ProgramProblem, QUBOProblem
+from qopt.problems.model_files import problem_of_model
 from qopt.progress import tracking as progress_tracking
 from qopt.solvers.base import Samples, SolverOutput, Task, check_seed
 from qopt.solvers.postprocess import postprocess as run_postprocess
@@ -33,8 +35,11 @@ def as_problem(target, kind: str | None = None) -> Problem:
 
     Accepts a Problem, a BinaryProgram, a :class:`QUBO`, a square numpy / scipy matrix (a QUBO
     ``x'Mx``), a networkx graph (with ``kind`` "maxcut" or "mis"), a string
-    ``"kind:instance"`` naming a shipped instance or a file, or an LP / MPS file (a path ending
-    in ``.lp`` / ``.mps``, or ``"lp:PATH"`` / ``"mps:PATH"``; see :func:`qopt.load`).
+    ``"kind:instance"`` naming a shipped instance or a file, a model file (a path ending in
+    ``.lp`` / ``.mps`` / ``.qs``, or ``"lp:PATH"`` / ``"mps:PATH"`` / ``"qs:PATH"``; see
+    :func:`qopt.load`), or a model object of another library (docplex ``Model``, opt-mapper
+    ``OptimizationProblem``, qiskit-optimization ``QuadraticProgram``, dimod BQM /
+    ``BinaryPolynomial`` / CQM; see :mod:`qopt.model.interop`).
     """
     if isinstance(target, Problem):
         return target
@@ -44,6 +49,8 @@ def as_problem(target, kind: str | None = None) -> Problem:
         return QUBOProblem(target)
     if isinstance(target, str | PurePath):
         return load(target) if kind is None else load(kind, target)
+    if is_model_object(target):    # docplex, opt-mapper, qiskit-optimization, dimod models
+        return problem_of_model(target)
     try:
         import networkx as nx
     except ImportError:  # pragma: no cover - networkx is a core dependency

@@ -1,10 +1,11 @@
 """Benchmark sweeps: TOML config -> runs (local pool or Ray) -> SQLite store -> report.
 
 Entry points for the ``qopt sweep`` / ``qopt report`` commands:
-:func:`run_sweep` and :func:`write_report`.
+:func:`run_sweep` and :func:`write_report`; from Python over problem objects: :func:`sweep`.
 """
 
 from qopt.experiments.config import RunSpec, SweepConfig, load_config, parse_config
+from qopt.experiments.python_sweep import sweep
 from qopt.experiments.runners import execute, run_sweep
 from qopt.experiments.store import ResultStore
 
@@ -18,4 +19,4 @@ def write_report(results, out_dir=None, formats=None, **kwargs):
 
 
 __all__ = ["ResultStore", "RunSpec", "SweepConfig", "execute", "load_config", "parse_config",
-           "run_sweep", "write_report"]
+           "run_sweep", "sweep", "write_report"]

@@ -26,7 +26,10 @@ solvers with fixed ``options`` and a ``grid`` of options to expand, backends, bu
 Keys: top level ``name``, ``description``, ``plugins`` (modules imported first, from the
 config's folder, that register own problems / solvers), ``seeds`` | ``seed`` + ``repetitions``,
 ``budget``, ``timeout``, ``postprocess``, ``backends``, ``limits``; ``[[problems]]``: ``kind``,
-``instances`` | ``sizes`` (+ ``generator_seeds``), ``penalty``, ``encoding``, ``reference``;
+``instances`` | ``sizes`` (+ ``generator_seeds``), or ``files`` (model files of any format
+by suffix, no ``kind``: ``files = ["model.lp", "model.qs"]``), ``penalty``, ``encoding``,
+``reference`` (see :mod:`qopt.experiments.problem_specs`; from Python, objects too:
+:func:`qopt.experiments.sweep`);
 ``[[solvers]]``: ``name``, ``label`` (may use ``{option}`` fields), ``options``, ``grid``,
 ``optimizer``, ``problems`` (restrict the entry to some problem kinds or ``kind:instance``
 names), ``min_qubits`` (the entry only runs instances that need at least that many
@@ -58,8 +61,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qopt.errors import ConfigError, OptionError, QoptError
+from qopt.errors import ConfigError, QoptError
 from qopt.experiments import validate
+from qopt.experiments.problem_specs import ProblemSpec, problem_specs
 from qopt.experiments.validate import TableParser, check_options, run_defaults
 
 #: solver names of DESIGN.md that run circuits (used while a solver is not registered yet)
@@ -72,67 +76,9 @@ DEFAULT_QUBIT_LIMITS: dict[str, int] = {"statevector": 30, "aer": 30, "aer:state
 
 _TOP_KEYS = {"name", "description", "plugins", "timeout", "postprocess", "budget", "seed",
              "seeds", "repetitions", "backends", "limits", "problems", "solvers"}
-_PROBLEM_KEYS = {"kind", "instances", "sizes", "generator_seeds", "penalty", "encoding",
-                 "reference"}
-#: solvers that may compute a missing optimum (``reference = "exact"`` in [[problems]])
-REFERENCE_SOLVERS = ("exact", "milp")
 _SOLVER_KEYS = {"name", "label", "options", "grid", "budget", "seed", "seeds", "repetitions",
                 "backends", "timeout", "postprocess", "min_qubits", "optimizer", "problems",
                 "allow_missing"}
-
-
-@dataclass(frozen=True)
-class ProblemSpec:
-    """One problem instance of a sweep: shipped/file ``instance`` or generated ``size``+``seed``."""
-
-    kind: str
-    instance: str | None = None
-    path: str | None = None          # absolute path of a file instance (not part of the key)
-    digest: str | None = None        # sha256 of a file instance's content
-    size: Any = None
-    generator_seed: int | None = None
-    penalty: Any = "auto"
-    encoding: str = "slack"
-    reference: str | None = None     # exact solver that computes a missing optimum
-
-    @property
-    def label(self) -> str:
-        if self.instance is not None:
-            return self.instance
-        return f"{self.kind}-{_size_text(self.size)}-s{self.generator_seed}"
-
-    def identity(self) -> dict:
-        """The canonical data that defines this instance (used in run keys)."""
-        d: dict[str, Any] = {"kind": self.kind, "penalty": self.penalty, "encoding": self.encoding}
-        if self.instance is not None:
-            d["instance"] = self.instance
-            if self.digest is not None:
-                d["sha256"] = self.digest
-        else:
-            d.update(size=self.size, generator_seed=self.generator_seed)
-        if self.reference is not None:
-            d["reference"] = self.reference
-        return d
-
-    def load(self):
-        """The Problem object (imports the problem registry). Without a known optimum and with
-        a ``reference`` solver, the optimum is computed by that exact solver (seed 0)."""
-        from qopt.problems import generate, load
-
-        if self.instance is not None:
-            problem = load(self.kind, self.path if self.path is not None else self.instance)
-        else:
-            problem = generate(self.kind, self.size, self.generator_seed)
-        if problem.optimum is None and self.reference is not None:
-            from qopt.solving import solve
-
-            try:
-                ref = solve(problem, solver=self.reference, seed=0, postprocess=False)
-            except QoptError:      # too large for the reference: the optimum stays unknown
-                return problem
-            if ref.feasible and ref.status in ("done", "optimal"):
-                problem.optimum = ref.objective
-        return problem
 
 
 @dataclass(frozen=True)
@@ -229,12 +175,6 @@ def run_key(identity: dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def _size_text(size: Any) -> str:
-    if isinstance(size, dict):
-        return "-".join(f"{k}{v}" for k, v in sorted(size.items()))
-    return str(size)
-
-
 def load_config(path: str | Path) -> SweepConfig:
     """Read, validate and expand a sweep TOML file. Raises :class:`ConfigError`."""
     path = Path(path)
@@ -287,7 +227,7 @@ def build_config(data: dict, source: str = "<config>", base_dir: str | Path = ".
     problems: list[ProblemSpec] = []
     for i, table in enumerate(problems_raw):
         with p.collect():
-            problems.extend(_problem_specs(p, table, f"problems[{i}]", base))
+            problems.extend(problem_specs(p, table, f"problems[{i}]", base))
 
     runs: list[RunSpec] = []
     seen: dict[str, str] = {}
@@ -318,74 +258,6 @@ def import_plugins(plugins, plugin_paths, source: str = "<config>") -> None:
             importlib.import_module(mod)
         except Exception as exc:
             raise ConfigError(f"{source}: plugins[{i}]: cannot import {mod!r}: {exc}") from None
-
-
-def _problem_specs(p: TableParser, table: Any, where: str, base: Path) -> list[ProblemSpec]:
-    if not isinstance(table, dict):
-        raise p.fail(where, f"expected a table, got {table!r}")
-    p.check_keys(table, _PROBLEM_KEYS, where)
-    kind = p.get(table, "kind", where, str)
-    if kind is None:
-        raise p.fail(f"{where}.kind", "missing (a problem class, e.g. 'maxcut')")
-    try:
-        from qopt.problems import problem_class, shipped_index
-
-        problem_class(kind)
-    except OptionError as exc:
-        raise p.fail(f"{where}.kind", str(exc)) from None
-    penalty = table.get("penalty", "auto")
-    if not isinstance(penalty, str | int | float | dict) or isinstance(penalty, bool):
-        raise p.fail(f"{where}.penalty", f"expected 'auto', a number or a table, got {penalty!r}")
-    p.note(f"{where}.penalty", validate.penalty_problem(penalty))
-    encoding = p.get(table, "encoding", where, str, default="slack")
-    if encoding not in ("slack", "unbalanced"):
-        raise p.fail(f"{where}.encoding", f"expected 'slack' or 'unbalanced', got {encoding!r}")
-    reference = p.get(table, "reference", where, str, default=None)
-    if reference is not None and reference not in REFERENCE_SOLVERS:
-        raise p.fail(f"{where}.reference", f"expected one of {', '.join(REFERENCE_SOLVERS)} "
-                                           f"(an exact solver), got {reference!r}")
-    instances = p.get(table, "instances", where, list, default=None)
-    sizes = table.get("sizes")
-    if (instances is None) == (sizes is None):
-        raise p.fail(where, "give exactly one of instances = [...] or sizes = [...]")
-    out = []
-    if instances is not None:
-        if not instances:
-            raise p.fail(f"{where}.instances", "empty list")
-        index = shipped_index(kind)
-        for j, inst in enumerate(instances):
-            if not isinstance(inst, str):
-                raise p.fail(f"{where}.instances[{j}]", f"expected a string, got {inst!r}")
-            if inst in index:
-                out.append(ProblemSpec(kind, instance=inst, penalty=penalty, encoding=encoding,
-                                       reference=reference))
-                continue
-            f = Path(inst) if Path(inst).is_absolute() else base / inst
-            if not f.is_file():
-                raise p.fail(f"{where}.instances[{j}]",
-                             f"{inst!r} is neither a shipped {kind} instance "
-                             f"({', '.join(index) or 'none shipped'}) nor a file")
-            digest = hashlib.sha256(f.read_bytes()).hexdigest()
-            out.append(ProblemSpec(kind, instance=f.name, path=str(f.resolve()), digest=digest,
-                                   penalty=penalty, encoding=encoding, reference=reference))
-            p.note(f"{where}.instances[{j}]", validate.instance_problem(out[-1]))
-        if "generator_seeds" in table:
-            raise p.fail(f"{where}.generator_seeds", "only with sizes = [...]")
-        return out
-    if not isinstance(sizes, list) or not sizes:
-        raise p.fail(f"{where}.sizes", f"expected a non-empty list, got {sizes!r}")
-    for j, s in enumerate(sizes):
-        ok = (isinstance(s, int) and not isinstance(s, bool) and s > 0) or isinstance(s, dict)
-        if not ok:
-            raise p.fail(f"{where}.sizes[{j}]", f"expected a positive int or a table, got {s!r}")
-    gseeds = p.int_list(table, "generator_seeds", where, default=[0], minimum=0)
-    for j, s in enumerate(sizes):
-        for g in gseeds:
-            out.append(ProblemSpec(kind, size=s, generator_seed=g, penalty=penalty,
-                                   encoding=encoding, reference=reference))
-            problem = validate.instance_problem(out[-1])
-            p.note(f"{where}.sizes[{j}]", problem and f"{problem} (generator seed {g})")
-    return out
 
 
 def _solver_info(name: str) -> tuple[type | None, str | None]:

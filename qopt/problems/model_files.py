@@ -31,7 +31,8 @@ def split_model_spec(text: str) -> tuple[str, str] | None:
 def load_model_file(path: str | Path, kind: str | None = None) -> Problem:
     """The Problem of a model file: a ``.qs`` file's QUBO (minimised, as QOBLIB writes it),
     an LP / MPS file's program."""
-    from qopt.problems.custom import QUBOProblem, load_lp
+    from qopt.model.lp import read_lp
+    from qopt.problems.custom import QUBOProblem
 
     kind = kind or file_kind(path)
     if kind not in MODEL_KINDS:
@@ -40,7 +41,26 @@ def load_model_file(path: str | Path, kind: str | None = None) -> Problem:
     if kind == "qs":
         name = Path(path).name.split(".")[0]
         return QUBOProblem(read_qs(path), name=name)
-    return load_lp(path, kind)
+    return problem_of_model(read_lp(path, kind))
 
 
-__all__ = ["MODEL_KINDS", "file_kind", "load_model_file", "split_model_spec"]
+def problem_of_model(model) -> Problem:
+    """The Problem of a qopt model (``Program``, ``BinaryProgram``, ``QUBO``) or of a model
+    object of another library (:mod:`qopt.model.interop`)."""
+    from qopt.model.interop import from_object, is_model_object
+    from qopt.model.interop.bridge import to_qopt_model
+    from qopt.model.program import BinaryProgram
+    from qopt.model.qubo import QUBO
+    from qopt.problems.custom import ProgramProblem, QUBOProblem
+
+    if is_model_object(model):
+        model = to_qopt_model(from_object(model))
+    if isinstance(model, BinaryProgram):
+        return ProgramProblem(model)
+    if isinstance(model, QUBO):
+        return QUBOProblem(model)
+    raise OptionError(f"cannot solve an object of type {type(model).__name__}")
+
+
+__all__ = ["MODEL_KINDS", "file_kind", "load_model_file", "problem_of_model",
+           "split_model_spec"]

@@ -192,6 +192,21 @@ class ModelTerms:
                    and all(_close(p.terms[k], q.terms[k], tol) for k in p.terms)
                    for p, q in pairs)
 
+    def digest(self) -> str:
+        """sha256 (hex) of the canonical form: equal for models that say the same thing."""
+        import hashlib
+        import json
+
+        c = self.canonical()
+
+        def poly(p: Polynomial) -> list:
+            return [p.constant, sorted([list(k), v] for k, v in p.terms.items())]
+
+        data = [c.name, c.sense, [[v.name, v.kind, v.lower, v.upper] for v in c.variables],
+                poly(c.objective), [[r.name, r.sense, r.rhs, poly(r.lhs)] for r in
+                                    c.constraints]]
+        return hashlib.sha256(json.dumps(data).encode()).hexdigest()
+
     # ---- evaluation ------------------------------------------------------------------------
     def evaluate(self, V) -> np.ndarray:
         """Objective at each row of V (values in variable order, shape (k, n)), shape (k,)."""
