@@ -166,16 +166,14 @@ def _load_target(args):
     import qopt
 
     if args.lp:
-        from qopt.model.lp import model_format
-        from qopt.problems.custom import load_lp
+        from qopt.problems.model_files import file_kind, load_model_file
 
-        return load_lp(args.lp, model_format(args.lp) or "lp")
+        return load_model_file(args.lp, file_kind(args.lp) or "lp")
     if args.kind is not None and args.instance is None and args.size is None:
-        from qopt.model.lp import model_format
-        from qopt.problems.registry import MODEL_KINDS
+        from qopt.problems.model_files import split_model_spec
 
-        if model_format(args.kind) or args.kind.partition(":")[0].lower() in MODEL_KINDS:
-            return qopt.load(args.kind)        # qopt solve model.lp / mps:PATH
+        if split_model_spec(args.kind) is not None:
+            return qopt.load(args.kind)        # qopt solve model.lp / model.qs / mps:PATH
     if args.kind is None:
         raise OptionError("name a problem class (e.g. 'qopt solve mdkp --instance hp1') or --lp")
     if args.instance is not None:
@@ -250,7 +248,8 @@ def build_parser(solver_help: str = "") -> argparse.ArgumentParser:
     p_solve.add_argument("kind", nargs="?", help="problem class: mdkp, mis, qap, maxcut, msp")
     p_solve.add_argument("--instance", help="a shipped instance name or a file path")
     p_solve.add_argument("--size", help="generate an instance of this size (with --seed)")
-    p_solve.add_argument("--lp", help="an LP file (binary variables) instead of a problem class")
+    p_solve.add_argument("--lp", help="a model file (LP / MPS / QOBLIB .qs) instead of a "
+                         "problem class")
     p_solve.add_argument("--solver", default="exact", help="solver name (see 'qopt list')")
     p_solve.add_argument("--seed", type=int, default=None, help="seed of generator and solver")
     p_solve.add_argument("--budget", type=int, default=None, help="objective evaluations")

@@ -83,3 +83,17 @@ def test_solve_model_file_positional_and_malformed_error(lp_file, tmp_path):
     proc = _cli("solve", "--lp", str(bad), "--json")
     assert proc.returncode == 2 and proc.stdout == ""
     assert "bad.lp" in proc.stderr and "HiGHS could not read" in proc.stderr
+
+
+def test_solve_qs_file_by_suffix_and_malformed_error(tmp_path):
+    qs = tmp_path / "t.qs"
+    qs.write_text("# ObjectiveOffset 1\n2 2\n1 1 -1\n1 2 2\n")   # -x1 + 4 x1 x2 + 1
+    proc = _cli("solve", str(qs), "--solver", "exact", "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["objective"] == 0.0 and data["solution"] == [1, 0]
+    bad = tmp_path / "bad.qs"
+    bad.write_text("2 1\n2 1 1\n")
+    proc = _cli("solve", "--lp", str(bad), "--json")
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert "bad.qs, line 2" in proc.stderr and "below the diagonal" in proc.stderr
