@@ -9,6 +9,7 @@ import sys
 
 import numpy as np
 import pytest
+from docplex_reference import docplex_values
 
 import qopt
 from qopt.errors import InstanceFormatError
@@ -101,8 +102,6 @@ def test_quadratic_constraints_match_docplex_evaluation(tmp_path):
     must agree with docplex's own evaluation of the model on every assignment."""
     docplex_model = pytest.importorskip("docplex.mp.model")
     pytest.importorskip("dimod")
-    from docplex.mp.solution import SolveSolution
-
     m = docplex_model.Model("qc")
     x, b = m.binary_var("x"), m.binary_var("b")
     y = m.integer_var(-1, 2, "y")
@@ -116,12 +115,7 @@ def test_quadratic_constraints_match_docplex_evaluation(tmp_path):
     assert model.sense == "max" and model.names == ["x", "b", "y"]
     assert {c.name for c in model.constraints} == {"q1", "q2", "lin"}
     V = model.assignments()
-    xs = [m.get_var_by_name(n) for n in model.names]
-    objective, feasible = [], []
-    for row in V:
-        sol = SolveSolution(m, dict(zip(xs, row.tolist())))
-        objective.append(sol.get_value(m.objective_expr))
-        feasible.append(all(ct.is_satisfied(sol) for ct in m.iter_constraints()))
+    objective, feasible = docplex_values(m, V)
     np.testing.assert_allclose(model.evaluate(V), objective)
     np.testing.assert_array_equal(model.is_feasible(V), feasible)
     assert 0 < sum(feasible) < len(V)

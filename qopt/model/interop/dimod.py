@@ -122,17 +122,20 @@ def to_bqm(model: ModelTerms):
     refuse(model, "a BinaryQuadraticModel", kinds=("binary", "spin"), max_degree=2,
            constraints=False, one_kind=True)
     vartype = "SPIN" if model.kinds == {"spin"} else "BINARY"
-    canon = _energy(model)
     bqm = dimod.BinaryQuadraticModel(vartype)
     bqm.add_variables_from((v.name, 0.0) for v in model.variables)
-    names = model.names
-    for key, bias in canon.terms.items():
+    return _fill(bqm, model.names, _energy(model))
+
+
+def _fill(qm, names: list[str], poly: Polynomial):
+    """Add ``poly`` (degree <= 2) to a dimod BQM / QuadraticModel; returns it."""
+    for key, bias in poly.terms.items():
         if len(key) == 1:
-            bqm.add_linear(names[key[0]], bias)
+            qm.add_linear(names[key[0]], bias)
         else:
-            bqm.add_quadratic(names[key[0]], names[key[1]], bias)
-    bqm.offset = canon.constant
-    return bqm
+            qm.add_quadratic(names[key[0]], names[key[1]], bias)
+    qm.offset = poly.constant
+    return qm
 
 
 def to_binary_polynomial(model: ModelTerms):
@@ -161,13 +164,7 @@ def to_cqm(model: ModelTerms):
         for v in model.variables:
             kw = {"lower_bound": v.lower, "upper_bound": v.upper} if v.kind == "integer" else {}
             q.add_variable(vartypes[v.kind], v.name, **kw)
-        for key, bias in p.terms.items():
-            if len(key) == 1:
-                q.add_linear(names[key[0]], bias)
-            else:
-                q.add_quadratic(names[key[0]], names[key[1]], bias)
-        q.offset = p.constant
-        return q
+        return _fill(q, names, p)
 
     cqm = dimod.ConstrainedQuadraticModel()
     cqm.set_objective(qm(_energy(model)))
