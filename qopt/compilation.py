@@ -10,6 +10,13 @@ directory when the home directory is not writable. It sets the environment varia
 re-reads ``NUMBA_*`` variables before each compile, and sweep workers inherit it) and, when
 numba is already imported, ``numba.config.CACHE_DIR`` too.
 
+**Stale kernels.** numba checks a cached kernel against its own source file only, but the
+statevector kernels (:mod:`qopt.backends.kernels`) inline helpers from other modules of their
+package: an edit of a helper would leave the kernels built from the old one in the cache. So
+qopt's kernels live in a subfolder ``qopt-<digest>`` of that directory, the digest taken over
+the sources of :data:`SHARED_KERNEL_PACKAGES` (any edit there starts a fresh folder; folders of
+other digests unused for :data:`STALE_DAYS` days are removed when a new one is made).
+
 **Compile clock.** numba compiles (or loads from its cache) a kernel on its first call with a
 new signature, while holding its global compiler lock. :data:`clock` listens to numba's
 ``numba:compiler_lock`` events (the outermost acquire / release per thread) and adds up those
@@ -22,7 +29,10 @@ handles the nested acquires of one compile nor calls back at the start.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
+import re
+import shutil
 import sys
 import tempfile
 import threading
@@ -48,20 +58,56 @@ def _writable(path: Path) -> bool:
     return os.access(path, os.W_OK | os.X_OK)
 
 
+#: packages (relative to qopt's folder) whose kernels call compiled helpers of other modules
+SHARED_KERNEL_PACKAGES = ("backends/kernels",)
+#: folders of other digests unused this long are removed when a new one is made
+STALE_DAYS = 30
+_DIGEST_DIR = re.compile(r"qopt-[0-9a-f]{12}")
+
+
+def kernel_digest() -> str:
+    """12 hex digits of a SHA-256 over the sources of :data:`SHARED_KERNEL_PACKAGES`."""
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for pkg in SHARED_KERNEL_PACKAGES:
+        for f in sorted((root / pkg).glob("*.py")):
+            h.update(f.name.encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def _prune_stale(base: Path, keep: str) -> None:
+    """Remove digest folders other than ``keep`` in ``base`` not modified for STALE_DAYS."""
+    cutoff = time.time() - STALE_DAYS * 86400
+    with contextlib.suppress(OSError):
+        for entry in base.iterdir():
+            if (entry.name != keep and _DIGEST_DIR.fullmatch(entry.name) and entry.is_dir()
+                    and entry.stat().st_mtime < cutoff):
+                shutil.rmtree(entry, ignore_errors=True)
+
+
 def configure_cache() -> str:
-    """Point numba's kernel cache at a per-user directory (see the module docstring) and
-    return it. A ``NUMBA_CACHE_DIR`` set by the user is kept as it is."""
+    """Point numba's kernel cache at ``qopt-<digest>`` inside a per-user directory (see the
+    module docstring) and return it. A ``NUMBA_CACHE_DIR`` set by the user is the directory
+    used (a digest folder given by a parent process is taken as it is when it is this
+    qopt's, else replaced by this qopt's)."""
+    digest = f"qopt-{kernel_digest()}"
     given = os.environ.get(CACHE_ENV)
     if given:
-        path = given
+        base = Path(given)
+        if _DIGEST_DIR.fullmatch(base.name):
+            base = base.parent
     else:
-        cand = default_cache_dir()
-        if not _writable(cand):
+        base = default_cache_dir()
+        if not _writable(base):
             uid = os.getuid() if hasattr(os, "getuid") else os.getpid()
-            cand = Path(tempfile.gettempdir()) / f"qopt-{uid}" / "numba"
-            cand.mkdir(parents=True, exist_ok=True)
-        path = str(cand)
-        os.environ[CACHE_ENV] = path
+            base = Path(tempfile.gettempdir()) / f"qopt-{uid}" / "numba"
+    target = base / digest
+    if not target.is_dir():
+        with contextlib.suppress(OSError):
+            target.mkdir(parents=True, exist_ok=True)
+            _prune_stale(base, digest)
+    path = str(target)
+    os.environ[CACHE_ENV] = path
     config = sys.modules.get("numba.core.config")
     if config is not None and getattr(config, "CACHE_DIR", None) != path:
         config.CACHE_DIR = path    # numba imported before qopt: decorators made later see it
@@ -162,4 +208,7 @@ def hooks(on_start: Callable[[], None] | None, on_end: Callable[[float], None] |
         clock.on_start, clock.on_end = saved
 
 
-__all__ = ["CACHE_ENV", "CompileClock", "clock", "configure_cache", "default_cache_dir", "hooks"]
+__all__ = [
+    "CACHE_ENV", "SHARED_KERNEL_PACKAGES", "CompileClock", "clock", "configure_cache",
+    "default_cache_dir", "hooks", "kernel_digest",
+]

@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ import pytest
 
 import qopt
 from qopt import cli, progress
-from qopt.compilation import CACHE_ENV, clock, configure_cache, default_cache_dir
+from qopt.compilation import CACHE_ENV, clock, configure_cache, default_cache_dir, kernel_digest
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -49,10 +50,47 @@ def test_cache_dir_is_per_user_and_respects_numba_cache_dir(tmp_path, monkeypatc
     monkeypatch.delenv(CACHE_ENV)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     monkeypatch.setattr(numba.config, "CACHE_DIR", numba.config.CACHE_DIR)
-    assert configure_cache() == str(tmp_path / "xdg" / "qopt" / "numba") == \
-        str(default_cache_dir()) == numba.config.CACHE_DIR == os.environ[CACHE_ENV]
+    digest = f"qopt-{kernel_digest()}"
+    assert configure_cache() == str(tmp_path / "xdg" / "qopt" / "numba" / digest) == \
+        str(default_cache_dir() / digest) == numba.config.CACHE_DIR == os.environ[CACHE_ENV]
     monkeypatch.setenv(CACHE_ENV, str(tmp_path / "mine"))
-    assert configure_cache() == str(tmp_path / "mine") == numba.config.CACHE_DIR
+    assert configure_cache() == str(tmp_path / "mine" / digest) == numba.config.CACHE_DIR
+    # a child process inherits the digest folder and keeps it; another qopt's is replaced
+    assert configure_cache() == str(tmp_path / "mine" / digest)
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "mine" / "qopt-0123456789ab"))
+    assert configure_cache() == str(tmp_path / "mine" / digest)
+
+
+def test_kernel_cache_folder_follows_the_shared_kernel_sources(tmp_path, monkeypatch):
+    """numba checks a cached kernel against its own file only; the statevector kernels inline
+    helpers from other files, so an edit of any of them must start a fresh cache folder; old
+    folders unused for STALE_DAYS go when a new one is made, recent ones stay."""
+    import numba
+
+    from qopt import compilation
+
+    root = tmp_path / "pkg"
+    (root / "backends" / "kernels").mkdir(parents=True)
+    helper = root / "backends" / "kernels" / "tiles.py"
+    helper.write_text("X = 1\n")
+    monkeypatch.setattr(compilation, "__file__", str(root / "compilation.py"))
+    first = compilation.kernel_digest()
+    helper.write_text("X = 2\n")
+    assert compilation.kernel_digest() != first
+    assert len(first) == 12 and int(first, 16) >= 0
+
+    base = tmp_path / "cache"
+    old, recent = base / "qopt-aaaaaaaaaaaa", base / "qopt-bbbbbbbbbbbb"
+    for d in (old, recent):
+        (d / "backends_x").mkdir(parents=True)
+    stale = time.time() - (compilation.STALE_DAYS + 1) * 86400
+    os.utime(old, (stale, stale))
+    monkeypatch.setenv(CACHE_ENV, str(base))
+    monkeypatch.setattr(numba.config, "CACHE_DIR", numba.config.CACHE_DIR)
+    path = Path(compilation.configure_cache())
+    assert path.parent == base and path.is_dir()
+    assert path.name == f"qopt-{compilation.kernel_digest()}"
+    assert not old.exists() and recent.exists()
 
 
 def test_compile_clock_counts_a_fresh_kernel_and_solve_reports_it_apart():

@@ -1,0 +1,205 @@
+"""Forward passes: one pass over the state applies the one-qubit gates of a group of qubits
+(and, in the first pass of a layer, the cost phase; in the last, the expectation).
+
+:func:`low_apply` serves the X-rotation group at qubit 0 on contiguous chunks;
+:func:`group_apply` any group (tiles gathered from strided rows), any 2x2 gates.
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+from numba import prange
+
+from qopt.backends.kernels.phase import sincos_run
+from qopt.backends.kernels.tiles import (
+    gather,
+    gather_rows,
+    lanes_xt,
+    layout,
+    rows_rot,
+    scatter_rows,
+    scatter_x,
+    tile_base,
+    xfactors,
+    xt2,
+    xt4,
+)
+
+_OPTS = {"cache": True, "nogil": True}
+
+
+@nb.njit(parallel=True, fastmath=True, **_OPTS)
+def group_apply(psi, n, q0, nbits, mats, mode, diag, gamma, do_phase, tile, nparts,
+                expect, amp, tab, tmin, out1, out2):
+    """Optional phase exp(-i gamma diag) (do it only in a pass that touches every amplitude
+    once), then the one-qubit gates of qubits q0..q0+nbits-1, one pass over the state.
+
+    ``do_phase``: 0 no phase, 1 phase, 2 phase applied to the uniform state of amplitude
+    ``amp`` (the input psi is ignored: |+>^n and the first cost layer in one pass). Returns
+    ``sum |psi|^2 diag`` of the output when ``expect`` (else 0). ``tab``, ``tmin``: phase
+    table of an integer-valued diagonal (:func:`sincos_run`; empty: polynomial sincos).
+    ``out1``, ``out2``: empty, or (with ``expect``, on the plain high pass only, see
+    ``plain`` below) state-sized arrays that also receive psi and diag * psi (the adjoint's
+    phi and lam) while the tile is written back.
+
+    Tiles hold 2^nbits rows (the group's qubits) x L = ``tile`` columns (other qubits: the
+    lowest ones, or, for the group at q0 = 0, the qubits just above it); ``nparts`` work
+    parts (a few per thread) share the tiles. Mode 0 (X rotations) runs the rotations
+    unnormalised (``R_t = I - i t X``, one FMA per output, see :func:`xfactors`) and applies
+    the common factor and the flips when the tile is written back."""
+    c0, lbits, rs, cs = layout(n, q0, nbits, tile)
+    L = 1 << lbits
+    rows = 1 << nbits
+    ntiles = 1 << (n - nbits - lbits)
+    nparts = max(1, min(ntiles, nparts))
+    tq = np.zeros(max(nbits, 1))
+    mask = 0
+    g1 = g2 = 1.0
+    swap = False
+    if mode == 0:
+        mask, fr, nmi = xfactors(mats, q0, nbits, tq)
+        # fr (-i)^nmi (x + iy): 0 -> (fr x, fr y); 1 -> (fr y, -fr x); 2 -> negated; 3 -> ...
+        r = nmi % 4
+        swap = r % 2 == 1
+        g1 = fr if r in (0, 1) else -fr
+        g2 = fr if r in (0, 3) else -fr
+    # the common high pass: rows of contiguous runs, no phase, real factor
+    plain = mode == 0 and rs != 1 and do_phase == 0 and not swap and g1 == g2
+    partial = np.zeros(nparts)
+    for part in prange(nparts):
+        re = np.empty(rows * L)
+        im = np.empty(rows * L)
+        cbuf = np.empty(max(rows, L))
+        sbuf = np.empty(max(rows, L))
+        acc = 0.0
+        for t in range(part * ntiles // nparts, (part + 1) * ntiles // nparts):
+            base = tile_base(t, q0, nbits, c0, lbits)
+            if plain:
+                gather_rows(psi, re, im, base, rows, L, rs)
+            else:
+                gather(psi, re, im, base, rows, L, rs, cs, diag, gamma, do_phase, cbuf, sbuf,
+                        amp, tab, tmin)
+            k = 0
+            if mode == 0:                             # X rotations: two qubits per sweep
+                while k + 1 < nbits:
+                    h = 1 << k
+                    for blk in range(0, rows, 4 * h):
+                        xt4(re, im, blk * L, h * L, h * L, tq[k], tq[k + 1])
+                    k += 2
+                if k < nbits:
+                    h = 1 << k
+                    for blk in range(0, rows, 2 * h):
+                        xt2(re, im, blk * L, (blk + h) * L, h * L, tq[k])
+                if plain:
+                    got = scatter_rows(psi, re, im, base, rows, L, rs, mask, g1, diag, expect,
+                                        out1, out2)
+                else:
+                    got = scatter_x(psi, re, im, base, rows, L, rs, cs, mask, g1, g2, swap,
+                                     diag, expect)
+                acc += got
+                continue
+            while k < nbits:
+                h = 1 << k
+                for blk in range(0, rows, 2 * h):     # rows blk.. and blk+h.. are contiguous
+                    rows_rot(re, im, blk * L, (blk + h) * L, h * L, mats, q0 + k, mode)
+                k += 1
+            acc += scatter_x(psi, re, im, base, rows, L, rs, cs, 0, 1.0, 1.0, False,
+                              diag, expect)
+        partial[part] = acc
+    return partial.sum()
+
+
+@nb.njit(parallel=True, fastmath=True, **_OPTS)
+def low_apply(psi, n, nbits, mats, diag, gamma, do_phase, nparts, expect, amp, tab, tmin):
+    """:func:`group_apply` for the X rotations (mode 0) of qubits 0..nbits-1 (nbits >= 2) on
+    contiguous chunks of 2^nbits amplitudes: the chunk is only de-interleaved into re / im
+    (no transposition), qubits 0 and 1 act inside each run of 4 amplitudes, qubits 2.. on
+    runs of 4h. Same ``do_phase``, ``expect``, ``amp``, ``tab``, ``tmin`` as group_apply."""
+    x = psi.view(np.float64)
+    chunk = 1 << nbits
+    nch = 1 << (n - nbits)
+    nparts = max(1, min(nch, nparts))
+    tq = np.zeros(nbits)
+    mask, fr, nmi = xfactors(mats, 0, nbits, tq)
+    r = nmi % 4
+    swap = r % 2 == 1
+    g1 = fr if r in (0, 1) else -fr
+    g2 = fr if r in (0, 3) else -fr
+    plain = mask == 0 and not swap
+    t1 = tq[0]
+    t2 = tq[1]
+    sub = min(chunk, 512)
+    partial = np.zeros(nparts)
+    for part in prange(nparts):
+        re = np.empty(chunk)
+        im = np.empty(chunk)
+        cb = np.empty(sub)
+        sb = np.empty(sub)
+        acc = 0.0
+        for t in range(part * nch // nparts, (part + 1) * nch // nparts):
+            base = t * chunk
+            xv = x[2 * base:2 * base + 2 * chunk]
+            if do_phase == 0:
+                for j in range(chunk):
+                    re[j] = xv[2 * j]
+                    im[j] = xv[2 * j + 1]
+            else:
+                for j0 in range(0, chunk, sub):
+                    sincos_run(diag, base + j0, sub, gamma, cb, sb, tab, tmin)
+                    rr = re[j0:j0 + sub]
+                    ii = im[j0:j0 + sub]
+                    if do_phase == 2:
+                        for j in range(sub):
+                            rr[j] = amp * cb[j]
+                            ii[j] = -amp * sb[j]
+                    else:
+                        xs = xv[2 * j0:2 * j0 + 2 * sub]
+                        for j in range(sub):
+                            vr = xs[2 * j]
+                            vi = xs[2 * j + 1]
+                            c = cb[j]
+                            s = sb[j]
+                            rr[j] = vr * c + vi * s
+                            ii[j] = vi * c - vr * s
+            lanes_xt(re, im, chunk, t1, t2)              # qubits 0 and 1: runs of 4
+            k = 2
+            while k + 1 < nbits:
+                h = 1 << k
+                for blk in range(0, chunk, 4 * h):
+                    xt4(re, im, blk, h, h, tq[k], tq[k + 1])
+                k += 2
+            if k < nbits:
+                h = 1 << k
+                for blk in range(0, chunk, 2 * h):
+                    xt2(re, im, blk, blk + h, h, tq[k])
+            if plain and not expect:
+                for j in range(chunk):
+                    xv[2 * j] = re[j] * g1
+                    xv[2 * j + 1] = im[j] * g2
+            elif plain:
+                d = diag[base:base + chunk]
+                for j in range(chunk):
+                    a = re[j] * g1
+                    e = im[j] * g2
+                    xv[2 * j] = a
+                    xv[2 * j + 1] = e
+                    acc += (a * a + e * e) * d[j]
+            else:
+                for j in range(chunk):
+                    a = re[j]
+                    e = im[j]
+                    if swap:
+                        a, e = e, a
+                    a *= g1
+                    e *= g2
+                    jj = j ^ mask
+                    xv[2 * jj] = a
+                    xv[2 * jj + 1] = e
+                    if expect:
+                        acc += (a * a + e * e) * diag[base + jj]
+        partial[part] = acc
+    return partial.sum()
+
+
+__all__ = ["group_apply", "low_apply"]
