@@ -85,6 +85,11 @@ def load(kind: str | Path, instance: str | Path | None = None) -> Problem:
     cls = problem_class(str(kind))
     index = shipped_index(kind)
     key = str(instance)
+    named = getattr(cls, "from_name", None)      # classes whose instances are names (labs:N)
+    if named is not None and key not in index:
+        problem = named(key)
+        if problem is not None:
+            return problem
     if key in index:
         entry = index[key]
         with resources.as_file(_data_dir(kind) / entry["file"]) as path:

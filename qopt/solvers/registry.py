@@ -19,6 +19,7 @@ _SOLVERS: dict[str, str] = {
     "ga": "qopt.solvers.classical.evolutionary:GASolver",
     "map-elites": "qopt.solvers.classical.map_elites:MapElitesSolver",
     "tabu": "qopt.solvers.classical.tabu:TabuSolver",
+    "mts": "qopt.solvers.classical.mts:MTSSolver",
     "gw": "qopt.solvers.classical.gw:GWSolver",
     "burer-monteiro": "qopt.solvers.classical.burer_monteiro:BurerMonteiroSolver",
     "vqe": "qopt.solvers.quantum.vqe:VQESolver",

@@ -1,4 +1,5 @@
-"""Classical solvers: exact enumeration, MILP (HiGHS), simulated annealing, tabu search, the
+"""Classical solvers: exact enumeration, MILP (HiGHS), simulated annealing, tabu search,
+memetic tabu search for LABS (mts), the
 MaxCut / Ising relaxations (gw, burer-monteiro) and the black-box baselines. Imported lazily:
 ``from qopt.solvers.classical import ExactSolver``."""
 
@@ -18,6 +19,8 @@ _EXPORTS = {
     "TabuSolver": "qopt.solvers.classical.tabu",
     "TabuOptions": "qopt.solvers.classical.tabu",
     "tabu_qubo": "qopt.solvers.classical.tabu",
+    "MTSSolver": "qopt.solvers.classical.mts",
+    "MTSOptions": "qopt.solvers.classical.mts",
     "GWSolver": "qopt.solvers.classical.gw",
     "GWOptions": "qopt.solvers.classical.gw",
     "BurerMonteiroSolver": "qopt.solvers.classical.burer_monteiro",
