@@ -94,9 +94,18 @@ def test_encode_decode_round_trip():
         assert p.decode(x) == (1 - 2 * x).tolist()
 
 
-def test_program_refusal_names_the_alternatives():
-    with pytest.raises(OptionError, match="mts"):
-        LABS(8).to_program()
+@pytest.mark.parametrize("n,skew", [(8, False), (9, True)])
+def test_program_and_hubo_equal_the_energy_on_every_state(n, skew):
+    from qopt.model.convert import program_to_hubo
+
+    p = LABS(n, skew=skew)
+    prog = p.to_program()
+    assert prog.degree == 4 and prog.num_vars == p.num_vars
+    X = indices_to_bits(np.arange(2 ** p.num_vars), p.num_vars)
+    ref = np.array([energy_by_definition(s) for s in np.array([p.decode(x) for x in X])])
+    assert np.array_equal(prog.objective(X), ref)
+    h = program_to_hubo(prog)
+    assert np.array_equal(h.diagonal(), ref) and np.array_equal(p.diagonal(), ref)
 
 
 # ---- skew-symmetric reduction ------------------------------------------------------------

@@ -1,7 +1,7 @@
 """QOBLIB submissions (the Quantum Optimization Benchmarking Library's contribution layout).
 
 :func:`write_submission` writes, for every instance of a QOBLIB class in a results store
-(:data:`SOLUTION_FORMATS`: maximum independent set, market split; LABS once registered) and
+(:data:`SOLUTION_FORMATS`: maximum independent set, market split, LABS (full sequences)) and
 every solver configuration (sweep label and backend) that ran on it::
 
     OUT/<YYYYMMDD>_<method>_<name>/<instance>/
@@ -52,6 +52,7 @@ from pathlib import Path
 from qopt.errors import OptionError
 from qopt.experiments.output_safety import csv_safe_value
 from qopt.experiments.report_metrics import run_records, truthy
+from qopt.problems.labs import solution_text
 
 #: QOBLIB's summary columns, in order (misc/check_submission.py REQUIRED_COLUMNS)
 QOBLIB_COLUMNS = [
@@ -83,6 +84,7 @@ def _msp_solution(bits: list[int], comments: list[str]) -> str:
 SOLUTION_FORMATS: dict[str, tuple[str, Callable[[list[int], list[str]], str]]] = {
     "mis": ("sol", _mis_solution),
     "msp": ("sol", _msp_solution),
+    "labs": ("sol", solution_text),
 }
 
 

@@ -246,8 +246,9 @@ class HUBO:
                  chunk_bits: int = DEFAULT_CHUNK_BITS, out: np.ndarray | None = None) -> np.ndarray:
         """E over all 2^n basis states, shape (2^n,): entry s is E(bits of s).
 
-        A subset-sum (zeta) transform of the coefficients, O(n 2^n) per the whole, chunk by
-        chunk of 2^chunk_bits states; refuses with :class:`SizeLimitError` before allocating
+        A subset-sum (zeta) transform of the coefficients, O(n 2^n) per the whole: for float32 /
+        float64 results the blocked numba kernel of :mod:`qopt.model.poly_diagonal`, else chunk
+        by chunk of 2^chunk_bits states; refuses with :class:`SizeLimitError` before allocating
         when the result would not fit.
         """
         self.check_diagonal_size(memory_limit, dtype)
@@ -256,6 +257,11 @@ class HUBO:
             out = np.empty(1 << n, dtype=dtype)
         elif out.shape != (1 << n,):
             raise OptionError(f"out has shape {out.shape}, expected {(1 << n,)}")
+        if out.dtype in (np.float32, np.float64):     # the blocked numba transform (labs)
+            from qopt.model.poly_diagonal import polynomial_diagonal
+
+            return polynomial_diagonal(self.all_terms(), n, self.offset, vartype="binary",
+                                       dtype=out.dtype, out=out)
         for start, chunk in self.iter_diagonal_chunks(chunk_bits):
             out[start:start + chunk.size] = chunk
         return out

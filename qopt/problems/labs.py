@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from qopt.errors import InstanceFormatError, OptionError
+from qopt.model.program import BinaryProgram
 from qopt.problems.base import Problem
 from qopt.problems.registry import register
 
@@ -240,9 +241,17 @@ class LABS(Problem):
         return np.flatnonzero(d == target)
 
     def build_program(self):
-        raise OptionError(
-            f"{self.name}: LABS has 4-body terms and is not a quadratic BinaryProgram; use "
-            "solver 'mts', or a solver that takes a HUBO (qopt.model.hubo)")
+        """The BinaryProgram of E over this problem's bits (``s_i = 1 - 2 x_i`` substituted
+        into :attr:`spin_polynomial`): linear, quadratic and quartic terms."""
+        from qopt.model.hubo import HUBO
+        from qopt.model.poly import group_to_mapping
+
+        terms, offset = self.spin_polynomial
+        h = HUBO.from_spin({(): offset, **{tuple(int(i) for i in row): float(c)
+                                           for idx, coef in terms.values()
+                                           for row, c in zip(idx, coef)}}, self.num_vars)
+        return BinaryProgram(self.num_vars, h.linear, h.quadratic, h.offset, sense="min",
+                             name=self.name, terms=group_to_mapping(h.terms))
 
     # ---- native solutions -----------------------------------------------------------------
     def decode(self, bits) -> list[int]:
@@ -309,17 +318,24 @@ def read_solution(path) -> tuple[int | None, np.ndarray]:
     return stated, x
 
 
-def write_solution(path, bits) -> int:
-    """Write bits (N,) as a QOBLIB ``.sol`` file (``# Energy``, ``# Consecutive entries``, N
-    lines of 0 / 1); returns the energy."""
+def solution_text(bits, comments=()) -> str:
+    """A QOBLIB ``.sol`` text of the sequence ``bits`` (N,): ``# Energy``, ``# Consecutive
+    entries``, any further ``comments`` as ``#`` lines, then N lines of 0 / 1."""
     x = np.asarray(bits, dtype=np.uint8).reshape(-1)
     energy = int(labs_energy(spins_of(x))[0])
     runs = np.diff(np.flatnonzero(np.diff(np.r_[-1, x.astype(int), -1]) != 0))
     text = [f"# Energy: {energy}", f"# Consecutive entries: {''.join(map(str, runs))}",
-            *map(str, x.tolist())]
-    Path(path).write_text("\n".join(text) + "\n")
-    return energy
+            *(f"# {c}" for c in comments), *map(str, x.tolist())]
+    return "\n".join(text) + "\n"
+
+
+def write_solution(path, bits) -> int:
+    """Write bits (N,) as a QOBLIB ``.sol`` file (``# Energy``, ``# Consecutive entries``, N
+    lines of 0 / 1); returns the energy."""
+    Path(path).write_text(solution_text(bits))
+    return int(labs_energy(spins_of(np.asarray(bits, dtype=np.uint8).reshape(-1)))[0])
 
 
 __all__ = ["LABS", "MAX_PROVEN", "autocorrelations", "labs_energy", "labs_spin_terms",
-           "merit_factor", "optimal_energy", "read_solution", "spins_of", "write_solution"]
+           "merit_factor", "optimal_energy", "read_solution", "solution_text", "spins_of",
+           "write_solution"]
