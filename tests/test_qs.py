@@ -81,6 +81,26 @@ def test_write_then_read_is_the_same_qubo(tmp_path, suffix):
     assert back.offset == qubo.offset
 
 
+def test_fast_reader_agrees_with_the_strict_one(tmp_path):
+    """Clean files go through pandas' C parser, the rest through the line-by-line reader:
+    both must give the same QUBO where both accept the file."""
+    from qopt.model.qs import _parse_fast, _parse_strict
+
+    rng = np.random.default_rng(11)
+    n = 30
+    qubo = QUBO(np.triu(rng.normal(size=(n, n)) * (rng.random((n, n)) < 0.3), 1),
+                rng.normal(size=n), -4.5)
+    path = tmp_path / "r.qs"
+    write_qs(qubo, path)
+    text = path.read_text()
+    assert _parse_fast(text) is not None
+    fast, strict = read_qs(path), _parse_strict(path, text)
+    assert (fast.quadratic != strict.quadratic).nnz == 0
+    np.testing.assert_array_equal(fast.linear, strict.linear)
+    assert fast.offset == strict.offset == -4.5
+    assert _parse_fast("2 1\n1.0 2 3\n") is None      # the strict reader names it
+
+
 def test_compressed_file_as_qoblib_ships_it(tmp_path):
     path = tmp_path / "mis.qs.xz"
     with lzma.open(path, "wt") as f:
@@ -105,6 +125,7 @@ def test_compressed_file_as_qoblib_ships_it(tmp_path):
     ("2 1\n1 1 nan\n", 2, "not finite"),
     ("2 1\n1 1 1e300\n", 2, r"limit 2\^53"),
     ("2 1\n1.5 1 1\n", 2, "not an integer"),
+    ("2 1\n1.0 1 1\n", 2, "not an integer"),
     ("# ObjectiveOffset 1\n# ObjectiveOffset 2\n1 0\n", 2, "second ObjectiveOffset"),
     ("# ObjectiveOffset x\n1 0\n", 1, "ObjectiveOffset: 'x'"),
     ("1 2\n1 1 1\n1 1 2\n", 1, "exceed the 1 of an upper triangle"),

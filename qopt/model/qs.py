@@ -60,9 +60,85 @@ def _read_text(path: Path) -> str:
 
 
 def read_qs(path: str | Path) -> QUBO:
-    """The :class:`~qopt.model.qubo.QUBO` of a ``.qs`` file (see the module docstring)."""
+    """The :class:`~qopt.model.qubo.QUBO` of a ``.qs`` file (see the module docstring).
+
+    The entry lines are parsed by pandas' C reader; a file it does not take cleanly, or
+    whose entries fail a check, is read again line by line to name the first bad line."""
     path = Path(path)
     text = _read_text(path)
+    fast = _parse_fast(text)
+    if fast is not None:
+        return _qubo(*fast)
+    return _parse_strict(path, text)
+
+
+def _qubo(n: int, offset: float, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray) -> QUBO:
+    diag = rows == cols
+    linear = np.zeros(n)
+    linear[rows[diag] - 1] = vals[diag]
+    off = ~diag
+    quadratic = sp.csr_matrix((2.0 * vals[off], (rows[off] - 1, cols[off] - 1)), shape=(n, n))
+    return QUBO(quadratic, linear, offset, var_names=[f"x{i}" for i in range(1, n + 1)])
+
+
+def _parse_fast(text: str):
+    """(n, offset, rows, cols, vals) when the file is clean (comments only before the
+    header, exactly nnz valid entries), else None (the strict reader then says why)."""
+    import io
+
+    import pandas as pd
+
+    offset, seen, pos = 0.0, 0, 0
+    header = None
+    while pos < len(text):
+        end = text.find("\n", pos)
+        end = len(text) if end < 0 else end
+        line = text[pos:end].strip()
+        pos = end + 1
+        if not line:
+            continue
+        if line.startswith("#"):
+            m = _OFFSET.match(line)
+            if m:
+                seen += 1
+                try:
+                    offset = float(m.group(1))
+                except ValueError:
+                    return None
+            continue
+        header = line.split()
+        break
+    body = text[pos:]
+    if header is None or len(header) != 2 or seen > 1 or "#" in body or \
+            not abs(offset) <= MAX_ABS_VALUE:
+        return None
+    try:
+        n, nnz = int(header[0]), int(header[1])
+    except ValueError:
+        return None
+    if not body.strip():
+        empty = np.zeros(0, np.int64)
+        return (n, offset, empty, empty, np.zeros(0)) if nnz == 0 and n >= 1 else None
+    try:
+        frame = pd.read_csv(io.StringIO(body), sep=r"\s+", header=None, engine="c",
+                            skip_blank_lines=True)
+    except (ValueError, pd.errors.ParserError):
+        return None
+    numeric = pd.api.types.is_numeric_dtype
+    if n < 1 or frame.shape != (nnz, 3) or not all(numeric(t) for t in frame.dtypes):
+        return None
+    if not all(pd.api.types.is_integer_dtype(frame[c]) for c in frame.columns[:2]):
+        return None                         # "1.0" as an index: the strict reader refuses it
+    rows, cols, vals = (frame[c].to_numpy() for c in frame.columns)
+    rows, cols, vals = rows.astype(np.int64), cols.astype(np.int64), vals.astype(np.float64)
+    ok = (np.all((rows >= 1) & (cols <= n) & (rows <= cols))
+          and np.all(np.abs(vals) <= MAX_ABS_VALUE)
+          and not np.any(np.diff(np.sort(rows * (n + 1) + cols)) == 0))
+    return (n, offset, rows, cols, vals) if ok else None
+
+
+def _parse_strict(path: Path, text: str) -> QUBO:
+    """Line by line, naming the first bad line (see the module docstring)."""
     offset, offset_line = 0.0, None
     records: list[tuple[int, list[str]]] = []
     for number, line in enumerate(text.splitlines(), start=1):
@@ -118,12 +194,7 @@ def read_qs(path: str | Path) -> QUBO:
         first, second = order[repeated[0]], order[repeated[0] + 1]
         raise InstanceFormatError(path, int(lines[second]), f"entry ({rows[second]}, "
                                   f"{cols[second]}) repeats line {int(lines[first])}")
-    diag = rows == cols
-    linear = np.zeros(n)
-    linear[rows[diag] - 1] = vals[diag]
-    off = ~diag
-    quadratic = sp.csr_matrix((2.0 * vals[off], (rows[off] - 1, cols[off] - 1)), shape=(n, n))
-    return QUBO(quadratic, linear, offset, var_names=[f"x{i}" for i in range(1, n + 1)])
+    return _qubo(n, offset, rows, cols, vals)
 
 
 def _integer(path: Path, line: int, token: str, what: str, minimum: int) -> int:
