@@ -170,7 +170,9 @@ def read_lp_terms(path: str | Path, fmt: str | None = None) -> ModelTerms:
         except InstanceFormatError as exc:
             if not getattr(exc, "quadratic_rows", False) or fmt != "lp":
                 raise
-            return _read_with_dimod(path, readable, exc)
+            from qopt.model.lp_quadratic import read_with_dimod
+
+            return read_with_dimod(path, readable, exc)
     try:
         return _terms_from_highs(h.getModel(), highspy, path.stem)
     except OptionError as exc:
@@ -248,48 +250,6 @@ def _terms_from_highs(model, highspy, name: str) -> ModelTerms:
             out.add_constraint(row_names[r], lhs, "<=", row_hi[r])
     for i, name, value in fixed:
         out.add_constraint(f"fix_{name}", Polynomial({(i,): 1.0}), "==", value)
-    return out
-
-
-#: the first keyword of an LP file: its objective's sense
-_LP_SENSE = re.compile(r"^\s*(max|maximize|maximise|maximum|min|minimize|minimise|minimum)\b",
-                       re.IGNORECASE)
-
-
-def _read_with_dimod(path: Path, readable: Path, highs_error: InstanceFormatError
-                     ) -> ModelTerms:
-    """An LP file with quadratic constraints, through dimod's LP reader (see the module
-    docstring); dimod's CQM is minimised, so a maximised objective is negated back."""
-    try:
-        import dimod
-    except ImportError:
-        raise InstanceFormatError(path, highs_error.line, "has a quadratic constraint, which "
-                                  "HiGHS cannot read; qopt reads such files with dimod: pip "
-                                  "install 'qopt[interop]' (or pip install dimod)") from None
-    from qopt.model.interop.dimod import from_cqm
-
-    try:
-        cqm = dimod.lp.load(str(readable))
-    except ValueError as exc:
-        raise InstanceFormatError(path, None, f"dimod's LP reader (used for files with "
-                                  f"quadratic constraints) could not read it: {exc}") from None
-    try:
-        out = from_cqm(cqm)
-    except OptionError as exc:
-        raise InstanceFormatError(path, None, str(exc)) from None
-    out.name = path.stem
-    sense = "min"
-    with open(readable, encoding="utf-8", errors="replace") as f:
-        for line in f:
-            text = line.split("\\", 1)[0].strip()
-            if text:
-                m = _LP_SENSE.match(text)
-                sense = "max" if m and m.group(1).lower().startswith("max") else "min"
-                break
-    if sense == "max":
-        obj = out.objective
-        out.objective = Polynomial({k: -c for k, c in obj.terms.items()}, -obj.constant)
-        out.sense = "max"
     return out
 
 
