@@ -294,3 +294,36 @@ def test_one_library_to_another():
         from_object(object())
     with pytest.raises(OptionError, match="cannot write an object of type str"):
         as_terms("nope")
+
+
+def test_a_program_written_out_evaluates_the_same_in_each_library():
+    """qopt.Program -> each library's model: the library's own evaluator agrees with
+    Program.evaluate / is_feasible on every assignment."""
+    p = qopt.Program("out")
+    x, w = p.binary_var("x"), p.binary_var("w")
+    n = p.integer_var("n", -1, 2)
+    p.maximize(3 * x - 2 * n + x * n - w * n + n * n + 1)
+    p.add_constraint(x + w + n <= 2, name="cap")
+    p.add_constraint(x * n >= 0, name="quad")
+    V = as_terms(p).assignments()
+    objective, feasible = p.evaluate(V), p.is_feasible(V)
+    assert 0 < feasible.sum() < len(V)
+    op, qp = to_optimization_problem(p), to_quadratic_program(p)
+    for model in (op, qp):
+        np.testing.assert_allclose([model.objective.evaluate(r.tolist()) for r in V], objective)
+        np.testing.assert_array_equal(_feasible_reference(model.is_feasible, V), feasible)
+    m = to_docplex(p)
+    ref_objective, ref_feasible = docplex_values(m, V)
+    np.testing.assert_allclose(ref_objective, objective)
+    np.testing.assert_array_equal(ref_feasible, feasible)
+    cqm = to_cqm(p)                         # dimod minimises: the energy is -objective
+    names = [v.name for v in p.variables]
+    np.testing.assert_allclose(cqm.objective.energies((V, names)), -objective)
+    np.testing.assert_array_equal(
+        [cqm.check_feasible(dict(zip(names, r.tolist()))) for r in V], feasible)
+    s = qopt.Program("spins")
+    a, b, c = s.spin_var("a"), s.spin_var("b"), s.spin_var("c")
+    s.minimize(a * b * c - 2 * a * b + c)
+    S = as_terms(s).assignments()
+    np.testing.assert_allclose(to_binary_polynomial(s).energies((S, ["a", "b", "c"])),
+                               s.evaluate(S))
