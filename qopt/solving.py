@@ -14,12 +14,14 @@ import scipy.sparse as sp
 
 from qopt import compilation
 from qopt.errors import OptionError
+from qopt.model.hubo import HUBO
 from qopt.model.interop import is_model_object
 from qopt.model.program import BinaryProgram
 from qopt.model.qubo import QUBO
+from qopt.model.user import Program
 from qopt.problems import load, problem_class
 from qopt.problems.base import Problem
-from qopt.problems.custom import ProgramProblem, QUBOProblem
+from qopt.problems.custom import ModelProblem, ProgramProblem, QUBOProblem
 from qopt.problems.model_files import problem_of_model
 from qopt.progress import tracking as progress_tracking
 from qopt.solvers.base import Samples, SolverOutput, Task, check_seed
@@ -33,8 +35,9 @@ _VERSIONED = ("qopt", "numpy", "scipy", "qiskit", "qiskit-aer", "pennylane", "hi
 def as_problem(target, kind: str | None = None) -> Problem:
     """Turn any supported input into a Problem.
 
-    Accepts a Problem, a BinaryProgram, a :class:`QUBO`, a square numpy / scipy matrix (a QUBO
-    ``x'Mx``), a networkx graph (with ``kind`` "maxcut" or "mis"), a string
+    Accepts a Problem, a :class:`~qopt.Program` (the user's model: results carry its variables'
+    names and values), a BinaryProgram, a :class:`QUBO` or :class:`HUBO`, a square numpy /
+    scipy matrix (a QUBO ``x'Mx``), a networkx graph (with ``kind`` "maxcut" or "mis"), a string
     ``"kind:instance"`` naming a shipped instance or a file, a model file (a path ending in
     ``.lp`` / ``.mps`` / ``.qs``, or ``"lp:PATH"`` / ``"mps:PATH"`` / ``"qs:PATH"``; see
     :func:`qopt.load`), or a model object of another library (docplex ``Model``, opt-mapper
@@ -43,10 +46,12 @@ def as_problem(target, kind: str | None = None) -> Problem:
     """
     if isinstance(target, Problem):
         return target
+    if isinstance(target, Program):
+        return ModelProblem(target)
     if isinstance(target, BinaryProgram):
         return ProgramProblem(target)
-    if isinstance(target, QUBO):
-        return QUBOProblem(target)
+    if isinstance(target, HUBO):
+        return QUBOProblem(target, "hubo" if target.terms else "qubo")
     if isinstance(target, str | PurePath):
         return load(target) if kind is None else load(kind, target)
     if is_model_object(target):    # docplex, opt-mapper, qiskit-optimization, dimod models
@@ -139,7 +144,8 @@ def solve(target, solver="exact", *, kind: str | None = None, backend=None, opti
                               f"{'do' if len(given) > 1 else 'does'} not apply to it "
                               "(only quantum solvers take a backend or an optimizer)")
     problem = as_problem(target, kind)
-    task = Task(problem, penalty=penalty, encoding=encoding)
+    task = Task(problem, penalty=penalty, encoding=encoding,
+                max_degree=getattr(slv, "max_degree", 2))
     # one summed memory / time plan, checked before the solver allocates anything large
     slv.resource_plan(task, backend=backend, optimizer=optimizer, budget=budget).check()
     with progress_tracking(progress, slv.name, budget):
@@ -148,8 +154,9 @@ def solve(target, solver="exact", *, kind: str | None = None, backend=None, opti
 
     samples = out.samples.unique()
     on_qubo = slv.input == "qubo"
-    prog_bits = task.qubo.program_bits(samples.bits) if on_qubo else samples.bits
-    energies = task.qubo.energy(samples.bits) if on_qubo else None
+    cost = task.cost if on_qubo else None      # the QUBO or HUBO the solver was handed
+    prog_bits = cost.program_bits(samples.bits) if on_qubo else samples.bits
+    energies = cost.energy(samples.bits) if on_qubo else None
     viol = problem.violation_batch(prog_bits)
     objs = problem.evaluate_batch(prog_bits)
     feas = viol <= 1e-9
@@ -175,14 +182,17 @@ def solve(target, solver="exact", *, kind: str | None = None, backend=None, opti
     if postprocess:
         final_bits, steps = run_postprocess(problem, prog_bits[best])
     final = _report(problem, final_bits,
-                    float(task.qubo.energy(task.qubo.complete(final_bits))) if on_qubo else None)
+                    float(cost.energy(cost.complete(final_bits))) if on_qubo else None)
     gap, ratio = _metrics(problem, final.objective, final.feasible)
     compile_time = compilation.clock.total - compiled_before
     wall = max(time.perf_counter() - t_start - compile_time, 0.0)
     timing = _without_compile(dict(out.time), compile_time)
     timing.setdefault("classical", max(wall - sum(timing.values()), 0.0))
     timing["compile"] = compile_time
-    qubo = task.qubo if on_qubo else None
+    qubo = cost
+    info = dict(out.info)
+    if on_qubo:
+        info.update(cost_info(cost))
     return SolveResult(
         problem=problem.name, problem_class=problem.kind, solver=slv.name,
         solution=final.solution, decoded=final.decoded, objective=final.objective,
@@ -196,8 +206,20 @@ def solve(target, solver="exact", *, kind: str | None = None, backend=None, opti
         evaluations=out.evaluations, shots=out.shots, budget=budget, wall_time=wall,
         compile_time=compile_time, time=timing, history=out.history,
         options=_options_dict(slv, penalty, encoding, postprocess),
-        backend=_backend_name(backend), seed=seed, info=out.info,
+        backend=_backend_name(backend), seed=seed, info=info,
+        values=problem.values(final_bits),
         versions=package_versions())
+
+
+def cost_info(cost: HUBO) -> dict:
+    """``info`` entries saying what the solver's cost is: its degree, the quadratisation
+    (auxiliary bits, strength) when one was made, and how each constraint row was expressed."""
+    out: dict = {"cost_degree": cost.degree}
+    if cost.quadratisation:
+        out["quadratisation"] = dict(cost.quadratisation)
+    if cost.constraint_handling:
+        out["constraints"] = dict(cost.constraint_handling)
+    return out
 
 
 def _without_compile(parts: dict[str, float], compile_time: float) -> dict[str, float]:

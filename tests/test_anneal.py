@@ -71,7 +71,7 @@ def counted(monkeypatch):
 
 
 #: position of ``thresholds`` in the kernels' arguments
-KERNEL_THRESHOLDS = 12
+KERNEL_THRESHOLDS = 13
 
 
 @settings(max_examples=30, deadline=None)

@@ -98,6 +98,14 @@ class Problem(ABC):
         """A feasible solution near x (default: x unchanged; classes override)."""
         return np.asarray(x, dtype=np.uint8).copy()
 
+    def values(self, bits) -> dict:
+        """One bit row in the user's terms, ``{variable name: value}`` (``SolveResult.values``):
+        by default the program's variable names with their 0/1 bits; a user model's own
+        variables (integers, spins) in :class:`~qopt.problems.custom.ModelProblem`."""
+        names = self.to_program().var_names
+        return {name: int(b) for name, b in zip(names, np.asarray(bits).reshape(-1),
+                                                strict=True)}
+
     def encode_batch(self, solutions) -> np.ndarray:
         """:meth:`encode` of each solution (e.g. rows of a (k, m) permutation array) -> (k, n)
         uint8 (default: one by one; classes with a vectorised encoding override it)."""

@@ -1,15 +1,67 @@
-"""Adapters that let the user's own BinaryProgram or QUBO stand where a Problem is expected."""
+"""Adapters that let the user's own Program, BinaryProgram, HUBO or QUBO stand where a Problem
+is expected."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 
+from qopt.model.hubo import HUBO
+from qopt.model.lowering import Lowering
 from qopt.model.lp import read_lp
 from qopt.model.program import BinaryProgram
-from qopt.model.qubo import QUBO
+from qopt.model.user import Program
 from qopt.problems.base import Problem
+
+
+class ModelProblem(Problem):
+    """A user's :class:`~qopt.model.user.Program` seen as a Problem over its lowered bits.
+
+    The native objective is the model's own objective (exactly, at the decoded values);
+    ``decode`` and ``values`` give ``{variable name: value}`` (ints; +/-1 for spins);
+    ``encodings`` overrides integer encodings by variable name (see
+    :meth:`~qopt.model.user.Program.lower`).
+    """
+
+    kind = "model"
+
+    def __init__(self, program: Program, optimum: float | None = None,
+                 encodings: Mapping[str, str] | None = None):
+        super().__init__(program.name, optimum)
+        self.model = program
+        self.lowering: Lowering = program.lower(encodings)
+        self.sense = program.sense  # type: ignore[misc]
+
+    @property
+    def num_vars(self) -> int:
+        return self.lowering.program.num_vars
+
+    def evaluate_batch(self, X):
+        return self.lowering.program.objective(X)
+
+    def violation_batch(self, X):
+        return self.lowering.program.violation(X)
+
+    def build_program(self) -> BinaryProgram:
+        return self.lowering.program
+
+    def decode(self, bits):
+        return self.lowering.decode(bits)
+
+    def values(self, bits) -> dict:
+        return self.lowering.decode(bits)
+
+    def encode(self, solution):
+        if isinstance(solution, Mapping):
+            return self.lowering.encode(solution)
+        return np.asarray(solution, dtype=np.uint8)
+
+    def describe(self) -> dict:
+        out = super().describe()
+        out["variables"] = self.lowering.describe()
+        return out
 
 
 class ProgramProblem(Problem):
@@ -43,12 +95,12 @@ class ProgramProblem(Problem):
 
 
 class QUBOProblem(Problem):
-    """A bare QUBO seen as a Problem: minimise its energy, no constraints."""
+    """A bare QUBO or HUBO seen as a Problem: minimise its energy, no constraints."""
 
     kind = "qubo"
     sense = "min"
 
-    def __init__(self, qubo: QUBO, name: str = "qubo", optimum: float | None = None):
+    def __init__(self, qubo: HUBO, name: str = "qubo", optimum: float | None = None):
         super().__init__(name, optimum)
         self.qubo = qubo
 
@@ -64,8 +116,10 @@ class QUBOProblem(Problem):
 
     def build_program(self) -> BinaryProgram:
         q = self.qubo
-        return BinaryProgram(q.num_vars, q.linear, q.quadratic, q.offset, "min", q.var_names,
+        prog = BinaryProgram(q.num_vars, q.linear, q.quadratic, q.offset, "min", q.var_names,
                              self.name)
+        prog.terms = dict(q.terms)
+        return prog
 
     def decode(self, bits):
         return [int(b) for b in np.asarray(bits).reshape(-1)]

@@ -47,18 +47,21 @@ def load_model_file(path: str | Path, kind: str | None = None) -> Problem:
 def problem_of_model(model) -> Problem:
     """The Problem of a qopt model (``Program``, ``BinaryProgram``, ``QUBO``) or of a model
     object of another library (:mod:`qopt.model.interop`)."""
+    from qopt.model.hubo import HUBO
     from qopt.model.interop import from_object, is_model_object
     from qopt.model.interop.bridge import to_qopt_model
     from qopt.model.program import BinaryProgram
-    from qopt.model.qubo import QUBO
-    from qopt.problems.custom import ProgramProblem, QUBOProblem
+    from qopt.model.user import Program
+    from qopt.problems.custom import ModelProblem, ProgramProblem, QUBOProblem
 
     if is_model_object(model):
         model = to_qopt_model(from_object(model))
+    if isinstance(model, Program):
+        return ModelProblem(model)
     if isinstance(model, BinaryProgram):
         return ProgramProblem(model)
-    if isinstance(model, QUBO):
-        return QUBOProblem(model)
+    if isinstance(model, HUBO):
+        return QUBOProblem(model, "hubo" if model.terms else "qubo")
     raise OptionError(f"cannot solve an object of type {type(model).__name__}")
 
 

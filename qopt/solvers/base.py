@@ -21,6 +21,7 @@ from qopt.seeds import check_seed
 from qopt.suggest import did_you_mean
 
 if TYPE_CHECKING:
+    from qopt.model.hubo import HUBO
     from qopt.model.program import BinaryProgram
     from qopt.model.qubo import QUBO
     from qopt.problems.base import Problem
@@ -69,17 +70,21 @@ class SolverOutput:
 
 
 class Task:
-    """What a solver is handed: the problem and, built on first use, its program and QUBO.
+    """What a solver is handed: the problem and, built on first use, its program, its HUBO
+    (any degree) and its QUBO (quadratised, with a proven-safe strength, when the HUBO is of
+    higher degree).
 
     ``penalty`` and ``encoding`` are the conversion options of
-    :func:`qopt.model.convert.program_to_qubo`.
+    :func:`qopt.model.convert.program_to_hubo`; ``max_degree`` is the solver's
+    (:attr:`Solver.max_degree`): :attr:`cost` is the HUBO for None, else the QUBO.
     """
 
     def __init__(self, problem: Problem, *, penalty="auto", encoding: str = "slack",
-                 qubo: QUBO | None = None):
+                 qubo: QUBO | None = None, max_degree: int | None = 2):
         self.problem = problem
         self.penalty = penalty
         self.encoding = encoding
+        self.max_degree = max_degree
         if qubo is not None:
             self.__dict__["qubo"] = qubo
 
@@ -88,25 +93,46 @@ class Task:
         return self.problem.to_program()
 
     @cached_property
-    def qubo(self) -> QUBO:
-        from qopt.model.convert import program_to_qubo
+    def hubo(self) -> HUBO:
+        """The problem's cost over bits, any degree (a QUBO when its degree is <= 2)."""
+        from qopt.model.convert import program_to_hubo
 
         given = getattr(self.problem, "qubo", None)
         if given is not None:
             return given
-        return program_to_qubo(self.program, penalty=self.penalty, encoding=self.encoding)
+        if "qubo" in self.__dict__:
+            return self.__dict__["qubo"]
+        return program_to_hubo(self.program, penalty=self.penalty, encoding=self.encoding)
+
+    @cached_property
+    def qubo(self) -> QUBO:
+        """The problem's QUBO: the HUBO itself when of degree <= 2, else its quadratisation
+        (auxiliary bits after the slack bits; ``qubo.quadratisation`` says how)."""
+        from qopt.model.qubo import QUBO
+
+        h = self.hubo
+        return h if isinstance(h, QUBO) else h.quadratise()
+
+    @property
+    def cost(self) -> HUBO:
+        """The form the solver declared it takes: :attr:`hubo` for ``max_degree`` None,
+        :attr:`qubo` for 2."""
+        return self.hubo if self.max_degree is None else self.qubo
 
 
 class Solver:
     """Base class. Subclasses set ``name``, ``Options`` (a dataclass), ``input`` and ``run``.
 
-    ``input`` is ``"qubo"`` (samples over QUBO variables), ``"program"`` or ``"problem"``
-    (samples over the program's variables). No work happens in ``__init__`` beyond
+    ``input`` is ``"qubo"`` (samples over the cost's variables: ``task.cost``), ``"program"``
+    or ``"problem"`` (samples over the program's variables). ``max_degree`` is the degree of
+    cost the solver takes: 2 (it gets ``task.qubo``, quadratised when the problem is of higher
+    degree) or None (any degree: ``task.hubo``). No work happens in ``__init__`` beyond
     validating options.
     """
 
     name: ClassVar[str] = ""
     input: ClassVar[str] = "qubo"
+    max_degree: ClassVar[int | None] = 2
     Options: ClassVar[type] = None  # type: ignore[assignment]
 
     def __init__(self, **options):

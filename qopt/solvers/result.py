@@ -1,11 +1,12 @@
 """SolveResult: everything a solve reports, as plain JSON-serialisable data.
 
-Objectives are in the problem's native sense; ``energy`` values are QUBO energies
-(minimisation). ``gap`` is the relative optimality gap |optimum - objective| / |optimum| as a
-fraction (0.05 = 5 %), ``approximation_ratio`` is objective / optimum for maximisation and
-optimum / objective for minimisation (inverted for negative values, so it is <= 1 whatever the
-sign); both are ``None`` when unknown or infeasible, the ratio also when objective and optimum
-differ in sign or one of them is 0.
+Objectives are in the problem's native sense (for a :class:`qopt.Program`, the model's own
+objective at ``values``, the solution as ``{variable name: value}``); ``energy`` values are
+QUBO energies (minimisation). ``gap`` is the relative optimality gap
+|optimum - objective| / |optimum| as a fraction (0.05 = 5 %), ``approximation_ratio`` is
+objective / optimum for maximisation and optimum / objective for minimisation (inverted for
+negative values, so it is <= 1 whatever the sign); both are ``None`` when unknown or
+infeasible, the ratio also when objective and optimum differ in sign or one of them is 0.
 
 Times are seconds. ``wall_time`` is the solve itself and excludes ``compile_time``: the seconds
 numba spent compiling kernels (or loading them from its cache) during the call, measured apart
@@ -90,6 +91,8 @@ class SolveResult:
     seed: int | None = None
     info: dict[str, Any] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
+    #: the solution in the user's terms: ``{variable name: value}`` (ints; +/-1 for spins)
+    values: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return plain(asdict(self))

@@ -46,10 +46,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from qopt.errors import OptionError
+from qopt.model.hubo import HUBO
 from qopt.model.qubo import QUBO
 from qopt.solvers import plans
 from qopt.solvers.base import Samples, Solver, SolverOutput, Task, rng_from
 from qopt.solvers.classical import anneal_kernels as kernels
+from qopt.solvers.classical.poly_fields import PolyTerms
 from qopt.solvers.classical.slack_energy import SlackReduction, slack_reduction
 
 _HAVE_NUMBA = kernels.HAVE_NUMBA
@@ -113,13 +115,17 @@ class AnnealOptions:
             raise OptionError("kernel='numba' needs the numba package (pip install numba)")
 
 
-def auto_beta_range(qubo: QUBO) -> tuple[float, float]:
-    """(beta_min, beta_max) from the QUBO's coefficients (see module docstring)."""
+def auto_beta_range(qubo: HUBO) -> tuple[float, float]:
+    """(beta_min, beta_max) from the QUBO's (or HUBO's) coefficients (see module docstring)."""
     U = qubo.quadratic
     absU = abs(U) + abs(U).T
     reach = np.abs(qubo.linear) + np.asarray(absU.sum(axis=1)).ravel()
+    higher = [np.abs(c) for _, c in qubo.terms.values()]
+    for idx, c in qubo.terms.values():
+        reach += np.bincount(idx.ravel(), np.repeat(np.abs(c), idx.shape[1]),
+                             minlength=qubo.num_vars)
     d_max = float(reach.max(initial=0.0))
-    coeffs = np.concatenate([np.abs(qubo.linear), np.abs(U.data)])
+    coeffs = np.concatenate([np.abs(qubo.linear), np.abs(U.data), *higher])
     coeffs = coeffs[coeffs > 1e-12 * max(d_max, 1e-300)]
     if d_max <= 0 or coeffs.size == 0:
         return 1.0, 1.0
@@ -158,12 +164,13 @@ class _Landscape:
     """What the kernels anneal: a QUBO over ``n`` variables plus the slack blocks held at
     their best value (none when ``reduction`` is None)."""
 
-    qubo: QUBO
+    qubo: HUBO
     reduction: SlackReduction | None
 
     @classmethod
-    def of(cls, qubo: QUBO, slack_moves: bool) -> _Landscape:
-        red = slack_reduction(qubo) if slack_moves else None
+    def of(cls, qubo: HUBO, slack_moves: bool) -> _Landscape:
+        """Slack moves only on a QUBO: a HUBO is annealed over all its bits."""
+        red = slack_reduction(qubo) if slack_moves and not qubo.terms else None
         return cls(qubo if red is None else red.program, red)
 
     def free_part(self) -> QUBO:
@@ -193,8 +200,12 @@ class _Landscape:
             G = np.ascontiguousarray(self.reduction.excess(X))
             bptr, bidx, bcoef = self.reduction.columns()
             pen = self.reduction.penalty.astype(np.float64)
+        poly = PolyTerms.of(q)
+        Z = poly.zeros(X) if poly.num_terms else np.zeros((X.shape[0], 0), dtype=np.int64)
+        if poly.num_terms:
+            F += poly.fields(X, Z)
         consts = (sym.indptr.astype(np.int64), sym.indices.astype(np.int64),
-                  sym.data.astype(np.float64), bptr, bidx, bcoef, pen)
+                  sym.data.astype(np.float64), bptr, bidx, bcoef, pen, poly.arrays(Z))
         return F, G, consts
 
 
@@ -206,6 +217,7 @@ class AnnealSolver(Solver):
 
     name = "anneal"
     input = "qubo"
+    max_degree = None          # local fields of any order (poly_fields)
     Options = AnnealOptions
 
     def plan_resources(self, plan, task: Task, *, backend=None, optimizer=None,
@@ -214,7 +226,7 @@ class AnnealSolver(Solver):
         of one batch, the finished reads as decoded samples; without a budget the time of
         ``reads x sweeps x n`` flips at the optimistic kernel speed."""
         opts: AnnealOptions = self.options
-        n = task.qubo.num_vars
+        n = task.cost.num_vars
         lanes, sweeps, steps = plan_budget(opts.reads, opts.sweeps, n, budget)
         option = "--budget" if budget is not None else "--reads"
         reads = lanes * _max_reads(sweeps, steps, n)
@@ -230,7 +242,7 @@ class AnnealSolver(Solver):
         opts: AnnealOptions = self.options
         t0 = time.perf_counter()
         rng = rng_from(seed)
-        land = _Landscape.of(task.qubo, bool(opts.slack_moves))
+        land = _Landscape.of(task.cost, bool(opts.slack_moves))
         n = land.qubo.num_vars
         lanes, sweeps, steps = plan_budget(opts.reads, opts.sweeps, n, budget)
         patience = int(opts.patience) if opts.patience is not None else max(1, sweeps // 8)
@@ -261,7 +273,7 @@ class AnnealSolver(Solver):
         rows = np.concatenate([np.concatenate([out[r, :count[r]], best_x[r:r + 1]])
                                for r in range(lanes)]) if lanes else X
         bits = land.full_bits(rows)
-        energies = task.qubo.energy(bits) if len(bits) else np.zeros(0)
+        energies = task.cost.energy(bits) if len(bits) else np.zeros(0)
         info = {"reads": len(bits), "chains": lanes, "sweeps": sweeps,
                 "steps_per_chain": steps, "patience": patience,
                 "restarts": int(count.sum()),

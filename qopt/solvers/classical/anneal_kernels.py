@@ -14,7 +14,9 @@ the caller.
 The move energy is ``delta = (1 - 2 x_i) F_i`` (F the local field of the annealed QUBO) plus,
 for each slack block b holding i, ``P_b (min(g_b, 0)^2 - min(g_b + a_bi dx, 0)^2)`` with
 ``g_b = a_b.x - rhs_b`` (see :mod:`qopt.solvers.classical.slack_energy`); without blocks it is
-plain single-flip annealing. A flip is accepted when ``delta <= 0 or beta delta < T`` with
+plain single-flip annealing. Terms of degree >= 3 (a HUBO) add their state-dependent share to
+the fields through ``poly`` (see :mod:`qopt.solvers.classical.poly_fields`; empty for a QUBO).
+A flip is accepted when ``delta <= 0 or beta delta < T`` with
 ``T ~ Exp(1)`` (the Metropolis rule). Both kernels draw nothing themselves: thresholds come
 from the caller, one per proposal, so they give identical results on integer QUBOs.
 
@@ -27,6 +29,8 @@ float64, E (L,) float64 current energy; ``pos``, ``rlen``, ``since`` (L,) int64;
 from __future__ import annotations
 
 import numpy as np
+
+from qopt.solvers.classical.poly_fields import flip_lanes, flip_row_nb
 
 try:  # pragma: no cover - exercised when numba is installed
     import numba
@@ -46,7 +50,7 @@ def beta_table(beta_min: float, beta_max: float) -> np.ndarray:
     return np.geomspace(beta_min, beta_max, BETA_TABLE_STEPS + 1)
 
 
-def anneal_numpy(X, F, G, E, indptr, indices, data, bptr, bidx, bcoef, pen, betas,
+def anneal_numpy(X, F, G, E, indptr, indices, data, bptr, bidx, bcoef, pen, poly, betas,
                  thresholds, step0, total_steps, sweeps, patience,
                  pos, rlen, since, best_e, best_x, out, count):
     """Steps ``step0 .. step0 + thresholds.shape[1] - 1`` of every lane, vectorised over lanes
@@ -78,6 +82,8 @@ def anneal_numpy(X, F, G, E, indptr, indices, data, bptr, bidx, bcoef, pen, beta
                 F[:, indices[a:b]] += d[:, None] * data[a:b][None, :]
             if hi > lo:
                 G[:, bidx[lo:hi]] += d[:, None] * bcoef[lo:hi][None, :]
+            if poly[1][i + 1] > poly[1][i]:
+                flip_lanes(X, F, poly, i, d)
         if i == n - 1:
             pos += 1
             since += 1
@@ -103,13 +109,14 @@ def anneal_numpy(X, F, G, E, indptr, indices, data, bptr, bidx, bcoef, pen, beta
 
 if HAVE_NUMBA:
     @numba.njit(cache=True, nogil=True)
-    def anneal_numba(X, F, G, E, indptr, indices, data, bptr, bidx, bcoef, pen, betas,
+    def anneal_numba(X, F, G, E, indptr, indices, data, bptr, bidx, bcoef, pen, poly, betas,
                      thresholds, step0, total_steps, sweeps, patience,
                      pos, rlen, since, best_e, best_x, out, count):  # pragma: no cover
         """Same steps as :func:`anneal_numpy`, one lane at a time, compiled."""
         L, n = X.shape
         res = betas.shape[0] - 1
         steps = thresholds.shape[1]
+        Z, hptr, hterm, tptr, tvar, tcoef = poly
         for r in range(L):
             k = 0
             while k < steps:
@@ -134,6 +141,9 @@ if HAVE_NUMBA:
                             F[r, indices[p]] += dx * data[p]
                         for p in range(bptr[i], bptr[i + 1]):
                             G[r, bidx[p]] += dx * bcoef[p]
+                        if hptr[i + 1] > hptr[i]:
+                            flip_row_nb(X[r], F[r], Z[r], i, dx, hptr, hterm, tptr, tvar,
+                                        tcoef)
                     k += 1
                     i += 1
                 if i < n:

@@ -114,6 +114,7 @@ class ExactSolver(Solver):
 
     name = "exact"
     input = "problem"
+    max_degree = None          # enumerates the HUBO's diagonal or the problem itself
     Options = ExactOptions
 
     def plan_resources(self, plan, task, *, backend=None, optimizer=None, budget=None):
@@ -144,13 +145,13 @@ class ExactSolver(Solver):
         program = problem.to_program()
         qubo = None
         if program.num_constraints == 0:
-            qubo = task.qubo
+            qubo = task.hubo
             if qubo.num_vars != n:
                 qubo = None
-        method = "qubo-diagonal"
+        method = "qubo-diagonal" if qubo is None or not qubo.terms else "hubo-diagonal"
         if qubo is not None:
             feasible, infeasible = self._scan_qubo(qubo, n, opts), None
-        elif opts.method == "batch" or program.num_vars != n:
+        elif opts.method == "batch" or program.num_vars != n or program.row_terms:
             method = "batch-evaluate"
             feasible, infeasible = self._scan_problem(problem, n, opts)
         else:
@@ -233,13 +234,19 @@ def _batch_chunks(problem, n: int, chunk_bits: int):
 def _program_chunks(program, n: int, chunk_bits: int):
     """Yield (start, objective-of-rows function, violations) of a BinaryProgram by doubling.
 
-    Objective (minimisation form) from the QUBO doubling of the program's objective; each
-    constraint's left-hand side as a low-bit table (m, 2^b) plus the high bits' constant.
+    Objective (minimisation form) from the QUBO doubling of the program's objective (the
+    HUBO's zeta transform when it has terms of degree >= 3); each (linear) constraint's
+    left-hand side as a low-bit table (m, 2^b) plus the high bits' constant.
     """
+    from qopt.model.hubo import HUBO
     from qopt.model.qubo import QUBO, _linear_diagonal
 
     c, U, off = program.minimisation_objective()
     objective_qubo = QUBO(U, c, off, num_vars=n)
+    if program.terms:
+        groups = {**objective_qubo.all_terms(), **program.minimisation_terms(),
+                  0: (np.zeros((1, 0), np.int32), np.array([off]))}
+        objective_qubo = HUBO.from_groups(groups, n)
     b = min(n, chunk_bits)
     A = program.A.toarray()
     rhs = program.rhs

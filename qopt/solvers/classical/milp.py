@@ -4,10 +4,15 @@ highspy, not :func:`scipy.optimize.milp`: scipy folds HiGHS's model statuses tog
 "Model error" — e.g. a coefficient >= 1e15 — came back as status 2, "infeasible"), while each
 HiGHS status here maps to one honest qopt outcome (see :data:`STATUS`).
 
-A linear objective and linear constraints go to HiGHS as they are. A quadratic objective is
-linearised with one continuous y_ij in [0, 1] per product x_i x_j and only the McCormick
-inequalities its (minimisation) coefficient needs: ``y >= x_i + x_j - 1`` for a positive
-coefficient, ``y <= x_i`` and ``y <= x_j`` for a negative one; at an optimum y_ij = x_i x_j.
+A linear objective and linear constraints go to HiGHS as they are. Products of binaries (a
+quadratic or higher-order objective, rows with products) are linearised exactly with one
+continuous y_T in [0, 1] per distinct product ``prod_{i in T} x_i``: ``y_T <= x_i`` for each i in
+T and ``y_T >= sum_{i in T} x_i - (|T| - 1)`` force ``y_T`` to the product for binary x. A product
+only in the objective gets only the inequalities its (minimisation) coefficient needs -- the
+lower one for a positive coefficient, the upper ones for a negative one -- and equals the product
+at an optimum. Integer variables of a user's model arrive already encoded in bits (log / unary /
+one-hot, :mod:`qopt.model.encodings`): one model for every solver, and each result maps back the
+same way.
 Optionally (``clique_cuts``) rows ``x_i + x_j <= 1`` are strengthened by clique inequalities
 from a greedy clique cover of their conflict graph (implied, so the optimum is unchanged).
 """
@@ -36,8 +41,9 @@ class MilpOptions:
             incumbent is returned with status ``"time_limit"``.
         mip_rel_gap: relative MIP gap at which HiGHS stops (0 proves optimality).
         node_limit: branch-and-bound node limit (None: no limit).
-        max_linearised_terms: largest number of quadratic objective terms linearised (one
-            extra variable each); larger quadratic programs are refused with SizeLimitError.
+        max_linearised_terms: largest number of distinct products of binaries linearised
+            (objective and rows, one extra variable each); larger programs are refused with
+            SizeLimitError.
         clique_cuts: add clique inequalities covering the program's pairwise conflict rows
             ``x_i + x_j <= 1`` (independent-set style models); implied, so never cuts an optimum.
         presolve: let HiGHS presolve the model.
@@ -96,16 +102,53 @@ class MilpModel:
     col_upper: np.ndarray | None = None     # None: 1 for every column
 
 
+def _products(program: BinaryProgram):
+    """Every distinct product of >= 2 bits in the objective or a row: per degree d,
+    (keys (t_d, d), objective coefficient (t_d,), whether it occurs in a row (t_d,), row
+    entries (rows, column ids within the degree, coefficients))."""
+    _, U, _ = program.minimisation_objective()
+    U = U.tocoo()
+    obj: dict[int, tuple[list, list]] = {}
+    rows: dict[int, tuple[list, list, list]] = {}
+    if U.nnz:
+        obj[2] = ([np.stack([U.row, U.col], axis=1)], [U.data])
+    for d, (idx, coef) in program.minimisation_terms().items():
+        keys, vals = obj.setdefault(d, ([], []))
+        keys.append(idx)
+        vals.append(coef)
+    for r, groups in program.row_terms.items():
+        for d, (idx, coef) in groups.items():
+            ks, rs, vs = rows.setdefault(d, ([], [], []))
+            ks.append(idx)
+            rs.append(np.full(len(coef), r))
+            vs.append(coef)
+    out = {}
+    for d in sorted(set(obj) | set(rows)):
+        okeys = np.concatenate(obj[d][0]) if d in obj else np.zeros((0, d), np.int64)
+        ovals = np.concatenate(obj[d][1]) if d in obj else np.zeros(0)
+        rkeys = np.concatenate(rows[d][0]) if d in rows else np.zeros((0, d), np.int64)
+        keys, inverse = np.unique(np.concatenate([okeys, rkeys]).astype(np.int64), axis=0,
+                                  return_inverse=True)
+        inverse = inverse.reshape(-1)
+        cobj = np.bincount(inverse[:len(okeys)], ovals, minlength=len(keys))
+        in_row = np.zeros(len(keys), dtype=bool)
+        in_row[inverse[len(okeys):]] = True
+        entries = ((np.concatenate(rows[d][1]), inverse[len(okeys):],
+                    np.concatenate(rows[d][2])) if d in rows else None)
+        out[d] = (keys, cobj, in_row, entries)
+    return out
+
+
 def linearise(program: BinaryProgram, *, max_linearised_terms: int = 5000,
               clique_cuts: bool = False) -> MilpModel:
     """The MILP of ``program`` in minimisation form (see module docstring)."""
     n = program.num_vars
-    c, U, off = program.minimisation_objective()
-    U = U.tocoo()
-    t = U.nnz
+    c, _, off = program.minimisation_objective()
+    products = _products(program)
+    t = sum(len(p[0]) for p in products.values())
     if t > max_linearised_terms:
         raise SizeLimitError(
-            f"the quadratic objective has {t} terms to linearise, over the limit "
+            f"the program has {t} terms (products of binaries) to linearise, over the limit "
             f"max_linearised_terms = {max_linearised_terms} (raise the option to allow it)")
     rows, cols, vals, lo, hi = [], [], [], [], []
     A = program.A.tocoo()
@@ -117,27 +160,35 @@ def linearise(program: BinaryProgram, *, max_linearised_terms: int = 5000,
     lo.append(np.where(senses == "<=", -np.inf, rhs).astype(float))
     hi.append(np.where(senses == ">=", np.inf, rhs).astype(float))
     m = program.num_constraints
-    # linearisation rows
-    y = n + np.arange(t)
-    pos = np.flatnonzero(U.data > 0)
-    neg = np.flatnonzero(U.data < 0)
-    # positive: x_i + x_j - y <= 1
-    r = m + np.arange(pos.size)
-    rows += [r, r, r]
-    cols += [U.row[pos], U.col[pos], y[pos]]
-    vals += [np.ones(pos.size), np.ones(pos.size), -np.ones(pos.size)]
-    lo.append(np.full(pos.size, -np.inf))
-    hi.append(np.ones(pos.size))
-    m += pos.size
-    # negative: y - x_i <= 0 and y - x_j <= 0
-    for ends in (U.row, U.col):
-        r = m + np.arange(neg.size)
+    cost = [c]
+    first = n
+    for d, (keys, cobj, in_row, entries) in products.items():
+        y = first + np.arange(len(keys))
+        cost.append(cobj)
+        if entries is not None:                 # the products' coefficients in their rows
+            rows.append(entries[0])
+            cols.append(y[entries[1]])
+            vals.append(entries[2])
+        need_lo = np.flatnonzero(in_row | (cobj > 0))
+        need_hi = np.flatnonzero(in_row | (cobj < 0))
+        # sum_i x_i - y <= d - 1
+        r = m + np.arange(need_lo.size)
+        rows += [np.repeat(r, d), r]
+        cols += [keys[need_lo].ravel(), y[need_lo]]
+        vals += [np.ones(need_lo.size * d), -np.ones(need_lo.size)]
+        lo.append(np.full(need_lo.size, -np.inf))
+        hi.append(np.full(need_lo.size, d - 1.0))
+        m += need_lo.size
+        # y - x_i <= 0 for each i
+        k = need_hi.size * d
+        r = m + np.arange(k)
         rows += [r, r]
-        cols += [y[neg], ends[neg]]
-        vals += [np.ones(neg.size), -np.ones(neg.size)]
-        lo.append(np.full(neg.size, -np.inf))
-        hi.append(np.zeros(neg.size))
-        m += neg.size
+        cols += [np.repeat(y[need_hi], d), keys[need_hi].ravel()]
+        vals += [np.ones(k), -np.ones(k)]
+        lo.append(np.full(k, -np.inf))
+        hi.append(np.zeros(k))
+        m += k
+        first += len(keys)
     num_clique = 0
     if clique_cuts:
         cliques = _clique_cover(program)
@@ -152,7 +203,7 @@ def linearise(program: BinaryProgram, *, max_linearised_terms: int = 5000,
     matrix = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
                            shape=(m, n + t))
     integrality = np.concatenate([np.ones(n), np.zeros(t)])
-    return MilpModel(np.concatenate([c, U.data]), matrix, np.concatenate(lo), np.concatenate(hi),
+    return MilpModel(np.concatenate(cost), matrix, np.concatenate(lo), np.concatenate(hi),
                      integrality, n, float(off), t, num_clique)
 
 
@@ -170,7 +221,7 @@ def _clique_cover(program: BinaryProgram) -> list[list[int]]:
     edges = [tuple(sorted(A.indices[A.indptr[r]:A.indptr[r + 1]].tolist()))
              for r in range(A.shape[0])
              if counts[r] == 2 and senses[r] == "<=" and rhs[r] == 1.0
-             and np.all(A.data[A.indptr[r]:A.indptr[r + 1]] == 1.0)]
+             and r not in program.row_terms and np.all(A.data[A.indptr[r]:A.indptr[r + 1]] == 1.0)]
     if not edges:
         return []
     adj: dict[int, set[int]] = {}
@@ -220,6 +271,7 @@ class MilpSolver(Solver):
 
     name = "milp"
     input = "program"
+    max_degree = None          # products of any degree are linearised exactly
     Options = MilpOptions
 
     def run(self, task: Task, *, backend=None, optimizer=None, seed=None,

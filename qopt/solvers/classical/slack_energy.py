@@ -99,8 +99,9 @@ def slack_reduction(qubo: QUBO) -> SlackReduction | None:
     else None (no slack bits, unknown penalties, or slack terms that differ)."""
     n, n_prog = qubo.num_vars, qubo.num_program_vars
     blocks = qubo.slack_blocks
-    if n == n_prog or not blocks or qubo.penalties is None:
-        return None
+    if n == n_prog or not blocks or qubo.penalties is None or qubo.terms \
+            or any(b.higher for b in blocks):
+        return None                     # (a HUBO, or rows with products: not linear blocks)
     covered = np.concatenate([b.indices for b in blocks])
     if not np.array_equal(np.sort(covered), np.arange(n_prog, n)):
         return None

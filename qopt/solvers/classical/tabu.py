@@ -42,6 +42,7 @@ from qopt.errors import OptionError
 from qopt.model.qubo import QUBO
 from qopt.resources import ResourcePlan
 from qopt.solvers.base import Samples, Solver, SolverOutput, Task, rng_from
+from qopt.solvers.classical.poly_fields import PolyTerms, flip_row, flip_row_nb
 from qopt.solvers.classical.slack_energy import SlackReduction, slack_reduction
 
 try:  # pragma: no cover - exercised when numba is installed
@@ -114,7 +115,7 @@ def _candidate_deltas(x, f, order, blocks):
     return dx[order] * f[order] + blk[order]
 
 
-def _tabu_numpy(x, f, state, tabu_until, indptr, indices, data, blocks, offsets,
+def _tabu_numpy(x, f, state, tabu_until, indptr, indices, data, blocks, poly, offsets,
                 extra_tenure, base_tenure, stall, phase_best_x):
     """Iterations of one tabu phase, each iteration's scan vectorised (see :func:`_run`).
 
@@ -145,6 +146,7 @@ def _tabu_numpy(x, f, state, tabu_until, indptr, indices, data, blocks, offsets,
         G, bptr, bidx, bcoef = blocks[:4]
         lo, hi = bptr[i], bptr[i + 1]
         G[bidx[lo:hi]] += dx * bcoef[lo:hi]
+        flip_row(x, f, poly[0], i, dx, *poly[1:])
         _record_move(state, x, phase_best_x, tabu_until, i, energy + deltas[pick],
                      it + 1 + base_tenure + extra_tenure[k])
     return _CHUNK_DONE, spent
@@ -184,10 +186,11 @@ if _HAVE_NUMBA:
     _record_move_nb = numba.njit(cache=True, nogil=True)(_record_move)
 
     @numba.njit(cache=True, nogil=True)
-    def _tabu_numba(x, f, state, tabu_until, indptr, indices, data, blocks, offsets,
+    def _tabu_numba(x, f, state, tabu_until, indptr, indices, data, blocks, poly, offsets,
                     extra_tenure, base_tenure, stall, phase_best_x):  # pragma: no cover
         """Same iterations as :func:`_tabu_numpy`, compiled (scalar scan)."""
         G, bptr, bidx, bcoef, pen = blocks[0], blocks[1], blocks[2], blocks[3], blocks[4]
+        Z, hptr, hterm, tptr, tvar, tcoef = poly
         n = x.shape[0]
         spent = 0
         for k in range(offsets.shape[0]):
@@ -224,6 +227,8 @@ if _HAVE_NUMBA:
                 f[indices[p]] += dx * data[p]
             for p in range(bptr[i], bptr[i + 1]):
                 G[bidx[p]] += dx * bcoef[p]
+            if hptr[i + 1] > hptr[i]:
+                flip_row_nb(x, f, Z, i, dx, hptr, hterm, tptr, tvar, tcoef)
             _record_move_nb(state, x, phase_best_x, tabu_until, i, energy + d,
                             it + 1 + base_tenure + extra_tenure[k])
         return _CHUNK_DONE, spent
@@ -267,12 +272,13 @@ class TabuSolver(Solver):
 
     name = "tabu"
     input = "qubo"
+    max_degree = None          # local fields of any order (poly_fields)
     Options = TabuOptions
 
     def plan_resources(self, plan: ResourcePlan, task: Task, *, backend=None, optimizer=None,
                        budget=None) -> None:
-        n = task.qubo.num_vars
-        nnz = 2 * task.qubo.quadratic.nnz
+        n = task.cost.num_vars
+        nnz = 2 * task.cost.quadratic.nnz + sum(idx.size for idx, _ in task.cost.terms.values())
         plan.add(f"tabu state and symmetric couplings ({n} variables, {nnz} entries)",
                  8 * (6 * n + _CHUNK * 2) + 20 * nnz)
         plan.add(f"elite pool ({self.options.elite} x {n} int8)", self.options.elite * n,
@@ -281,7 +287,7 @@ class TabuSolver(Solver):
     def run(self, task: Task, *, backend=None, optimizer=None, seed=None,
             budget=None) -> SolverOutput:
         opts: TabuOptions = self.options
-        qubo = task.qubo
+        qubo = task.cost
         t0 = time.perf_counter()
         rng = rng_from(seed)
         use_numba = _HAVE_NUMBA and opts.kernel != "numpy"
@@ -315,7 +321,7 @@ def _excess(reduction: SlackReduction | None, x: np.ndarray) -> np.ndarray:
 def _run(qubo: QUBO, rng: np.random.Generator, opts: TabuOptions, budget, kernel):
     """The restart loop around the kernel; returns (elite bits over every QUBO variable, their
     energies, info)."""
-    reduction = slack_reduction(qubo) if opts.slack_moves else None
+    reduction = slack_reduction(qubo) if opts.slack_moves else None    # None for a HUBO
     land = qubo if reduction is None else reduction.program      # what the moves flip
     energy_of = qubo.energy if reduction is None else reduction.energy
     n = land.num_vars
@@ -331,14 +337,19 @@ def _run(qubo: QUBO, rng: np.random.Generator, opts: TabuOptions, budget, kernel
     total = int(budget) if budget is not None else int(opts.iterations) * (n + 1) + 1
     max_iterations = None if budget is not None else int(opts.iterations)
     block_consts = _block_arrays(reduction, n)      # fixed; only the excesses follow x
+    terms = PolyTerms.of(land)                       # degree >= 3 (none for a QUBO)
 
     def start(x):
         f = land.linear + sym.dot(x.astype(np.float64))
+        Z = terms.zeros(x[None, :])
+        if terms.num_terms:
+            f = f + terms.fields(x[None, :], Z)[0]
         return (np.ascontiguousarray(f, dtype=np.float64),
-                (_excess(reduction, x), *block_consts), float(energy_of(x[None, :])[0]))
+                (_excess(reduction, x), *block_consts), float(energy_of(x[None, :])[0]),
+                terms.arrays(Z[0]))
 
     x = rng.integers(0, 2, size=n, dtype=np.int8)
-    f, blocks, energy = start(x)
+    f, blocks, energy, poly = start(x)
     state = np.array([energy, energy, energy, 0.0, 0.0, float(total - 1)])
     tabu_until = np.zeros(n, dtype=np.float64)
     phase_best_x = x.copy()
@@ -348,15 +359,15 @@ def _run(qubo: QUBO, rng: np.random.Generator, opts: TabuOptions, budget, kernel
                                                           max_iterations - int(state[3]))
         offsets = rng.integers(0, n, size=chunk, dtype=np.int64)
         extra = rng.integers(0, base // 2 + 1, size=chunk).astype(np.float64)
-        reason, _ = kernel(x, f, state, tabu_until, indptr, indices, data, blocks, offsets,
-                           extra, float(base), float(stall), phase_best_x)
+        reason, _ = kernel(x, f, state, tabu_until, indptr, indices, data, blocks, poly,
+                           offsets, extra, float(base), float(stall), phase_best_x)
         if reason == _STALLED and state[5] > 0:
             elite.offer(phase_best_x, state[2])
             rows, _ = elite.rows()
             x = rows[rng.integers(0, len(rows))].copy()
             flips = rng.permutation(n)[:max(1, int(rng.integers(n // 10, n // 4 + 1)))]
             x[flips] = 1 - x[flips]
-            f, blocks, energy = start(x)
+            f, blocks, energy, poly = start(x)
             state[5] -= 1
             restarts += 1
             tabu_until[:] = 0.0
