@@ -1,0 +1,113 @@
+"""QAOA on higher-order costs: QOKit's published LABS angles reproduced exactly, and the circuits
+with multi-qubit Z rotations against the statevector engine, amplitude by amplitude, on Aer."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qopt.backends.statevector import StatevectorEngine
+from qopt.errors import OptionError
+from qopt.model.hubo import HUBO
+from qopt.problems.labs import LABS
+from qopt.solvers.quantum.circuits import qaoa_circuit, qaoa_resources
+from qopt.solvers.quantum.labs_angles import (
+    convert_angles,
+    published_angles,
+    published_rows,
+    qaoa_optimum_probability,
+    qokit_to_qopt,
+    qopt_to_qokit,
+)
+
+
+def qokit_reference_overlap(n, gammas, betas):
+    """QOKit's own definition, written out independently of the engine: from |+>^N apply
+    exp(-i gamma/2 (E - N(N-1)/2)) then exp(-i beta X) on every qubit (dense 2x2 per qubit)."""
+    p = LABS(n)
+    E = p.diagonal().astype(float) - n * (n - 1) / 2
+    psi = np.full(2 ** n, 2 ** (-n / 2), dtype=complex)
+    for g, b in zip(gammas, betas):
+        psi *= np.exp(-0.5j * g * E)
+        rx = np.array([[np.cos(b), -1j * np.sin(b)], [-1j * np.sin(b), np.cos(b)]])
+        t = psi.reshape([2] * n)
+        for q in range(n):                     # qubit q is axis n - 1 - q (bit q of index)
+            t = np.moveaxis(np.tensordot(rx, t, axes=([1], [n - 1 - q])), 0, n - 1 - q)
+        psi = t.reshape(-1)
+    return float(np.sum(np.abs(psi[p.optimal_states()]) ** 2))
+
+
+@pytest.mark.parametrize("n,p", [(5, 1), (7, 3), (9, 2), (10, 5), (12, 4), (13, 10)])
+def test_published_overlap_reproduced_to_1e6(n, p):
+    row = published_angles(n, p, convention="qokit")
+    g, b = convert_angles(row["gamma"], row["beta"], "qokit")
+    lab = LABS(n)
+    d = lab.diagonal()
+    got = qaoa_optimum_probability(d, lab.optimal_states(d), g, b)
+    assert got == pytest.approx(row["overlap"], abs=1e-6)
+    if n <= 10:
+        assert qokit_reference_overlap(n, row["gamma"], row["beta"]) == pytest.approx(got,
+                                                                                   abs=1e-10)
+
+
+def test_angle_conversion_and_table():
+    g, b = qokit_to_qopt([0.4, 1.0], [-0.2, 0.3])
+    assert g.tolist() == [0.2, 0.5] and b.tolist() == [-0.2, 0.3]
+    g2, b2 = qopt_to_qokit(g, b)
+    assert np.allclose(g2, [0.4, 1.0]) and np.allclose(b2, [-0.2, 0.3])
+    assert qokit_to_qopt([1.0], [0.1], energy_scale=0.5)[0].tolist() == [1.0]
+    row = published_angles(8, 2)                              # qopt convention by default
+    raw = published_angles(8, 2, convention="qokit")
+    assert np.allclose(row["gamma"], np.array(raw["gamma"]) / 2)
+    assert len(published_rows(22)) > 500
+    with pytest.raises(OptionError, match="p in"):
+        published_angles(8, 99)
+    with pytest.raises(OptionError, match="convention"):
+        convert_angles([0.1], [0.1], "qiskit")
+    with pytest.raises(OptionError):
+        qokit_to_qopt([0.1, 0.2], [0.1])
+
+
+def _random_hubo(rng, n):
+    terms = {tuple(rng.choice(n, size=d, replace=False).tolist()): float(rng.normal())
+             for d in (1, 2, 2, 3, 3, 4, 4, 4)}
+    return HUBO(terms, num_vars=n, offset=0.25)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_circuit_with_cubic_and_quartic_terms_matches_the_engine_on_aer(seed):
+    from qiskit import transpile
+    from qiskit_aer import AerSimulator
+
+    rng = np.random.default_rng(seed)
+    h = _random_hubo(rng, 6)
+    assert h.degree == 4
+    g, b = rng.uniform(-1, 1, size=2), rng.uniform(-1, 1, size=2)
+    qc = qaoa_circuit(h, g, b)
+    qc.save_statevector()
+    sim = AerSimulator(method="statevector")
+    aer = np.asarray(sim.run(transpile(qc, sim)).result().get_statevector())
+    eng = StatevectorEngine(6).qaoa_state(h.diagonal(), g, b)
+    np.testing.assert_allclose(aer, eng, atol=1e-12)        # global phase included
+    two = sum(1 for inst in qc.data if inst.operation.name in ("cx", "rzz"))
+    assert two == qaoa_resources(h, 2)["two_qubit_gates"]
+
+
+def test_labs_circuit_reproduces_the_published_overlap():
+    from qiskit.quantum_info import Statevector
+
+    n = 7
+    row = published_angles(n, 2)
+    lab = LABS(n)
+    h = _labs_hubo(lab)
+    qc = qaoa_circuit(h, row["gamma"], row["beta"])
+    probs = np.abs(Statevector(qc).data) ** 2
+    assert probs[lab.optimal_states()].sum() == pytest.approx(row["overlap"], abs=1e-6)
+    four_body = sum(1 for inst in qc.data if inst.operation.name == "cx")
+    assert four_body == 2 * 3 * len(h.terms[4][1]) * 2       # p = 2 layers of 6 CNOTs each
+
+
+def _labs_hubo(lab):
+    from qopt.model.convert import program_to_hubo
+
+    return program_to_hubo(lab.to_program())
