@@ -21,13 +21,14 @@ from qopt.errors import (  # noqa: E402
 from qopt.model import HUBO, QUBO, BinaryProgram, Ising, Program, program_to_qubo  # noqa: E402
 from qopt.problems import generate, load  # noqa: E402
 from qopt.solvers.result import SolveResult  # noqa: E402
-from qopt.solving import solve  # noqa: E402
+from qopt.solving import as_problem, solve  # noqa: E402
 
 __version__ = "0.1.0"
 
 __all__ = [
     "HUBO", "QUBO", "BinaryProgram", "ConfigError", "InstanceFormatError", "Ising",
     "ModelError", "OptionError", "Program",
-    "QoptError", "SizeLimitError", "SolveResult", "SolverError", "generate", "load",
+    "QoptError", "SizeLimitError", "SolveResult", "SolverError", "as_problem", "generate",
+    "load",
     "program_to_qubo", "solve",
 ]

@@ -1,5 +1,6 @@
-"""What a seed is, checked in one place: None, a ``numpy.random.Generator`` or an int >= 0
-(numpy's ``SeedSequence`` refuses negative entropy with a bare ValueError)."""
+"""Seeds, in one place: what a seed is (None, a ``numpy.random.Generator`` or an int >= 0;
+numpy's ``SeedSequence`` refuses negative entropy with a bare ValueError) and the one way
+solvers and backends turn it into randomness (:func:`rng_from`)."""
 
 from __future__ import annotations
 
@@ -17,4 +18,11 @@ def check_seed(seed, name: str = "seed"):
     return int(seed)
 
 
-__all__ = ["check_seed"]
+def rng_from(seed) -> np.random.Generator:
+    """The one way solvers and backends make randomness: a Generator from a seed (or the
+    Generator itself, shared, when one is given)."""
+    seed = check_seed(seed)
+    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+
+__all__ = ["check_seed", "rng_from"]

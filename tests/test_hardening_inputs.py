@@ -423,7 +423,7 @@ options = {{ heatmap = "{path}", initial = 50, batch_size = 25 }}
 def test_sweep_output_path_options_are_confined_to_the_results_dir(tmp_path):
     from qopt.errors import ConfigError
     from qopt.experiments.config import parse_config
-    from qopt.experiments.runners import execute, sweep_options
+    from qopt.experiments.execution import execute, sweep_options
 
     with pytest.raises(ConfigError, match=r"options\.heatmap: '\.\./\.\./x\.png' leaves the "
                                           r"results directory"):

@@ -28,7 +28,8 @@ import numpy as np
 
 from qopt.bits import indices_to_bits
 from qopt.errors import OptionError, SizeLimitError, SolverError
-from qopt.solvers.base import Samples, rng_from
+from qopt.samples import Samples
+from qopt.seeds import rng_from
 
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit

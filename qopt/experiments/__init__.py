@@ -5,8 +5,9 @@ Entry points for the ``qopt sweep`` / ``qopt report`` commands:
 """
 
 from qopt.experiments.config import RunSpec, SweepConfig, load_config, parse_config
+from qopt.experiments.execution import execute
 from qopt.experiments.python_sweep import sweep
-from qopt.experiments.runners import execute, run_sweep
+from qopt.experiments.runners import run_sweep
 from qopt.experiments.store import ResultStore
 
 

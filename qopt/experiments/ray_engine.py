@@ -1,4 +1,4 @@
-"""Sweep engine on a Ray cluster: :func:`~qopt.experiments.runners.execute` in Ray actors.
+"""Sweep engine on a Ray cluster: :func:`~qopt.experiments.execution.execute` in Ray actors.
 
 **Where.** ``address=None`` starts a private Ray on this machine for the sweep (``workers``
 CPUs) and stops it afterwards; ``"auto"`` joins the cluster that ``ray start`` started on this
@@ -93,7 +93,7 @@ class _RayWorker:
 
     def run(self, spec_data: dict) -> dict:
         from qopt import compilation
-        from qopt.experiments.runners import execute
+        from qopt.experiments.execution import execute
 
         def started() -> None:
             self._compiling_since = time.monotonic()
@@ -152,7 +152,7 @@ def connect(address: str | None, workers: int | None) -> bool:
 
 
 class RayEngine:
-    """Runs :func:`~qopt.experiments.runners.execute` in Ray actors (see the module doc)."""
+    """Runs :func:`~qopt.experiments.execution.execute` in Ray actors (see the module doc)."""
 
     def __init__(self, workers: int | None = None, address: str | None = None,
                  compile_timeout: float | None = 600.0):
@@ -178,7 +178,7 @@ class RayEngine:
 
     def _run(self, ray, pending: deque, on_row: RowCallback) -> None:
         import qopt
-        from qopt.experiments.runners import failed_row
+        from qopt.experiments.execution import failed_row
 
         actor_cls = ray.remote(num_cpus=1, max_restarts=0, max_concurrency=2)(_RayWorker)
         first = pending[0]

@@ -246,7 +246,7 @@ def problem_circuit(kind: str, size, seed: int = 0, solver: str = "qaoa", p: int
 
 def qubo_circuit(qubo, *, solver: str = "qaoa", p: int = 1, seed: int = 0):
     """The QAOA-family circuit of ``qubo`` with seeded non-zero angles (see problem_circuit)."""
-    from qopt.solvers.base import rng_from
+    from qopt.seeds import rng_from
     from qopt.solvers.quantum.circuits import as_ising, qaoa_circuit
 
     rng = rng_from(seed)

@@ -4,20 +4,25 @@ Like dimod's samplers, every solver returns the same thing, a :class:`SolverOutp
 :class:`Samples` are bit rows over the variables the solver was given (the QUBO's, slack
 included, for ``input = "qubo"``; the program's for ``"program"`` and ``"problem"``).
 :func:`qopt.solve` turns that into a :class:`~qopt.solvers.result.SolveResult`.
+
+:class:`~qopt.samples.Samples` and :func:`~qopt.seeds.rng_from` live a layer below (backends
+use them too) and are re-exported here. :func:`qopt.solve` sits above this layer, so it
+installs itself here (:func:`install_solve`) instead of being imported: ``Solver.solve`` and the
+did-you-mean hints of :func:`make_options` reach it without an upward import.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import numpy as np
-
 from qopt.errors import OptionError
 from qopt.resources import ResourcePlan
-from qopt.seeds import check_seed
+from qopt.samples import Samples
+from qopt.seeds import check_seed, rng_from
 from qopt.suggest import did_you_mean
 
 if TYPE_CHECKING:
@@ -25,32 +30,6 @@ if TYPE_CHECKING:
     from qopt.model.program import BinaryProgram
     from qopt.model.qubo import QUBO
     from qopt.problems.base import Problem
-
-
-@dataclass
-class Samples:
-    """Bit rows, shape (k, n) uint8, with optional weights, shape (k,): counts or probabilities.
-
-    Rows need not be unique. ``weights=None`` means each row counts once.
-    """
-
-    bits: np.ndarray
-    weights: np.ndarray | None = None
-
-    def __post_init__(self):
-        self.bits = np.atleast_2d(np.asarray(self.bits, dtype=np.uint8))
-        if self.weights is not None:
-            self.weights = np.asarray(self.weights, dtype=float).reshape(-1)
-            if self.weights.shape[0] != self.bits.shape[0]:
-                raise ValueError("one weight per sample row is needed")
-
-    def unique(self) -> Samples:
-        """Rows merged: unique bit rows with summed weights, normalised to probabilities."""
-        w = np.ones(len(self.bits)) if self.weights is None else self.weights
-        rows, inverse = np.unique(self.bits, axis=0, return_inverse=True)
-        total = np.bincount(inverse.reshape(-1), weights=w, minlength=len(rows))
-        s = total.sum()
-        return Samples(rows, total / s if s > 0 else total)
 
 
 @dataclass
@@ -159,9 +138,24 @@ class Solver:
 
     def solve(self, target, **kwargs):
         """Shortcut for ``qopt.solve(target, solver=self, **kwargs)``."""
-        from qopt.solving import solve
+        return _installed_solve()(target, solver=self, **kwargs)
 
-        return solve(target, solver=self, **kwargs)
+
+#: the pipeline's entry point, :func:`qopt.solve`, once :mod:`qopt.solving` has installed it
+_SOLVE: list[Callable[..., Any]] = []
+
+
+def install_solve(solve: Callable[..., Any]) -> None:
+    """Make ``solve`` the function ``Solver.solve`` delegates to and whose keyword-only
+    parameters :func:`solve_keywords` lists. :mod:`qopt.solving` calls it once at import (and
+    ``import qopt`` imports qopt.solving, so it is in place before any solver exists)."""
+    _SOLVE[:] = [solve]
+
+
+def _installed_solve() -> Callable[..., Any]:
+    if not _SOLVE:
+        raise RuntimeError("qopt.solve is not installed: import qopt first")
+    return _SOLVE[0]
 
 
 def solve_keywords() -> list[str]:
@@ -169,9 +163,7 @@ def solve_keywords() -> list[str]:
     read off :func:`qopt.solve`'s signature so that the list cannot drift from it."""
     import inspect
 
-    from qopt.solving import solve
-
-    return [p.name for p in inspect.signature(solve).parameters.values()
+    return [p.name for p in inspect.signature(_installed_solve()).parameters.values()
             if p.kind is inspect.Parameter.KEYWORD_ONLY]
 
 
@@ -197,7 +189,5 @@ def make_options(options_cls, given: dict, solver_name: str):
     return opts
 
 
-def rng_from(seed) -> np.random.Generator:
-    """The one way solvers make randomness: a Generator from a seed (or a Generator)."""
-    seed = check_seed(seed)
-    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+__all__ = ["Samples", "Solver", "SolverOutput", "Task", "check_seed", "install_solve",
+           "make_options", "rng_from", "solve_keywords"]

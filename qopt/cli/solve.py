@@ -1,0 +1,118 @@
+"""``qopt solve``: one instance (shipped, a file, an LP / MPS model or generated) with one solver;
+solver options are flags named after the solver's option fields."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+from collections.abc import Sequence
+
+from qopt.cli.options import literal, parse_solver_options
+from qopt.errors import OptionError
+from qopt.solvers.status import status_table
+from qopt.stdio import stdout_to_stderr
+
+
+def add_parser(sub, solver_help: str = "") -> None:
+    """The ``solve`` subcommand; ``solver_help`` is appended to its ``--help``."""
+    p = sub.add_parser(
+        "solve", help="solve one instance", formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+        epilog="Solver options are given as flags, e.g. --p 3 --alpha 0.25.\n\n"
+               "Run 'qopt list' to see every solver's options.\n\n" + status_table()
+               + solver_help)
+    p.add_argument("kind", nargs="?", help="problem class: mdkp, mis, qap, maxcut, msp")
+    p.add_argument("--instance", help="a shipped instance name or a file path")
+    p.add_argument("--size", help="generate an instance of this size (with --seed)")
+    p.add_argument("--lp", help="a model file (LP / MPS / QOBLIB .qs) instead of a "
+                   "problem class")
+    p.add_argument("--solver", default="exact", help="solver name (see 'qopt list')")
+    p.add_argument("--seed", type=int, default=None, help="seed of generator and solver")
+    p.add_argument("--budget", type=int, default=None, help="objective evaluations")
+    p.add_argument("--backend", default=None, help="statevector | aer | lightning | ...")
+    p.add_argument("--optimizer", default=None, help="cobyla | aqgd | spsa | ...")
+    p.add_argument("--penalty", default="auto", help="'auto' or a number")
+    p.add_argument("--encoding", default="slack", choices=("slack", "unbalanced"))
+    p.add_argument("--no-postprocess", dest="postprocess", action="store_false",
+                   help="report the raw best sample only")
+    p.add_argument("--json", action="store_true", help="print the SolveResult as JSON")
+    p.add_argument("--no-progress", dest="progress", action="store_false",
+                   help="no live status line on stderr (shown after ~2 s: evaluations / "
+                        "budget, best value, elapsed)")
+    # the flags argparse does not know are the solver's options (parse_solver_options)
+    p.set_defaults(handler=run, takes_extra=True)
+
+
+def load_target(args):
+    """The instance the command line names: ``--lp``, a model file, a shipped instance or file
+    (``--instance``), or a generated one (``--size``, ``--seed``)."""
+    import qopt
+
+    if args.lp:
+        from qopt.problems.model_files import file_kind, load_model_file
+
+        return load_model_file(args.lp, file_kind(args.lp) or "lp")
+    if args.kind is not None and args.instance is None and args.size is None:
+        from qopt.problems.model_files import split_model_spec
+
+        if split_model_spec(args.kind) is not None:
+            return qopt.load(args.kind)        # qopt solve model.lp / model.qs / mps:PATH
+    if args.kind is None:
+        raise OptionError("name a problem class (e.g. 'qopt solve mdkp --instance hp1') or --lp")
+    if args.instance is not None:
+        return qopt.load(args.kind, args.instance)
+    if args.size is None:
+        raise OptionError(f"{args.kind}: give --instance NAME|PATH or --size N (with --seed)")
+    size = literal(args.size)
+    parts = size if isinstance(size, list) else [size]
+    if not parts or not all(isinstance(v, int) and not isinstance(v, bool) for v in parts):
+        raise OptionError(f"--size must be an integer or a JSON list of integers, got "
+                          f"{args.size!r}")
+    try:
+        return qopt.generate(args.kind, tuple(size) if isinstance(size, list) else size,
+                             args.seed)
+    except OptionError as exc:      # name the flag: "--size 7: a 3-regular graph needs ..."
+        flag = "--seed" if "seed" in str(exc) else f"--size {args.size}"
+        raise OptionError(f"{flag}: {exc}") from None
+
+
+def print_result(result) -> None:
+    """The result as an aligned two-column table (rows without a value left out)."""
+    from qopt.solvers.summary import table_rows
+
+    rows = table_rows(result)
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        if value not in (None, ""):
+            print(f"{key:<{width}}  {value}")
+
+
+def run(args, extra: Sequence[str], solve_flags: Sequence[str] = ()) -> int:
+    """``extra``: the solver option flags; ``solve_flags``: this command's own flags (for the
+    did-you-mean hint of a mistyped one)."""
+    import qopt
+
+    options = parse_solver_options(args.solver, extra, solve_flags)
+    penalty = args.penalty
+    if penalty != "auto":
+        try:
+            penalty = float(penalty)
+        except ValueError:
+            raise OptionError(f"--penalty must be 'auto' or a number, got {penalty!r}") from None
+    # with --json, stdout carries one JSON document only: anything native libraries print
+    # (HiGHS's banner, ...) while loading and solving goes to stderr
+    quiet = stdout_to_stderr() if args.json else contextlib.nullcontext()
+    with quiet:
+        target = load_target(args)
+        result = qopt.solve(target, solver=args.solver, seed=args.seed, budget=args.budget,
+                            backend=args.backend, optimizer=args.optimizer, penalty=penalty,
+                            encoding=args.encoding, postprocess=args.postprocess,
+                            progress=args.progress, **options)
+    if args.json:
+        payload = result.to_dict()
+        payload["num_qubits"] = result.num_qubits
+        print(json.dumps(payload))
+    else:
+        print_result(result)
+    return 0

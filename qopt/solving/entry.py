@@ -1,0 +1,75 @@
+"""``qopt.solve``: check the keywords, build the Task, check the resource plan, run the solver,
+assemble the result (:mod:`qopt.solving.assemble`)."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import numpy as np
+
+from qopt import compilation
+from qopt.errors import OptionError
+from qopt.progress import tracking as progress_tracking
+from qopt.seeds import check_seed
+from qopt.solvers.base import SolverOutput, Task
+from qopt.solvers.registry import make_solver
+from qopt.solvers.result import SolveResult
+from qopt.solving.assemble import SolveSettings, assemble_result
+from qopt.solving.inputs import as_problem
+
+
+def solve(target, solver="exact", *, kind: str | None = None, backend=None, optimizer=None,
+          seed: int | None = None, budget: int | None = None, penalty="auto",
+          encoding: str = "slack", postprocess: bool = True, progress=False,
+          **options) -> SolveResult:
+    """Solve ``target`` (see :func:`qopt.as_problem`) with ``solver`` (a name, class or instance).
+
+    ``options`` are the solver's own option fields; ``penalty`` and ``encoding`` control the
+    QUBO conversion; ``postprocess`` applies the problem's repair and local search to the best
+    raw sample (both reported). Bad options raise :class:`~qopt.errors.OptionError` before
+    any work is done. ``progress``: True writes a live status line to stderr after about 2 s
+    (evaluations / budget, best value, elapsed), a callable receives a
+    :class:`~qopt.progress.ProgressEvent` per reported batch of evaluations (see
+    :mod:`qopt.progress`). Seconds numba spends compiling kernels are reported as
+    ``compile_time`` and excluded from ``wall_time``.
+    """
+    t_start = time.perf_counter()
+    compiled_before = compilation.clock.total
+    slv = make_solver(solver, **options)
+    check_seed(seed)
+    if runs_circuits(slv) or "numba" in sys.modules:
+        compilation.clock.install()   # before the first kernel call of this solve
+    if budget is not None and (not isinstance(budget, int | np.integer) or budget <= 0):
+        raise OptionError(f"budget must be a positive number of evaluations, got {budget!r}")
+    if not runs_circuits(slv):
+        given = [k for k, v in (("backend", backend), ("optimizer", optimizer)) if v is not None]
+        if given:
+            raise OptionError(f"solver {slv.name!r} is classical: "
+                              f"{' and '.join(g + '=' for g in given)} "
+                              f"{'do' if len(given) > 1 else 'does'} not apply to it "
+                              "(only quantum solvers take a backend or an optimizer)")
+    problem = as_problem(target, kind)
+    task = Task(problem, penalty=penalty, encoding=encoding,
+                max_degree=getattr(slv, "max_degree", 2))
+    # one summed memory / time plan, checked before the solver allocates anything large
+    slv.resource_plan(task, backend=backend, optimizer=optimizer, budget=budget).check()
+    with progress_tracking(progress, slv.name, budget):
+        out: SolverOutput = slv.run(task, backend=backend, optimizer=optimizer, seed=seed,
+                                    budget=budget)
+    settings = SolveSettings(backend=backend, seed=seed, budget=budget, penalty=penalty,
+                             encoding=encoding, postprocess=postprocess)
+    return assemble_result(problem, task, slv, out, settings, started=t_start,
+                           compiled_before=compiled_before, compile_clock=compilation.clock)
+
+
+def runs_circuits(slv) -> bool:
+    """Whether a solver takes ``backend`` / ``optimizer``: its ``quantum`` class attribute if
+    it has one (user solvers), else whether it lives in :mod:`qopt.solvers.quantum`."""
+    flag = getattr(type(slv), "quantum", None)
+    if flag is not None:
+        return bool(flag)
+    return type(slv).__module__.startswith("qopt.solvers.quantum")
+
+
+__all__ = ["runs_circuits", "solve"]

@@ -1,0 +1,63 @@
+"""Any supported input -> a :class:`~qopt.problems.base.Problem` (:func:`as_problem`)."""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+
+import numpy as np
+import scipy.sparse as sp
+
+from qopt.errors import OptionError
+from qopt.model.interop import is_model_object
+from qopt.model.program import BinaryProgram
+from qopt.model.hubo import HUBO
+from qopt.model.qubo import QUBO
+from qopt.model.user import Program
+from qopt.problems import load, problem_class
+from qopt.problems.base import Problem
+from qopt.problems.custom import ModelProblem, ProgramProblem, QUBOProblem
+from qopt.problems.model_files import problem_of_model
+
+
+def as_problem(target, kind: str | None = None) -> Problem:
+    """Turn any supported input into a Problem.
+
+    Accepts a Problem, a :class:`~qopt.Program` (the user's model: results carry its variables'
+    names and values), a BinaryProgram, a :class:`QUBO` or :class:`HUBO`, a square numpy /
+    scipy matrix (a QUBO ``x'Mx``), a networkx graph (with ``kind`` "maxcut" or "mis"), a string
+    ``"kind:instance"`` naming a shipped instance or a file, a model file (a path ending in
+    ``.lp`` / ``.mps`` / ``.qs``, or ``"lp:PATH"`` / ``"mps:PATH"`` / ``"qs:PATH"``; see
+    :func:`qopt.load`), or a model object of another library (docplex ``Model``, opt-mapper
+    ``OptimizationProblem``, qiskit-optimization ``QuadraticProgram``, dimod BQM /
+    ``BinaryPolynomial`` / CQM; see :mod:`qopt.model.interop`).
+    """
+    if isinstance(target, Problem):
+        return target
+    if isinstance(target, Program):
+        return ModelProblem(target)
+    if isinstance(target, BinaryProgram):
+        return ProgramProblem(target)
+    if isinstance(target, HUBO):
+        return QUBOProblem(target, "hubo" if target.terms else "qubo")
+    if isinstance(target, str | PurePath):
+        return load(target) if kind is None else load(kind, target)
+    if is_model_object(target):    # docplex, opt-mapper, qiskit-optimization, dimod models
+        return problem_of_model(target)
+    try:
+        import networkx as nx
+    except ImportError:  # pragma: no cover - networkx is a core dependency
+        nx = None
+    if nx is not None and isinstance(target, nx.Graph):
+        if kind is None:
+            raise OptionError("a networkx graph needs kind='maxcut' or kind='mis'")
+        cls = problem_class(kind)
+        if not hasattr(cls, "from_graph"):
+            raise OptionError(f"problem class {kind!r} does not take a graph")
+        return cls.from_graph(target)
+    if sp.issparse(target) or isinstance(target, np.ndarray | list):
+        matrix = target if sp.issparse(target) else np.asarray(target, float)
+        return QUBOProblem(QUBO.from_matrix(matrix))
+    raise OptionError(f"cannot solve an object of type {type(target).__name__}")
+
+
+__all__ = ["as_problem"]
