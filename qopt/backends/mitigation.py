@@ -50,7 +50,7 @@ from qopt.backends.folding import (
 )
 from qopt.bits import indices_to_bits
 from qopt.errors import OptionError
-from qopt.solvers.base import Samples
+from qopt.samples import Samples
 
 #: the mitigation names of the CLI / Python string form
 NAMES = ("none", "readout", "zne", "twirling", "dd")
