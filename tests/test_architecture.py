@@ -24,8 +24,6 @@ MAX_LINES = 600
 
 #: modules over MAX_LINES still waiting for their split, with their owner; shrinks to empty
 OVERSIZED: dict[str, str] = {
-    "qopt/backends/kernels.py": "speed",
-    "qopt/backends/statevector.py": "speed",
     "qopt/backends/base.py": "house",
     "qopt/backends/clifford.py": "house",
 }

@@ -96,7 +96,7 @@ class ReadoutMixin:
         qubit i), sorted by state index, and their counts, shape (k,), summing to ``shots``."""
         if int(shots) < 1:
             raise OptionError(f"shots must be >= 1, got {shots}")
-        from qopt.solvers.base import rng_from
+        from qopt.seeds import rng_from
 
         p = self.probabilities(psi)
         cdf = np.cumsum(p if self.xp is np else self.xp.asnumpy(p))
