@@ -8,9 +8,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from qopt.errors import OptionError
+from qopt.model.hubo import HUBO
 from qopt.model.interop import is_model_object
 from qopt.model.program import BinaryProgram
-from qopt.model.hubo import HUBO
 from qopt.model.qubo import QUBO
 from qopt.model.user import Program
 from qopt.problems import load, problem_class
