@@ -20,6 +20,7 @@ from qopt.errors import (  # noqa: E402
 )
 from qopt.model import HUBO, QUBO, BinaryProgram, Ising, Program, program_to_qubo  # noqa: E402
 from qopt.problems import generate, load  # noqa: E402
+from qopt.records import replay  # noqa: E402
 from qopt.solvers.result import SolveResult  # noqa: E402
 from qopt.solving import as_problem, solve  # noqa: E402
 
@@ -29,6 +30,5 @@ __all__ = [
     "HUBO", "QUBO", "BinaryProgram", "ConfigError", "InstanceFormatError", "Ising",
     "ModelError", "OptionError", "Program",
     "QoptError", "SizeLimitError", "SolveResult", "SolverError", "as_problem", "generate",
-    "load",
-    "program_to_qubo", "solve",
+    "load", "program_to_qubo", "replay", "solve",
 ]

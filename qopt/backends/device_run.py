@@ -39,7 +39,7 @@ class DeviceRun:
             facts = b.device_facts()
             if facts is not None:
                 out["device"] = facts
-            mit = b.mitigation_info()
+            mit = b.mitigation_info(self.mitigation)
             if mit is not None:
                 out["mitigation"] = mit
         return out

@@ -319,9 +319,10 @@ class MitigatedSampling:
         cache[qubits] = cal
         return cal
 
-    def mitigation_info(self) -> dict | None:
-        """``info["mitigation"]``: the settings, calibration shots and calibrations."""
-        mit = self.active_mitigation()
+    def mitigation_info(self, mitigation: Mitigation | None = None) -> dict | None:
+        """``info["mitigation"]``: the settings, calibration shots and calibrations
+        (``mitigation``: the solve's, which overrides the backend's own "none")."""
+        mit = mitigation if mitigation is not None else self.active_mitigation()
         if mit.spec == "none":
             return None
         cals = list(self.__dict__.get("_calibrations", {}).values())

@@ -234,8 +234,7 @@ class PrimitiveBackend(MitigatedSampling, Backend):
             if circ.num_parameters:
                 out.append((circ, np.asarray(values, dtype=float)))
             else:
-                k = 1 if values is None else np.asarray(values).reshape(-1, 0).shape[0]
-                out.extend([(circ,)] * k)
+                out.extend([(circ,)] * _rows(values))
         return out
 
     def submit_job(self, pubs, shots: int, seed: int):
@@ -250,11 +249,10 @@ class PrimitiveBackend(MitigatedSampling, Backend):
             if circ.num_parameters:
                 bits = result[r].data.meas
                 r += 1
-                k = int(np.asarray(values).reshape(-1, circ.num_parameters).shape[0])
-                out.append([bitarray_counts(bits[i]) for i in range(k)] if bits.ndim else
-                           [bitarray_counts(bits)])
+                out.append([bitarray_counts(bits[i]) for i in range(_rows(values))]
+                           if bits.ndim else [bitarray_counts(bits)])
             else:
-                k = 1 if values is None else np.asarray(values).reshape(-1, 0).shape[0]
+                k = _rows(values)
                 out.append([bitarray_counts(result[r + i].data.meas) for i in range(k)])
                 r += k
         return out
@@ -320,6 +318,14 @@ class PrimitiveBackend(MitigatedSampling, Backend):
         self.usage.executions += theta.shape[0]
         evs = np.asarray(result[0].data.evs, float).reshape(-1)
         return evs if evs.size == theta.shape[0] else np.full(theta.shape[0], evs[0])
+
+
+def _rows(values) -> int:
+    """Parameter sets in a pub's values ((k, P) array, or None / 1-D for one set)."""
+    if values is None:
+        return 1
+    arr = np.asarray(values)
+    return int(arr.shape[0]) if arr.ndim == 2 else 1
 
 
 def _record():

@@ -100,8 +100,9 @@ class Record:
         self._next = 0
         self.reused = 0            # jobs served from the record (resume / replay)
         self.executed = 0          # jobs run now
-        (self.path / "circuits").mkdir(parents=True, exist_ok=mode != "replay")
-        (self.path / "jobs").mkdir(parents=True, exist_ok=True)
+        if mode != "replay":
+            (self.path / "circuits").mkdir(parents=True, exist_ok=True)
+            (self.path / "jobs").mkdir(parents=True, exist_ok=True)
         self._recorded = len(list((self.path / "jobs").glob("*.json")))
 
     # ---- opening --------------------------------------------------------------------------

@@ -46,6 +46,10 @@ def get_backend(spec=None, **kwargs) -> Backend:
     if isinstance(spec, str):
         kind, _, rest = spec.strip().partition(":")
         kind = kind.lower()
+        if kind in ("ibm", "fake") and _replaying():
+            from qopt.backends.replay import ReplayBackend
+
+            return ReplayBackend(spec.strip(), **kwargs)
         if kind == "aer":
             from qopt.backends.aer import AerBackend
 
@@ -79,6 +83,15 @@ def get_backend(spec=None, **kwargs) -> Backend:
             return FakeIBMBackend(rest or "sherbrooke", **kwargs)
         raise OptionError(unknown("backend", spec, SPECS, candidates=_NAMED))
     return _from_primitive(spec, **kwargs)
+
+
+def _replaying() -> bool:
+    """Whether a :func:`qopt.replay` is in progress (device specs are then served from its
+    record, :mod:`qopt.backends.replay`)."""
+    from qopt.backends.device_run import active_run
+
+    run = active_run()
+    return run is not None and run.record is not None and run.record.mode == "replay"
 
 
 def _from_primitive(obj, **kwargs) -> Backend:

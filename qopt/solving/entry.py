@@ -11,18 +11,19 @@ import numpy as np
 from qopt import compilation
 from qopt.errors import OptionError
 from qopt.progress import tracking as progress_tracking
+from qopt.recording import DeviceSession, check_device_options, is_device, solver_options
 from qopt.seeds import check_seed
 from qopt.solvers.base import SolverOutput, Task
 from qopt.solvers.registry import make_solver
 from qopt.solvers.result import SolveResult
-from qopt.solving.assemble import SolveSettings, assemble_result
+from qopt.solving.assemble import SolveSettings, assemble_result, package_versions
 from qopt.solving.inputs import as_problem
 
 
 def solve(target, solver="exact", *, kind: str | None = None, backend=None, optimizer=None,
           seed: int | None = None, budget: int | None = None, penalty="auto",
           encoding: str = "slack", postprocess: bool = True, progress=False,
-          **options) -> SolveResult:
+          mitigation=None, record=None, **options) -> SolveResult:
     """Solve ``target`` (see :func:`qopt.as_problem`) with ``solver`` (a name, class or instance).
 
     ``options`` are the solver's own option fields; ``penalty`` and ``encoding`` control the
@@ -32,7 +33,11 @@ def solve(target, solver="exact", *, kind: str | None = None, backend=None, opti
     (evaluations / budget, best value, elapsed), a callable receives a
     :class:`~qopt.progress.ProgressEvent` per reported batch of evaluations (see
     :mod:`qopt.progress`). Seconds numba spends compiling kernels are reported as
-    ``compile_time`` and excluded from ``wall_time``.
+    ``compile_time`` and excluded from ``wall_time``. On a device backend (``ibm:``, ``fake:``,
+    a Qiskit sampler): ``mitigation`` ("none" | "readout" | "zne" | "readout,zne", see
+    :mod:`qopt.backends.mitigation`), ``record`` (a directory: the run is recorded there, and
+    resumed from it when it holds the unfinished record of the same call; see
+    :mod:`qopt.recording`), and ``info["device"]`` in the result.
     """
     t_start = time.perf_counter()
     compiled_before = compilation.clock.total
@@ -49,18 +54,35 @@ def solve(target, solver="exact", *, kind: str | None = None, backend=None, opti
                               f"{' and '.join(g + '=' for g in given)} "
                               f"{'do' if len(given) > 1 else 'does'} not apply to it "
                               "(only quantum solvers take a backend or an optimizer)")
+    mit = check_device_options(quantum=runs_circuits(slv), backend=backend,
+                               mitigation=mitigation, record=record, seed=seed,
+                               optimizer=optimizer, solver_name=slv.name)
     problem = as_problem(target, kind)
     task = Task(problem, penalty=penalty, encoding=encoding,
                 max_degree=getattr(slv, "max_degree", 2))
     # one summed memory / time plan, checked before the solver allocates anything large
     slv.resource_plan(task, backend=backend, optimizer=optimizer, budget=budget).check()
-    with progress_tracking(progress, slv.name, budget):
-        out: SolverOutput = slv.run(task, backend=backend, optimizer=optimizer, seed=seed,
-                                    budget=budget)
+    device = None
+    if runs_circuits(slv) and (mit is not None or record is not None or is_device(backend)):
+        device = DeviceSession(mitigation=mit, record=record).open(
+            target=target, problem=problem, solver=slv.name, options=solver_options(slv),
+            kind=kind, backend=backend, optimizer=optimizer, seed=seed, budget=budget,
+            penalty=penalty, encoding=encoding, postprocess=postprocess,
+            versions=package_versions())
+    try:
+        with progress_tracking(progress, slv.name, budget):
+            out: SolverOutput = slv.run(task, backend=backend, optimizer=optimizer, seed=seed,
+                                        budget=budget)
+    finally:
+        if device is not None:
+            device.close()
     settings = SolveSettings(backend=backend, seed=seed, budget=budget, penalty=penalty,
                              encoding=encoding, postprocess=postprocess)
-    return assemble_result(problem, task, slv, out, settings, started=t_start,
-                           compiled_before=compiled_before, compile_clock=compilation.clock)
+    result = assemble_result(problem, task, slv, out, settings, started=t_start,
+                             compiled_before=compiled_before, compile_clock=compilation.clock)
+    if device is not None:
+        device.finish(result)
+    return result
 
 
 def runs_circuits(slv) -> bool:

@@ -1,0 +1,242 @@
+"""Device runs recorded, replayed without a device, and resumed after a SIGKILL; device facts
+in every device result; mitigation= / record= refused where they cannot apply."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("qiskit_ibm_runtime")
+pytest.importorskip("mthree")
+
+import qopt
+from qopt.backends.record import Record, ReplayError
+from qopt.errors import OptionError
+from qopt.problems.maxcut import MaxCut
+from qopt.records import differences
+
+ROOT = Path(__file__).resolve().parents[1]
+#: one recorded call, small enough for fake:manila (5 qubits): 8 jobs (a calibration, 6
+#: estimates with their folds) and the final samples
+CALL = dict(solver="qaoa", p=1, backend="fake:manila", seed=3, shots=128, maxiter=6,
+            mitigation="readout,zne")
+SCRIPT = """
+import sys, qopt
+from qopt.problems.maxcut import MaxCut
+r = qopt.solve(MaxCut.generate(4, seed=1), "qaoa", p=1, backend="fake:manila", seed=3,
+               shots=128, maxiter=6, mitigation="readout,zne", record=sys.argv[1])
+print(r.to_json())
+"""
+
+
+def _problem():
+    return MaxCut.generate(4, seed=1)
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory):
+    """An uninterrupted recorded run: (record directory, result)."""
+    path = tmp_path_factory.mktemp("rec") / "run"
+    return path, qopt.solve(_problem(), record=path, **CALL)
+
+
+def test_device_facts_in_the_result(recorded):
+    _, r = recorded
+    dev = r.info["device"]
+    assert dev["name"] == "fake_manila" and dev["num_qubits"] == 4
+    assert len(dev["layout"]) == len(dev["measured"]) == 4
+    assert set(dev["layout"]) == set(dev["measured"]) <= set(range(5))
+    assert dev["depth"] == r.depth and dev["two_qubit_gates"] == r.two_qubit_gates > 0
+    assert dev["calibration_time"]
+    readout = {q["qubit"]: q["readout_error"] for q in dev["qubits"]}
+    assert set(dev["measured"]) <= set(readout)
+    assert all(p["error"] > 0 for p in dev["pairs"])
+    # ESP <= the readout part alone (every other factor is <= 1)
+    bound = np.prod([1 - readout[q] for q in dev["measured"]])
+    assert 0 < dev["estimated_success_probability"] < bound
+    mit = r.info["mitigation"]
+    assert mit["spec"] == "readout,zne" and mit["scales"] == [1, 3, 5]
+    assert mit["calibration_shots_total"] == 2 * 128
+    assert mit["calibrations"][0]["qubits"] == dev["measured"]
+
+
+def test_record_holds_circuits_counts_and_the_call(recorded):
+    path, r = recorded
+    man = json.loads((path / "record.json").read_text())
+    assert man["state"] == "done" and man["call"]["seed"] == 3
+    assert man["call"]["mitigation"] == "readout,zne" and "qiskit" in man["versions"]
+    jobs = sorted((path / "jobs").glob("*.json"))
+    assert len(jobs) == r.info["record"]["jobs"] == r.info["record"]["executed"] >= 3
+    first = json.loads(jobs[0].read_text())
+    assert first["kind"] == "calibration" and first["job_id"] and first["state"] == "done"
+    est = json.loads(jobs[1].read_text())
+    assert est["kind"] == "estimate" and len(est["circuits"]) == 3      # scales 1, 3, 5
+    with np.load(jobs[1].with_suffix(".npz")) as z:
+        assert z["cnt_0_0"].sum() == z["cnt_2_0"].sum() == 128
+        assert z["values_0"].shape == (1, 2)
+    from qiskit import qpy
+
+    meta = json.loads((path / "circuits" / (est["circuits"][0] + ".json")).read_text())
+    assert meta["parameters"] == ["beta[0]", "gamma[0]"]
+    with open(path / "circuits" / (est["circuits"][2] + ".qpy"), "rb") as fh:
+        fold5 = qpy.load(fh)[0]
+    assert fold5.num_qubits == 5 and fold5.num_parameters == 2
+
+
+def test_replay_recomputes_the_result_without_a_device(recorded, monkeypatch):
+    path, r = recorded
+
+    def no_device(*a, **k):
+        raise AssertionError("a replay ran a job")
+
+    monkeypatch.setattr("qopt.backends.fake.FakeIBMBackend.submit_job", no_device)
+    monkeypatch.setattr("qopt.backends.fake.fake_device", no_device)
+    again = qopt.replay(path)
+    assert again.info["replay"]["identical"], again.info["replay"]["differences"]
+    assert again.solution == r.solution and again.objective == r.objective
+    assert again.history == r.history and again.info["expectation"] == r.info["expectation"]
+    assert again.backend == "fake:manila" and again.info["replay"]["jobs"] == len(
+        list((path / "jobs").glob("*.json")))
+
+
+def test_replay_refuses_a_record_that_does_not_match(recorded, tmp_path):
+    import shutil
+
+    path, _ = recorded
+    bad = tmp_path / "bad"
+    shutil.copytree(path, bad)
+    job = bad / "jobs" / "00002.json"
+    meta = json.loads(job.read_text())
+    meta["seed"] += 1
+    job.write_text(json.dumps(meta))
+    with pytest.raises(ReplayError, match="job 2 differs from the record in seed"):
+        qopt.replay(bad)
+    with pytest.raises(OptionError, match="finished record"):
+        qopt.solve(_problem(), record=path, **CALL)
+    with pytest.raises(OptionError, match="not a qopt record"):
+        qopt.replay(tmp_path)
+
+
+def test_killed_run_resumes_without_rerunning_finished_jobs(recorded, tmp_path):
+    """A recorded solve in a subprocess is SIGKILLed after some jobs have finished; the same
+    call resumes it: the finished jobs come from the record, only the rest run, and the
+    result equals the uninterrupted run's (job ids aside: they are new for every job)."""
+    _, full = recorded
+    path = tmp_path / "run"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-c", SCRIPT, str(path)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 240
+    while len(list((path / "jobs").glob("*.npz"))) < 3:
+        assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    finished = len(list((path / "jobs").glob("*.npz")))
+    assert json.loads((path / "record.json").read_text())["state"] == "running"
+    total = full.info["record"]["jobs"]
+    assert 3 <= finished < total
+    resumed = qopt.solve(_problem(), record=path, **CALL)
+    rec = resumed.info["record"]
+    assert rec["mode"] == "resume" and rec["jobs"] == total
+    assert rec["reused"] == finished and rec["executed"] == total - finished
+    diff = [d for d in differences(resumed.to_dict(), full.to_dict()) if ".jobs" not in d]
+    assert diff == []
+    assert resumed.solution == full.solution and resumed.history == full.history
+
+
+def test_mitigation_and_record_refused_where_they_cannot_apply(tmp_path):
+    p = _problem()
+    with pytest.raises(OptionError, match="simulator"):
+        qopt.solve(p, "qaoa", mitigation="readout", seed=1)
+    with pytest.raises(OptionError, match="classical"):
+        qopt.solve(p, "anneal", mitigation="readout", seed=1)
+    with pytest.raises(OptionError, match="explicit seed"):
+        qopt.solve(p, "qaoa", backend="fake:manila", record=tmp_path / "r")
+    with pytest.raises(OptionError, match="device"):
+        qopt.solve(p, "qaoa", backend="aer", record=tmp_path / "r", seed=1)
+    with pytest.raises(OptionError, match="unknown mitigation"):
+        qopt.solve(p, "qaoa", backend="fake:manila", mitigation="rem", seed=1)
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "x.txt").write_text("x")
+    with pytest.raises(OptionError, match="not a qopt record"):
+        qopt.solve(p, "qaoa", backend="fake:manila", seed=1, record=tmp_path / "full")
+    assert not (tmp_path / "r").exists()
+
+
+def test_unfinished_record_of_another_call_is_refused(tmp_path):
+    rec = Record.start(tmp_path / "r", {"seed": 1}, {})
+    assert rec.mode == "record"
+    with pytest.raises(OptionError, match="another solve"):
+        qopt.solve(_problem(), record=tmp_path / "r", **CALL)
+
+
+class _StubService:
+    """Stands in for QiskitRuntimeService: a fake device and the jobs it ran, by id."""
+
+    def __init__(self, device):
+        self.device = device
+        self.jobs = {}
+
+    def backend(self, name):
+        return self.device
+
+    def job(self, job_id):
+        return self.jobs[job_id]
+
+
+def test_ibm_run_resumes_by_job_id(tmp_path, monkeypatch):
+    """The client dies after job 2 was submitted to IBM Quantum but before its result came
+    back: the resumed run reads jobs 0-1 from the record and job 2 back by its id (never
+    submitting them again), then runs the rest."""
+    from qiskit_ibm_runtime.fake_provider import FakeManilaV2
+
+    from qopt.backends.ibm import IBMBackend
+
+    monkeypatch.setattr("qopt.backends.ibm.check_credentials", lambda *a: None)
+    service = _StubService(FakeManilaV2())
+    submitted = []
+    submit = IBMBackend.submit_job
+
+    def submit_and_keep(self, pubs, shots, seed):
+        job = submit(self, pubs, shots, seed)
+        service.jobs[job.job_id()] = job
+        submitted.append(job.job_id())
+        return job
+
+    monkeypatch.setattr(IBMBackend, "submit_job", submit_and_keep)
+    save = Record._save_counts
+
+    def die_at_job_2(self, n, *args):
+        if n == 2:
+            raise KeyboardInterrupt            # the client process dies
+        return save(self, n, *args)
+
+    def backend():
+        b = IBMBackend("ibm_fake_manila", mode="job")
+        b._service = service
+        return b
+
+    call = dict(solver="qaoa", p=1, seed=3, shots=64, maxiter=4, record=tmp_path / "r",
+                mitigation="readout")
+    monkeypatch.setattr(Record, "_save_counts", die_at_job_2)
+    with pytest.raises(KeyboardInterrupt):
+        qopt.solve(_problem(), backend=backend(), **call)
+    assert len(submitted) == 3
+    assert json.loads((tmp_path / "r" / "jobs" / "00002.json").read_text())["state"] == \
+        "submitted"
+    monkeypatch.setattr(Record, "_save_counts", save)
+    r = qopt.solve(_problem(), backend=backend(), **call)
+    rec = r.info["record"]
+    assert rec["reused"] == 3 and rec["executed"] == rec["jobs"] - 3
+    assert len(submitted) == 3 + rec["executed"]
+    assert r.info["device"]["name"] == "fake_manila" and r.backend == "ibm:ibm_fake_manila"
