@@ -247,3 +247,32 @@ def test_pass_time_is_planned():
             del os.environ["QOPT_TIME_LIMIT"]
         else:
             os.environ["QOPT_TIME_LIMIT"] = old
+
+
+@pytest.mark.parametrize("kind", ["mis", "onehot"])
+def test_histogram_of_a_hubo_cost(kind):
+    """Terms of degree 3 and 4 added to the cost: the histogram equals the HUBO's own energies
+    of every feasible state (sets and products walk them by flip deltas)."""
+    from qopt.model.hubo import HUBO
+
+    _, mixer, cost, _ = case(kind, 3)
+    _, B = reference(mixer, cost)
+    n = cost.num_vars
+    rng = np.random.default_rng(0)
+    terms = {(int(i),): float(v) for i, v in enumerate(cost.linear)}
+    U = cost.quadratic.tocoo()
+    terms.update({(int(i), int(j)): float(v) for i, j, v in zip(U.row, U.col, U.data,
+                                                                strict=True)})
+    for d in (3, 3, 4, 4, 4):
+        terms[tuple(sorted(rng.choice(n, d, replace=False).tolist()))] = float(
+            rng.integers(-5, 6))
+    hubo = HUBO(terms, offset=cost.offset, num_vars=n)
+    assert hubo.degree >= 3
+    E = hubo.energy(B)
+    levels, counts = np.unique(np.round(E, 9), return_counts=True)
+    h = build_histogram(mixer, hubo, threads=2)
+    np.testing.assert_allclose(h.levels, levels, atol=1e-9)
+    np.testing.assert_array_equal(h.counts, counts)
+    rng2 = np.random.default_rng(1)
+    X = h.sample_states(np.r_[0, np.ones(h.num_levels - 1, np.int64)], rng2)
+    np.testing.assert_allclose(np.sort(hubo.energy(X)), h.levels[1:], atol=1e-9)

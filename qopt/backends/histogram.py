@@ -109,6 +109,9 @@ class Walk:
         kind = mixer.subspace
         s = mixer.structure
         if kind == "permutation":
+            if getattr(qubo, "terms", None):
+                raise OptionError("--mixer grover on permutations takes costs of degree <= 2 "
+                                  f"(this cost has degree {qubo.degree})")
             index = np.asarray(s.permutation, dtype=np.int64)
             m = index.shape[0]
             if n != m * m:
@@ -125,8 +128,10 @@ class Walk:
             if n > 64:
                 raise OptionError(f"--mixer grover on {n} variables: sets of at most 64 "
                                   "variables outside a permutation encoding")
-            q, exact = integer_quantum(np.r_[L, Q[np.triu_indices(n, 1)]])
-            arrays = {"L": _ints(L, q), "Q": _ints(Q, q)}
+            hptr, hmask, hcoef = _higher_terms(qubo, n)
+            q, exact = integer_quantum(np.r_[L, Q[np.triu_indices(n, 1)], hcoef])
+            arrays = {"L": _ints(L, q), "Q": _ints(Q, q), "hptr": hptr, "hmask": hmask,
+                      "hcoef": _ints(hcoef, q)}
             if kind == "packing":
                 from qopt.backends.subspace import _packing_arrays
 
@@ -160,9 +165,11 @@ class Walk:
         if self.kind == "packing":
             if out.dtype != np.uint64:
                 out = np.zeros(0, np.uint64)
-            return HK.packing_pass(self.n, a["L"], a["Q"], 0, a["nbr"], a["A"], a["b"], pref,
+            return HK.packing_pass(self.n, a["L"], a["Q"], a["hptr"], a["hmask"], a["hcoef"], 0,
+                                   a["nbr"], a["A"], a["b"], pref,
                                    mode, cap, keys, counts, seen, tstart, tend, tranks, out)
-        return HK.product_pass(a["L"], a["Q"], 0, a["options"], a["radix"], pref, mode, cap,
+        return HK.product_pass(a["L"], a["Q"], a["hptr"], a["hmask"], a["hcoef"], 0,
+                               a["options"], a["radix"], pref, mode, cap,
                                keys, counts, seen, tstart, tend, tranks, out)
 
     def empty_out(self, k: int) -> np.ndarray:
@@ -189,6 +196,23 @@ class Walk:
             ok = var.reshape(-1) >= 0
             bits[rows[ok], var.reshape(-1)[ok]] = 1
         return bits
+
+
+def _higher_terms(cost, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Terms of degree >= 3 of a HUBO cost (``cost.terms``; none for a QUBO) per variable, CSR:
+    (ptr (n + 1,) int64, masks of each term's other variables (E,) uint64, coefficients (E,))."""
+    rows, masks, coefs = [np.zeros(0, np.int64)], [np.zeros(0, np.uint64)], [np.zeros(0)]
+    for idx, coef in (getattr(cost, "terms", None) or {}).values():
+        idx = np.asarray(idx, dtype=np.uint64)
+        full = np.bitwise_or.reduce(np.uint64(1) << idx, axis=1)
+        for c in range(idx.shape[1]):
+            rows.append(idx[:, c].astype(np.int64))
+            masks.append(full ^ (np.uint64(1) << idx[:, c]))
+            coefs.append(np.asarray(coef, dtype=float))
+    r, m, c = np.concatenate(rows), np.concatenate(masks), np.concatenate(coefs)
+    order = np.argsort(r, kind="stable")
+    ptr = np.r_[0, np.cumsum(np.bincount(r, minlength=n))].astype(np.int64)
+    return ptr, np.ascontiguousarray(m[order]), c[order]
 
 
 def _ints(x: np.ndarray, q: float) -> np.ndarray:

@@ -180,6 +180,18 @@ def permutation_pass(m, L, C, offset, prefixes, mode, cap, keys, counts, seen, t
 
 # ---- sets closed under removal (independent / packing-feasible) -----------------------------
 @nb.njit(inline="always", **_OPTS)
+def _higher_gain(j, mask, hptr, hmask, hcoef):
+    """Cost of the terms of degree >= 3 that setting variable j completes: those of j's terms
+    (``hmask[e]``: the term's other variables, e in hptr[j]:hptr[j+1]) already set in mask."""
+    g = 0
+    for e in range(hptr[j], hptr[j + 1]):
+        if (hmask[e] & mask) == hmask[e]:
+            g += hcoef[e]
+    return g
+
+
+
+@nb.njit(inline="always", **_OPTS)
 def _fits(j, mask, nbr, load, A, b):
     if (nbr[j] & mask) != 0:
         return False
@@ -190,13 +202,14 @@ def _fits(j, mask, nbr, load, A, b):
 
 
 @nb.njit(**_OPTS)
-def packing_pass(n, L, Q, offset, nbr, A, b, prefixes, mode, cap, keys, counts, seen, tstart,
-                 tend, tranks, out):
+def packing_pass(n, L, Q, hptr, hmask, hcoef, offset, nbr, A, b, prefixes, mode, cap, keys,
+                 counts, seen, tstart, tend, tranks, out):
     """Walk the sets of ``prefixes`` (P, 2) int64: (-1, -1) the empty set alone, (j, -1) the
     set {j} alone, (j, k) (j < k, a feasible pair) every feasible superset of {j, k} whose
     other elements exceed k. Feasible: no conflict (``nbr[j]`` mask of j's partners) and
     ``A x <= b``. Cost = offset + sum_{j in S} L[j] + sum_{i<j in S} Q[i, j] (int64, Q
-    symmetric). Modes and returns as :func:`permutation_pass`; ``out`` holds uint64 masks."""
+    symmetric) + the terms of degree >= 3 inside S (:func:`_higher_gain`). Modes and returns
+    as :func:`permutation_pass`; ``out`` holds uint64 masks."""
     load = np.zeros(b.size)
     chosen = np.zeros(n + 1, np.int64)
     nxt = np.zeros(n + 1, np.int64)
@@ -219,7 +232,7 @@ def packing_pass(n, L, Q, offset, nbr, A, b, prefixes, mode, cap, keys, counts, 
                 continue
             for i in range(depth):
                 cost += Q[chosen[i], j]
-            cost += L[j]
+            cost += L[j] + _higher_gain(j, mask, hptr, hmask, hcoef)
             chosen[depth] = j
             depth += 1
             mask |= one << np.uint64(j)
@@ -262,7 +275,7 @@ def packing_pass(n, L, Q, offset, nbr, A, b, prefixes, mode, cap, keys, counts, 
                 nxt[depth] = j + 1
                 if _fits(j, mask, nbr, load, A, b):
                     costs[depth] = cost
-                    add = L[j]
+                    add = L[j] + _higher_gain(j, mask, hptr, hmask, hcoef)
                     for i in range(depth):
                         add += Q[chosen[i], j]
                     cost += add
@@ -280,8 +293,8 @@ def packing_pass(n, L, Q, offset, nbr, A, b, prefixes, mode, cap, keys, counts, 
 
 # ---- products of choices (one-hot groups and free bits) --------------------------------------
 @nb.njit(**_OPTS)
-def product_pass(L, Q, offset, options, radix, prefixes, mode, cap, keys, counts, seen, tstart,
-                 tend, tranks, out):
+def product_pass(L, Q, hptr, hmask, hcoef, offset, options, radix, prefixes, mode, cap, keys,
+                 counts, seen, tstart, tend, tranks, out):
     """Walk every product of choices: digit g takes option o < ``radix[g]``, setting variable
     ``options[g, o]`` (-1: none). ``prefixes`` (P, D) fix the last D digits; the others run
     as an odometer (digit 0 fastest). Cost as :func:`packing_pass`. Modes and returns as
@@ -296,15 +309,18 @@ def product_pass(L, Q, offset, options, radix, prefixes, mode, cap, keys, counts
             used += 1
     states = 0
     filled = 0
+    one = np.uint64(1)
     for row in range(prefixes.shape[0]):
         digit[:] = 0
         for t in range(D):
             digit[free + t] = prefixes[row, t]
         cost = offset
+        mask = np.uint64(0)
         for g in range(G):
             v = options[g, digit[g]]
             if v >= 0:
-                cost += L[v]
+                cost += L[v] + _higher_gain(v, mask, hptr, hmask, hcoef)
+                mask |= one << np.uint64(v)
                 for h in range(g):
                     w = options[h, digit[h]]
                     if w >= 0:
@@ -337,14 +353,16 @@ def product_pass(L, Q, offset, options, radix, prefixes, mode, cap, keys, counts
                     digit[h] = digit[h] + 1 if h == g else 0
                     continue
                 if old >= 0:
-                    cost -= L[old]
+                    mask ^= one << np.uint64(old)
+                    cost -= L[old] + _higher_gain(old, mask, hptr, hmask, hcoef)
                     for e in range(G):
                         w = options[e, digit[e]]
                         if e != h and w >= 0:
                             cost -= Q[w, old]
                 digit[h] = digit[h] + 1 if h == g else 0
                 if new >= 0:
-                    cost += L[new]
+                    cost += L[new] + _higher_gain(new, mask, hptr, hmask, hcoef)
+                    mask |= one << np.uint64(new)
                     for e in range(G):
                         w = options[e, digit[e]]
                         if e != h and w >= 0:
