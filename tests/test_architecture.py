@@ -34,7 +34,6 @@ KNOWN_CYCLES: dict[frozenset[str], str] = {
                "qopt.solvers.quantum.qaoa_evaluators", "qopt.solvers.quantum.qaoa_recursive",
                "qopt.solvers.quantum.qaoa_subspace"}): "house",
     frozenset({"qopt.model.hubo", "qopt.model.quadratise", "qopt.model.qubo"}): "model",
-    frozenset({"qopt.problems.model_files", "qopt.problems.registry"}): "interop",
 }
 
 

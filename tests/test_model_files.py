@@ -85,15 +85,41 @@ def test_solve_model_file_positional_and_malformed_error(lp_file, tmp_path):
     assert "bad.lp" in proc.stderr and "HiGHS could not read" in proc.stderr
 
 
-def test_solve_qs_file_by_suffix_and_malformed_error(tmp_path):
+def test_solve_qs_file_by_suffix(tmp_path):
     qs = tmp_path / "t.qs"
     qs.write_text("# ObjectiveOffset 1\n2 2\n1 1 -1\n1 2 2\n")   # -x1 + 4 x1 x2 + 1
     proc = _cli("solve", str(qs), "--solver", "exact", "--json")
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert data["objective"] == 0.0 and data["solution"] == [1, 0]
+
+
+
+def test_solve_malformed_qs_names_file_and_line(tmp_path, capsys):
+    from qopt.cli.app import main
+
     bad = tmp_path / "bad.qs"
     bad.write_text("2 1\n2 1 1\n")
-    proc = _cli("solve", "--lp", str(bad), "--json")
-    assert proc.returncode == 2 and proc.stdout == ""
-    assert "bad.qs, line 2" in proc.stderr and "below the diagonal" in proc.stderr
+    assert main(["solve", "--lp", str(bad), "--json"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "bad.qs, line 2" in err and "below the diagonal" in err
+
+
+def test_solve_integer_lp_with_milp_json_reports_int_values(tmp_path):
+    """The acceptance command: an LP with a bounded integer variable, solved by milp from the
+    command line, prints its optimum and `values` with an int for the integer."""
+    lp = tmp_path / "ints.lp"
+    lp.write_text("Maximize\n obj: 3 x + 2 y - z\nSubject To\n cap: x + 2 y + z <= 5\n"
+                  " link: y - x <= 1\nBounds\n 0 <= y <= 3\n -1 <= z <= 1\nBinaries\n x\n"
+                  "Generals\n y z\nEnd\n")
+    # brute force over the file's domain: x in {0,1}, y in 0..3, z in -1..1
+    best = max(3 * x + 2 * y - z for x in (0, 1) for y in range(4) for z in (-1, 0, 1)
+               if x + 2 * y + z <= 5 and y - x <= 1)
+    proc = _cli("solve", str(lp), "--solver", "milp", "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["objective"] == best == 8
+    values = data["values"]
+    assert values == {"x": 1, "y": 2, "z": -1}
+    assert all(type(v) is int for v in values.values())
+    assert 3 * values["x"] + 2 * values["y"] - values["z"] == best

@@ -62,7 +62,7 @@ def test_python_sweep_over_files_and_objects(tmp_path, monkeypatch):
     bp = BinaryProgram(3, [1, -2, 3], {(0, 1): -4}, sense="min", name="bp")
     bp.add_constraint([1, 1, 1], ">=", 1)
     bqm = dimod.BinaryQuadraticModel({"a": 1, "b": -1, "c": 0.5}, {("a", "b"): -2, ("b", "c"): 1},
-                                     0.0, "BINARY")
+                                     0.0, "SPIN")
     m = docplex_model.Model("dx")
     u, v = m.binary_var("u"), m.binary_var("v")
     m.maximize(2 * u + v - 3 * u * v)

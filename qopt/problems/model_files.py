@@ -10,7 +10,9 @@ from qopt.errors import OptionError
 from qopt.model.lp import model_format
 from qopt.model.qs import is_qs, read_qs
 from qopt.problems.base import Problem
-from qopt.problems.registry import MODEL_KINDS
+
+#: pseudo-kinds of model files (``lp:PATH``, ``mps:PATH``, ``qs:PATH``)
+MODEL_KINDS = ("lp", "mps", "qs")
 
 
 def file_kind(path: str | Path) -> str | None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from qopt.errors import OptionError
 from qopt.problems.base import Problem
+from qopt.problems.model_files import MODEL_KINDS, load_model_file, split_model_spec
 from qopt.seeds import check_seed
 from qopt.suggest import did_you_mean, unknown
 
@@ -55,10 +56,6 @@ def shipped_index(kind: str) -> dict[str, dict]:
     return json.loads(index.read_text()) if index.is_file() else {}
 
 
-#: pseudo-kinds of model files (``lp:PATH``, ``mps:PATH``, ``qs:PATH``)
-MODEL_KINDS = ("lp", "mps", "qs")
-
-
 def load(kind: str | Path, instance: str | Path | None = None) -> Problem:
     """A shipped instance by name, or a file in the class's standard format by path.
 
@@ -67,8 +64,6 @@ def load(kind: str | Path, instance: str | Path | None = None) -> Problem:
     ``load("model.lp")``, ``load("lp:PATH")``, ``load("mps", PATH)``) and QOBLIB ``.qs``
     QUBO files (``load("model.qs")``, ``load("qs:PATH")``), each also compressed.
     """
-    from qopt.problems.model_files import load_model_file, split_model_spec
-
     if instance is None:
         text = str(kind)
         prefix, sep, rest = text.partition(":")
