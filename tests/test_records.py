@@ -240,3 +240,25 @@ def test_ibm_run_resumes_by_job_id(tmp_path, monkeypatch):
     assert rec["reused"] == 3 and rec["executed"] == rec["jobs"] - 3
     assert len(submitted) == 3 + rec["executed"]
     assert r.info["device"]["name"] == "fake_manila" and r.backend == "ibm:ibm_fake_manila"
+
+
+def test_cli_record_then_replay_gives_the_same_result(tmp_path, capsys):
+    """`qopt solve ... --backend fake:sherbrooke --record DIR --json`, then
+    `qopt replay DIR --json`: the same objective and solution, identical result."""
+    from qopt.cli.app import main
+
+    rec = tmp_path / "rec"
+    argv = ["solve", "maxcut", "--size", "6", "--seed", "2", "--solver", "qaoa", "--p", "1",
+            "--backend", "fake:sherbrooke", "--shots", "100", "--maxiter", "2",
+            "--mitigation", "readout", "--record", str(rec), "--json", "--no-progress"]
+    assert main(argv) == 0
+    solved = json.loads(capsys.readouterr().out)
+    assert main(["replay", str(rec), "--json"]) == 0
+    replayed = json.loads(capsys.readouterr().out)
+    assert replayed["objective"] == solved["objective"]
+    assert replayed["solution"] == solved["solution"]
+    assert replayed["info"]["replay"]["identical"] is True
+    assert solved["info"]["device"]["name"] == "fake_sherbrooke"
+    assert solved["info"]["mitigation"]["spec"] == "readout"
+    assert main(["replay", str(tmp_path), "--json"]) == 2          # not a record
+    assert "not a qopt record" in capsys.readouterr().err

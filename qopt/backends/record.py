@@ -88,6 +88,16 @@ def values_digest(values: np.ndarray | None) -> str:
     return hashlib.sha256(str(v.shape).encode() + v.tobytes()).hexdigest()[:16]
 
 
+def _comparable(call: dict) -> dict:
+    """A solve call as resume compares it: a pickled problem by its presence only (its bytes
+    may differ with cached attributes; the jobs' requests, checked one by one, would differ
+    for another problem)."""
+    target = call.get("target")
+    if isinstance(target, dict) and "pickle" in target:
+        call = {**call, "target": {k: v for k, v in target.items() if k != "sha256"}}
+    return call
+
+
 class Record:
     """A record directory in one of :data:`MODES` (see the module docstring)."""
 
@@ -117,9 +127,10 @@ class Record:
             if man.get("state") == "done":
                 raise OptionError(f"{p} holds a finished record; replay it with `qopt replay "
                                   f"{p}` (qopt.replay) or record into a new directory")
-            if man.get("call") != call:
-                diff = sorted(k for k in set(call) | set(man.get("call", {}))
-                              if call.get(k) != man.get("call", {}).get(k))
+            old = _comparable(man.get("call", {}))
+            new = _comparable(call)
+            if old != new:
+                diff = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
                 raise OptionError(f"{p} holds the unfinished record of another solve (differs "
                                   f"in: {', '.join(diff)}); resume it with the same call or "
                                   "record into a new directory")

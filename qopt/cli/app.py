@@ -14,12 +14,12 @@ import warnings
 from collections.abc import Sequence
 
 from qopt.cli import list as list_cmd
-from qopt.cli import partition, report, solve, sweep
+from qopt.cli import partition, replay, report, solve, sweep
 from qopt.cli.options import Parser, describe_solvers, subcommand_flags
 from qopt.errors import QoptError, QoptWarning
 from qopt.suggest import did_you_mean
 
-DESCRIPTION = "The ``qopt`` command: list | solve | sweep | report | partition."
+DESCRIPTION = "The ``qopt`` command: list | solve | sweep | report | partition | replay."
 
 
 def build_parser(solver_help: str = "") -> argparse.ArgumentParser:
@@ -31,6 +31,7 @@ def build_parser(solver_help: str = "") -> argparse.ArgumentParser:
     sweep.add_parser(sub)
     report.add_parser(sub)
     partition.add_parser(sub)
+    replay.add_parser(sub)
     return parser
 
 

@@ -36,6 +36,13 @@ def add_parser(sub, solver_help: str = "") -> None:
     p.add_argument("--encoding", default="slack", choices=("slack", "unbalanced"))
     p.add_argument("--no-postprocess", dest="postprocess", action="store_false",
                    help="report the raw best sample only")
+    p.add_argument("--mitigation", default=None,
+                   help="device backends: none | readout | zne | readout,zne (+ twirling, "
+                        "dd:XY4; zne:1:3:5, zne:linear)")
+    p.add_argument("--record", default=None, metavar="DIR",
+                   help="device backends: record the run in DIR (needs --seed); the same "
+                        "command again resumes an unfinished record; 'qopt replay DIR' "
+                        "recomputes the result from it")
     p.add_argument("--json", action="store_true", help="print the SolveResult as JSON")
     p.add_argument("--no-progress", dest="progress", action="store_false",
                    help="no live status line on stderr (shown after ~2 s: evaluations / "
@@ -108,11 +115,17 @@ def run(args, extra: Sequence[str], solve_flags: Sequence[str] = ()) -> int:
         result = qopt.solve(target, solver=args.solver, seed=args.seed, budget=args.budget,
                             backend=args.backend, optimizer=args.optimizer, penalty=penalty,
                             encoding=args.encoding, postprocess=args.postprocess,
-                            progress=args.progress, **options)
-    if args.json:
+                            progress=args.progress, mitigation=args.mitigation,
+                            record=args.record, **options)
+    show_result(result, args.json)
+    return 0
+
+
+def show_result(result, as_json: bool) -> None:
+    """Print ``result`` as JSON (one document) or as the two-column table."""
+    if as_json:
         payload = result.to_dict()
         payload["num_qubits"] = result.num_qubits
         print(json.dumps(payload))
     else:
         print_result(result)
-    return 0
