@@ -327,3 +327,41 @@ def test_a_program_written_out_evaluates_the_same_in_each_library():
     S = as_terms(s).assignments()
     np.testing.assert_allclose(to_binary_polynomial(s).energies((S, ["a", "b", "c"])),
                                s.evaluate(S))
+
+
+def _brute_best(model: ModelTerms) -> float:
+    V = model.assignments()
+    vals = model.evaluate(V)[model.is_feasible(V)]
+    return vals.max() if model.sense == "max" else vals.min()
+
+
+@pytest.mark.parametrize("solver", ["exact", "milp"])
+def test_solving_each_library_object_reaches_the_brute_force_optimum(solver):
+    """qopt.solve on the object itself: feasible, the brute-force optimum, and the library's
+    own evaluator gives the reported objective at the reported values."""
+    m, _ = _docplex_model()
+    poly = dimod.BinaryPolynomial({("a", "b", "c"): -2, ("a",): 1, ("b", "d"): 0.5,
+                                   ("a", "c", "d"): 1.5}, "SPIN")
+    cqm = dimod.ConstrainedQuadraticModel()
+    i, s = dimod.Integer("i", lower_bound=-2, upper_bound=3), dimod.Spin("s")
+    x = dimod.Binary("x")
+    cqm.set_objective(2 * x * i + 3 * s + i * i - x * s)
+    cqm.add_constraint(x + i * s <= 2, label="le")
+    cqm.add_constraint(i + x >= 0, label="ge")
+    cases = [
+        (_mapper_problem("max"), lambda o, v: o.objective.evaluate([v[n.name] for n in
+                                                                    o.variables])),
+        (_quadratic_program(), lambda o, v: o.objective.evaluate([v[n.name] for n in
+                                                                  o.variables])),
+        (m, None),
+        (poly, lambda o, v: o.energy(v)),
+        (cqm, lambda o, v: o.objective.energy(v)),
+    ]
+    for obj, evaluate in cases:
+        res = qopt.solve(obj, solver, seed=0)
+        best = _brute_best(from_object(obj))
+        assert res.feasible, type(obj).__name__
+        assert res.objective == pytest.approx(best), type(obj).__name__
+        if evaluate is not None:
+            assert evaluate(obj, res.values) == pytest.approx(res.objective)
+        assert all(type(v) is int for v in res.values.values())
