@@ -87,6 +87,31 @@ def _pick(keys, seen, tstart, tend, tranks, cost):
     return h, k
 
 
+@nb.njit(inline="always", **_OPTS)
+def _used(keys):
+    u = 0
+    for s in range(keys.size):
+        if keys[s] != EMPTY:
+            u += 1
+    return u
+
+
+@nb.njit(inline="always", **_OPTS)
+def _visit(mode, cap, keys, counts, used, seen, tstart, tend, tranks, cost):
+    """One state of ``cost``. Mode 0: count it, growing the table (``used`` = -1 when it
+    would pass ``cap`` slots); mode 1: ``hits`` = how many drawn shots take it. Returns
+    (keys, counts, used, hits)."""
+    if mode == 0:
+        used = _record(keys, counts, used, cost)
+        if 2 * used > keys.size:
+            if 2 * keys.size > cap:
+                return keys, counts, -1, 0
+            keys, counts = _grown(keys, counts)
+        return keys, counts, used, 0
+    _h, hits = _pick(keys, seen, tstart, tend, tranks, cost)
+    return keys, counts, used, hits
+
+
 # ---- permutations -----------------------------------------------------------------------------
 @nb.njit(inline="always", **_OPTS)
 def _perm_cost(a, m, L, C):
@@ -125,10 +150,7 @@ def permutation_pass(m, L, C, offset, prefixes, mode, cap, keys, counts, seen, t
     into the rows of ``out`` (int64 item_at rows); returns (keys, counts, states, filled)."""
     a = np.empty(m, np.int64)
     c = np.zeros(m, np.int64)
-    used = 0
-    for s in range(keys.size):
-        if keys[s] != EMPTY:
-            used += 1
+    used = _used(keys)
     states = 0
     filled = 0
     d = prefixes.shape[1]
@@ -148,19 +170,15 @@ def permutation_pass(m, L, C, offset, prefixes, mode, cap, keys, counts, seen, t
         i = 1
         while True:
             states += 1
-            if mode == 0:
-                used = _record(keys, counts, used, cost)
-                if 2 * used > keys.size:
-                    if 2 * keys.size > cap:
-                        return keys, counts, -1, 0
-                    keys, counts = _grown(keys, counts)
-            else:
-                _h, hits = _pick(keys, seen, tstart, tend, tranks, cost)
-                for _ in range(hits):
-                    out[filled] = a
-                    filled += 1
-                if filled >= out.shape[0]:
-                    return keys, counts, states, filled
+            keys, counts, used, hits = _visit(mode, cap, keys, counts, used, seen, tstart,
+                                              tend, tranks, cost)
+            if used < 0:
+                return keys, counts, -1, 0
+            for _ in range(hits):
+                out[filled] = a
+                filled += 1
+            if mode == 1 and filled >= out.shape[0]:
+                return keys, counts, states, filled
             # next permutation of a[d:] (Heap, iterative)
             while i < k and c[i] >= i:
                 c[i] = 0
@@ -214,10 +232,7 @@ def packing_pass(n, L, Q, hptr, hmask, hcoef, offset, nbr, A, b, prefixes, mode,
     chosen = np.zeros(n + 1, np.int64)
     nxt = np.zeros(n + 1, np.int64)
     costs = np.zeros(n + 1, np.int64)
-    used = 0
-    for s in range(keys.size):
-        if keys[s] != EMPTY:
-            used += 1
+    used = _used(keys)
     states = 0
     filled = 0
     one = np.uint64(1)
@@ -243,19 +258,15 @@ def packing_pass(n, L, Q, hptr, hmask, hcoef, offset, nbr, A, b, prefixes, mode,
         nxt[depth] = chosen[depth - 1] + 1 if depth > 0 else n
         while True:
             states += 1          # the set chosen[:depth] is a new state
-            if mode == 0:
-                used = _record(keys, counts, used, cost)
-                if 2 * used > keys.size:
-                    if 2 * keys.size > cap:
-                        return keys, counts, -1, 0
-                    keys, counts = _grown(keys, counts)
-            else:
-                _h, hits = _pick(keys, seen, tstart, tend, tranks, cost)
-                for _ in range(hits):
-                    out[filled] = mask
-                    filled += 1
-                if filled >= out.shape[0]:
-                    return keys, counts, states, filled
+            keys, counts, used, hits = _visit(mode, cap, keys, counts, used, seen, tstart,
+                                              tend, tranks, cost)
+            if used < 0:
+                return keys, counts, -1, 0
+            for _ in range(hits):
+                out[filled] = mask
+                filled += 1
+            if mode == 1 and filled >= out.shape[0]:
+                return keys, counts, states, filled
             if not expand:
                 break
             # advance to the next set in depth-first order
@@ -303,10 +314,7 @@ def product_pass(L, Q, hptr, hmask, hcoef, offset, options, radix, prefixes, mod
     D = prefixes.shape[1]
     free = G - D
     digit = np.zeros(G, np.int64)
-    used = 0
-    for s in range(keys.size):
-        if keys[s] != EMPTY:
-            used += 1
+    used = _used(keys)
     states = 0
     filled = 0
     one = np.uint64(1)
@@ -327,19 +335,15 @@ def product_pass(L, Q, hptr, hmask, hcoef, offset, options, radix, prefixes, mod
                         cost += Q[w, v]
         while True:
             states += 1
-            if mode == 0:
-                used = _record(keys, counts, used, cost)
-                if 2 * used > keys.size:
-                    if 2 * keys.size > cap:
-                        return keys, counts, -1, 0
-                    keys, counts = _grown(keys, counts)
-            else:
-                _h0, hits = _pick(keys, seen, tstart, tend, tranks, cost)
-                for _ in range(hits):
-                    out[filled] = digit
-                    filled += 1
-                if filled >= out.shape[0]:
-                    return keys, counts, states, filled
+            keys, counts, used, hits = _visit(mode, cap, keys, counts, used, seen, tstart,
+                                              tend, tranks, cost)
+            if used < 0:
+                return keys, counts, -1, 0
+            for _ in range(hits):
+                out[filled] = digit
+                filled += 1
+            if mode == 1 and filled >= out.shape[0]:
+                return keys, counts, states, filled
             g = 0
             while g < free and digit[g] + 1 >= radix[g]:
                 g += 1
