@@ -250,3 +250,54 @@ def test_readout_mitigation_undoes_asymmetric_readout_errors_on_the_right_bits()
     cal = b.mitigation_info()["calibrations"][0]
     np.testing.assert_allclose(cal["p1_given_0"], [0.05, 0, 0.2], atol=0.01)
     np.testing.assert_allclose(cal["p0_given_1"], [0.30, 0, 0.02], atol=0.01)
+
+
+def test_runtime_options_carry_twirling_dd_and_estimator_resilience(monkeypatch):
+    """twirling / dd go to SamplerV2's options, readout / zne to EstimatorV2's resilience
+    options (non-diagonal observables on IBM); the runtime's own option classes accept both."""
+    import warnings
+
+    from qiskit_ibm_runtime import EstimatorV2, SamplerV2
+    from qiskit_ibm_runtime.fake_provider import FakeManilaV2
+
+    from qopt.backends.ibm import IBMBackend
+
+    monkeypatch.setattr("qopt.backends.ibm.check_credentials", lambda *a: None)
+    b = IBMBackend("ibm_x", mitigation="readout,zne,twirling,dd:XY4",
+                   options={"twirling": {"num_randomizations": 8}})
+    opts = b._runtime_options(0)
+    assert opts["twirling"] == {"enable_gates": True, "enable_measure": True,
+                                "num_randomizations": 8}
+    assert opts["dynamical_decoupling"] == {"enable": True, "sequence_type": "XY4"}
+    est = b._estimator_options(0)
+    assert est["resilience"] == {"measure_mitigation": True, "zne_mitigation": True,
+                                 "zne": {"noise_factors": [1, 3, 5],
+                                         "extrapolator": "polynomial_degree_2"}}
+    assert b.record_options()["mitigation"] == "readout,zne,twirling,dd:XY4"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        s = SamplerV2(mode=FakeManilaV2(), options=opts)
+        e = EstimatorV2(mode=FakeManilaV2(), options=est)
+    assert s.options.twirling.num_randomizations == 8
+    assert s.options.dynamical_decoupling.sequence_type == "XY4"
+    assert e.options.resilience.zne.noise_factors == (1, 3, 5) or \
+        list(e.options.resilience.zne.noise_factors) == [1, 3, 5]
+
+
+def test_vqe_budget_pays_for_zne_circuits_and_readout_calibration():
+    """Each estimate costs shots x 3 circuits (scales 1, 3, 5), the final samples too, and the
+    calibration 2 x shots once: every measured shot is charged and the budget holds."""
+    import qopt
+    from qopt.problems.maxcut import MaxCut
+
+    budget = 3 * 64 * 4 + 3 * 128 + 2 * 64
+    r = qopt.solve(MaxCut.generate(4, seed=1), "vqe", backend="fake:manila", seed=2, shots=64,
+                   final_shots=128, reps=1, budget=budget, mitigation="readout,zne")
+    k = r.info["circuit_evaluations"]
+    assert 1 <= k <= 4
+    assert r.evaluations == r.shots == 3 * 64 * k + 3 * 128 + 2 * 64 <= budget
+    assert r.info["mitigation"]["calibration_shots_total"] == 128
+    with pytest.raises(OptionError, match="calibration"):
+        qopt.solve(MaxCut.generate(4, seed=1), "vqe", backend="fake:manila", seed=2,
+                   shots=64, final_shots=128, reps=1, budget=3 * 128 + 2 * 64,
+                   mitigation="readout,zne")

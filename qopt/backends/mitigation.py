@@ -400,6 +400,17 @@ class MitigatedSampling:
         return samples, ev
 
 
+def measurement_cost(backend, shots: int | None) -> tuple[int, int]:
+    """(circuits per estimate, one-time calibration shots) of estimates of ``shots`` shots on
+    ``backend`` under its mitigation; (1, 0) in exact mode and on backends without
+    mitigation. A solver's budget plan charges ``shots x circuits`` per estimate and final
+    sample set, and reserves the calibration shots."""
+    cost = getattr(backend, "measurement_cost", None)
+    if shots is None or cost is None:
+        return 1, 0
+    return cost(int(shots))
+
+
 def merged_runtime_options(options: dict, mitigation: Mitigation) -> dict:
     """Runtime primitive ``options`` with the mitigation's twirling / dd merged in (explicit
     options win)."""
@@ -410,4 +421,4 @@ def merged_runtime_options(options: dict, mitigation: Mitigation) -> dict:
 
 
 __all__ = ["NAMES", "MitigatedDistribution", "MitigatedSampling", "Mitigation",
-           "merged_runtime_options", "nearest_probability"]
+           "measurement_cost", "merged_runtime_options", "nearest_probability"]

@@ -29,6 +29,7 @@ from typing import ClassVar
 import numpy as np
 
 from qopt.backends.base import JobFailedError, Usage, check_alpha, check_exact_width
+from qopt.backends.mitigation import measurement_cost
 from qopt.errors import OptionError, SolverError
 from qopt.solvers.base import Samples, Solver, SolverOutput, Task, rng_from
 from qopt.solvers.budget import final_shots, plan_quantum_budget
@@ -216,9 +217,12 @@ class VQESolver(Solver):
         else:
             x0 = rng.uniform(-np.pi, np.pi, P)
         n_final = final_shots(opts.final_shots, budget)
+        # mitigation (device backends): circuits per estimate, calibration shots
+        settings, calibration = measurement_cost(be, be._mode_shots(opts.shots))
         plan = plan_quantum_budget(budget, opts.maxiter, shots=be._mode_shots(opts.shots),
-                                   reserved=n_final,
-                                   reserved_for=f"the final samples (final_shots={n_final})")
+                                   settings=settings, reserved=n_final * settings + calibration,
+                                   reserved_for=f"the final samples (final_shots={n_final})"
+                                   + (" and the readout calibration" if calibration else ""))
         limit = plan.limit
         run = _Run(be, circuit, qubo, opts, limit, rng)
         analytic = (opts.alpha >= 1.0 and be.supports_gradient and run._exact()
@@ -279,7 +283,8 @@ class VQESolver(Solver):
                     usage=usage.as_dict())
         return SolverOutput(
             samples=Samples(np.vstack(rows), np.concatenate(weights)), status=status,
-            evaluations=plan.charged(run.evaluations, n_final if samples is not None else 0),
+            evaluations=plan.charged(run.evaluations, (n_final * settings if samples is not None
+                                                       else 0) + calibration),
             shots=usage.shots or None, history=run.history,
             num_qubits=n, depth=usage.depth, two_qubit_gates=usage.two_qubit_gates,
             time=timing, info=info)
