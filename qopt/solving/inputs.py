@@ -15,7 +15,7 @@ from qopt.model.qubo import QUBO
 from qopt.model.user import Program
 from qopt.problems import load, problem_class
 from qopt.problems.base import Problem
-from qopt.problems.custom import ModelProblem, ProgramProblem, QUBOProblem
+from qopt.problems.custom import QUBOProblem
 from qopt.problems.model_files import problem_of_model
 
 
@@ -33,16 +33,10 @@ def as_problem(target, kind: str | None = None) -> Problem:
     """
     if isinstance(target, Problem):
         return target
-    if isinstance(target, Program):
-        return ModelProblem(target)
-    if isinstance(target, BinaryProgram):
-        return ProgramProblem(target)
-    if isinstance(target, HUBO):
-        return QUBOProblem(target, "hubo" if target.terms else "qubo")
+    if isinstance(target, Program | BinaryProgram | HUBO) or is_model_object(target):
+        return problem_of_model(target)     # qopt's models; docplex, opt-mapper, dimod, ...
     if isinstance(target, str | PurePath):
         return load(target) if kind is None else load(kind, target)
-    if is_model_object(target):    # docplex, opt-mapper, qiskit-optimization, dimod models
-        return problem_of_model(target)
     try:
         import networkx as nx
     except ImportError:  # pragma: no cover - networkx is a core dependency
