@@ -176,18 +176,22 @@ class ModelTerms:
                           rows)
 
     def same_as(self, other: ModelTerms, tol: float = 1e-9) -> bool:
-        """Whether both canonical forms agree: variables, sense, every term and constraint
-        (coefficients to ``tol`` relative)."""
+        """Whether both canonical forms agree: variables (in order), sense, objective and
+        every constraint, matched by name (libraries list their constraints grouped by kind,
+        so order is not compared); coefficients to ``tol`` relative."""
         a, b = self.canonical(), other.canonical()
         if a.variables != b.variables or a.sense != b.sense:
             return False
-        if len(a.constraints) != len(b.constraints):
+        rows_a = {c.name: c for c in a.constraints}
+        rows_b = {c.name: c for c in b.constraints}
+        if rows_a.keys() != rows_b.keys():
             return False
-        pairs = [(a.objective, b.objective)] + [(x.lhs, y.lhs) for x, y in
-                                                zip(a.constraints, b.constraints)]
-        for x, y in zip(a.constraints, b.constraints):
-            if (x.name, x.sense) != (y.name, y.sense) or not _close(x.rhs, y.rhs, tol):
+        pairs = [(a.objective, b.objective)]
+        for name, x in rows_a.items():
+            y = rows_b[name]
+            if x.sense != y.sense or not _close(x.rhs, y.rhs, tol):
                 return False
+            pairs.append((x.lhs, y.lhs))
         return all(p.terms.keys() == q.terms.keys() and _close(p.constant, q.constant, tol)
                    and all(_close(p.terms[k], q.terms[k], tol) for k in p.terms)
                    for p, q in pairs)
