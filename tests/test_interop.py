@@ -365,3 +365,12 @@ def test_solving_each_library_object_reaches_the_brute_force_optimum(solver):
         if evaluate is not None:
             assert evaluate(obj, res.values) == pytest.approx(res.objective)
         assert all(type(v) is int for v in res.values.values())
+
+
+def test_load_takes_model_objects_too():
+    bqm = dimod.BinaryQuadraticModel({"a": 1, "b": -1}, {("a", "b"): 2}, 0.0, "SPIN")
+    problem = qopt.load(bqm)
+    assert problem.num_vars == 2
+    assert qopt.solve(problem, "exact").values == qopt.solve(bqm, "exact").values
+    with pytest.raises(OptionError, match="cannot make a problem of an object of type int"):
+        qopt.load(3)

@@ -64,7 +64,9 @@ def problem_of_model(model) -> Problem:
         return ProgramProblem(model)
     if isinstance(model, HUBO):
         return QUBOProblem(model, "hubo" if model.terms else "qubo")
-    raise OptionError(f"cannot solve an object of type {type(model).__name__}")
+    raise OptionError(f"cannot make a problem of an object of type {type(model).__name__}: "
+                      "expected a qopt Program / BinaryProgram / QUBO / HUBO or a docplex, "
+                      "opt-mapper, qiskit-optimization or dimod model")
 
 
 __all__ = ["MODEL_KINDS", "file_kind", "load_model_file", "problem_of_model",

@@ -9,11 +9,16 @@ from __future__ import annotations
 import json
 from functools import cache
 from importlib import resources
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from qopt.errors import OptionError
 from qopt.problems.base import Problem
-from qopt.problems.model_files import MODEL_KINDS, load_model_file, split_model_spec
+from qopt.problems.model_files import (
+    MODEL_KINDS,
+    load_model_file,
+    problem_of_model,
+    split_model_spec,
+)
 from qopt.seeds import check_seed
 from qopt.suggest import did_you_mean, unknown
 
@@ -56,14 +61,18 @@ def shipped_index(kind: str) -> dict[str, dict]:
     return json.loads(index.read_text()) if index.is_file() else {}
 
 
-def load(kind: str | Path, instance: str | Path | None = None) -> Problem:
+def load(kind, instance: str | Path | None = None) -> Problem:
     """A shipped instance by name, or a file in the class's standard format by path.
 
     ``load("mdkp", "hp1")`` and ``load("mdkp:hp1")`` are the same. Model files load by
     suffix or kind (see :mod:`qopt.problems.model_files`): LP and MPS files (read by HiGHS;
     ``load("model.lp")``, ``load("lp:PATH")``, ``load("mps", PATH)``) and QOBLIB ``.qs``
-    QUBO files (``load("model.qs")``, ``load("qs:PATH")``), each also compressed.
+    QUBO files (``load("model.qs")``, ``load("qs:PATH")``), each also compressed. A model
+    object (``qopt.Program``, a docplex / opt-mapper / qiskit-optimization / dimod model)
+    loads as its Problem.
     """
+    if instance is None and not isinstance(kind, str | PurePath):
+        return problem_of_model(kind)
     if instance is None:
         text = str(kind)
         prefix, sep, rest = text.partition(":")
