@@ -30,9 +30,6 @@ OVERSIZED: dict[str, str] = {
 #: import cycles still waiting to be removed (each as the set of its modules) -> owner;
 #: shrinks to empty
 KNOWN_CYCLES: dict[frozenset[str], str] = {
-    frozenset({"qopt.solvers.quantum.qaoa", "qopt.solvers.quantum.qaoa_constrained",
-               "qopt.solvers.quantum.qaoa_evaluators", "qopt.solvers.quantum.qaoa_recursive",
-               "qopt.solvers.quantum.qaoa_subspace"}): "house",
     frozenset({"qopt.model.hubo", "qopt.model.quadratise", "qopt.model.qubo"}): "model",
 }
 

@@ -101,6 +101,10 @@ def run(args, extra: Sequence[str], solve_flags: Sequence[str] = ()) -> int:
     import qopt
 
     options = parse_solver_options(args.solver, extra, solve_flags)
+    if isinstance(options.get("angles"), str):      # --angles FILE.json (or inline JSON)
+        from qopt.solvers.quantum.angles import read_angles
+
+        options["angles"] = read_angles(options["angles"])
     penalty = args.penalty
     if penalty != "auto":
         try:

@@ -279,7 +279,35 @@ def mixer_qaoa_circuit(qubo_or_ising, gammas, betas, partials, init: InitialGate
     return qc
 
 
+def circuit_parts(mixer, init):
+    """(partials, initial state) of a :class:`~qopt.solvers.quantum.mixers.Mixer` and its
+    initial state as :class:`PartialGates` / :class:`InitialGates`; refuses a simulator-only
+    initial superposition."""
+    kinds = {"controlled-x": "independent-set"}
+    parts = [PartialGates(kinds.get(pm.kind, pm.kind), pm.qubits, pm.controls,
+                          tuple(pm.swap_terms()) if pm.kind == "swap" else ())
+             for pm in mixer.partials]
+    n = mixer.num_qubits
+    if init.kind == "basis":
+        gates = InitialGates(basis=tuple(int(b) for b in init.bits))
+    elif init.kind == "plus":
+        gates = InitialGates(plus=tuple(range(n)))
+    elif mixer.subspace == "permutation":
+        idx = np.asarray(mixer.structure.permutation)
+        gates = InitialGates(permutation=(idx.shape[0], idx))
+    elif mixer.subspace == "one-hot":
+        groups = mixer.structure.one_hot_groups
+        used = {v for g in groups for v in g}
+        gates = InitialGates(groups=tuple(groups),
+                             plus=tuple(q for q in range(n) if q not in used))
+    else:
+        raise OptionError(f"initial state {init.name!r} of mixer {mixer.name!r} has no "
+                          "circuit (it is a simulator-only superposition); use "
+                          "init_state='empty' or 'greedy' on circuit backends")
+    return parts, gates
+
+
 __all__ = ["GATE_KINDS", "MAX_STATE_PREPARATION_QUBITS", "InitialGates", "PartialGates",
            "append_initial_state", "append_partial_mixer", "append_uniform_permutations",
-           "append_w_state", "double_excitation_operator", "mixer_qaoa_circuit",
-           "open_controlled_rx", "permutation_bits", "swap_excitations"]
+           "append_w_state", "circuit_parts", "double_excitation_operator",
+           "mixer_qaoa_circuit", "open_controlled_rx", "permutation_bits", "swap_excitations"]

@@ -1,158 +1,54 @@
-"""The QAOA ansatz and its evaluators (split out of :mod:`qopt.solvers.quantum.qaoa`).
+"""The QAOA evaluators: an :class:`~qopt.solvers.quantum.qaoa_ansatz.Ansatz` run on a backend.
 
-:class:`Ansatz` describes the parametrised state (conventions in the ``qaoa`` module
-docstring); an *evaluator* runs it with a narrow interface ``value(x)``,
-``value_and_grad(x)``, ``sample(x, shots, rng)``, ``z_correlators(x, masks)``,
-``expectation_and_cvar(x)``: :class:`EngineEvaluator` on the in-house statevector engine,
+An *evaluator* has a narrow interface ``value(x)``, ``value_and_grad(x)``,
+``sample(x, shots, rng)``, ``z_correlators(x, masks)``, ``expectation_and_cvar(x)`` (x the
+normalised parameters): :class:`EngineEvaluator` on the in-house statevector engine,
 :class:`CircuitEvaluator` as a parametrised Qiskit circuit on any :mod:`qopt.backends`
 backend, and (constraint-preserving mixers)
 :class:`~qopt.solvers.quantum.qaoa_subspace.SubspaceEvaluator` on the feasible subspace.
+
+The exact evaluators (:class:`ExactEvaluator`) also give the final state over the space they
+simulate, for diagnostics: ``probabilities(x)`` (shape (S,), summing to 1), ``space_size``
+(S) and ``space_bits(idx)`` (the basis states ``idx`` as bit rows over the ansatz's qubits,
+shape (k, n) uint8), next to ``diag`` (the cost of each basis state, shape (S,)).
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
+from qopt.bits import indices_to_bits
 from qopt.errors import OptionError
-from qopt.solvers.base import Samples, rng_from
-
-# ---------------------------------------------------------------------------------------------
-# ansatz description and evaluators
-# ---------------------------------------------------------------------------------------------
-
-
-def ising_to_qubo(ising):
-    """A QUBO with the same energies as ``ising`` under z_i = 1 - 2 x_i."""
-    import scipy.sparse as sp
-
-    from qopt.model.qubo import QUBO
-
-    n = ising.num_spins
-    J = ising.J.tocoo()
-    quad = sp.csr_matrix((4.0 * J.data, (J.row, J.col)), shape=(n, n))
-    lin = -2.0 * np.asarray(ising.h, dtype=float)
-    lin -= 2.0 * (np.bincount(J.row, J.data, n) + np.bincount(J.col, J.data, n))
-    offset = float(ising.offset + np.sum(ising.h) + J.data.sum())
-    return QUBO(quad, lin, offset, num_vars=n)
-
-
-@dataclass
-class Ansatz:
-    """A QAOA ansatz on a QUBO: depth ``p``, multi-angle or not, optional warm start, optional
-    constraint-preserving ``mixer`` (:mod:`qopt.solvers.quantum.mixers`) with its initial state
-    ``init`` (None: the transverse-field mixer from |+>^n).
-
-    Parameter vector x (normalised): standard ``[gammas (p), betas (p)]``; multi-angle
-    ``[gammas (p * T), betas (p * K)]`` with T = number of Ising terms (fields, then couplings)
-    and K = number of partial mixers (n for the x mixer: one beta per qubit).
-    """
-
-    qubo: Any
-    p: int
-    multi_angle: bool = False
-    warm_start: np.ndarray | None = None
-    mixer: Any = None
-    init: Any = None
-
-    def __post_init__(self):
-        self.ising = self.qubo.to_ising()
-        self.n = self.qubo.num_vars
-        self.terms, self.coeffs = self.ising.terms()
-        big = float(np.max(np.abs(self.coeffs))) if len(self.coeffs) else 1.0
-        self.gamma_scale = 1.0 / big if big > 0 else 1.0
-
-    @property
-    def constrained(self) -> bool:
-        """True with a mixer other than the plain x mixer."""
-        return self.mixer is not None and self.mixer.name != "x"
-
-    @property
-    def num_terms(self) -> int:
-        return len(self.terms)
-
-    @property
-    def num_partials(self) -> int:
-        """Partial mixers per layer (n for the x mixer)."""
-        return self.n if self.mixer is None else self.mixer.num_partials
-
-    @property
-    def num_params(self) -> int:
-        if self.multi_angle:
-            return self.p * (self.num_terms + self.num_partials)
-        return 2 * self.p
-
-    def split(self, x) -> tuple[np.ndarray, np.ndarray]:
-        """True (gammas, betas): shapes (p,), (p,) or, multi-angle, (p, T), (p, K)."""
-        x = np.asarray(x, dtype=float)
-        p = self.p
-        if self.multi_angle:
-            g = x[: p * self.num_terms].reshape(p, self.num_terms) * self.gamma_scale
-            return g, x[p * self.num_terms:].reshape(p, self.num_partials)
-        return x[:p] * self.gamma_scale, x[p:]
-
-    def join(self, gammas_norm, betas) -> np.ndarray:
-        """Normalised parameter vector from per-layer normalised gammas and betas (p,)."""
-        g = np.asarray(gammas_norm, dtype=float)
-        b = np.asarray(betas, dtype=float)
-        if self.multi_angle:
-            return np.concatenate([np.repeat(g[:, None], self.num_terms, 1).ravel(),
-                                   np.repeat(b[:, None], self.num_partials, 1).ravel()])
-        return np.concatenate([g, b])
-
-    def circuit(self, x=None, *, measure: bool = False):
-        """Qiskit circuit: bound to the true angles of ``x``, or parametrised if x is None."""
-        from qopt.solvers.quantum.circuits import qaoa_circuit
-
-        if self.constrained:
-            return self._mixer_circuit(x, measure)
-
-        if x is None:
-            from qiskit.circuit import ParameterVector
-
-            if self.multi_angle:
-                gv = ParameterVector("gamma", self.p * self.num_terms)
-                bv = ParameterVector("beta", self.p * self.n)
-                g = np.array(list(gv), dtype=object).reshape(self.p, self.num_terms)
-                b = np.array(list(bv), dtype=object).reshape(self.p, self.n)
-            else:
-                g, b = list(ParameterVector("gamma", self.p)), list(ParameterVector("beta",
-                                                                                    self.p))
-            return qaoa_circuit(self.ising, g, b, measure=measure, warm_start=self.warm_start)
-        g, b = self.split(x)
-        return qaoa_circuit(self.ising, g, b, measure=measure, warm_start=self.warm_start)
-
-    def _mixer_circuit(self, x, measure: bool):
-        """The constraint-preserving circuit (:mod:`qopt.solvers.quantum.mixer_circuits`)."""
-        from qopt.solvers.quantum.mixer_circuits import mixer_qaoa_circuit
-        from qopt.solvers.quantum.qaoa_constrained import circuit_parts
-
-        parts, init = circuit_parts(self.mixer, self.init)
-        if x is None:
-            from qiskit.circuit import ParameterVector
-
-            ng = self.p * (self.num_terms if self.multi_angle else 1)
-            nb = self.p * (self.num_partials if self.multi_angle else 1)
-            g = np.array(list(ParameterVector("gamma", ng)), dtype=object)
-            b = np.array(list(ParameterVector("beta", nb)), dtype=object)
-            if self.multi_angle:
-                g, b = g.reshape(self.p, -1), b.reshape(self.p, -1)
-        else:
-            g, b = self.split(x)
-        return mixer_qaoa_circuit(self.qubo, g, b, parts, init, measure=measure)
-
-    def term_masks(self) -> np.ndarray:
-        return np.array([sum(1 << q for q in t) for t in self.terms], dtype=np.int64)
+from qopt.samples import Samples
+from qopt.seeds import rng_from
+from qopt.solvers.quantum.qaoa_ansatz import Ansatz
 
 
 class ExactEvaluator:
-    """Shared ``value`` of the exact evaluators: ``state(x)`` then ``_objective()[0]`` (the
-    expectation or CVaR of the state), timed into ``simulation_time``."""
+    """Shared part of the exact evaluators: ``value`` is ``state(x)`` then ``_objective()[0]``
+    (the expectation or CVaR of the state), timed into ``simulation_time``; the final-state
+    interface of the module doc (``probabilities``, ``space_size``, ``space_bits``)."""
 
     simulation_time = 0.0
+    diag: np.ndarray
+
+    def probabilities(self, x) -> np.ndarray:
+        """|amplitude|^2 of every simulated basis state in the state of x, shape (S,)."""
+        self.state(x)
+        return self._probabilities()
+
+    @property
+    def space_size(self) -> int:
+        return int(self.diag.shape[0])
+
+    def space_bits(self, idx) -> np.ndarray:
+        """Basis states ``idx`` (shape (k,)) as bit rows over the ansatz's qubits (k, n)."""
+        raise NotImplementedError
+
+    def _probabilities(self) -> np.ndarray:
+        raise NotImplementedError
 
     def value(self, x) -> float:
         t0 = time.perf_counter()
@@ -207,7 +103,13 @@ class EngineEvaluator(ExactEvaluator):
         c = self.engine.cvar(self.diag, self.alpha) if self.alpha < 1 else e
         return e, c
 
+    def space_bits(self, idx) -> np.ndarray:
+        return indices_to_bits(np.asarray(idx, dtype=np.int64), self.ansatz.n)
+
     # -- internals -----------------------------------------------------------------------------
+    def _probabilities(self) -> np.ndarray:
+        return self.engine.probabilities()
+
     def _objective(self) -> tuple[float, np.ndarray | None]:
         if self.alpha >= 1.0:
             return self.engine.expectation(self.diag), None
@@ -357,18 +259,20 @@ def _param_slot(name: str, ansatz: Ansatz) -> int:
     return i if base == "gamma" else ng + i
 
 
-def _is_engine(backend) -> bool:
+def is_engine(backend) -> bool:
+    """Whether ``backend`` names the in-house statevector engine (None or "statevector")."""
     return backend is None or backend == "statevector"
 
 
-def _is_evaluator(backend) -> bool:
+def is_evaluator(backend) -> bool:
+    """Whether ``backend`` is a ready evaluator (has ``value`` and ``value_and_grad``)."""
     return hasattr(backend, "value") and hasattr(backend, "value_and_grad")
 
 
-def _resolve_backend(backend):
+def resolve_backend(backend):
     """``backend`` with a spec string turned into its Backend once, so that several evaluators
     (and the budget plan) share it; the engine spec and ready evaluators are kept as given."""
-    if _is_engine(backend) or _is_evaluator(backend):
+    if is_engine(backend) or is_evaluator(backend):
         return backend
     from qopt.backends.registry import get_backend
 
@@ -378,9 +282,9 @@ def _resolve_backend(backend):
 def estimate_shots(backend, shots: int | None) -> int | None:
     """Shots of one estimate on a resolved ``backend`` given the solver's ``shots``: None
     (exact evaluation) on the engine and on backends with an exact mode."""
-    if _is_engine(backend):
+    if is_engine(backend):
         return None
-    if _is_evaluator(backend):
+    if is_evaluator(backend):
         return getattr(backend, "shots", None)
     return None if getattr(backend, "supports_exact", False) else shots
 
@@ -388,8 +292,12 @@ def estimate_shots(backend, shots: int | None) -> int | None:
 def make_evaluator(ansatz: Ansatz, backend=None, alpha: float = 1.0, *, seed=None,
                    shots: int | None = None):
     """The evaluator for ``backend`` (None / "statevector": the in-house engine)."""
-    if _is_engine(backend):
+    if is_engine(backend):
         return EngineEvaluator(ansatz, alpha)
-    if _is_evaluator(backend):
+    if is_evaluator(backend):
         return backend                      # a ready evaluator
     return CircuitEvaluator(ansatz, backend, alpha, shots=shots, seed=seed)
+
+
+__all__ = ["CircuitEvaluator", "EngineEvaluator", "ExactEvaluator", "estimate_shots",
+           "is_engine", "is_evaluator", "make_evaluator", "resolve_backend"]

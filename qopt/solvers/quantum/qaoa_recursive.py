@@ -1,42 +1,45 @@
-"""Recursive QAOA (split out of :mod:`qopt.solvers.quantum.qaoa`)."""
+"""Recursive QAOA (Bravyi, Kliesch, Koenig, Tang 2020): the QAOA skeleton's set-up and angle
+search (:class:`~qopt.solvers.quantum.qaoa_run.QAOARun`) once per round on a shrinking Ising
+model, then an exact solve of the rest."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from qopt.solvers.base import Samples, SolverOutput, Task, rng_from
-from qopt.solvers.budget import final_shots, plan_quantum_budget
-from qopt.solvers.quantum.qaoa import QAOASolver, RQAOAOptions, _Run, _slices, circuit_resources
-from qopt.solvers.quantum.qaoa_evaluators import (
-    Ansatz,
-    _resolve_backend,
-    estimate_shots,
-    ising_to_qubo,
-    make_evaluator,
-)
+from qopt.samples import Samples
+from qopt.solvers.base import SolverOutput, Task
+from qopt.solvers.budget import QuantumBudget, plan_quantum_budget
+from qopt.solvers.quantum.qaoa import QAOASolver
+from qopt.solvers.quantum.qaoa_ansatz import ising_to_qubo
+from qopt.solvers.quantum.qaoa_options import RQAOAOptions
+from qopt.solvers.quantum.qaoa_run import QAOARun, circuit_resources
+from qopt.solvers.quantum.qaoa_search import slices
 
 
-class RQAOASolver(QAOASolver):
-    """Recursive QAOA (Bravyi, Kliesch, Koenig, Tang 2020) on the Ising form.
+class RecursiveRun(QAOARun):
+    """The rounds of :class:`RQAOASolver`: each builds the round's ansatz and evaluator
+    through the skeleton's hooks and optimises it with one shared angle search (fixed
+    ``angles`` apply to every round)."""
 
-    Each round runs QAOA on the current Ising model, measures <Z_i Z_j> on its couplings (and
-    <Z_i> if ``singles``), and eliminates the variable with the largest |correlation| by
-    z_j = sign * z_i (or z_i = sign). At ``n_cutoff`` variables the rest is solved exactly by
-    enumeration; the full assignment is rebuilt and returned as the single sample."""
+    def plan_budget(self) -> QuantumBudget:
+        """Reserved: enumerating the last ``n_cutoff`` variables and the correlators of each
+        round (one more estimate per round on a sampling backend)."""
+        o = self.o
+        n = self.task.qubo.num_vars
+        rounds, left = max(0, n - o.n_cutoff), min(n, o.n_cutoff)
+        return plan_quantum_budget(
+            self.budget, max(o.maxiter, 1) * max(1, rounds), shots=self.per_estimate,
+            reserved=(1 << left) + rounds * (self.per_estimate or 0),
+            reserved_for=f"enumerating {left} variables and {rounds} correlator estimates")
 
-    name = "rqaoa"
-    Options = RQAOAOptions
-
-    def run(self, task: Task, *, backend=None, optimizer=None, seed: int | None = None,
-            budget: int | None = None) -> SolverOutput:
+    def run(self) -> SolverOutput:
         import scipy.sparse as sp
 
         from qopt.model.qubo import Ising
 
-        o = self.options
-        qubo = task.qubo
+        o = self.o
+        qubo = self.task.qubo
         n = qubo.num_vars
-        rng = rng_from(seed)
         ising = qubo.to_ising()
         h = np.asarray(ising.h, dtype=float).copy()
         J = ising.J.toarray()
@@ -45,26 +48,20 @@ class RQAOASolver(QAOASolver):
         active = list(range(n))
         rules: list[tuple[int, int | None, float]] = []   # (var, partner or None, sign)
         rounds = max(0, n - o.n_cutoff)
-        left = min(n, o.n_cutoff)
-        backend = _resolve_backend(backend)
-        per_estimate = estimate_shots(backend, final_shots(o.shots, budget))
-        # reserved: enumeration of the last variables, and the correlators of each round
-        # (one more estimate per round on a sampling backend)
-        plan = plan_quantum_budget(
-            budget, o.maxiter * max(1, rounds), shots=per_estimate,
-            reserved=(1 << left) + rounds * (per_estimate or 0),
-            reserved_for=f"enumerating {left} variables and {rounds} correlator estimates")
-        shares = _slices(plan.limit, max(1, rounds))
-        run = _Run(o, optimizer, rng, gradients=per_estimate is None)
+        self.prepare()
+        per_estimate = self.per_estimate
+        plan = self.plan_budget()
+        shares = slices(plan.limit, max(1, rounds))
+        run = self.new_search()
         history, sim, round_info = [], 0.0, []
         max_q, max_two = 0, 0
         for r in range(rounds):
             k = len(active)
             sub_J = np.triu(J[np.ix_(active, active)], 1)
             sub = Ising(h[active].copy(), sp.csr_matrix(sub_J), offset)
-            sub_qubo = ising_to_qubo(sub)
-            ansatz = Ansatz(sub_qubo, o.p)
-            ev = make_evaluator(ansatz, backend, o.alpha, seed=rng, shots=per_estimate)
+            ansatz = self.build_ansatz(ising_to_qubo(sub))
+            run.start = self.start_parameters(ansatz)
+            ev = self.build_evaluator(ansatz)
             run.history = []
             x, f = run.optimise(ansatz, ev, shares[r])
             history += [{**hh, "round": r} for hh in run.history]
@@ -126,3 +123,26 @@ class RQAOASolver(QAOASolver):
                                   "circuit_evaluations": run.evaluations,
                                   "enumerated": 1 << k,
                                   "energy": float(qubo.energy(bits))})
+
+
+class RQAOASolver(QAOASolver):
+    """Recursive QAOA (Bravyi, Kliesch, Koenig, Tang 2020) on the Ising form.
+
+    Each round runs QAOA on the current Ising model, measures <Z_i Z_j> on its couplings (and
+    <Z_i> if ``singles``), and eliminates the variable with the largest |correlation| by
+    z_j = sign * z_i (or z_i = sign). At ``n_cutoff`` variables the rest is solved exactly by
+    enumeration; the full assignment is rebuilt and returned as the single sample."""
+
+    name = "rqaoa"
+    Options = RQAOAOptions
+
+    def run_class(self) -> type[QAOARun]:
+        return RecursiveRun
+
+    def run(self, task: Task, *, backend=None, optimizer=None, seed: int | None = None,
+            budget: int | None = None) -> SolverOutput:
+        return RecursiveRun(self, task, backend=backend, optimizer=optimizer, seed=seed,
+                            budget=budget).run()
+
+
+__all__ = ["RQAOASolver", "RecursiveRun"]

@@ -18,7 +18,7 @@ import time
 import numpy as np
 
 from qopt.model.program import BinaryProgram
-from qopt.solvers.base import Samples
+from qopt.samples import Samples
 from qopt.solvers.quantum.mixers import Mixer, build_mixer, initial_state
 from qopt.solvers.quantum.qaoa_evaluators import ExactEvaluator
 
@@ -109,6 +109,12 @@ class SubspaceEvaluator(ExactEvaluator):
         with self._kernel_threads(self.threads):
             diags, g, b = self._layers(x)
             return self.sim.qaoa_state(diags, g, b)
+
+    def space_bits(self, idx) -> np.ndarray:
+        return self.sim.space.bits(np.asarray(idx, dtype=np.int64))
+
+    def _probabilities(self) -> np.ndarray:
+        return self.sim.probabilities()
 
     def _objective(self) -> tuple[float, np.ndarray]:
         if self.alpha >= 1.0:
