@@ -35,6 +35,7 @@ import time
 import numpy as np
 
 from qopt.backends.statevector import StatevectorEngine
+from qopt.errors import OptionError
 from qopt.problems.labs import LABS
 from qopt.solvers.base import Task
 from qopt.solvers.classical.mts import MTSSolver
@@ -89,7 +90,7 @@ def qaoa_scaling(nmin: int, nmax: int, p: int):
     for n in range(nmin, nmax + 1):
         try:
             ang = published_angles(n, p)
-        except Exception as exc:  # noqa: BLE001 - a missing row is reported, not fatal
+        except OptionError as exc:                # a missing row is reported, not fatal
             print(f"    N={n}: {exc}")
             continue
         t0 = time.perf_counter()
