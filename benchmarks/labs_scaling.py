@@ -179,15 +179,17 @@ def peer_speed(n: int, p: int, libs: list[str], labels: list[str], repeats: int)
           f"(median, min..max wall; CPU), {load()}")
     import numba
 
-    print(f"    qopt engine (numba, complex128, {numba.get_num_threads()} threads): {np.median(w_q):.3f} s ({min(w_q):.3f}..{max(w_q):.3f}; cpu "
-          f"{np.median(c_q):.3f} s)  <E> = {ev_q:.6f}")
+    print(f"    qopt engine (numba, complex128, {numba.get_num_threads()} threads): "
+          f"{np.median(w_q):.3f} s ({min(w_q):.3f}..{max(w_q):.3f}; cpu {np.median(c_q):.3f} s)"
+          f"  <E> = {ev_q:.6f}")
     out = {"qopt": (float(np.median(w_q)), float(np.median(c_q)))}
     offset = n * (n - 1) / 2
     for path, label in zip(libs, labels):
         sim = QOKitC(path)
         hc = d64 - offset                                    # QOKit's diagonal: E - N(N-1)/2
         sim.expectation(hc, ang["gamma"], ang["beta"], n)
-        ev_k, w_k, c_k = timed(lambda: sim.expectation(hc, ang["gamma"], ang["beta"], n))
+        ev_k, w_k, c_k = timed(lambda s=sim, h=hc: s.expectation(h, ang["gamma"], ang["beta"],
+                                                                  n))
         assert abs(ev_k + offset - ev_q) < 1e-6 * max(1.0, abs(ev_q)), (ev_k + offset, ev_q)
         ratio = np.median(w_k) / np.median(w_q)
         print(f"    QOKit C {label}: {np.median(w_k):.3f} s ({min(w_k):.3f}..{max(w_k):.3f}; "
