@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from qopt.backends.statevector import StatevectorEngine
+from qopt.bits import indices_to_bits
 from qopt.errors import OptionError
 from qopt.model.hubo import HUBO
 from qopt.problems.labs import LABS
@@ -111,3 +112,35 @@ def _labs_hubo(lab):
     from qopt.model.convert import program_to_hubo
 
     return program_to_hubo(lab.to_program())
+
+
+def test_hubo_expectation_agrees_across_backends_and_brute_force():
+    from qiskit.circuit.library import real_amplitudes
+    from qiskit.quantum_info import Statevector
+
+    from qopt.backends.registry import get_backend
+
+    rng = np.random.default_rng(5)
+    h = _random_hubo(rng, 5)
+    qc = real_amplitudes(5, reps=2)
+    theta = rng.uniform(-np.pi, np.pi, qc.num_parameters)
+    probs = np.abs(Statevector(qc.assign_parameters(theta)).data) ** 2
+    ref = float(probs @ h.energy(indices_to_bits(np.arange(32), 5)))
+    for spec in ("statevector", "aer"):
+        be = get_backend(spec, seed=0)
+        try:
+            got = float(np.atleast_1d(be.expectation(qc, theta, h))[0])
+        finally:
+            be.close()
+        assert got == pytest.approx(ref, abs=1e-9), spec
+
+
+def test_vqe_on_an_8_variable_hubo_uses_8_qubits():
+    import qopt
+
+    rng = np.random.default_rng(0)
+    h = _random_hubo(rng, 8)
+    r = qopt.solve(h, solver="vqe", seed=1, maxiter=20)
+    assert r.num_qubits == 8 and r.info["cost_degree"] == 4
+    assert r.info.get("quadratisation") is None
+    assert r.objective == pytest.approx(float(h.energy(np.array(r.solution))))

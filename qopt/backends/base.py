@@ -182,19 +182,20 @@ def pauli_diagonal_terms(op) -> list[tuple[tuple[int, ...], float]] | None:
 class Observable:
     """A cost observable in the forms backends need, built lazily and cached.
 
-    Wraps a QUBO, an Ising model, a SparsePauliOp or a 2^n diagonal array.
+    Wraps a QUBO or HUBO, an Ising model (any order), a SparsePauliOp or a 2^n diagonal array.
     """
 
     def __init__(self, obj, num_qubits: int):
-        from qopt.model.qubo import QUBO, Ising
+        from qopt.model.hubo import HUBO
+        from qopt.model.ising import Ising
 
         self.obj = obj
         self.num_qubits = int(num_qubits)
         self._diag: np.ndarray | None = None
         self._order: np.ndarray | None = None
         self._pauli = None
-        if isinstance(obj, QUBO | Ising):
-            width = obj.num_vars if isinstance(obj, QUBO) else obj.num_spins
+        if isinstance(obj, HUBO | Ising):         # a QUBO is a HUBO (any degree)
+            width = obj.num_vars if isinstance(obj, HUBO) else obj.num_spins
             self.diagonal_form = True
         elif isinstance(obj, np.ndarray):
             width = int(np.log2(obj.size)) if obj.size else -1
@@ -216,11 +217,11 @@ class Observable:
     def diagonal(self) -> np.ndarray:
         """All 2^n energies (little-endian index); raises SizeLimitError before a huge alloc."""
         if self._diag is None:
-            from qopt.model.qubo import QUBO
+            from qopt.model.hubo import HUBO
 
             if not self.diagonal_form:
                 raise OptionError("this observable is not diagonal in the computational basis")
-            if isinstance(self.obj, QUBO):
+            if isinstance(self.obj, HUBO):
                 self._diag = self.obj.diagonal()
             else:
                 check_exact_width(self.num_qubits)
@@ -235,12 +236,13 @@ class Observable:
 
     def energies(self, indices) -> np.ndarray:
         """Energies of basis states ``indices``, shape (m,)."""
-        from qopt.model.qubo import QUBO, Ising
+        from qopt.model.hubo import HUBO
+        from qopt.model.ising import Ising
 
         idx = np.asarray(indices, dtype=np.int64).reshape(-1)
         if self._diag is not None:
             return self._diag[idx]
-        if isinstance(self.obj, QUBO):
+        if isinstance(self.obj, HUBO):
             return np.asarray(self.obj.energy(indices_to_bits(idx, self.num_qubits)), float)
         if isinstance(self.obj, Ising):
             z = 1.0 - 2.0 * indices_to_bits(idx, self.num_qubits)
@@ -258,9 +260,10 @@ class Observable:
         if self._pauli is None:
             from qiskit.quantum_info import SparsePauliOp
 
-            from qopt.model.qubo import QUBO, Ising
+            from qopt.model.hubo import HUBO
+            from qopt.model.ising import Ising
 
-            if isinstance(self.obj, QUBO | Ising):
+            if isinstance(self.obj, HUBO | Ising):
                 self._pauli = self.obj.to_sparse_pauli_op()
             else:
                 diag = self._diag

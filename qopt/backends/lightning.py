@@ -104,9 +104,10 @@ def pennylane_observable(obs: Observable):
     """The observable as a PennyLane operator (wire i = qubit i)."""
     import pennylane as qml
 
-    from qopt.model.qubo import QUBO, Ising
+    from qopt.model.hubo import HUBO
+    from qopt.model.ising import Ising
 
-    if isinstance(obs.obj, QUBO | Ising):
+    if isinstance(obs.obj, HUBO | Ising):
         return obs.obj.to_pennylane()
     op = obs.pauli()
     pauli = {"X": qml.PauliX, "Y": qml.PauliY, "Z": qml.PauliZ}

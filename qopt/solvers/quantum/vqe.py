@@ -149,11 +149,14 @@ class _Run:
 
 
 class VQESolver(Solver):
-    """VQE on the QUBO energy with a hardware-efficient ansatz (alpha < 1: CVaR-VQE)."""
+    """VQE on the QUBO / HUBO energy (any degree) with a hardware-efficient ansatz (alpha < 1:
+    CVaR-VQE)."""
 
     name: ClassVar[str] = "vqe"
     input: ClassVar[str] = "qubo"
     Options: ClassVar[type] = VQEOptions
+    #: any degree: the cost is the HUBO's diagonal (engine) or its Z-string operator (circuits)
+    max_degree: ClassVar[int | None] = None
 
     def plan_resources(self, plan, task, *, backend=None, optimizer=None, budget=None):
         """On the in-house statevector: the state, the QUBO diagonal, sampling vectors, work /
@@ -162,7 +165,7 @@ class VQESolver(Solver):
         from qopt.solvers.optimizers import get_optimizer
 
         opts: VQEOptions = self.options
-        n = task.qubo.num_vars
+        n = task.cost.num_vars
         if backend in (None, "statevector"):
             add_statevector(plan, n, cvar=opts.alpha < 1.0)
             plan.add(f"engine work states (3 x 2^{n} complex128)", 48 << n)
@@ -201,7 +204,7 @@ class VQESolver(Solver):
 
         optimizer_obj = get_optimizer(optimizer, "cobyla", **opts.optimizer_options)
         opt_name = getattr(optimizer_obj, "name", "") or type(optimizer_obj).__name__
-        qubo = task.qubo
+        qubo = task.cost                   # the HUBO itself (max_degree None): one qubit a bit
         n = qubo.num_vars
         ansatz = Ansatz(n, opts.ansatz, opts.reps, opts.entanglement, opts.entangler)
         circuit = ansatz.circuit
