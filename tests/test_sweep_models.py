@@ -39,6 +39,10 @@ def test_files_table_parses_by_suffix_and_refuses_clearly(tmp_path):
     assert [(r.problem.kind, r.problem.instance) for r in cfg.runs] == [("lp", "knap.lp"),
                                                                         ("qs", "tri.qs")]
     assert all(r.problem.digest for r in cfg.runs)
+    # the other spelling: kind = "lp" with instances
+    same = parse_config('[[problems]]\nkind = "lp"\ninstances = ["knap.lp"]\n[[solvers]]\n'
+                        'name = "exact"\n', base_dir=tmp_path)
+    assert same.runs[0].key == cfg.runs[0].key
     for text, message in [
         ('files = ["nope.lp"]', "no such file"),
         ('files = ["knap.txt"]', "not a model file"),

@@ -3,7 +3,7 @@
 A table names shipped instances or files of one problem class (``kind`` + ``instances``),
 generated sizes (``kind`` + ``sizes`` + ``generator_seeds``), model files of any format by
 suffix (``files = ["model.lp", "model.qs", "model.mps.gz"]``: LP / MPS through HiGHS, QOBLIB
-``.qs``; no ``kind``), or, from Python only (:func:`qopt.experiments.sweep`), objects
+``.qs``; no ``kind``; ``kind = "lp"`` + ``instances = [...]`` says the same), or, from Python only (:func:`qopt.experiments.sweep`), objects
 (``objects = [program, docplex_model, bqm, ...]``: anything :func:`qopt.solve` takes). An
 object is turned into its Problem in this process and pickled into the spec (``payload``);
 the sha256 of the pickle identifies it in run keys, so the same object gives the same keys.
@@ -122,6 +122,13 @@ def problem_specs(p: TableParser, table: Any, where: str, base: Path) -> list[Pr
     kind = p.get(table, "kind", where, str)
     if kind is None:
         raise p.fail(f"{where}.kind", "missing (a problem class, e.g. 'maxcut')")
+    from qopt.problems.model_files import MODEL_KINDS
+
+    if kind.lower() in MODEL_KINDS and "instances" in table and "sizes" not in table:
+        # kind = "lp", instances = ["model.lp"]: the files spelling of the same thing
+        files = {k: v for k, v in table.items() if k not in ("kind", "instances")}
+        return _file_or_object_specs(p, {**files, "files": table["instances"]}, where, base,
+                                     common, kind.lower())
     try:
         from qopt.problems import problem_class, shipped_index
 
@@ -174,7 +181,7 @@ def problem_specs(p: TableParser, table: Any, where: str, base: Path) -> list[Pr
 
 
 def _file_or_object_specs(p: TableParser, table: dict, where: str, base: Path,
-                          common: tuple) -> list[ProblemSpec]:
+                          common: tuple, kind: str | None = None) -> list[ProblemSpec]:
     from qopt.problems.model_files import file_kind
 
     penalty, encoding, reference = common
@@ -201,15 +208,15 @@ def _file_or_object_specs(p: TableParser, table: dict, where: str, base: Path,
     for j, name in enumerate(files):
         if not isinstance(name, str):
             raise p.fail(f"{where}.files[{j}]", f"expected a file name, got {name!r}")
-        kind = file_kind(name)
-        if kind is None:
+        fmt = kind or file_kind(name)
+        if fmt is None:
             raise p.fail(f"{where}.files[{j}]", f"{name!r} is not a model file (.lp, .mps, .qs, "
                                                 "each also .gz / .xz / .bz2)")
         f = Path(name) if Path(name).is_absolute() else base / name
         if not f.is_file():
             raise p.fail(f"{where}.files[{j}]", f"{name!r}: no such file")
         digest = hashlib.sha256(f.read_bytes()).hexdigest()
-        out.append(ProblemSpec(kind, instance=f.name, path=str(f.resolve()), digest=digest,
+        out.append(ProblemSpec(fmt, instance=f.name, path=str(f.resolve()), digest=digest,
                                penalty=penalty, encoding=encoding, reference=reference))
         p.note(f"{where}.files[{j}]", validate.instance_problem(out[-1]))
     return out
