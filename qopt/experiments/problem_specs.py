@@ -3,10 +3,12 @@
 A table names shipped instances or files of one problem class (``kind`` + ``instances``),
 generated sizes (``kind`` + ``sizes`` + ``generator_seeds``), model files of any format by
 suffix (``files = ["model.lp", "model.qs", "model.mps.gz"]``: LP / MPS through HiGHS, QOBLIB
-``.qs``; no ``kind``; ``kind = "lp"`` + ``instances = [...]`` says the same), or, from Python only (:func:`qopt.experiments.sweep`), objects
-(``objects = [program, docplex_model, bqm, ...]``: anything :func:`qopt.solve` takes). An
-object is turned into its Problem in this process and pickled into the spec (``payload``);
-the sha256 of the pickle identifies it in run keys, so the same object gives the same keys.
+``.qs``; no ``kind``; ``kind = "lp"`` + ``instances = [...]`` says the same), or, from
+Python only (:func:`qopt.experiments.sweep`), objects (``objects = [program, docplex_model,
+bqm, ...]``: anything :func:`qopt.solve` takes). An object is turned into its Problem in
+this process and pickled into the spec (``payload``); its run keys use a digest of the
+model's canonical terms (of the pickle for a Problem object), so the same model gives the
+same keys.
 """
 
 from __future__ import annotations
