@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from qiskit.quantum_info import Statevector
 from qiskit_aer import AerSimulator
 
-from qopt.backends import clifford
+from qopt.backends import clifford, energy_buckets
 from qopt.backends.adapter import (
     FusedClifford,
     StatevectorBackend,
@@ -263,9 +263,9 @@ def test_energy_buckets_give_exact_cvar_mean_and_best_state(use_numba, max_bucke
         if rounded:
             diag = np.round(diag, 1)                 # ties: few distinct energies
         order = np.argsort(diag, kind="stable")
-        bk = clifford.EnergyBuckets.build(order, diag[order], max_buckets)
+        bk = energy_buckets.EnergyBuckets.build(order, diag[order], max_buckets)
         distinct = np.unique(diag).size
-        assert bk.pure == (distinct <= (max_buckets or clifford.MAX_BUCKETS))
+        assert bk.pure == (distinct <= (max_buckets or energy_buckets.MAX_BUCKETS))
         if bk.pure:
             np.testing.assert_array_equal(bk.energies, np.unique(diag))
             np.testing.assert_array_equal(bk.energies[bk.bucket], diag)
@@ -290,7 +290,7 @@ def test_fused_evaluate_and_cvar_equal_generic_path(levels, monkeypatch):
     n = 8
     qubo = QUBO.from_matrix(np.round(np.triu(rng.normal(size=(n, n))), 1))
     if not levels:                      # buckets of the order instead of energy levels
-        monkeypatch.setattr(clifford, "MAX_BUCKETS", 5)
+        monkeypatch.setattr(energy_buckets, "MAX_BUCKETS", 5)
     qc = Ansatz(n, "real-amplitudes", 2, "linear").circuit
     batch = rng.uniform(-np.pi, np.pi, (3, qc.num_parameters))
     fused, generic = StatevectorBackend(), StatevectorBackend(fused=False)
@@ -347,7 +347,7 @@ def test_best_state_skips_levels_of_negligible_states():
     n = 10
     diag = rng.integers(-6, 6, 1 << n).astype(float)
     order = np.argsort(diag, kind="stable")
-    bk = clifford.EnergyBuckets.build(order, diag[order])
+    bk = energy_buckets.EnergyBuckets.build(order, diag[order])
     psi = random_state(rng, n)
     psi[diag <= -5] = 3e-7          # two lowest levels: mass above threshold, no state is
     for use_numba in (True, False):
@@ -379,21 +379,21 @@ def test_large_runs_pick_gather_or_scatter_by_timing_with_identical_results():
 def test_integer_energies_sorted_by_counting_sort_like_argsort():
     rng = np.random.default_rng(15)
     diag = rng.integers(-20, 9, 1 << 11).astype(float)
-    order, sdiag, bk = clifford.EnergyBuckets.integer_levels(diag)
+    order, sdiag, bk = energy_buckets.EnergyBuckets.integer_levels(diag)
     want = np.argsort(diag, kind="stable")
     np.testing.assert_array_equal(order, want)
     np.testing.assert_array_equal(sdiag, diag[want])
-    ref = clifford.EnergyBuckets.build(want, diag[want])
+    ref = energy_buckets.EnergyBuckets.build(want, diag[want])
     assert bk.pure and ref.pure
     for name in ("energies", "bucket", "starts"):
         np.testing.assert_array_equal(getattr(bk, name), getattr(ref, name))
-    assert clifford.EnergyBuckets.integer_levels(diag + 0.5) is None        # not integers
-    assert clifford.EnergyBuckets.integer_levels(diag + 1.0) is not None
-    assert clifford.EnergyBuckets.integer_levels(diag, max_buckets=5) is None
-    assert clifford.EnergyBuckets.integer_levels(diag * 1e7) is None        # span too wide
+    assert energy_buckets.EnergyBuckets.integer_levels(diag + 0.5) is None        # not integers
+    assert energy_buckets.EnergyBuckets.integer_levels(diag + 1.0) is not None
+    assert energy_buckets.EnergyBuckets.integer_levels(diag, max_buckets=5) is None
+    assert energy_buckets.EnergyBuckets.integer_levels(diag * 1e7) is None        # span too wide
     bad = diag.copy()
     bad[7] = np.nan
-    assert clifford.EnergyBuckets.integer_levels(bad) is None
+    assert energy_buckets.EnergyBuckets.integer_levels(bad) is None
 
 
 def test_final_samples_drawn_exactly_as_the_generic_path():
@@ -409,10 +409,11 @@ def test_final_samples_drawn_exactly_as_the_generic_path():
 
 
 def test_without_numba_everything_runs_on_the_numpy_paths(monkeypatch):
-    for name in ("nb", "_gather_nb", "_scatter_nb", "_gather_product_nb", "_bucket_masses_nb",
-                 "_partial_nb", "_first_seen_nb", "_int_range_nb", "_int_counts_nb",
-                 "_counting_order_nb"):
+    for name in ("nb", "_gather_nb", "_scatter_nb", "_gather_product_nb"):
         monkeypatch.setattr(clifford, name, None)
+    for name in ("nb", "_bucket_masses_nb", "_partial_nb", "_first_seen_nb", "_int_range_nb",
+                 "_int_counts_nb", "_counting_order_nb"):
+        monkeypatch.setattr(energy_buckets, name, None)
     rng = np.random.default_rng(17)
     n = 7
     qubo = QUBO.from_matrix(np.triu(rng.integers(-2, 3, (n, n))).astype(float))

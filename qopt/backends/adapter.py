@@ -34,7 +34,8 @@ from qopt.backends.base import (
     check_alpha,
     check_exact_width,
 )
-from qopt.backends.clifford import CLIFFORD_GATES, CliffordRun, EnergyBuckets, product_state
+from qopt.backends.clifford import CLIFFORD_GATES, CliffordRun, product_state
+from qopt.backends.energy_buckets import EnergyBuckets
 from qopt.backends.lightning import AffineCircuit
 from qopt.errors import SizeLimitError
 from qopt.limits import check_allocation

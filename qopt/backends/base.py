@@ -16,281 +16,40 @@ as in :mod:`qopt.bits`). CVaR (Barkoutsos et al.) needs a diagonal observable.
 
 Every call adds to :attr:`Backend.usage`: shots, circuit executions, logical qubits, transpiled
 depth and two-qubit gate count, wall time, job ids and QPU time where the service reports it.
+
+The pieces the interface is made of live beside it and are re-exported here: errors in
+:mod:`.errors`, call limits / :class:`Usage` / :class:`Evaluation` / CVaR in :mod:`.calls`,
+the :class:`Observable` in :mod:`.observable`.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from qopt.backends.calls import (
+    DEFAULT_SHOTS,
+    MAX_EXACT_QUBITS,
+    Evaluation,
+    Usage,
+    as_param_matrix,
+    check_alpha,
+    check_exact_width,
+    check_shots,
+    circuit_stats,
+    cvar_from_distribution,
+)
+from qopt.backends.errors import BackendError, CredentialsError, JobFailedError
+from qopt.backends.observable import Observable, parity_signs, pauli_diagonal_terms
 from qopt.bits import indices_to_bits
-from qopt.errors import OptionError, SizeLimitError, SolverError
+from qopt.errors import OptionError
 from qopt.samples import Samples
 from qopt.seeds import rng_from
 
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
-
-#: default shot count of backends that cannot run exactly
-DEFAULT_SHOTS = 1024
-#: exact (probability-vector) modes refuse circuits wider than this many qubits
-MAX_EXACT_QUBITS = 30
-
-
-class BackendError(SolverError):
-    """A backend could not be set up or could not run a circuit."""
-
-
-class CredentialsError(BackendError):
-    """No IBM Quantum credentials were found (saved account or environment)."""
-
-
-class JobFailedError(BackendError):
-    """A primitive job failed or was cancelled; ``job_id`` names it for retrieval or resume."""
-
-    def __init__(self, job_id: str | None, status: str, message: str = ""):
-        self.job_id = job_id
-        self.status = status
-        super().__init__(f"job {job_id or '<unknown>'} ended with status {status}"
-                         + (f": {message}" if message else ""))
-
-
-@dataclass
-class Usage:
-    """What a backend has spent so far (added up over calls)."""
-
-    shots: int = 0
-    executions: int = 0
-    num_qubits: int | None = None
-    depth: int | None = None
-    two_qubit_gates: int | None = None
-    qpu_time: float | None = None
-    simulation_time: float = 0.0
-    jobs: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"shots": self.shots, "executions": self.executions,
-                "num_qubits": self.num_qubits, "depth": self.depth,
-                "two_qubit_gates": self.two_qubit_gates, "qpu_time": self.qpu_time,
-                "simulation_time": self.simulation_time, "jobs": list(self.jobs)}
-
-
-@dataclass
-class Evaluation:
-    """One evaluation of a diagonal observable on one parameter set.
-
-    ``expectation`` and ``cvar`` come from the same distribution (exact or sampled);
-    ``best_index`` is the lowest-energy basis state seen (sampled) or with non-negligible
-    probability (exact), ``best_energy`` its energy.
-    """
-
-    expectation: float
-    cvar: float
-    best_index: int
-    best_energy: float
-    shots: int | None
-
-
-# ---- helpers shared by every backend ------------------------------------------------------
-
-
-def as_param_matrix(params, num_params: int) -> tuple[np.ndarray, bool]:
-    """``params`` as a (k, P) float array and whether a single set (1-D) was given."""
-    if params is None:
-        params = np.zeros(num_params)
-    arr = np.asarray(params, dtype=float)
-    single = arr.ndim <= 1
-    mat = arr.reshape(1, -1) if single else arr
-    if mat.ndim != 2 or mat.shape[1] != num_params:
-        raise OptionError(f"the circuit has {num_params} parameters; got parameter values of "
-                          f"shape {arr.shape}")
-    return mat, single
-
-
-def cvar_from_distribution(values, weights, alpha: float, order=None) -> float:
-    """CVaR_alpha: mean of the lowest ``alpha`` fraction of the (weighted) distribution.
-
-    ``values`` shape (m,), ``weights`` shape (m,) non-negative (probabilities or counts, summed
-    to the total mass). The boundary state is counted with a fractional weight, so on exact
-    probabilities this is the exact CVaR and alpha=1 gives the mean. ``order`` (optional) is a
-    precomputed stable argsort of ``values``.
-    """
-    alpha = check_alpha(alpha)
-    v = np.asarray(values, dtype=float).reshape(-1)
-    w = np.asarray(weights, dtype=float).reshape(-1)
-    total = w.sum()
-    if total <= 0:
-        raise BackendError("cannot take CVaR of an empty distribution")
-    if order is None:
-        order = np.argsort(v, kind="stable")
-    v, w = v[order], w[order] / total
-    before = np.concatenate(([0.0], np.cumsum(w)[:-1]))
-    take = np.clip(alpha - before, 0.0, w)
-    return float(take @ v / alpha)
-
-
-def check_alpha(alpha) -> float:
-    a = float(alpha)
-    if not 0.0 < a <= 1.0:
-        raise OptionError(f"alpha (CVaR fraction) must be in (0, 1], got {alpha!r}")
-    return a
-
-
-def check_shots(shots) -> int | None:
-    if shots is None:
-        return None
-    if not isinstance(shots, int | np.integer) or shots <= 0:
-        raise OptionError(f"shots must be a positive integer or None (exact), got {shots!r}")
-    return int(shots)
-
-
-def circuit_stats(circuit: QuantumCircuit) -> tuple[int, int]:
-    """(depth, two-qubit gate count) of a circuit, ignoring barriers and measurements."""
-    skip = {"barrier", "measure", "delay"}
-    depth = circuit.depth(lambda inst: inst.operation.name not in skip)
-    twoq = sum(1 for inst in circuit.data
-               if len(inst.qubits) == 2 and inst.operation.name not in skip)
-    return int(depth), int(twoq)
-
-
-def parity_signs(indices: np.ndarray, qubits) -> np.ndarray:
-    """Z_{q1} Z_{q2} ... eigenvalues (+1 / -1) of basis states ``indices``, shape (m,)."""
-    mask = 0
-    for q in qubits:
-        mask |= 1 << int(q)
-    x = np.bitwise_and(np.asarray(indices, dtype=np.int64), mask)
-    parity = np.zeros(x.shape, dtype=np.int64)
-    while np.any(x):
-        parity ^= x & 1
-        x = x >> 1
-    return 1.0 - 2.0 * parity
-
-
-def pauli_diagonal_terms(op) -> list[tuple[tuple[int, ...], float]] | None:
-    """A ``SparsePauliOp`` of only I/Z terms as [(qubits, real coefficient)], else None."""
-    if np.any(op.paulis.x):
-        return None
-    out = []
-    for z, c in zip(op.paulis.z, op.coeffs):
-        out.append((tuple(int(q) for q in np.flatnonzero(z)), float(np.real(c))))
-    return out
-
-
-class Observable:
-    """A cost observable in the forms backends need, built lazily and cached.
-
-    Wraps a QUBO or HUBO, an Ising model (any order), a SparsePauliOp or a 2^n diagonal array.
-    """
-
-    def __init__(self, obj, num_qubits: int):
-        from qopt.model.hubo import HUBO
-        from qopt.model.ising import Ising
-
-        self.obj = obj
-        self.num_qubits = int(num_qubits)
-        self._diag: np.ndarray | None = None
-        self._order: np.ndarray | None = None
-        self._pauli = None
-        if isinstance(obj, HUBO | Ising):         # a QUBO is a HUBO (any degree)
-            width = obj.num_vars if isinstance(obj, HUBO) else obj.num_spins
-            self.diagonal_form = True
-        elif isinstance(obj, np.ndarray):
-            width = int(np.log2(obj.size)) if obj.size else -1
-            if obj.ndim != 1 or (1 << max(width, 0)) != obj.size:
-                raise OptionError(f"a diagonal observable needs 2^n entries, got shape {obj.shape}")
-            self._diag = np.asarray(obj, dtype=float)
-            self.diagonal_form = True
-        elif hasattr(obj, "paulis") and hasattr(obj, "coeffs"):
-            width = obj.num_qubits
-            self.diagonal_form = pauli_diagonal_terms(obj) is not None
-            self._pauli = obj
-        else:
-            raise OptionError("an observable must be a QUBO, an Ising model, a SparsePauliOp or "
-                              f"a diagonal array, got {type(obj).__name__}")
-        if width != self.num_qubits:
-            raise OptionError(f"the observable acts on {width} qubits, the circuit has "
-                              f"{self.num_qubits}")
-
-    def diagonal(self) -> np.ndarray:
-        """All 2^n energies (little-endian index); raises SizeLimitError before a huge alloc."""
-        if self._diag is None:
-            from qopt.model.hubo import HUBO
-
-            if not self.diagonal_form:
-                raise OptionError("this observable is not diagonal in the computational basis")
-            if isinstance(self.obj, HUBO):
-                self._diag = self.obj.diagonal()
-            else:
-                check_exact_width(self.num_qubits)
-                self._diag = self.energies(np.arange(1 << self.num_qubits))
-        return self._diag
-
-    def order(self) -> np.ndarray:
-        """Stable argsort of :meth:`diagonal` (cached; used by exact CVaR)."""
-        if self._order is None:
-            self._order = np.argsort(self.diagonal(), kind="stable")
-        return self._order
-
-    def energies(self, indices) -> np.ndarray:
-        """Energies of basis states ``indices``, shape (m,)."""
-        from qopt.model.hubo import HUBO
-        from qopt.model.ising import Ising
-
-        idx = np.asarray(indices, dtype=np.int64).reshape(-1)
-        if self._diag is not None:
-            return self._diag[idx]
-        if isinstance(self.obj, HUBO):
-            return np.asarray(self.obj.energy(indices_to_bits(idx, self.num_qubits)), float)
-        if isinstance(self.obj, Ising):
-            z = 1.0 - 2.0 * indices_to_bits(idx, self.num_qubits)
-            return np.asarray(self.obj.energy(z), float).reshape(-1)
-        terms = pauli_diagonal_terms(self._pauli)
-        if terms is None:
-            raise OptionError("this observable is not diagonal in the computational basis")
-        out = np.zeros(idx.shape)
-        for qubits, c in terms:
-            out += c * parity_signs(idx, qubits)
-        return out
-
-    def pauli(self):
-        """The observable as a Qiskit ``SparsePauliOp``."""
-        if self._pauli is None:
-            from qiskit.quantum_info import SparsePauliOp
-
-            from qopt.model.hubo import HUBO
-            from qopt.model.ising import Ising
-
-            if isinstance(self.obj, HUBO | Ising):
-                self._pauli = self.obj.to_sparse_pauli_op()
-            else:
-                diag = self._diag
-                # Walsh-Hadamard transform of the diagonal: coefficient of each Z-string
-                coeffs = diag.copy()
-                h = 1
-                while h < coeffs.size:
-                    c = coeffs.reshape(-1, 2, h)
-                    a, b = c[:, 0, :].copy(), c[:, 1, :].copy()
-                    c[:, 0, :], c[:, 1, :] = a + b, a - b
-                    h *= 2
-                coeffs /= coeffs.size
-                keep = np.flatnonzero(np.abs(coeffs) > 1e-14)
-                n = self.num_qubits
-                items = [("Z" * bin(int(m)).count("1"),
-                          [q for q in range(n) if (int(m) >> q) & 1], float(coeffs[m]))
-                         for m in keep]
-                self._pauli = SparsePauliOp.from_sparse_list(items or [("", [], 0.0)],
-                                                             num_qubits=n)
-        return self._pauli
-
-
-def check_exact_width(n: int) -> None:
-    if n > MAX_EXACT_QUBITS:
-        raise SizeLimitError(f"exact mode keeps 2^{n} probabilities; the limit is "
-                             f"{MAX_EXACT_QUBITS} qubits (use shots=... for sampling)")
-
 
 # ---- the interface --------------------------------------------------------------------------
 
@@ -605,8 +364,11 @@ def shift_rule_applies(circuit: QuantumCircuit) -> bool:
     return all(v == 1 for v in seen.values()) and len(seen) == circuit.num_parameters
 
 
+# the names below live in calls / errors / observable and are re-exported here, where every
+# backend module and many users import them from
 __all__ = [
     "DEFAULT_SHOTS", "MAX_EXACT_QUBITS", "Backend", "BackendError", "CredentialsError",
-    "Evaluation", "JobFailedError", "Observable", "Usage", "as_param_matrix", "circuit_stats",
-    "cvar_from_distribution", "parity_signs",
+    "Evaluation", "JobFailedError", "Observable", "Usage", "as_param_matrix", "check_alpha",
+    "check_exact_width", "check_shots", "circuit_stats", "cvar_from_distribution",
+    "parity_signs", "pauli_diagonal_terms", "shift_rule_applies",
 ]
