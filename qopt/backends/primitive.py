@@ -20,7 +20,8 @@ import numpy as np
 from qopt.backends.aer import bitarray_counts
 from qopt.backends.base import Backend, JobFailedError, Observable
 from qopt.backends.device_run import active_run
-from qopt.backends.mitigation import MitigatedSampling, Mitigation
+from qopt.backends.mitigated import MitigatedSampling
+from qopt.backends.mitigation import Mitigation
 from qopt.errors import OptionError
 
 _FAILED = {"ERROR", "CANCELLED", "FAILED"}
