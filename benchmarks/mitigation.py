@@ -71,7 +71,7 @@ def main(argv=None) -> int:
         print(f"| {r['mitigation']} | {statistics.fmean(r['values']):.4f} | {mean_err:.4f} | "
               f"{max(r['errs']):.4f} | {mean_err / base:.3f} | {r['shots'][0]} | "
               f"{statistics.median(r['wall']):.1f} | {statistics.median(r['cpu']):.1f} |")
-    print(f"# per-seed errors: " + "; ".join(
+    print("# per-seed errors: " + "; ".join(
         f"{r['mitigation']}: " + ", ".join(f"{e:.4f}" for e in r["errs"]) for r in rows))
     print(f"# load average at the end {os.getloadavg()}")
     return 0

@@ -301,3 +301,43 @@ def test_vqe_budget_pays_for_zne_circuits_and_readout_calibration():
         qopt.solve(MaxCut.generate(4, seed=1), "vqe", backend="fake:manila", seed=2,
                    shots=64, final_shots=128, reps=1, budget=3 * 128 + 2 * 64,
                    mitigation="readout,zne")
+
+
+def test_fixed_angle_qaoa_on_a_device_charges_mitigation():
+    """Fixed angles (maxiter=0) on fake:manila with readout + ZNE: one estimate of the given
+    angles and the final samples, 3 circuits each, plus the calibration, all charged and
+    within the budget; a budget without room for the calibration is refused."""
+    import qopt
+    from qopt.problems.maxcut import MaxCut
+
+    g = MaxCut.generate(4, seed=1)
+    angles = {"gamma": [0.6], "beta": [0.4]}
+    r = qopt.solve(g, "qaoa", p=1, angles=angles, maxiter=0, backend="fake:manila", seed=1,
+                   shots=256, mitigation="readout,zne", budget=3 * 512 + 512)
+    assert r.info["fixed_angles"] and r.info["circuit_evaluations"] == 1
+    assert r.info["gammas"] == [0.6] and r.info["betas"] == [0.4]
+    assert r.evaluations == r.shots == 3 * (256 + 256) + 2 * 256
+    assert r.info["mitigation"]["calibration_shots_total"] == 512
+    with pytest.raises(OptionError, match="calibration"):
+        qopt.solve(g, "qaoa", p=1, angles=angles, maxiter=0, backend="fake:manila", seed=1,
+                   shots=256, mitigation="readout,zne", budget=3 * 512 + 100)
+
+
+def test_mitigated_samples_and_evaluation_come_from_one_quasi_distribution():
+    """sample_and_evaluate: <H> from the quasi-distribution q, the samples weighted by the
+    nearest probability vector to q (every measured bitstring kept, some with weight 0)."""
+    from qopt.backends.registry import get_backend
+    from qopt.bits import bits_to_indices
+
+    ansatz, x, _ = _maxcut_ansatz(4)
+    b = get_backend("fake:manila", mitigation="readout,zne")
+    circuit = ansatz.circuit()
+    theta = np.array([x[1], x[0] * ansatz.gamma_scale])        # beta[0], gamma[0]
+    samples, ev = b.sample_and_evaluate(circuit, theta, ansatz.qubo, shots=300, seed=4)
+    (d,), _, _ = b._mitigated(circuit, theta, 300, 4)            # the same job again
+    energies = ansatz.qubo.energy(samples.bits)
+    np.testing.assert_array_equal(bits_to_indices(samples.bits), d.indices)
+    assert ev.expectation == pytest.approx(energies @ d.quasi, abs=1e-12)
+    np.testing.assert_allclose(samples.weights, nearest_probability(d.quasi) * 300)
+    assert d.quasi.min() < 0 <= samples.weights.min()            # ZNE made some negative
+    assert ev.best_energy == energies.min() and ev.cvar == ev.expectation

@@ -240,6 +240,12 @@ def measurement_cost(backend, shots: int | None) -> tuple[int, int]:
     return cost(int(shots))
 
 
+def calibration_spent(backend) -> int:
+    """Readout calibration shots ``backend`` has spent so far (0 without mitigation)."""
+    return int(sum(2 * c.shots for c in getattr(backend, "__dict__", {})
+                   .get("_calibrations", {}).values()))
+
+
 def merged_runtime_options(options: dict, mitigation: Mitigation) -> dict:
     """Runtime primitive ``options`` with the mitigation's twirling / dd merged in (explicit
     options win)."""
@@ -249,5 +255,5 @@ def merged_runtime_options(options: dict, mitigation: Mitigation) -> dict:
     return out
 
 
-__all__ = ["NAMES", "MitigatedDistribution", "Mitigation", "measurement_cost",
+__all__ = ["NAMES", "MitigatedDistribution", "Mitigation", "calibration_spent", "measurement_cost",
            "merged_runtime_options", "nearest_probability"]

@@ -99,6 +99,8 @@ class ConstrainedRun(QAOARun):
             if hit is not None:
                 out["probability_optimum_exact"] = p_exact
                 out["probability_optimum_initial"] = float(evaluator._probabilities()[hit].sum())
+        elif self.final is not None:      # mitigated device run: the quasi-distribution's
+            e, c = self.final.expectation, self.final.cvar
         else:
             e, c = sample_expectation_and_cvar(evaluator.ansatz.qubo, samples, self.o.alpha)
         w = np.asarray(samples.weights, dtype=float)

@@ -239,6 +239,17 @@ class CircuitEvaluator:
         return self.backend.sample(self.circuit, self._theta(x), shots,
                                    seed=int(rng_from(rng).integers(2**31 - 1)))
 
+    def sample_and_evaluate(self, x, shots: int, rng):
+        """(samples, Evaluation or None): under mitigation (device backends) the final samples
+        and the expectation / CVaR of the same mitigated quasi-distribution, one execution
+        (see :mod:`qopt.backends.mitigation`); else the samples and None."""
+        seed = int(rng_from(rng).integers(2**31 - 1))
+        both = getattr(self.backend, "sample_and_evaluate", None)
+        if both is None:
+            return self.backend.sample(self.circuit, self._theta(x), shots, seed=seed), None
+        return both(self.circuit, self._theta(x), self.ansatz.qubo, alpha=self.alpha,
+                    shots=shots, seed=seed)
+
     def z_correlators(self, x, masks) -> np.ndarray:
         terms = [tuple(i for i in range(self.ansatz.n) if (int(m) >> i) & 1) for m in masks]
         return np.asarray(self.backend.correlators(self.circuit, self._theta(x), terms,

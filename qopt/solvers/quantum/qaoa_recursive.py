@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from qopt.backends.mitigation import calibration_spent
 from qopt.samples import Samples
 from qopt.solvers.base import SolverOutput, Task
 from qopt.solvers.budget import QuantumBudget, plan_quantum_budget
@@ -27,9 +28,11 @@ class RecursiveRun(QAOARun):
         o = self.o
         n = self.task.qubo.num_vars
         rounds, left = max(0, n - o.n_cutoff), min(n, o.n_cutoff)
+        settings, calibration = self.cost        # mitigation: circuits per estimate, readout
         return plan_quantum_budget(
             self.budget, max(o.maxiter, 1) * max(1, rounds), shots=self.per_estimate,
-            reserved=(1 << left) + rounds * (self.per_estimate or 0),
+            settings=settings, reserved=(1 << left) + rounds * ((self.per_estimate or 0)
+                                                                * settings + calibration),
             reserved_for=f"enumerating {left} variables and {rounds} correlator estimates")
 
     def run(self) -> SolverOutput:
@@ -113,9 +116,13 @@ class RecursiveRun(QAOARun):
         for var, partner, sign in reversed(rules):
             z[var] = sign * (z[partner] if partner is not None else 1.0)
         bits = ((1 - z) / 2).astype(np.uint8)
-        measured = (run.evaluations + rounds) * (per_estimate or 0)
+        settings = self.cost[0]
+        calibration = calibration_spent(self.backend) - self.calibrated_before
+        measured = (run.evaluations + rounds) * (per_estimate or 0) * settings + calibration
+        correlators = rounds * (per_estimate or 0) * settings + calibration
         return SolverOutput(samples=Samples(bits[None, :], np.ones(1)), status=run.status,
-                            evaluations=plan.charged(run.evaluations, plan.reserved),
+                            evaluations=plan.charged(run.evaluations,
+                                                     (1 << k) + correlators),
                             shots=measured or None, history=history,
                             num_qubits=max_q or k, depth=None, two_qubit_gates=max_two,
                             time={"simulation": sim},

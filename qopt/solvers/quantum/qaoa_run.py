@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from qopt.backends.base import MAX_EXACT_QUBITS
+from qopt.backends.mitigation import calibration_spent, measurement_cost
 from qopt.errors import SizeLimitError
 from qopt.samples import Samples
 from qopt.seeds import rng_from
@@ -71,14 +72,23 @@ class QAOARun:
         self.shots = final_shots(self.o.shots, budget)
         self.rng = rng_from(seed)
         self.per_estimate: int | None = None     # shots of one estimate; None: exact
+        self.cost = (1, 0)          # (circuits per estimate, calibration shots): mitigation
+        self.calibrated_before = 0
+        self.final = None           # the final samples' mitigated Evaluation, if any
         self.info: dict[str, Any] = {}
 
     # ---- hooks ---------------------------------------------------------------------------
     def plan_budget(self) -> QuantumBudget:
-        """Parameter sets the search may run after the final samples are paid."""
+        """Parameter sets the search may run after the final samples are paid (under
+        mitigation: ``shots x circuits`` per estimate and final sample set, and a readout
+        calibration reserved per circuit the search may prepare)."""
+        settings, calibration = self.cost
+        stages = self.o.p if self.o.init == "interp" else 1
         return plan_quantum_budget(self.budget, max(self.o.maxiter, 1), shots=self.per_estimate,
-                                   reserved=self.shots,
-                                   reserved_for=f"the final samples (shots={self.shots})")
+                                   settings=settings,
+                                   reserved=self.shots * settings + calibration * stages,
+                                   reserved_for=f"the final samples (shots={self.shots})"
+                                   + (" and the readout calibration" if calibration else ""))
 
     def check(self) -> None:
         """Refuse, before any work, what this backend cannot run: exact CVaR needs the 2^n
@@ -117,7 +127,9 @@ class QAOARun:
         """Exact final-state diagnostics: info entries of the optimised state x, here its
         ``expectation`` and ``cvar`` (exact where the evaluator evaluates exactly, else from
         the final samples, which need no further circuit)."""
-        if self.per_estimate is not None:
+        if self.final is not None:          # mitigated: from the quasi-distribution
+            e, c = self.final.expectation, self.final.cvar
+        elif self.per_estimate is not None:
             e, c = sample_expectation_and_cvar(evaluator.ansatz.qubo, samples, self.o.alpha)
         elif evaluator.ansatz.n > MAX_EXACT_QUBITS:       # exact <H> (alpha = 1), no 2^n
             e = c = evaluator.value(x)
@@ -139,6 +151,8 @@ class QAOARun:
         one estimate (None: exact evaluations)."""
         self.backend = resolve_backend(self.backend)
         self.per_estimate = estimate_shots(self.backend, self.shots)
+        self.cost = measurement_cost(self.backend, self.per_estimate)
+        self.calibrated_before = calibration_spent(self.backend)
 
     def new_search(self) -> AngleSearch:
         return AngleSearch(self.o, self.optimizer, self.rng,
@@ -162,7 +176,7 @@ class QAOARun:
         search.transfer = self.transfer()
         search.start = start
         x, f = search.optimise(ansatz, evaluator, plan.limit)
-        samples = evaluator.sample(x, self.shots, self.rng)
+        samples, self.final = final_samples(evaluator, x, self.shots, self.rng)
         info = {**self.info, **self.diagnostics(evaluator, x, samples)}
         g, b = ansatz.split(x)
         res = self.resources(ansatz)
@@ -183,15 +197,28 @@ class QAOARun:
             info["fixed_angles"] = True
         if search.transfer is not None:
             info["transfer"] = search.transfer.describe()
-        measured = self.shots + search.evaluations * (self.per_estimate or 0)
+        settings = self.cost[0]
+        calibration = calibration_spent(self.backend) - self.calibrated_before
+        final = self.shots * settings + calibration
+        measured = final + search.evaluations * (self.per_estimate or 0) * settings
         return SolverOutput(samples=self.output_samples(samples), status=search.status,
-                            evaluations=plan.charged(search.evaluations, self.shots),
+                            evaluations=plan.charged(search.evaluations, final),
                             shots=measured, history=search.history,
                             num_qubits=res["num_qubits"], depth=res["depth"],
                             two_qubit_gates=res["two_qubit_gates"], time=timing, info=info)
 
 
 # ---- pieces shared by the variants -----------------------------------------------------------
+def final_samples(evaluator, x, shots: int, rng):
+    """(final samples, Evaluation or None): the evaluation of the same execution where the
+    evaluator gives one (a mitigated device backend: expectation from the quasi-distribution,
+    not from the samples' projected weights)."""
+    both = getattr(evaluator, "sample_and_evaluate", None)
+    if both is None:
+        return evaluator.sample(x, shots, rng), None
+    return both(x, shots, rng)
+
+
 def transfer_schedule(solver, task: Task, **kwargs):
     """init="transfer": the transferred angles (:mod:`qopt.solvers.quantum.transfer`), else
     None. Refuses multi-angle solvers before any work."""
