@@ -144,3 +144,35 @@ def test_vqe_on_an_8_variable_hubo_uses_8_qubits():
     assert r.num_qubits == 8 and r.info["cost_degree"] == 4
     assert r.info.get("quadratisation") is None
     assert r.objective == pytest.approx(float(h.energy(np.array(r.solution))))
+
+
+def test_qaoa_on_an_8_variable_hubo_uses_8_qubits_and_matches_aer():
+    import qopt
+
+    rng = np.random.default_rng(2)
+    h = _random_hubo(rng, 8)
+    r = qopt.solve(h, solver="qaoa", seed=1, p=2, maxiter=20)
+    assert r.num_qubits == 8 and r.info["cost_degree"] == 4
+    assert r.info.get("quadratisation") is None
+    angles = {"gamma": r.info["gammas"], "beta": r.info["betas"]}
+    fixed = qopt.solve(h, solver="qaoa", p=2, angles=angles, maxiter=0, seed=0)
+    aer = qopt.solve(h, solver="qaoa", p=2, angles=angles, maxiter=0, seed=0, backend="aer")
+    assert fixed.info["expectation"] == pytest.approx(aer.info["expectation"], abs=1e-9)
+    assert aer.num_qubits == 8 and aer.two_qubit_gates > 0
+
+
+def test_fixed_angle_qaoa_in_qokit_convention_gives_the_published_overlap():
+    import qopt
+
+    raw = published_angles(12, 4, convention="qokit")
+    r = qopt.solve("labs:12", solver="qaoa", p=4, maxiter=0, seed=0, convention="qokit",
+                   angles={"gamma": raw["gamma"], "beta": raw["beta"]})
+    assert r.num_qubits == 12 and r.info["fixed_angles"]
+    assert r.info["angle_convention"] == "qokit"
+    assert r.info["gammas"] == pytest.approx(np.array(raw["gamma"]) / 2)
+    assert r.info["probability_optimum_exact"] == pytest.approx(raw["overlap"], abs=1e-6)
+    with pytest.raises(OptionError, match="give angles"):
+        qopt.solve("labs:8", solver="qaoa", convention="qokit")
+    with pytest.raises(OptionError, match="convention"):
+        qopt.solve("labs:8", solver="qaoa", convention="cirq", maxiter=0, p=4,
+                   angles={"gamma": raw["gamma"], "beta": raw["beta"]})

@@ -71,6 +71,13 @@ class QAOASolver(Solver):
     #: start from the continuous relaxation (ws-qaoa)
     warm_start: ClassVar[bool] = False
 
+    @property
+    def max_degree(self) -> int | None:
+        """None (the HUBO itself: one qubit a variable, multi-qubit Z rotations) for the x
+        mixer's single-angle run without warm start; 2 (the quadratised QUBO) otherwise."""
+        plain = self.run_class() is QAOARun and not self.multi_angle and not self.warm_start
+        return None if plain else 2
+
     def run_class(self) -> type[QAOARun]:
         """The run of this solve: the x mixer's skeleton, or the constraint-preserving
         variant for any other ``mixer``."""
@@ -80,7 +87,7 @@ class QAOASolver(Solver):
         """Engine buffers (exact evaluation on the in-house statevector), the optimizer's
         workspace over the ansatz parameters (``--p``) and the final samples (``--shots``)."""
         o = self.options
-        qubo = task.qubo
+        qubo = task.cost
         n = qubo.num_vars
         # multi-angle: T <= n fields + the couplings, one beta per qubit
         d = o.p * (2 * n + qubo.quadratic.nnz) if self.multi_angle else 2 * o.p

@@ -28,7 +28,9 @@ class QAOAOptions:
     the ``optimizer`` keyword is not given. angles: fixed true angles
     ``{"gamma": [...], "beta": [...]}`` as ``info["gammas"]`` / ``info["betas"]`` record them
     (the starting point of the optimisation, or with ``maxiter=0`` the angles evaluated; see
-    :mod:`qopt.solvers.quantum.angles`). mixer: ``x`` (transverse
+    :mod:`qopt.solvers.quantum.angles`). convention: the convention of ``angles``, ``qopt``
+    (default) or ``qokit`` (QOKit's: gamma halved, beta unchanged; see
+    :mod:`qopt.solvers.quantum.labs_angles`). mixer: ``x`` (transverse
     field, default) or a constraint-preserving mixer (xy-ring, xy-complete, swap,
     independent-set, capacity, feasible: see :mod:`qopt.solvers.quantum.mixers`), which runs
     on the program's variables without slack qubits (on the feasible-subspace simulator by
@@ -48,6 +50,7 @@ class QAOAOptions:
     fine_tune: int = 0
     source_init: str = "ramp"
     angles: dict | None = None
+    convention: str = "qopt"
     #: the solver's angles are multi-angle (ma-qaoa): init="transfer" is refused here
     multi_angle: ClassVar[bool] = False
 
@@ -77,6 +80,14 @@ class QAOAOptions:
             raise OptionError(f"shots must be a positive integer or None, got {self.shots!r}")
         check_maxiter(self.maxiter, self.angles)
         check_angles(self.angles, self.p, multi_angle=self.multi_angle)
+        from qopt.solvers.quantum.labs_angles import CONVENTIONS
+
+        if self.convention not in CONVENTIONS:
+            raise OptionError(f"convention must be one of {', '.join(map(repr, CONVENTIONS))}, "
+                              f"got {self.convention!r}")
+        if self.convention != "qopt" and (self.angles is None or self.multi_angle):
+            raise OptionError(f"convention={self.convention!r} converts the angles= option of "
+                              "standard QAOA (one gamma and one beta a layer); give angles")
         if self.angles is not None:
             if self.init != "ramp":
                 raise OptionError(f"angles and init={self.init!r} both choose the starting "

@@ -93,15 +93,16 @@ class QAOARun:
     def check(self) -> None:
         """Refuse, before any work, what this backend cannot run: exact CVaR needs the 2^n
         distribution (e.g. Aer MPS beyond :data:`MAX_EXACT_QUBITS` qubits has none)."""
-        n = self.task.qubo.num_vars
+        n = self.task.cost.num_vars
         if n > MAX_EXACT_QUBITS and self.per_estimate is None and self.o.alpha < 1.0:
             raise SizeLimitError(f"exact CVaR of {n} qubits needs their 2^n distribution "
                                  f"(limit {MAX_EXACT_QUBITS} qubits); use alpha=1 or a "
                                  "sampling backend")
 
     def build_cost(self):
-        """The diagonal cost the ansatz minimises, over its qubits: the task's QUBO."""
-        return self.task.qubo
+        """The diagonal cost the ansatz minimises, over its qubits: the task's cost (the HUBO
+        itself when the solver takes any degree: one qubit a variable; else the QUBO)."""
+        return self.task.cost
 
     def build_ansatz(self, cost) -> Ansatz:
         """The ansatz on ``cost``: depth p, multi-angle or not, ws-qaoa's warm start."""
@@ -114,9 +115,19 @@ class QAOARun:
         return Ansatz(cost, self.o.p, self.solver.multi_angle, ws)
 
     def start_parameters(self, ansatz: Ansatz) -> np.ndarray | None:
-        """Normalised start parameters from the ``angles`` option (None without it)."""
+        """Normalised start parameters from the ``angles`` option (None without it), read in
+        the ``convention`` option's convention (QOKit's converted, labs_angles)."""
         angles = getattr(self.o, "angles", None)
-        return None if angles is None else fixed_parameters(ansatz, angles)
+        if angles is None:
+            return None
+        convention = getattr(self.o, "convention", "qopt")
+        if convention != "qopt":
+            from qopt.solvers.quantum.labs_angles import convert_angles
+
+            g, b = convert_angles(angles["gamma"], angles["beta"], convention)
+            angles = {"gamma": g, "beta": b}
+            self.info["angle_convention"] = convention
+        return fixed_parameters(ansatz, angles)
 
     def build_evaluator(self, ansatz: Ansatz):
         """The evaluator of ``ansatz`` on the resolved backend."""
@@ -135,7 +146,15 @@ class QAOARun:
             e = c = evaluator.value(x)
         else:
             e, c = evaluator.expectation_and_cvar(x)
-        return {"expectation": e, "cvar": c}
+        out = {"expectation": e, "cvar": c}
+        fast = getattr(self.task.problem, "optimal_states", None)     # LABS: from the diagonal
+        diag = getattr(evaluator, "diag", None)
+        if (fast is not None and self.per_estimate is None and diag is not None
+                and self.task.problem.optimum is not None
+                and diag.shape[0] == 1 << self.task.problem.num_vars):
+            prob = evaluator.probabilities(x)
+            out["probability_optimum_exact"] = float(prob[fast(diag)].sum())
+        return out
 
     def output_samples(self, samples: Samples) -> Samples:
         """The final samples as the solver reports them (rows over the task's QUBO)."""
