@@ -138,6 +138,29 @@ def test_malformed_files_name_file_and_line(tmp_path, text, line, message):
     assert info.value.path == str(path) and info.value.line == line
 
 
+def test_write_any_unconstrained_binary_model(tmp_path):
+    dimod = pytest.importorskip("dimod")
+    bqm = dimod.BinaryQuadraticModel({"a": 1.5, "b": -2}, {("a", "b"): 3, ("b", "c"): -1}, 0.25,
+                                     "BINARY")
+    path = tmp_path / "bqm.qs"
+    write_qs(bqm, path)
+    X = ((np.arange(8)[:, None] >> np.arange(3)) & 1).astype(np.uint8)
+    np.testing.assert_allclose(read_qs(path).energy(X), bqm.energies((X, ["a", "b", "c"])))
+    p = qopt.Program("m")
+    x, y = p.binary_var("x"), p.binary_var("y")
+    p.maximize(2 * x + y - 3 * x * y)
+    write_qs(p, tmp_path / "max.qs")                  # minimised: the objective negated
+    np.testing.assert_allclose(read_qs(tmp_path / "max.qs").energy(X[:4, :2]),
+                               -p.evaluate(X[:4, :2]))
+    p.add_constraint(x + y <= 1, name="c")
+    with pytest.raises(OptionError, match="no constraints"):
+        write_qs(p, tmp_path / "c.qs")
+    s = qopt.Program("s")
+    s.spin_var("z")
+    with pytest.raises(OptionError, match="no spin variables"):
+        write_qs(s, tmp_path / "s.qs")
+
+
 def test_missing_file_and_bad_names(tmp_path):
     with pytest.raises(InstanceFormatError, match="no such file"):
         read_qs(tmp_path / "none.qs")

@@ -244,15 +244,20 @@ def _values(path: Path, lines: np.ndarray, tokens: np.ndarray) -> np.ndarray:
     raise AssertionError("unreachable")                     # pragma: no cover
 
 
-def write_qs(qubo: QUBO, path: str | Path, comment: str | None = None) -> None:
+def write_qs(qubo, path: str | Path, comment: str | None = None) -> None:
     """Write ``qubo`` as a ``.qs`` file (compressed by a ``.xz`` / ``.gz`` / ``.bz2`` suffix):
-    the upper triangle of the symmetric Q with x'Qx + offset = the QUBO's energy."""
+    the upper triangle of the symmetric Q with x'Qx + offset = the QUBO's energy.
+
+    ``qubo``: a :class:`QUBO`, or any unconstrained binary model of degree <= 2 (a
+    ``Program``, ``BinaryProgram``, a dimod BINARY BQM, an opt-mapper problem, ...; a max
+    model is written negated, since a ``.qs`` file is minimised). Lower a constrained model
+    first (``qopt.program_to_qubo``)."""
     path = Path(path)
     if not is_qs(path):
         raise OptionError(f"{path}: write_qs writes .qs files (optionally .qs.xz / .qs.gz / "
                           ".qs.bz2), not {''.join(path.suffixes) or 'a file without suffix'!r}")
     if not isinstance(qubo, QUBO):
-        raise OptionError(f"write_qs writes a QUBO, got {type(qubo).__name__}")
+        qubo = _as_qubo(qubo)
     n = qubo.num_vars
     U = sp.coo_matrix(qubo.quadratic)
     upper = sp.coo_matrix((U.data / 2.0, (np.minimum(U.row, U.col), np.maximum(U.row, U.col))),
@@ -269,6 +274,27 @@ def write_qs(qubo: QUBO, path: str | Path, comment: str | None = None) -> None:
     opener = _OPENERS.get(path.suffix.lower(), open)
     with opener(path, "wt", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
+
+
+def _as_qubo(model) -> QUBO:
+    """The QUBO (minimised) of an unconstrained binary model of degree <= 2."""
+    from qopt.model.interop import as_terms
+    from qopt.model.interop.terms import refuse
+
+    terms = as_terms(model)
+    refuse(terms, "a .qs file (a QUBO)", kinds=("binary",), max_degree=2, constraints=False)
+    canon = terms.canonical()
+    sign = -1.0 if canon.sense == "max" else 1.0
+    n = len(canon.variables)
+    linear = np.zeros(n)
+    quad: dict[tuple[int, int], float] = {}
+    for key, c in canon.objective.terms.items():
+        if len(key) == 1:
+            linear[key[0]] = sign * c
+        else:
+            quad[key] = sign * c
+    return QUBO(quad or None, linear, sign * canon.objective.constant, num_vars=n,
+                var_names=canon.names)
 
 
 def _fmt(value: float) -> str:
