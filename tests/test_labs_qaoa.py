@@ -176,3 +176,32 @@ def test_fixed_angle_qaoa_in_qokit_convention_gives_the_published_overlap():
     with pytest.raises(OptionError, match="convention"):
         qopt.solve("labs:8", solver="qaoa", convention="cirq", maxiter=0, p=4,
                    angles={"gamma": raw["gamma"], "beta": raw["beta"]})
+
+
+def test_subspace_cost_keeps_higher_order_terms():
+    import qopt
+    from qopt.backends.subspace import FeasibleSubspace
+    from qopt.model.program import BinaryProgram
+    from qopt.problems.custom import ProgramProblem
+    from qopt.solvers.quantum.qaoa_subspace import (
+        constrained_cost,
+        setup_constrained,
+        subspace_energies,
+    )
+
+    prog = BinaryProgram(6, linear=[0.5, -0.2, 0.1, 0.3, -0.4, 0.2],
+                         terms={(0, 2, 4): 3.0, (1, 3, 5, 0): -2.0, (1, 2, 5): 1.5})
+    for g in ((0, 1), (2, 3), (4, 5)):
+        row = np.zeros(6)
+        row[list(g)] = 1
+        prog.add_constraint(row, "==", 1)
+    problem = ProgramProblem(prog)
+    mixer, _ = setup_constrained(problem, "xy-complete")
+    cost = constrained_cost(prog, mixer)
+    assert cost.degree == 4 and cost.num_vars == 6          # no auxiliary bits
+    space = FeasibleSubspace.build(mixer)
+    X = space.bits(np.arange(space.size))
+    assert space.size == 8
+    np.testing.assert_allclose(subspace_energies(space, cost), prog.objective(X), atol=1e-12)
+    r = qopt.solve(problem, solver="qaoa", mixer="xy-complete", p=2, maxiter=30, seed=0)
+    assert r.num_qubits == 6 and r.feasible

@@ -17,6 +17,7 @@ import time
 
 import numpy as np
 
+from qopt.errors import OptionError
 from qopt.model.program import BinaryProgram
 from qopt.samples import Samples
 from qopt.solvers.quantum.mixers import Mixer, build_mixer, initial_state
@@ -24,23 +25,44 @@ from qopt.solvers.quantum.qaoa_evaluators import ExactEvaluator
 
 
 def constrained_cost(program: BinaryProgram, mixer: Mixer, penalty="auto"):
-    """QUBO over the program's n variables: objective (minimisation form) plus penalties of
-    the rows the mixer does not preserve (see module docstring). ``penalty`` as for the
-    QUBO conversion (weights of the kept rows by name, number or "auto")."""
-    from qopt.model.convert import program_to_qubo
+    """QUBO (or HUBO, when the objective has terms of degree >= 3) over the program's n
+    variables: objective (minimisation form) plus penalties of the rows the mixer does not
+    preserve (see module docstring). ``penalty`` as for the QUBO conversion (weights of the
+    kept rows by name, number or "auto"). No auxiliary bits: the cost is evaluated on the
+    subspace's states directly. Kept rows must be linear (a polynomial row is refused)."""
+    from qopt.model.convert import program_to_hubo
     from qopt.model.penalty import resolve_penalties
+    from qopt.model.poly import group_to_mapping
 
     kept = [r for r in range(program.num_constraints) if r not in set(mixer.preserved_rows)]
+    poly = [r for r in kept if r in program.row_terms]
+    if poly:
+        raise OptionError(f"constraint {program.constraint_names[poly[0]]!r} is not linear; the "
+                          f"{mixer.name!r} mixer penalises linear rows only (use mixer='x')")
     sub = BinaryProgram(program.num_vars, program.linear, program.quadratic, program.offset,
-                        program.sense, program.var_names, program.name)
+                        program.sense, program.var_names, program.name,
+                        terms=group_to_mapping(program.terms) if program.terms else None)
     if kept:
         weights = resolve_penalties(program, penalty)[kept]
         A = program.A[kept]
         for k, r in enumerate(kept):
             sub.add_constraint(A.getrow(k).toarray().ravel(), program.constraint_senses[r],
                                program.rhs_list[r], program.constraint_names[r])
-        return program_to_qubo(sub, penalty=list(weights), encoding="unbalanced")
-    return program_to_qubo(sub, penalty="auto")
+        return program_to_hubo(sub, penalty=list(weights), encoding="unbalanced")
+    return program_to_hubo(sub, penalty="auto")
+
+
+def subspace_energies(space, cost) -> np.ndarray:
+    """Energy of each subspace state under ``cost`` (QUBO or HUBO over the n variables),
+    shape (size,): the simulator's quadratic energies plus every term of degree >= 3 (one
+    vectorised pass over the states per term)."""
+    out = space.energies(cost)
+    for idx, coef in getattr(cost, "terms", {}).values():
+        masks = space.term_masks([tuple(int(i) for i in row) for row in idx])
+        for t in range(len(coef)):
+            hit = np.all((space.words & masks[t]) == masks[t], axis=1)
+            out += float(coef[t]) * hit
+    return out
 
 
 def setup_constrained(problem, mixer_name: str, init_name: str = "default", greedy_bits=None):
@@ -77,7 +99,7 @@ class SubspaceEvaluator(ExactEvaluator):
         with kernel_threads(self.threads):
             space = FeasibleSubspace.build(ansatz.mixer, limit=memory_limit, context=context)
             self.sim = SubspaceSimulator(space, ansatz.init)
-            self.diag = space.energies(self.qubo)
+            self.diag = subspace_energies(space, self.qubo)
         self.sim.use_levels(self.diag)
         self._order = np.argsort(self.diag, kind="stable") if self.alpha < 1 else None
         if ansatz.multi_angle:
