@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -201,7 +202,10 @@ def test_qoblib_validator_accepts_the_submission(submission):
 
 def test_qoblib_checkers_verify_every_solution(submission, request):
     out, _, instances, _ = submission
-    bins = _checkers(Path(request.config.cache.mkdir("qoblib-checkers")))
+    cache = getattr(request.config, "cache", None)      # None under -p no:cacheprovider
+    root = Path(cache.mkdir("qoblib-checkers")) if cache is not None else \
+        Path(tempfile.gettempdir()) / "qopt-test-qoblib-checkers"
+    bins = _checkers(root)
     if isinstance(bins, str):
         pytest.skip(f"QOBLIB's Rust checkers cannot be built here: {bins}")
     objective = {}

@@ -234,3 +234,14 @@ def test_empty_store_and_bad_format(tmp_path):
         write_report(tmp_path, tmp_path / "out", formats="md,jpeg")
     with pytest.raises(OptionError, match="no results"):
         write_report(tmp_path / "missing", tmp_path / "out")
+
+
+def test_groups_without_a_reference_say_so_in_words(tmp_path):
+    rows = [{"run_key": f"r{i}", "sweep": "s", "problem_class": "maxcut", "instance": "g",
+             "solver": "anneal", "label": "anneal", "status": "done", "sense": "max",
+             "optimum": None, "objective": 10.0, "feasible": True, "raw_feasible": True,
+             "seed": i, "num_vars": 8, "wall_time": 0.1} for i in range(3)]
+    write_report(rows, tmp_path, formats="md")
+    md = (tmp_path / "report.md").read_text()
+    line = next(ln for ln in md.splitlines() if ln.startswith("| g | anneal"))
+    assert line.count("no reference") >= 8           # gap, ratios, P(opt), TTS99 cells

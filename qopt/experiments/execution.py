@@ -73,16 +73,15 @@ def load_problem(spec: RunSpec):
 
 def _metrics(sense: str, optimum: float | None, objective: float | None, feasible: bool
              ) -> tuple[float | None, float | None]:
-    """(gap, approximation ratio) as in :class:`~qopt.solvers.result.SolveResult`."""
+    """(gap, approximation ratio) as in :class:`~qopt.solvers.result.SolveResult` (the same
+    sign-aware ratio: :func:`qopt.solving.metrics.oriented_ratio`)."""
+    from qopt.solving.metrics import oriented_ratio
+
     if optimum is None or objective is None or not feasible:
         return None, None
     gap = abs(optimum - objective) / abs(optimum) if optimum != 0 else \
         (0.0 if objective == 0 else None)
-    if sense == "max":
-        ratio = objective / optimum if optimum != 0 else None
-    else:
-        ratio = optimum / objective if objective != 0 else (1.0 if optimum == 0 else None)
-    return gap, ratio
+    return gap, oriented_ratio(sense, objective, optimum)
 
 
 def result_columns(res) -> dict[str, Any]:
@@ -104,6 +103,11 @@ def result_columns(res) -> dict[str, Any]:
         "num_vars": res.num_vars, "num_slack": res.num_slack, "depth": res.depth,
         "two_qubit_gates": res.two_qubit_gates, "evaluations": res.evaluations,
         "shots": res.shots, "wall_time": res.wall_time, "compile_time": res.compile_time,
+        "prob_optimum_exact": (res.info or {}).get("probability_optimum_exact"),
+        "expectation_ratio": res.expectation_ratio,
+        "expectation_ratio_se": res.expectation_ratio_se,
+        "objective_evaluations": res.objective_evaluations, "shots_total": res.shots_total,
+        "circuit_executions": res.circuit_executions,
         "time_classical": t.get("classical"), "time_simulation": t.get("simulation"),
         "time_qpu": t.get("qpu"), "result": res.to_json(),
     }

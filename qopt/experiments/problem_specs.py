@@ -26,8 +26,8 @@ from qopt.experiments.validate import TableParser
 
 _PROBLEM_KEYS = {"kind", "instances", "sizes", "generator_seeds", "penalty", "encoding",
                  "reference", "files", "objects"}
-#: solvers that may compute a missing optimum (``reference = "exact"`` in [[problems]])
-REFERENCE_SOLVERS = ("exact", "milp")
+#: the references a [[problems]] table may ask for (``reference = "exact"``; qopt.reference)
+REFERENCE_SOLVERS = ("exact", "milp", "best-known")
 
 
 def _size_text(size: Any) -> str:
@@ -73,7 +73,9 @@ class ProblemSpec:
 
     def load(self):
         """The Problem object (imports the problem registry). Without a known optimum and with
-        a ``reference`` solver, the optimum is computed by that exact solver (seed 0)."""
+        a ``reference``, the optimum is computed as :func:`qopt.reference.resolve_reference`
+        does (exact / MILP, proven optimal); one that cannot be had (too large, not proven)
+        leaves it unknown, and the results say "no reference"."""
         from qopt.problems import generate, load
 
         if self.payload is not None:
@@ -84,15 +86,17 @@ class ProblemSpec:
             problem = load(self.kind, self.path if self.path is not None else self.instance)
         else:
             problem = generate(self.kind, self.size, self.generator_seed)
-        if problem.optimum is None and self.reference is not None:
+        if problem.optimum is None and self.reference not in (None, "best-known"):
+            from qopt.reference import resolve_reference
             from qopt.solving import solve
 
             try:
-                ref = solve(problem, solver=self.reference, seed=0, postprocess=False)
-            except QoptError:      # too large for the reference: the optimum stays unknown
+                ref = resolve_reference(problem, reference=self.reference,
+                                        penalty=self.penalty, encoding=self.encoding,
+                                        solve=solve)
+            except QoptError:      # too large or not proven: the optimum stays unknown
                 return problem
-            if ref.feasible and ref.status in ("done", "optimal"):
-                problem.optimum = ref.objective
+            problem.optimum = ref.value
         return problem
 
 
@@ -107,8 +111,8 @@ def _common(p: TableParser, table: dict, where: str) -> tuple[Any, str, str | No
         raise p.fail(f"{where}.encoding", f"expected 'slack' or 'unbalanced', got {encoding!r}")
     reference = p.get(table, "reference", where, str, default=None)
     if reference is not None and reference not in REFERENCE_SOLVERS:
-        raise p.fail(f"{where}.reference", f"expected one of {', '.join(REFERENCE_SOLVERS)} "
-                                           f"(an exact solver), got {reference!r}")
+        raise p.fail(f"{where}.reference", f"expected one of {', '.join(REFERENCE_SOLVERS)}, "
+                                           f"got {reference!r}")
     return penalty, encoding, reference
 
 

@@ -156,6 +156,9 @@ def aggregate(rows: Sequence[dict]) -> dict[str, float]:
         "failed": sum(r["status"] == "failed" for r in rows),
         "skipped": sum(r["status"] == "skipped" for r in rows),
     }
+    #: runs measured against a reference optimum (0: the table says "no reference")
+    out["with_reference"] = sum(r.get("optimum") is not None and r.get("optimum") == r.get(
+        "optimum") for r in done)
     times = _present(r.get("wall_time") for r in done)
     for pre in ("raw_", ""):
         feas = np.asarray([truthy(r.get(f"{pre}feasible")) for r in done], dtype=float)

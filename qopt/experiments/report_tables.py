@@ -67,8 +67,17 @@ def with_interval(s: dict, key: str, fmt: Callable[[Any], str]) -> str:
     return f"{value} [{fmt(lo).rstrip('%')}, {fmt(hi).rstrip('%')}]"
 
 
-def _cell(key: str, fmt: Callable[[Any], str]) -> Callable[[dict], str]:
-    return lambda s: with_interval(s, key, fmt)
+#: what a quality cell says when no run of its group had a reference optimum
+NO_REFERENCE = "no reference"
+
+
+def _cell(key: str, fmt: Callable[[Any], str], needs_reference: bool = False
+          ) -> Callable[[dict], str]:
+    def cell(s: dict) -> str:
+        if needs_reference and s.get("done") and s.get("with_reference") == 0:
+            return NO_REFERENCE
+        return with_interval(s, key, fmt)
+    return cell
 
 
 #: (header, function of a summary row) in table order; raw and post-processed side by side
@@ -76,15 +85,16 @@ TABLE_COLUMNS: list[tuple[str, Any]] = [
     ("runs (ok/fail/skip)", lambda s: f"{s['done']}/{s['failed']}/{s['skipped']}"),
     ("feasible raw", _cell("raw_feasible_rate", pct)),
     ("feasible pp", _cell("feasible_rate", pct)),
-    ("gap raw", _cell("raw_gap", pct)),
-    ("gap pp", _cell("gap", pct)),
-    ("best gap pp", lambda s: pct(s["best_gap"])),
-    ("ratio raw", _cell("raw_approx_ratio", num)),
-    ("ratio pp", _cell("approx_ratio", num)),
-    ("<C>/C*", _cell("expectation_ratio", num)),
-    ("P(opt)", _cell("prob_optimum", lambda x: num(x, 4))),
-    ("TTS99 raw [s]", _cell("raw_tts99", secs)),
-    ("TTS99 pp [s]", _cell("tts99", secs)),
+    ("gap raw", _cell("raw_gap", pct, True)),
+    ("gap pp", _cell("gap", pct, True)),
+    ("best gap pp", lambda s: NO_REFERENCE if s.get("done") and s.get("with_reference") == 0
+     else pct(s["best_gap"])),
+    ("ratio raw", _cell("raw_approx_ratio", num, True)),
+    ("ratio pp", _cell("approx_ratio", num, True)),
+    ("<C>/C*", _cell("expectation_ratio", num, True)),
+    ("P(opt)", _cell("prob_optimum", lambda x: num(x, 4), True)),
+    ("TTS99 raw [s]", _cell("raw_tts99", secs, True)),
+    ("TTS99 pp [s]", _cell("tts99", secs, True)),
     ("qubits", _cell("qubits", count)),
     ("depth", _cell("depth", count)),
     ("evaluations", _cell("objective_evaluations", count)),
@@ -105,7 +115,8 @@ COLUMN_DEFINITIONS: dict[str, str] = {
     "feasible pp": "share of done runs whose post-processed solution is feasible",
     "gap raw": "median relative optimality gap |optimum - objective| / |optimum| of the raw "
                "best sample, over the runs where it is feasible and a reference optimum is "
-               "known (in %); '—' when no run has a reference",
+               "known (in %); 'no reference' when no run of the group had one (sweeps: "
+               "reference = \"exact\" | \"milp\" | \"best-known\" in [[problems]])",
     "gap pp": "the same median gap for the post-processed solution (in %)",
     "best gap pp": "smallest post-processed gap of the group (in %)",
     "ratio raw": "median approximation ratio of the raw best sample: objective / optimum "

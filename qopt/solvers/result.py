@@ -1,4 +1,5 @@
-"""SolveResult: everything a solve reports, as plain JSON-serialisable data.
+"""SolveResult: everything a solve reports, as plain JSON-serialisable data (every field is
+defined in ``docs/guide/results.md``).
 
 Objectives are in the problem's native sense (for a :class:`qopt.Program`, the model's own
 objective at ``values``, the solution as ``{variable name: value}``); ``energy`` values are
@@ -93,6 +94,20 @@ class SolveResult:
     versions: dict[str, str] = field(default_factory=dict)
     #: the solution in the user's terms: ``{variable name: value}`` (ints; +/-1 for spins)
     values: dict[str, Any] = field(default_factory=dict)
+    #: C* and where it came from: ``{"value", "source", "seconds"}`` (+ ``"note"`` without one;
+    #: :mod:`qopt.reference`)
+    reference: dict[str, Any] = field(default_factory=dict)
+    #: the final quantum state's expected cost <C> (native sense), <C>/C* oriented like the
+    #: approximation ratio, and its standard error (0 when exact, from samples otherwise)
+    expected_objective: float | None = None
+    expectation_ratio: float | None = None
+    expectation_ratio_se: float | None = None
+    #: what the run paid, with one meaning on every backend (docs/guide/results.md)
+    shots_total: int | None = None
+    circuit_executions: int | None = None
+    objective_evaluations: int | None = None
+    #: metric name -> why it is None ("gap": 'no reference (pass optimum= or ...)')
+    unavailable: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return plain(asdict(self))

@@ -38,7 +38,36 @@ def notes(result) -> list[str]:
 
 
 def _gap(result) -> str | None:
-    return None if result.gap is None else f"{100 * result.gap:.3f} %"
+    if result.gap is None:
+        return _why(result, "gap")
+    return f"{100 * result.gap:.3f} %"
+
+
+def _why(result, metric: str) -> str | None:
+    """The reason a metric is None (``result.unavailable``), e.g. "no reference (...)"."""
+    reason = (getattr(result, "unavailable", None) or {}).get(metric)
+    return reason or None
+
+
+def _ratio(value, se=None) -> str | None:
+    if value is None:
+        return None
+    return f"{value:.4f}" + (f" +- {se:.4f}" if se else (" (exact)" if se == 0 else ""))
+
+
+def _reference(result) -> str | None:
+    ref = getattr(result, "reference", None) or {}
+    if ref.get("value") is None:
+        return ref.get("note")
+    return f"{ref['value']:g} ({ref.get('source')})"
+
+
+def _counts(result) -> str | None:
+    shots = getattr(result, "shots_total", None)
+    if shots is None:
+        return None
+    return (f"{result.objective_evaluations} objective evaluations, "
+            f"{result.circuit_executions} circuit executions, {shots} shots")
 
 
 def _time(result) -> str:
@@ -71,9 +100,15 @@ def summary(result) -> str:
     best = f"objective {result.objective} ({'feasible' if result.feasible else 'infeasible'})"
     if result.optimum is not None:
         best += f", optimum {result.optimum}"
-    if result.gap is not None:
+    if _gap(result) is not None:
         best += f", gap {_gap(result)}"
     lines.append("  " + best)
+    ratios = [f"{k} {_ratio(v, se)}" for k, v, se in (
+        ("approximation ratio", result.approximation_ratio, None),
+        ("<C>/C*", getattr(result, "expectation_ratio", None),
+         getattr(result, "expectation_ratio_se", None))) if v is not None]
+    if ratios:
+        lines.append("  " + ", ".join(ratios))
     if result.raw is not None:
         lines.append(f"  raw best sample: objective {result.raw.objective} "
                      f"({'feasible' if result.raw.feasible else 'infeasible'})"
@@ -84,9 +119,8 @@ def summary(result) -> str:
             f"{s['step']} {s['objective_before']} -> {s['objective_after']}"
             for s in result.postprocess))
     lines.append("  " + _size(result))
-    work = f"{result.evaluations} evaluations" if result.evaluations is not None else ""
-    if result.shots is not None:
-        work += f"{', ' if work else ''}{result.shots} shots"
+    work = _counts(result) or (f"{result.evaluations} evaluations"
+                               if result.evaluations is not None else "")
     lines.append(f"  {work + ', ' if work else ''}time {_time(result)}")
     lines += [f"  note: {n}" for n in notes(result)[:3]]
     lines.append(f"  solution: {_solution(result)}")
@@ -103,8 +137,16 @@ def table_rows(result) -> list[tuple[str, Any]]:
         ("status", result.status),
         ("objective", result.objective),
         ("feasible", result.feasible),
-        ("optimum", result.optimum),
+        ("reference", _reference(result)),
         ("gap", _gap(result)),
+        ("approximation ratio", _ratio(result.approximation_ratio)
+         or _why(result, "approximation_ratio")),
+        ("<C>/C*", _ratio(getattr(result, "expectation_ratio", None),
+                          getattr(result, "expectation_ratio_se", None))
+         or _why(result, "expectation_ratio")),
+        ("P(opt)", result.probability_optimum if result.probability_optimum is not None
+         else _why(result, "probability_optimum")),
+        ("P(opt) exact", (result.info or {}).get("probability_optimum_exact")),
         ("raw objective", None if result.raw is None else
          f"{result.raw.objective} (feasible={result.raw.feasible})"),
         ("post-processing", ", ".join(f"{s['step']}: {s['objective_before']} -> "
@@ -113,7 +155,10 @@ def table_rows(result) -> list[tuple[str, Any]]:
         ("qubits", result.num_qubits),
         ("depth / 2q gates", None if result.depth is None else
          f"{result.depth} / {result.two_qubit_gates}"),
-        ("evaluations", result.evaluations),
+        ("objective evaluations", getattr(result, "objective_evaluations", None)
+         if getattr(result, "objective_evaluations", None) is not None else result.evaluations),
+        ("circuit executions", getattr(result, "circuit_executions", None) or None),
+        ("shots", getattr(result, "shots_total", None) or None),
         ("wall time", _time(result)),
     ]
     rows += [("note", n) for n in notes(result)]

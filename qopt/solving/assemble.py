@@ -23,7 +23,12 @@ from qopt.samples import Samples
 from qopt.solvers.base import Solver, SolverOutput, Task
 from qopt.solvers.postprocess import postprocess as run_postprocess
 from qopt.solvers.result import SampleReport, SolveResult, plain
-from qopt.solving.metrics import gap_and_ratio, probability_optimum
+from qopt.solving.metrics import (
+    gap_and_ratio,
+    probability_optimum,
+    run_counts,
+    state_quality,
+)
 
 _VERSIONED = ("qopt", "numpy", "scipy", "qiskit", "qiskit-aer", "pennylane", "highspy")
 
@@ -38,6 +43,10 @@ class SolveSettings:
     penalty: object = "auto"
     encoding: str = "slack"
     postprocess: bool = True
+    #: the reference C* (qopt.reference.Reference), None for "none asked and none known"
+    reference: object = None
+    #: whether the solver runs circuits (quantum): shots, executions, final-state metrics
+    quantum: bool = False
 
 
 @dataclass
@@ -110,6 +119,8 @@ def assemble_result(problem: Problem, task: Task, slv: Solver, out: SolverOutput
     info = dict(out.info)
     if on_qubo:
         info.update(cost_info(cost))
+    extra = quality_fields(problem, slv.name, settings, out, cost if on_qubo else None, gap,
+                           ratio, prob_opt, final.feasible, final.objective)
     return SolveResult(
         problem=problem.name, problem_class=problem.kind, solver=slv.name,
         solution=final.solution, decoded=final.decoded, objective=final.objective,
@@ -124,7 +135,50 @@ def assemble_result(problem: Problem, task: Task, slv: Solver, out: SolverOutput
         compile_time=compile_time, time=timing, history=out.history,
         options=options_dict(slv, settings), backend=backend_name(settings.backend),
         seed=settings.seed, info=info, values=problem.values(final_bits),
-        versions=package_versions())
+        versions=package_versions(), **extra)
+
+
+def quality_fields(problem: Problem, solver: str, settings: SolveSettings, out: SolverOutput,
+                   cost, gap, ratio, prob_opt, feasible: bool, objective: float) -> dict:
+    """The reference, the final state's expectation ratio, the three run counts and the reason
+    for every metric left None (``SolveResult.unavailable``)."""
+    from qopt.reference import NO_REFERENCE, Reference
+
+    ref = settings.reference if settings.reference is not None else Reference(
+        problem.optimum, None if problem.optimum is None else "best-known")
+    energies = None
+    if cost is not None and settings.quantum and len(out.samples.bits):
+        energies = cost.energy(out.samples.bits)
+    sq = state_quality(problem, solver, settings.quantum, out.info, energies, out.samples,
+                       NO_REFERENCE)
+    shots, executions, evaluations = run_counts(settings.quantum, out.evaluations, out.shots,
+                                                out.info)
+    why: dict[str, str] = {}
+    if problem.optimum is None:
+        why.update(gap=NO_REFERENCE, approximation_ratio=NO_REFERENCE,
+                   probability_optimum=NO_REFERENCE)
+    elif gap is None or ratio is None:
+        reason = ("the solution is infeasible and the optimum must be feasible"
+                  if problem.optimum_needs_feasible and not feasible else
+                  f"objective {objective:g} and C* {problem.optimum:g} differ in sign (or one "
+                  "is 0): their ratio means nothing")
+        if gap is None:
+            why["gap"] = reason
+        if ratio is None:
+            why["approximation_ratio"] = reason
+    if sq.expectation_ratio is None and sq.reason:
+        why["expectation_ratio"] = sq.reason
+    if prob_opt is None and "probability_optimum" not in why:
+        why["probability_optimum"] = "no samples"
+    if settings.quantum and out.info.get("probability_optimum_exact") is None:
+        why["probability_optimum_exact"] = (
+            NO_REFERENCE if problem.optimum is None else
+            "only exact simulators give it (statevector engine, feasible subspace)")
+    return {"reference": ref.to_dict(), "expected_objective": sq.expected_objective,
+            "expectation_ratio": sq.expectation_ratio,
+            "expectation_ratio_se": sq.expectation_ratio_se, "shots_total": shots,
+            "circuit_executions": executions, "objective_evaluations": evaluations,
+            "unavailable": why}
 
 
 def cost_info(cost: HUBO) -> dict:

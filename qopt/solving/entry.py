@@ -12,6 +12,7 @@ from qopt import compilation
 from qopt.errors import OptionError
 from qopt.progress import tracking as progress_tracking
 from qopt.recording import DeviceSession, check_device_options, is_device, solver_options
+from qopt.reference import check_reference, plan_reference, resolve_reference, with_reference
 from qopt.seeds import check_seed
 from qopt.solvers.base import SolverOutput, Task
 from qopt.solvers.registry import make_solver
@@ -23,7 +24,8 @@ from qopt.solving.inputs import as_problem
 def solve(target, solver="exact", *, kind: str | None = None, backend=None, optimizer=None,
           seed: int | None = None, budget: int | None = None, penalty="auto",
           encoding: str = "slack", postprocess: bool = True, progress=False,
-          mitigation=None, record=None, **options) -> SolveResult:
+          mitigation=None, record=None, optimum=None, reference: str | None = None,
+          **options) -> SolveResult:
     """Solve ``target`` (see :func:`qopt.as_problem`) with ``solver`` (a name, class or instance).
 
     ``options`` are the solver's own option fields; ``penalty`` and ``encoding`` control the
@@ -37,12 +39,17 @@ def solve(target, solver="exact", *, kind: str | None = None, backend=None, opti
     a Qiskit sampler): ``mitigation`` ("none" | "readout" | "zne" | "readout,zne", see
     :mod:`qopt.backends.mitigation`), ``record`` (a directory: the run is recorded there, and
     resumed from it when it holds the unfinished record of the same call; see
-    :mod:`qopt.recording`), and ``info["device"]`` in the result.
+    :mod:`qopt.recording`), and ``info["device"]`` in the result. ``optimum`` (C*, native
+    sense) or ``reference`` ("exact", "milp", "best-known") set what gap and ratios are
+    measured against (:mod:`qopt.reference`; computed before the run, its time not in
+    ``wall_time``); without either, the instance's shipped best-known value if any, else the
+    result says there is no reference (``SolveResult.unavailable``).
     """
     t_start = time.perf_counter()
     compiled_before = compilation.clock.total
     slv = make_solver(solver, **options)
     check_seed(seed)
+    check_reference(reference, optimum)
     if runs_circuits(slv) or "numba" in sys.modules:
         compilation.clock.install()   # before the first kernel call of this solve
     if budget is not None and (not isinstance(budget, int | np.integer) or budget <= 0):
@@ -58,10 +65,15 @@ def solve(target, solver="exact", *, kind: str | None = None, backend=None, opti
                                mitigation=mitigation, record=record, seed=seed,
                                optimizer=optimizer, solver_name=slv.name)
     problem = as_problem(target, kind)
+    plan_reference(problem, reference, penalty=penalty, encoding=encoding)  # refuses early
     task = Task(problem, penalty=penalty, encoding=encoding,
                 max_degree=getattr(slv, "max_degree", 2))
     # one summed memory / time plan, checked before the solver allocates anything large
     slv.resource_plan(task, backend=backend, optimizer=optimizer, budget=budget).check()
+    ref = resolve_reference(problem, optimum=optimum, reference=reference, penalty=penalty,
+                            encoding=encoding, solve=solve)
+    problem = task.problem = with_reference(problem, ref)
+    t_start += ref.seconds            # the reference's own solve is not this one's time
     device = None
     if runs_circuits(slv) and (mit is not None or record is not None or is_device(backend)):
         device = DeviceSession(mitigation=mit, record=record).open(
@@ -77,7 +89,8 @@ def solve(target, solver="exact", *, kind: str | None = None, backend=None, opti
         if device is not None:
             device.close()
     settings = SolveSettings(backend=backend, seed=seed, budget=budget, penalty=penalty,
-                             encoding=encoding, postprocess=postprocess)
+                             encoding=encoding, postprocess=postprocess, reference=ref,
+                             quantum=runs_circuits(slv))
     result = assemble_result(problem, task, slv, out, settings, started=t_start,
                              compiled_before=compiled_before, compile_clock=compilation.clock)
     if device is not None:

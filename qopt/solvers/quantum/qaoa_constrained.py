@@ -95,7 +95,8 @@ class ConstrainedRun(QAOARun):
             p_exact = None if hit is None else float(evaluator._probabilities()[hit].sum())
             e0, c0 = evaluator.initial_expectation()          # now the initial state
             out.update(subspace_build_time=evaluator.build_time, initial_expectation=e0,
-                       initial_cvar=c0, **evaluator.sim.describe())
+                       initial_cvar=c0, expectation_exact=True,
+                       **evaluator.sim.describe())
             if hit is not None:
                 out["probability_optimum_exact"] = p_exact
                 out["probability_optimum_initial"] = float(evaluator._probabilities()[hit].sum())

@@ -147,6 +147,10 @@ class QAOARun:
         else:
             e, c = evaluator.expectation_and_cvar(x)
         out = {"expectation": e, "cvar": c}
+        exact = (isinstance(evaluator, ExactEvaluator) and self.final is None
+                 and self.per_estimate is None and evaluator.ansatz.n <= MAX_EXACT_QUBITS)
+        if exact:
+            out["expectation_exact"] = True       # <H> of the final state itself
         fast = getattr(self.task.problem, "optimal_states", None)     # LABS: from the diagonal
         diag = getattr(evaluator, "diag", None)
         if (fast is not None and self.per_estimate is None and diag is not None
@@ -154,6 +158,12 @@ class QAOARun:
                 and diag.shape[0] == 1 << self.task.problem.num_vars):
             prob = evaluator.probabilities(x)
             out["probability_optimum_exact"] = float(prob[fast(diag)].sum())
+        elif exact and self.task.problem.optimum is not None:
+            # P(an optimal program state), slack / auxiliary bits summed out (numbers, #21)
+            from qopt.solvers.quantum.final_state import probability_optimum_exact
+
+            out["probability_optimum_exact"] = probability_optimum_exact(
+                self.task.problem, evaluator.ansatz.qubo, evaluator.probabilities(x), diag)
         return out
 
     def output_samples(self, samples: Samples) -> Samples:

@@ -28,7 +28,13 @@ from typing import ClassVar
 
 import numpy as np
 
-from qopt.backends.base import JobFailedError, Usage, check_alpha, check_exact_width
+from qopt.backends.base import (
+    MAX_EXACT_QUBITS,
+    JobFailedError,
+    Usage,
+    check_alpha,
+    check_exact_width,
+)
 from qopt.backends.mitigation import measurement_cost
 from qopt.errors import OptionError, SolverError
 from qopt.solvers.base import Samples, Solver, SolverOutput, Task, rng_from
@@ -273,6 +279,13 @@ class VQESolver(Solver):
             raise SolverError(f"backend job {info.get('failed_job_id')} failed before any "
                               "sample; resume with initial_point="
                               f"{info['resume']['initial_point']}")
+        if samples is not None and run._exact() and getattr(be, "supports_exact", False) \
+                and n <= MAX_EXACT_QUBITS:
+            # the final state exactly: <H> and P(optimum) (docs/guide/results.md)
+            from qopt.solvers.quantum.final_state import final_state_metrics
+
+            info.update(final_state_metrics(task.problem, qubo,
+                                            be.probabilities(circuit, run.best_theta)))
         usage = _since(before, be.usage)
         timing = {"simulation": usage.simulation_time}
         if usage.qpu_time is not None:
