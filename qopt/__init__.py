@@ -19,6 +19,7 @@ from qopt.errors import (  # noqa: E402
     SolverError,
 )
 from qopt.model import HUBO, QUBO, BinaryProgram, Ising, Program, program_to_qubo  # noqa: E402
+from qopt.planning import Plan, plan  # noqa: E402
 from qopt.problems import generate, load  # noqa: E402
 from qopt.records import replay  # noqa: E402
 from qopt.solvers.result import SolveResult  # noqa: E402
@@ -28,7 +29,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "HUBO", "QUBO", "BinaryProgram", "ConfigError", "InstanceFormatError", "Ising",
-    "ModelError", "OptionError", "Program",
+    "ModelError", "OptionError", "Plan", "Program",
     "QoptError", "SizeLimitError", "SolveResult", "SolverError", "as_problem", "generate",
-    "load", "program_to_qubo", "replay", "solve",
+    "load", "plan", "program_to_qubo", "replay", "solve",
 ]

@@ -1,0 +1,79 @@
+"""qopt.plan: qubits apart (logical, slack, auxiliary), memory from the solve's own resource
+plan, refusals and cheaper alternatives, and estimated times within 3x of real solves."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+import qopt
+from qopt.planning import plan
+from qopt.problems.mdkp import MDKP
+from qopt.solvers.base import Task
+
+
+def knapsack():
+    """12 items, 2 packing rows: a QUBO with slack qubits, and a capacity mixer without."""
+    w = [[3, 5, 2, 7, 4, 6, 3, 5, 2, 4, 6, 3], [4, 2, 6, 3, 5, 2, 4, 3, 5, 2, 3, 4]]
+    return MDKP([9, 7, 6, 8, 5, 9, 4, 6, 5, 7, 8, 6], w, [20, 18], name="knap12")
+
+
+def test_qubits_memory_and_depth_match_the_solve():
+    problem = qopt.generate("maxcut", 12, 3)
+    pl = plan(problem, "qaoa", p=2, maxiter=20, measure=False)
+    res = qopt.solve(problem, solver="qaoa", p=2, maxiter=20, seed=0)
+    assert (pl.num_qubits, pl.logical_qubits, pl.slack_qubits, pl.auxiliary_qubits) == \
+        (res.num_qubits, 12, 0, 0)
+    assert pl.depth == res.depth
+    assert pl.memory_bytes >= pl.state_memory_bytes >= 16 * 2**12
+    assert pl.estimated_seconds is None and pl.time.model == "not measured"
+    knap = knapsack()
+    pk = plan(knap, "qaoa", p=1, measure=False)
+    q = Task(knap).qubo
+    assert (pk.num_qubits, pk.logical_qubits, pk.slack_qubits) == (q.num_vars, 12, q.num_slack)
+    assert pk.slack_qubits > 0 and pk.num_qubits == 12 + pk.slack_qubits
+    pc = plan(knap, "qaoa", p=1, mixer="capacity", measure=False)
+    assert (pc.num_qubits, pc.logical_qubits, pc.slack_qubits) == (12, 12, 0)
+    classical = plan(problem, "anneal")
+    assert classical.num_qubits is None and classical.estimated_seconds is None
+    assert "no time model for anneal" in classical.time.model
+    d = pk.to_dict()
+    assert {"num_qubits", "slack_qubits", "memory_bytes", "estimated_seconds"} <= set(d)
+
+
+def test_refused_plan_names_the_constraint_preserving_mixer(monkeypatch):
+    monkeypatch.setenv("QOPT_MEMORY_LIMIT", "8M")          # the slack register does not fit
+    pl = plan(knapsack(), "qaoa", p=1)
+    assert pl.refused is not None and "memory limit" in pl.refused
+    assert any(a.startswith("--mixer capacity (12 qubits, no slack") for a in pl.alternatives)
+    assert "refused" in str(pl)
+
+
+def test_exact_reference_of_40_variables_is_refused_in_the_plan():
+    pl = plan(qopt.generate("maxcut", 40, 1), "anneal", reference="exact")
+    assert pl.refused is not None and 'reference="milp"' in pl.refused
+
+
+# (kind, size, options): statevector and subspace QAOA, default COBYLA and a gradient method
+CASES = [("maxcut", 12, {"p": 1, "maxiter": 60}),
+         ("maxcut", 16, {"p": 2, "maxiter": 40}),
+         ("mis", 14, {"p": 1, "mixer": "independent-set", "maxiter": 60}),
+         ("maxcut", 14, {"p": 2, "maxiter": 30, "optimizer": "l-bfgs-b"})]
+
+
+@pytest.mark.parametrize("kind,size,opts", CASES)
+def test_estimate_within_3x_of_the_real_solve(kind, size, opts):
+    opts = dict(opts)
+    optimizer = opts.pop("optimizer", None)
+    problem = qopt.generate(kind, size, 3)
+    qopt.solve(problem, solver="qaoa", optimizer=optimizer, seed=0, **{**opts, "maxiter": 2})
+    t0 = time.perf_counter()
+    pl = plan(problem, "qaoa", optimizer=optimizer, **opts)
+    assert time.perf_counter() - t0 < 10.0
+    walls = [qopt.solve(problem, solver="qaoa", optimizer=optimizer, seed=s, **opts).wall_time
+             for s in (1, 2)]
+    real = sorted(walls)[0]
+    assert pl.estimated_seconds is not None
+    assert real / 3 <= pl.estimated_seconds <= 3 * max(walls), (pl.estimated_seconds, walls,
+                                                               pl.time.model)
