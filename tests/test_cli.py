@@ -42,7 +42,7 @@ def test_solve_shipped_instance_json(capsys):
 
 
 def test_solve_generated_maxcut_exact_matches_enumeration(capsys):
-    code, out, _ = run(capsys, "solve", "maxcut", "--size", "16", "--seed", "3",
+    code, out, _ = run(capsys, "solve", "maxcut", "--size", "16", "--instance-seed", "3",
                        "--solver", "exact", "--json")
     assert code == 0
     data = json.loads(out)

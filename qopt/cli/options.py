@@ -14,13 +14,44 @@ from collections.abc import Sequence
 from qopt.errors import OptionError
 from qopt.suggest import did_you_mean
 
+#: actions that may be given more than once (they collect or count)
+_REPEATABLE = (argparse._AppendAction, argparse._AppendConstAction, argparse._CountAction,
+               argparse._HelpAction, argparse._VersionAction)
+
 
 class Parser(argparse.ArgumentParser):
     """argparse reporting a bad command line as an OptionError: one ``qopt: error:`` line
-    naming the option (not argparse's usage block), exit code 2."""
+    naming the option (not argparse's usage block), exit code 2. An option given twice is an
+    error too (argparse keeps the last silently), unless it collects values (``append``)."""
 
     def error(self, message: str):
         raise OptionError(f"{self.prog}: {message}")
+
+    def parse_known_args(self, args=None, namespace=None):
+        check_repeats(self, list(args) if args is not None else [])
+        return super().parse_known_args(args, namespace)
+
+
+def check_repeats(parser: argparse.ArgumentParser, args: Sequence[str]) -> None:
+    """OptionError naming an option of ``parser`` that ``args`` give more than once
+    (``--seed 1 ... --seed 2``, also under another of its names, ``--no-x`` / ``--x``);
+    options that collect values are exempt. Tokens after ``--`` are not options."""
+    seen: dict[int, str] = {}
+    for token in args:
+        if token == "--":
+            break
+        if not token.startswith("-") or token == "-":
+            continue
+        flag = token.split("=", 1)[0]
+        action = parser._option_string_actions.get(flag)
+        if action is None or isinstance(action, _REPEATABLE):
+            continue
+        if id(action) in seen:
+            first = seen[id(action)]
+            also = "" if first == flag else f" (as {first})"
+            raise OptionError(f"{parser.prog}: option {flag} given more than once{also}; give "
+                              "it once")
+        seen[id(action)] = flag
 
 
 def field_parser(tp):

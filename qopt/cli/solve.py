@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import sys
 from collections.abc import Sequence
 
 from qopt.cli.options import literal, parse_solver_options
@@ -24,11 +25,23 @@ def add_parser(sub, solver_help: str = "") -> None:
                + solver_help)
     p.add_argument("kind", nargs="?", help="problem class: mdkp, mis, qap, maxcut, msp")
     p.add_argument("--instance", help="a shipped instance name or a file path")
-    p.add_argument("--size", help="generate an instance of this size (with --seed)")
+    p.add_argument("--size", help="generate an instance of this size (with --instance-seed)")
     p.add_argument("--lp", help="a model file (LP / MPS / QOBLIB .qs) instead of a "
                    "problem class")
     p.add_argument("--solver", default="exact", help="solver name (see 'qopt list')")
-    p.add_argument("--seed", type=int, default=None, help="seed of generator and solver")
+    p.add_argument("--instance-seed", type=int, default=None, metavar="N",
+                   help="seed of the instance generator (--size; default 0): the instance "
+                        "does not change with --seed")
+    p.add_argument("--seed", type=int, default=None,
+                   help="seed of the solver (not of a generated instance: --instance-seed)")
+    p.add_argument("--reference", default=None, choices=("exact", "milp", "best-known"),
+                   help="what gap and ratios are measured against: exact enumeration, a "
+                        "proven MILP optimum, or the instance's shipped best-known value "
+                        "(default: the shipped value if any)")
+    p.add_argument("--optimum", type=float, default=None, metavar="VALUE",
+                   help="the optimum C* (native objective) to measure gap and ratios against")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print the plan (qubits, memory, depth, estimated time) and stop")
     p.add_argument("--budget", type=int, default=None, help="objective evaluations")
     p.add_argument("--backend", default=None, help="statevector | aer | lightning | ...")
     p.add_argument("--optimizer", default=None, help="cobyla | aqgd | spsa | ...")
@@ -70,7 +83,8 @@ def load_target(args):
     if args.instance is not None:
         return qopt.load(args.kind, args.instance)
     if args.size is None:
-        raise OptionError(f"{args.kind}: give --instance NAME|PATH or --size N (with --seed)")
+        raise OptionError(f"{args.kind}: give --instance NAME|PATH or --size N (with "
+                          "--instance-seed)")
     size = literal(args.size)
     parts = size if isinstance(size, list) else [size]
     if not parts or not all(isinstance(v, int) and not isinstance(v, bool) for v in parts):
@@ -78,9 +92,9 @@ def load_target(args):
                           f"{args.size!r}")
     try:
         return qopt.generate(args.kind, tuple(size) if isinstance(size, list) else size,
-                             args.seed)
+                             args.instance_seed)
     except OptionError as exc:      # name the flag: "--size 7: a 3-regular graph needs ..."
-        flag = "--seed" if "seed" in str(exc) else f"--size {args.size}"
+        flag = "--instance-seed" if "seed" in str(exc) else f"--size {args.size}"
         raise OptionError(f"{flag}: {exc}") from None
 
 
@@ -113,14 +127,24 @@ def run(args, extra: Sequence[str], solve_flags: Sequence[str] = ()) -> int:
             raise OptionError(f"--penalty must be 'auto' or a number, got {penalty!r}") from None
     # with --json, stdout carries one JSON document only: anything native libraries print
     # (HiGHS's banner, ...) while loading and solving goes to stderr
-    quiet = stdout_to_stderr() if args.json else contextlib.nullcontext()
-    with quiet:
+    def quiet():
+        return stdout_to_stderr() if args.json else contextlib.nullcontext()
+
+    keywords = dict(solver=args.solver, budget=args.budget, backend=args.backend,
+                    optimizer=args.optimizer, penalty=penalty, encoding=args.encoding,
+                    optimum=args.optimum, reference=args.reference, **options)
+    with quiet():
         target = load_target(args)
-        result = qopt.solve(target, solver=args.solver, seed=args.seed, budget=args.budget,
-                            backend=args.backend, optimizer=args.optimizer, penalty=penalty,
-                            encoding=args.encoding, postprocess=args.postprocess,
+        plan = qopt.plan(target, measure=True if args.dry_run else "auto", **keywords)
+    if args.dry_run:
+        print(json.dumps(plan.to_dict()) if args.json else plan)
+        return 0
+    if plan.warnings:       # one line before a long (or refused) run, naming a cheaper one
+        print(f"qopt: warning: {plan.warnings[0]}", file=sys.stderr, flush=True)
+    with quiet():
+        result = qopt.solve(target, seed=args.seed, postprocess=args.postprocess,
                             progress=args.progress, mitigation=args.mitigation,
-                            record=args.record, **options)
+                            record=args.record, **keywords)
     show_result(result, args.json)
     return 0
 
