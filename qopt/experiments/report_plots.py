@@ -91,6 +91,16 @@ def _dodge(xs: list[float], slots: int) -> tuple[float, list[float]]:
     return width, [width * (i - (slots - 1) / 2) for i in range(slots)]
 
 
+def _by_x(rows, xkey: str, value) -> dict[float, list[float]]:
+    """x -> the values ``value(row)`` of the rows at that x (None values left out)."""
+    out: dict[float, list[float]] = {}
+    for r in rows:
+        v = value(r)
+        if v is not None:
+            out.setdefault(_num(r, xkey), []).append(v)
+    return out
+
+
 def _errorbar(ax, x, stats, color, pre, label=None, marker=None):
     med, lo, hi = (np.asarray(v, dtype=float) for v in zip(*stats))
     style = dict(_MARK[pre])
@@ -110,11 +120,8 @@ def _gap_vs(plt, rows, labels, colors, key, xlabel, title):
     for i, lab in enumerate(labels):
         rs = [r for r in rows if _solver_key(r) == lab and _num(r, key) is not None]
         for j, pre in enumerate(("raw_", "")):
-            by_x: dict[float, list[float]] = {}
-            for r in rs:
-                g = _num(r, f"{pre}gap")
-                if g is not None:
-                    by_x.setdefault(_num(r, key), []).append(100 * g)
+            by_x = _by_x(rs, key, lambda r, pre=pre: None if _num(r, f"{pre}gap") is None
+                         else 100 * _num(r, f"{pre}gap"))
             if not by_x:
                 continue
             x = sorted(by_x)
@@ -149,11 +156,7 @@ def _ratio_vs_size(plt, rows, labels, colors, cls):
         rs = [r for r in rows if _solver_key(r) == lab and _num(r, "num_vars") is not None]
         for j, (key, pre, marker) in enumerate((("approx_ratio", "", "o"),
                                                 ("expectation_ratio", "raw_", "^"))):
-            by_x: dict[float, list[float]] = {}
-            for r in rs:
-                v = _num(r, key)
-                if v is not None:
-                    by_x.setdefault(_num(r, "num_vars"), []).append(v)
+            by_x = _by_x(rs, "num_vars", lambda r, key=key: _num(r, key))
             if by_x:
                 x = sorted(by_x)
                 _errorbar(ax, np.asarray(x) + offsets[2 * i + j],

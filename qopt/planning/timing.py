@@ -194,6 +194,19 @@ def estimate(slv, task, *, backend=None, optimizer=None, budget=None) -> TimeEst
     return est
 
 
+def _time_evaluator(ev, ansatz, p: int, multi: bool, opt, shots: int) -> tuple[float, float]:
+    """(seconds of one parameter set, seconds of the final state and samples) of evaluator
+    ``ev``: value, or value and adjoint gradient for a gradient optimizer, at ramp angles."""
+    from qopt.solvers.quantum import initialisation as init_mod
+
+    x = ansatz.join(*init_mod.linear_ramp(p)) if not multi else np.full(ansatz.num_params, 0.1)
+    grad = getattr(opt, "uses_gradient", False)
+    per = _median_time((lambda: ev.value_and_grad(x)) if grad else (lambda: ev.value(x)))
+    rng = np.random.default_rng(0)
+    final = _median_time(lambda: (ev.expectation_and_cvar(x), ev.sample(x, shots, rng)), 1)
+    return per, final
+
+
 def _finish(est_setup: float, per_set: float, final: float, typical: int, planned: int,
             micro: float | None = None, **kw) -> TimeEstimate:
     """``setup + k (per_set) + final`` for k typical / planned parameter sets; with a
@@ -210,7 +223,6 @@ def _finish(est_setup: float, per_set: float, final: float, typical: int, planne
 def _qaoa_engine(slv, task, optimizer, budget) -> TimeEstimate:
     from qopt.solvers.budget import final_shots, plan_quantum_budget
     from qopt.solvers.optimizers import get_optimizer
-    from qopt.solvers.quantum import initialisation as init_mod
     from qopt.solvers.quantum.qaoa_ansatz import Ansatz
     from qopt.solvers.quantum.qaoa_evaluators import EngineEvaluator
 
@@ -227,12 +239,7 @@ def _qaoa_engine(slv, task, optimizer, budget) -> TimeEstimate:
     ansatz = Ansatz(q, o.p, multi, None)
     ev = EngineEvaluator(ansatz, o.alpha)
     setup = time.perf_counter() - t0
-    x = ansatz.join(*init_mod.linear_ramp(o.p)) if not multi else \
-        np.full(ansatz.num_params, 0.1)
-    grad = getattr(opt, "uses_gradient", False)
-    per = _median_time((lambda: ev.value_and_grad(x)) if grad else (lambda: ev.value(x)))
-    rng = np.random.default_rng(0)
-    final = _median_time(lambda: (ev.expectation_and_cvar(x), ev.sample(x, shots, rng)), 1)
+    per, final = _time_evaluator(ev, ansatz, o.p, multi, opt, shots)
     scale = 1.0 if n <= DIRECT_QUBITS else _scale(n, m)
     d = int(Ansatz(qubo, o.p, multi, None).num_params) if multi else 2 * o.p
     typical = _typical_sets(opt, planned, o.restarts, d)
@@ -240,12 +247,12 @@ def _qaoa_engine(slv, task, optimizer, budget) -> TimeEstimate:
     micro = None
     if n <= MICRO_QUBITS:
         micro, per = _micro_solve(slv, task, optimizer, per)
+    what = "value + adjoint gradient" if getattr(opt, "uses_gradient", False) else "value"
     how = ("measured on this instance" if n <= DIRECT_QUBITS else
            f"measured at {m} qubits, scaled by 2^{n - m} x {n + 2}/{m + 2}")
     return _finish(setup * 2.0 ** (n - m), per, final * scale, typical, planned, micro,
                    measured_qubits=m,
-                   model=f"statevector engine, p = {o.p}, "
-                         f"{'value + adjoint gradient' if grad else 'value'} per parameter "
+                   model=f"statevector engine, p = {o.p}, {what} per parameter "
                          f"set ({how}, now, numba compile excluded); "
                          f"{typical} of {planned} planned parameter sets")
 
@@ -253,7 +260,6 @@ def _qaoa_engine(slv, task, optimizer, budget) -> TimeEstimate:
 def _qaoa_subspace(slv, task, optimizer, budget) -> TimeEstimate:
     from qopt.solvers.budget import final_shots, plan_quantum_budget
     from qopt.solvers.optimizers import get_optimizer
-    from qopt.solvers.quantum import initialisation as init_mod
     from qopt.solvers.quantum.qaoa_ansatz import Ansatz
     from qopt.solvers.quantum.qaoa_subspace import (
         SubspaceEvaluator,
@@ -273,12 +279,7 @@ def _qaoa_subspace(slv, task, optimizer, budget) -> TimeEstimate:
     ansatz = Ansatz(cost, o.p, multi, None, mixer, init)
     ev = SubspaceEvaluator(ansatz, o.alpha, context=f"plan of {slv.name} --mixer {o.mixer}")
     setup = time.perf_counter() - t0
-    x = ansatz.join(*init_mod.linear_ramp(o.p)) if not multi else \
-        np.full(ansatz.num_params, 0.1)
-    grad = getattr(opt, "uses_gradient", False)
-    per = _median_time((lambda: ev.value_and_grad(x)) if grad else (lambda: ev.value(x)))
-    rng = np.random.default_rng(0)
-    final = _median_time(lambda: (ev.expectation_and_cvar(x), ev.sample(x, shots, rng)), 1)
+    per, final = _time_evaluator(ev, ansatz, o.p, multi, opt, shots)
     states = int(ev.sim.space.size)
     d = int(ansatz.num_params)
     typical = _typical_sets(opt, planned, o.restarts, d)
