@@ -68,7 +68,7 @@ class MTSOptions:
     population: int = 100
     crossover_rate: float = 0.9
     mutation_rate: float | None = None
-    generations: int = 100_000
+    generations: int = 1_000_000
     target_energy: float | str | None = "optimum"
     tabu_min: float = 0.5
     tabu_max: float = 1.5
