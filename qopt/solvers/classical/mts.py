@@ -111,6 +111,17 @@ def _correlations(s, C):
     return e
 
 
+@njit(cache=True, inline="always")
+def _pair_sum(s, i, k, n):
+    """``s_{i+k} + s_{i-k}`` (a term only where the index is inside 0..n-1)."""
+    d = 0
+    if i + k < n:
+        d += s[i + k]
+    if i - k >= 0:
+        d += s[i - k]
+    return d
+
+
 @njit(cache=True)
 def _flip_delta(s, C, i):
     """Energy change of flipping s_i (O(N))."""
@@ -118,11 +129,7 @@ def _flip_delta(s, C, i):
     si = s[i]
     d_e = 0
     for k in range(1, n):
-        d = 0
-        if i + k < n:
-            d += s[i + k]
-        if i - k >= 0:
-            d += s[i - k]
+        d = _pair_sum(s, i, k, n)
         if d != 0:
             d = -2 * si * d
             d_e += d * (2 * C[k] + d)
@@ -134,12 +141,7 @@ def _apply_flip(s, C, i):
     n = s.shape[0]
     si = s[i]
     for k in range(1, n):
-        d = 0
-        if i + k < n:
-            d += s[i + k]
-        if i - k >= 0:
-            d += s[i - k]
-        C[k] -= 2 * si * d
+        C[k] -= 2 * si * _pair_sum(s, i, k, n)
     s[i] = -si
 
 
