@@ -55,9 +55,11 @@ def is_device(backend) -> bool:
 
 
 def check_device_options(*, quantum: bool, backend, mitigation, record, seed, optimizer,
-                         solver_name: str):
-    """Refuse, before any work, ``mitigation`` / ``record`` where they cannot apply; returns
-    the parsed :class:`~qopt.backends.mitigation.Mitigation` (or None)."""
+                         solver_name: str, mitigates: bool = True):
+    """Refuse, before any work, ``mitigation`` / ``record`` where they cannot apply
+    (``mitigates``: whether the solver charges and reads mitigated estimates, its
+    ``supports_mitigation`` class attribute); returns the parsed
+    :class:`~qopt.backends.mitigation.Mitigation` (or None)."""
     mit = None
     given = [k for k, v in (("mitigation", mitigation), ("record", record)) if v is not None]
     if given and not quantum:
@@ -67,6 +69,10 @@ def check_device_options(*, quantum: bool, backend, mitigation, record, seed, op
         from qopt.backends.mitigation import Mitigation
 
         mit = Mitigation.parse(mitigation)
+        if mit.active and not mitigates:
+            raise OptionError(f"solver {solver_name!r} reads raw counts and does not take "
+                              f"mitigation={mit.spec!r} yet; the QAOA family, vqe and "
+                              "cvar-vqe do (twirling / dd alone pass through)")
         if mit.spec != "none" and not is_device(backend):
             raise OptionError(f"mitigation={mit.spec!r} needs a sampling device backend "
                               "(ibm:<device>, fake:<name> or a Qiskit sampler); backend "

@@ -262,3 +262,8 @@ def test_cli_record_then_replay_gives_the_same_result(tmp_path, capsys):
     assert solved["info"]["mitigation"]["spec"] == "readout"
     assert main(["replay", str(tmp_path), "--json"]) == 2          # not a record
     assert "not a qopt record" in capsys.readouterr().err
+
+
+def test_solvers_reading_raw_counts_refuse_mitigation():
+    with pytest.raises(OptionError, match="raw counts"):
+        qopt.solve(_problem(), "pce", backend="fake:manila", mitigation="readout", seed=1)

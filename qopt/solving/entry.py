@@ -63,7 +63,8 @@ def solve(target, solver="exact", *, kind: str | None = None, backend=None, opti
                               "(only quantum solvers take a backend or an optimizer)")
     mit = check_device_options(quantum=runs_circuits(slv), backend=backend,
                                mitigation=mitigation, record=record, seed=seed,
-                               optimizer=optimizer, solver_name=slv.name)
+                               optimizer=optimizer, solver_name=slv.name,
+                               mitigates=getattr(type(slv), "supports_mitigation", False))
     problem = as_problem(target, kind)
     plan_reference(problem, reference, penalty=penalty, encoding=encoding)  # refuses early
     task = Task(problem, penalty=penalty, encoding=encoding,

@@ -66,6 +66,8 @@ class QAOASolver(Solver):
     name = "qaoa"
     input = "qubo"
     Options = QAOAOptions
+    #: device runs take mitigation= (budget and <H> through qopt.backends.mitigation)
+    supports_mitigation: ClassVar[bool] = True
     #: one gamma per cost term and one beta per partial mixer in every layer (ma-qaoa)
     multi_angle: ClassVar[bool] = False
     #: start from the continuous relaxation (ws-qaoa)

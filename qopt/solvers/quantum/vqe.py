@@ -163,6 +163,8 @@ class VQESolver(Solver):
     Options: ClassVar[type] = VQEOptions
     #: any degree: the cost is the HUBO's diagonal (engine) or its Z-string operator (circuits)
     max_degree: ClassVar[int | None] = None
+    #: device runs take mitigation= (budget and values through qopt.backends.mitigation)
+    supports_mitigation: ClassVar[bool] = True
 
     def plan_resources(self, plan, task, *, backend=None, optimizer=None, budget=None):
         """On the in-house statevector: the state, the QUBO diagonal, sampling vectors, work /
