@@ -223,6 +223,9 @@ class Record:
             if meta.get("state") == "done":
                 self.reused += 1
                 backend.usage.jobs.append(meta.get("job_id") or f"record:{n}")
+                if meta.get("quantum_seconds") is not None:      # what the job cost then
+                    backend.usage.qpu_time = ((backend.usage.qpu_time or 0.0)
+                                              + float(meta["quantum_seconds"]))
                 return self._load_counts(n, len(pubs))
             if self.mode == "replay":
                 raise ReplayError(f"{self.path}: job {n} was submitted but its result is not "
