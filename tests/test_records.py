@@ -260,6 +260,9 @@ def test_cli_record_then_replay_gives_the_same_result(tmp_path, capsys):
     assert replayed["info"]["replay"]["identical"] is True
     assert solved["info"]["device"]["name"] == "fake_sherbrooke"
     assert solved["info"]["mitigation"]["spec"] == "readout"
+    assert main(["replay", str(rec)]) == 0                          # the table form
+    table = capsys.readouterr().out
+    assert "fake_sherbrooke, layout [" in table and "readout (200 calibration shots)" in table
     assert main(["replay", str(tmp_path), "--json"]) == 2          # not a record
     assert "not a qopt record" in capsys.readouterr().err
 

@@ -161,8 +161,30 @@ def table_rows(result) -> list[tuple[str, Any]]:
         ("shots", getattr(result, "shots_total", None) or None),
         ("wall time", _time(result)),
     ]
+    rows += _device_rows(result.info)
     rows += [("note", n) for n in notes(result)]
     rows.append(("solution", json.dumps(result.decoded)[:200]))
+    return rows
+
+
+def _device_rows(info: dict) -> list[tuple[str, Any]]:
+    """Device runs: the device, layout and ESP; mitigation and its calibration shots; the
+    record (see :mod:`qopt.backends.device_facts`, :mod:`qopt.backends.mitigation`)."""
+    rows: list[tuple[str, Any]] = []
+    dev = info.get("device")
+    if dev:
+        esp = dev.get("estimated_success_probability")
+        rows.append(("device", f"{dev['name']}, layout {dev['layout']}"
+                     + ("" if esp is None else f", ESP {esp:.3g}")))
+    mit = info.get("mitigation")
+    if mit:
+        cal = mit.get("calibration_shots_total")
+        rows.append(("mitigation", mit["spec"] + (f" ({cal} calibration shots)" if cal
+                                                  else "")))
+    rec = info.get("record")
+    if rec:
+        rows.append(("record", f"{rec['path']} ({rec['mode']}: {rec['jobs']} jobs, "
+                               f"{rec['reused']} from the record)"))
     return rows
 
 
