@@ -233,3 +233,16 @@ def test_qoblib_checkers_verify_every_solution(submission, request):
         assert proc.returncode == 1 and "INVALID" in proc.stdout
     finally:
         sol.write_text(good)
+
+
+def test_cli_writes_the_same_submission(submission, tmp_path, capsys):
+    from qopt.cli import main
+
+    out, _, _, results = submission
+    code = main(["report", str(results), "--format", "qoblib-submission", "--out",
+                 str(tmp_path), "--submitter", "Ada Lovelace"])
+    assert code == 0
+    printed = capsys.readouterr().out.split()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in out.iterdir()
+                                                                if p.name != "broken")
+    assert all(p.startswith(str(tmp_path)) for p in printed) and len(printed) > 10

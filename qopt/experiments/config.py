@@ -15,7 +15,7 @@ solvers with fixed ``options`` and a ``grid`` of options to expand, backends, bu
     kind = "maxcut"
     sizes = [8, 10]           # or: instances = ["reg3_16", "my/graph.txt"]
     generator_seeds = [1]
-    reference = "exact"       # compute a missing optimum with an exact solver (exact, milp)
+    reference = "exact"       # a missing optimum: "exact", "milp" (proven) or "best-known"
 
     [[solvers]]
     name = "qaoa"
