@@ -132,18 +132,13 @@ def _gap_vs(plt, rows, labels, colors, key, xlabel, title):
             lows.append(float(np.nanmin(lo)))
             drawn.append(lab)
     _legend(ax, drawn, colors, kinds=("raw", "pp"))
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("optimality gap [%] (median, 95 % CI)")
-    _title(ax, title)
-    _integer_x(ax, xs, width)
+    _axes(ax, xs, width, xlabel, "optimality gap [%] (median, 95 % CI)", title,
+          None if drawn else "no feasible runs with a reference")
     top = max(tops)
     ax.set_ylim(min(lows) - 0.04 * top, 1.08 * top)
     if drawn and top <= 1.0 and max(tops[1:], default=0.0) == 0.0:
         ax.text(0.99, 0.96, "all gaps 0 %", transform=ax.transAxes, ha="right", va="top",
                 fontsize=8)
-    if not drawn:
-        ax.text(0.5, 0.5, "no feasible runs with a reference", ha="center", va="center",
-                transform=ax.transAxes)
     return fig
 
 
@@ -163,13 +158,9 @@ def _ratio_vs_size(plt, rows, labels, colors, cls):
                           [median_ci(by_x[v]) for v in x], colors[lab], pre, marker=marker)
                 drawn.append(lab)
     _legend(ax, drawn, colors, kinds=("<C>/C*", "ratio pp"), markers=("^", "o"))
-    ax.set_xlabel("problem size [variables]")
-    ax.set_ylabel("ratio (median, 95 % CI; 1 = optimal)")
-    _title(ax, f"{cls}: approximation and expectation ratio vs size")
-    _integer_x(ax, xs, width)
-    if not drawn:
-        ax.text(0.5, 0.5, "no ratios (no reference optimum)", ha="center", va="center",
-                transform=ax.transAxes)
+    _axes(ax, xs, width, "problem size [variables]", "ratio (median, 95 % CI; 1 = optimal)",
+          f"{cls}: approximation and expectation ratio vs size",
+          None if drawn else "no ratios (no reference optimum)")
     return fig
 
 
@@ -192,13 +183,9 @@ def _time_vs_size(plt, rows, labels, colors, cls):
                     lw=1, alpha=0.6)
             drawn.append(lab)
     _legend(ax, drawn, colors)
-    ax.set_xlabel("problem size [variables]")
-    ax.set_ylabel("solve time per run [s] (median, 95 % CI)")
     ax.set_yscale("log")
-    _title(ax, f"{cls}: solve time vs size (compile excluded)")
-    _integer_x(ax, xs, width)
-    if not drawn:
-        ax.text(0.5, 0.5, "no timed runs", ha="center", va="center", transform=ax.transAxes)
+    _axes(ax, xs, width, "problem size [variables]", "solve time per run [s] (median, 95 % CI)",
+          f"{cls}: solve time vs size (compile excluded)", None if drawn else "no timed runs")
     return fig
 
 
@@ -248,6 +235,17 @@ def _gap_boxes(plt, rows, labels, colors, cls):
                               label="median, 95 % CI")],
               fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return fig
+
+
+def _axes(ax, xs, width, xlabel: str, ylabel: str, title: str, empty: str | None) -> None:
+    """Labels, a title that fits, integer x ticks, and ``empty`` said in the middle when
+    nothing was drawn."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    _title(ax, title)
+    _integer_x(ax, xs, width)
+    if empty:
+        ax.text(0.5, 0.5, empty, ha="center", va="center", transform=ax.transAxes)
 
 
 def _integer_x(ax, xs: list[float], width: float) -> None:
