@@ -205,3 +205,23 @@ def test_subspace_cost_keeps_higher_order_terms():
     np.testing.assert_allclose(subspace_energies(space, cost), prog.objective(X), atol=1e-12)
     r = qopt.solve(problem, solver="qaoa", mixer="xy-complete", p=2, maxiter=30, seed=0)
     assert r.num_qubits == 6 and r.feasible
+
+
+def test_opt_mapper_hubo_solved_by_qaoa_on_8_qubits():
+    """Issue #18's acceptance: an unconstrained 8-variable OptimizationProblem with cubic and
+    quartic terms, solved by qaoa on 8 qubits (no auxiliary qubits), objective as opt-mapper
+    evaluates it."""
+    import qopt
+
+    om = pytest.importorskip("qiskit_addon_opt_mapper")
+    op = om.OptimizationProblem("hubo8")
+    for i in range(8):
+        op.binary_var(f"x{i}")
+    op.minimize(linear={"x0": 1, "x3": -2}, quadratic={("x1", "x2"): 1.5, ("x4", "x7"): -1},
+                higher_order={3: {("x0", "x1", "x5"): 2.0, ("x2", "x6", "x7"): -1.0},
+                              4: {("x3", "x4", "x5", "x6"): -3.0}})
+    r = qopt.solve(op, solver="qaoa", p=2, seed=1, maxiter=30)
+    assert r.num_qubits == 8 and r.info["cost_degree"] == 4
+    assert r.info.get("quadratisation") is None
+    x = [r.values[f"x{i}"] for i in range(8)]
+    assert r.objective == pytest.approx(op.objective.evaluate(x))
