@@ -259,13 +259,11 @@ class MTSSolver(Solver):
     Options = MTSOptions
 
     def _check(self, task: Task):
-        from qopt.problems.labs import LABS
-
-        p = task.problem
-        if not isinstance(p, LABS):
+        p = task.problem                     # by kind, not class: solvers import no problems
+        if getattr(p, "kind", None) != "labs":
             raise OptionError(f"solver 'mts' searches LABS sequences; {p.name!r} is a "
                               f"{p.kind or type(p).__name__} problem (use 'tabu' or 'anneal')")
-        if p.skew:
+        if getattr(p, "skew", False):
             raise OptionError(f"solver 'mts' searches full sequences; load {p.name!r} without "
                               "the skew-symmetric reduction (labs:N)")
         return p
