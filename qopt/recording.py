@@ -71,8 +71,8 @@ def check_device_options(*, quantum: bool, backend, mitigation, record, seed, op
         mit = Mitigation.parse(mitigation)
         if mit.active and not mitigates:
             raise OptionError(f"solver {solver_name!r} reads raw counts and does not take "
-                              f"mitigation={mit.spec!r} yet; the QAOA family, vqe and "
-                              "cvar-vqe do (twirling / dd alone pass through)")
+                              f"mitigation={mit.spec!r} yet; the QAOA family, vqe, "
+                              "cvar-vqe and pce do (twirling / dd alone pass through)")
         if mit.spec != "none" and not is_device(backend):
             raise OptionError(f"mitigation={mit.spec!r} needs a sampling device backend "
                               "(ibm:<device>, fake:<name> or a Qiskit sampler); backend "

@@ -341,3 +341,17 @@ def test_mitigated_samples_and_evaluation_come_from_one_quasi_distribution():
     np.testing.assert_allclose(samples.weights, nearest_probability(d.quasi) * 300)
     assert d.quasi.min() < 0 <= samples.weights.min()            # ZNE made some negative
     assert ev.best_energy == energies.min() and ev.cvar == ev.expectation
+
+
+def test_pce_correlators_from_mitigated_distributions_are_charged():
+    """PCE on a device with readout + ZNE: each basis circuit's correlators come from the
+    mitigated quasi-distribution (3 circuits per estimate), the calibrations are charged."""
+    import qopt
+    from qopt.problems.maxcut import MaxCut
+
+    r = qopt.solve(MaxCut.generate(6, seed=1), "pce", backend="fake:manila", seed=3, shots=64,
+                   maxiter=3, mitigation="readout,zne")
+    cal = r.info["mitigation"]["calibration_shots_total"]
+    assert cal > 0 and cal % (2 * 64) == 0                  # one calibration per qubit set
+    # every estimate: 3 basis circuits x 3 noise scales x 64 shots
+    assert r.shots == r.evaluations == r.info["circuit_evaluations"] * 3 * 3 * 64 + cal

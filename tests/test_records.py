@@ -269,4 +269,4 @@ def test_cli_record_then_replay_gives_the_same_result(tmp_path, capsys):
 
 def test_solvers_reading_raw_counts_refuse_mitigation():
     with pytest.raises(OptionError, match="raw counts"):
-        qopt.solve(_problem(), "pce", backend="fake:manila", mitigation="readout", seed=1)
+        qopt.solve(_problem(), "qrao", backend="fake:manila", mitigation="readout", seed=1)

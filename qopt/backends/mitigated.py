@@ -153,6 +153,16 @@ class MitigatedSampling:
                          for d in dists]).reshape(len(dists), len(terms))
         return vals[0] if single else vals
 
+    def distributions(self, circuit, params, shots=None, *, seed=None):
+        """Sampled distributions per parameter set, [(indices, weights)]: the mitigated
+        quasi-probabilities under mitigation (weights sum to 1, may be negative), else the raw
+        counts (:meth:`counts`). For solvers that compute linear functionals (correlators)
+        themselves from the measured distribution."""
+        if not self.active_mitigation().active:
+            return self.counts(circuit, params, shots, seed=seed)
+        dists, _, _ = self._mitigated(circuit, params, shots, seed)
+        return [(d.indices, d.quasi) for d in dists]
+
     def sample(self, circuit, params, shots=None, seed=None) -> Samples:
         if not self.active_mitigation().active:
             return super().sample(circuit, params, shots, seed)

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from qopt.backends.mitigation import calibration_spent, measurement_cost
 from qopt.errors import OptionError
 from qopt.solvers.base import Samples, Solver, SolverOutput, Task, rng_from
 from qopt.solvers.budget import plan_quantum_budget
@@ -161,6 +162,8 @@ class CorrelatorEvaluator:
         self.has_state = self.shots is None and hasattr(backend, "state")
         self.evaluations = 0
         self.shots_used = 0
+        # mitigation (device backends): circuits per estimate, one readout calibration's shots
+        self.settings, self.calibration = measurement_cost(backend, self.shots)
         self._rotated = {b: self.circuit.compose(basis_rotation_circuit(ansatz.num_qubits, b))
                          for b in encoding.used_bases()}
         self.engine = None
@@ -211,8 +214,10 @@ class CorrelatorEvaluator:
                 per_basis[b] = list(np.atleast_2d(self.backend.probabilities(circ, thetas)))
             else:
                 seed = int(self.rng.integers(2**31 - 1))
-                per_basis[b] = self.backend.counts(circ, thetas, self.shots, seed=seed)
-                self.shots_used += self.shots * k
+                # mitigated quasi-distributions on a mitigated device backend, else counts
+                sampled = getattr(self.backend, "distributions", self.backend.counts)
+                per_basis[b] = sampled(circ, thetas, self.shots, seed=seed)
+                self.shots_used += self.shots * k * self.settings
         for r in range(k):
             if self.shots is None:
                 out[r] = self.encoding.correlators_from_probabilities(
@@ -413,6 +418,8 @@ class PCESolver(Solver):
     name = "pce"
     input = "qubo"
     Options = PCEOptions
+    #: device runs take mitigation= (correlators from mitigated quasi-distributions)
+    supports_mitigation = True
 
     def plan_resources(self, plan, task, *, backend=None, optimizer=None, budget=None):
         """On the statevector: the register state, sampling vectors, the adjoint sweep's two
@@ -464,8 +471,11 @@ class PCESolver(Solver):
         # evaluations per optimiser call: one parameter set (adjoint value + gradient counts
         # as one, the convention of qopt.solvers.optimizers), 2P + 1 with the shift rule
         cost = 2 * ev.num_params + 1 if use_grad and method == "parameter-shift" else 1
+        calibrated = calibration_spent(be)
         plan = plan_quantum_budget(budget, opts.maxiter, shots=ev.shots,
-                                   settings=len(ev._rotated))
+                                   settings=len(ev._rotated) * ev.settings,
+                                   reserved=len(ev._rotated) * ev.calibration,
+                                   reserved_for="the readout calibration of each basis circuit")
         limit = plan.limit
         if limit < cost:
             raise OptionError(f"budget {limit} is below the {cost} evaluations of one "
@@ -541,8 +551,10 @@ class PCESolver(Solver):
         info["rows"] = labels
         samples = Samples(np.vstack(rows), np.array(weights))
         return SolverOutput(
-            samples=samples, status=status, evaluations=plan.charged(ev.evaluations),
-            shots=ev.shots_used if ev.shots is not None else None, history=history,
+            samples=samples, status=status,
+            evaluations=plan.charged(ev.evaluations, calibration_spent(be) - calibrated),
+            shots=(ev.shots_used + calibration_spent(be) - calibrated
+                   if ev.shots is not None else None), history=history,
             num_qubits=n, depth=ansatz.circuit.depth(), two_qubit_gates=ansatz.num_two_qubit_gates,
             time={"classical": time.perf_counter() - t0}, info=info)
 
