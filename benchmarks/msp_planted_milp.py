@@ -8,7 +8,7 @@ QOBLIB's layout, read back and solved by ``milp`` under a time limit. Prints one
                                                [--lattice auto|off]
 
 ``--lattice off`` is branch and bound over x; ``auto`` (milp's default) over the kernel lattice
-when fpylll is installed (``qopt[lattice]``).
+when fpylll is installed (``qopt-toolkit[lattice]``).
 """
 
 from __future__ import annotations

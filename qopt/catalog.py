@@ -68,7 +68,7 @@ def describe_backends() -> str:
     lines = ["backends (--backend SPEC):"]
     for spec, entry in backends().items():
         missing = "" if entry["installed"] else \
-            f"  [not installed: pip install 'qopt[{entry['extra'] or 'all'}]']"
+            f"  [not installed: pip install 'qopt-toolkit[{entry['extra'] or 'all'}]']"
         lines.append(f"  {spec:<17} {entry['description']}{missing}")
     return "\n".join(lines)
 

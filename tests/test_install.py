@@ -69,7 +69,7 @@ def test_non_editable_install_solves_outside_checkout_and_uninstalls_cleanly(tmp
     assert any(Path(where[1]).rglob("*.nbi"))                 # the kernels were cached there
     assert not [p for p in installed.rglob("*") if p.suffix in (".nbi", ".nbc")]
 
-    _run([str(py), "-m", "pip", "uninstall", "-y", "-q", "qopt"], env=env, cwd=elsewhere)
+    _run([str(py), "-m", "pip", "uninstall", "-y", "-q", "qopt-toolkit"], env=env, cwd=elsewhere)
     left = [p.name for p in site.iterdir() if p.name.lower().startswith("qopt")]
     assert left == [], left
     found = _run([str(py), "-c", "import importlib.util as u; s = u.find_spec('qopt'); "

@@ -31,7 +31,8 @@ def _check_mthree():
     try:
         import mthree  # noqa: F401
     except ImportError:
-        raise BackendError("readout mitigation needs mthree: pip install 'qopt[ibm]'") from None
+        raise BackendError("readout mitigation needs mthree: "
+                           "pip install 'qopt-toolkit[ibm]'") from None
 
 
 @dataclass

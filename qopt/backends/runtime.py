@@ -20,7 +20,7 @@ def check_runtime_installed():
     try:
         import qiskit_ibm_runtime  # noqa: F401
     except ImportError:
-        raise BackendError("IBM backends need qiskit-ibm-runtime: pip install 'qopt[ibm]'"
+        raise BackendError("IBM backends need qiskit-ibm-runtime: pip install 'qopt-toolkit[ibm]'"
                            ) from None
 
 

@@ -165,7 +165,7 @@ class RayEngine:
             import ray
         except ImportError:
             raise OptionError("engine 'ray' needs the ray package: "
-                              "pip install 'qopt[distributed]'") from None
+                              "pip install 'qopt-toolkit[distributed]'") from None
         pending = deque(specs)
         if not pending:
             return
@@ -252,7 +252,8 @@ class _Slot:
         except Exception as exc:
             raise SolverError(f"a Ray worker could not start: {type(exc).__name__}: "
                               f"{_first_line(exc)}; every node needs the same Python, Ray and "
-                              "qopt as this process (pip install 'qopt[distributed]')") from None
+                              "qopt as this process "
+                              "(pip install 'qopt-toolkit[distributed]')") from None
         self.ready_ref = None
         if where["qopt_version"] != version:
             raise SolverError(f"Ray node {where['node']} ({where['host']}) runs qopt "

@@ -29,7 +29,8 @@ def read_with_dimod(path: Path, readable: Path, highs_error: InstanceFormatError
     except ImportError:
         raise InstanceFormatError(path, highs_error.line, "has a quadratic constraint, which "
                                   "HiGHS cannot read; qopt reads such files with dimod: pip "
-                                  "install 'qopt[interop]' (or pip install dimod)") from None
+                                  "install 'qopt-toolkit[interop]' (or pip install dimod)"
+                                  ) from None
     from qopt.model.interop.dimod import from_cqm
 
     try:

@@ -1,7 +1,8 @@
 """Mt-KaHyPar engine (optional, multi-threaded; presets built into the library).
 
 ``mtkahypar`` is imported only when this engine is used; without it the engine raises
-:class:`~qopt.errors.OptionError` saying how to install it (``pip install qopt[partition]``).
+:class:`~qopt.errors.OptionError` saying how to install it
+(``pip install qopt-toolkit[partition]``).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def _module():
         import mtkahypar
     except ImportError as exc:
         raise OptionError("engine 'mtkahypar' needs the mtkahypar package: "
-                          "pip install mtkahypar (or qopt[partition])") from exc
+                          "pip install mtkahypar (or qopt-toolkit[partition])") from exc
     return mtkahypar
 
 

@@ -31,6 +31,8 @@ from qopt.solving.metrics import (
 )
 
 _VERSIONED = ("qopt", "numpy", "scipy", "qiskit", "qiskit-aer", "pennylane", "highspy")
+#: import name -> distribution name where they differ (qopt is on PyPI as qopt-toolkit)
+_DISTRIBUTION = {"qopt": "qopt-toolkit"}
 
 
 @dataclass(frozen=True)
@@ -233,7 +235,11 @@ def _package_versions() -> dict[str, str]:
     out = {}
     for name in _VERSIONED:
         with contextlib.suppress(metadata.PackageNotFoundError):
-            out[name] = metadata.version(name)
+            out[name] = metadata.version(_DISTRIBUTION.get(name, name))
+    if "qopt" not in out:       # run from a checkout that is not installed
+        import qopt
+
+        out["qopt"] = qopt.__version__
     return out
 
 

@@ -15,8 +15,8 @@ never written (the first pass builds the first layer from it) and the expectatio
 the last pass; see :mod:`qopt.backends.kernels`. Without numba (or with ``use_numba=False``)
 the same blocking runs in vectorised numpy on slabs of the state.
 
-GPU: pass ``xp=cupy`` (``pip install qopt[gpu]``). The state then lives on the device and every
-operation runs through the array module's vectorised path (the numba kernels are CPU only);
+GPU: pass ``xp=cupy`` (``pip install qopt-toolkit[gpu]``). The state then lives on the device and
+every operation runs through the array module's vectorised path (the numba kernels are CPU only);
 ``diag`` arrays may be numpy (copied to the device once per call site that needs them; keep a
 device copy with ``engine.asarray(diag)`` to avoid repeated transfers). Results (expectations,
 gradients, samples) come back as numpy / Python numbers.

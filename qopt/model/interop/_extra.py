@@ -23,7 +23,7 @@ def require(module: str, purpose: str):
     except ImportError:
         top = module.split(".")[0]
         pip, extra = _PACKAGES.get(top, (top, None))
-        how = f"pip install 'qopt[{extra}]' (or pip install {pip})" if extra else \
+        how = f"pip install 'qopt-toolkit[{extra}]' (or pip install {pip})" if extra else \
             f"pip install {pip}"
         raise OptionError(f"{purpose} needs the {pip} package: {how}") from None
 

@@ -10,7 +10,7 @@ The bound is never the solver's primal value (inexact at solver tolerance, and a
 is no bound anyway): it is the certificate ``L(y)`` of the dual vector y that cvxpy reports
 for the unit-diagonal constraints (and, as further candidates, -y and ``y_i = (CX)_ii``),
 made feasible by the most negative eigenvalue of ``C - diag y``; the best of the candidates
-is reported. Install with ``pip install qopt[sdp]`` (cvxpy brings SCS and Clarabel).
+is reported. Install with ``pip install qopt-toolkit[sdp]`` (cvxpy brings SCS and Clarabel).
 """
 
 from __future__ import annotations
@@ -75,8 +75,8 @@ def _import_cvxpy():
     try:
         import cvxpy
     except ImportError:
-        raise OptionError("solver 'gw' needs cvxpy: pip install 'qopt[sdp]' (or pip install "
-                          "cvxpy); 'burer-monteiro' needs no extra package") from None
+        raise OptionError("solver 'gw' needs cvxpy: pip install 'qopt-toolkit[sdp]' (or pip "
+                          "install cvxpy); 'burer-monteiro' needs no extra package") from None
     return cvxpy
 
 

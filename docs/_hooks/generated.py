@@ -1,0 +1,116 @@
+"""MkDocs hook: parts of the site generated from the code at build time, so they cannot drift.
+
+A page asks for a generated part with an HTML comment on a line of its own:
+
+- ``<!-- qopt:solver-options NAME -->``: the option table of solver NAME (every field of its
+  ``Options`` dataclass with the CLI flag, the type and the default) followed by the options
+  class's docstring;
+- ``<!-- qopt:cli-help COMMAND -->``: ``qopt COMMAND --help`` as the parser prints it
+  (``<!-- qopt:cli-help -->`` for ``qopt --help``);
+- ``<!-- qopt:solver-list -->``: every registered solver with its family and first docstring line.
+
+An unknown solver or command fails the build (the marker names it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import os
+import re
+
+MARKER = re.compile(r"^<!-- qopt:(?P<what>[a-z-]+)(?: (?P<arg>[^ ]+))? -->$", re.M)
+
+
+def _type_text(tp) -> str:
+    text = tp.__name__ if isinstance(tp, type) else str(tp)
+    return text.replace("typing.", "").replace("NoneType", "None")
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def solver_options(name: str) -> str:
+    """The Markdown option table of one solver (and its options docstring)."""
+    from qopt.cli.options import default_text, solver_fields
+    from qopt.solvers.registry import solver_class
+
+    cls = solver_class(name)
+    fields = solver_fields(name)
+    if not fields:
+        return f"`{name}` has no options of its own (only the keywords of `qopt.solve`).\n"
+    rows = ["| option | CLI flag | type | default |", "|---|---|---|---|"]
+    for f, tp in fields:
+        flag = "--" + f.name.replace("_", "-")
+        rows.append(f"| `{f.name}` | `{flag}` | `{_cell(_type_text(tp))}` | "
+                    f"`{_cell(default_text(f))}` |")
+    doc = inspect.getdoc(cls.Options) or ""
+    doc = doc if not doc.startswith(cls.Options.__name__ + "(") else ""   # dataclass default
+    where = f"`{cls.Options.__module__}.{cls.Options.__qualname__}`"
+    text = [f"Options of `{name}` ({where}):", "", *rows, ""]
+    if doc:
+        text += ["", *[line for line in doc.splitlines()], ""]
+    return "\n".join(text) + "\n"
+
+
+def cli_help(command: str | None) -> str:
+    """``qopt [COMMAND] --help`` as a fenced block."""
+    from qopt.cli.app import build_parser
+
+    os.environ["COLUMNS"] = "100"
+    parser = build_parser()
+    if command is None:
+        text = parser.format_help()
+    else:
+        subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        choices = subs[0].choices if subs else {}
+        if command not in choices:
+            raise ValueError(f"qopt has no command {command!r}; commands: {', '.join(choices)}")
+        text = choices[command].format_help()
+    return "```text\n" + text.rstrip() + "\n```\n"
+
+
+def solver_list() -> str:
+    """A table of every registered solver: name, family (module) and summary line."""
+    from qopt.solvers.registry import names, solver_class
+
+    rows = ["| solver | class | family | what |", "|---|---|---|---|"]
+    for name in names():
+        cls = solver_class(name)
+        family = "quantum" if ".quantum." in cls.__module__ else "classical"
+        first = (inspect.getdoc(cls) or "").split("\n\n")[0].replace("\n", " ")
+        rows.append(f"| `{name}` | `{cls.__module__}.{cls.__name__}` | {family} | "
+                    f"{_cell(first)} |")
+    return "\n".join(rows) + "\n"
+
+
+def render(what: str, arg: str | None) -> str:
+    if what == "solver-options":
+        if not arg:
+            raise ValueError("qopt:solver-options needs a solver name")
+        return solver_options(arg)
+    if what == "cli-help":
+        return cli_help(arg)
+    if what == "solver-list":
+        return solver_list()
+    raise ValueError(f"unknown generated part 'qopt:{what}'")
+
+
+def expand(markdown: str, where: str = "<page>") -> str:
+    """Replace every marker of ``markdown`` by its generated Markdown."""
+    def one(m: re.Match) -> str:
+        try:
+            return render(m["what"], m["arg"])
+        except Exception as exc:
+            raise RuntimeError(f"{where}: {m[0]}: {type(exc).__name__}: {exc}") from exc
+
+    return MARKER.sub(one, markdown)
+
+
+def on_page_markdown(markdown: str, page, config, files, **kwargs) -> str:
+    """MkDocs event: expand the page's markers."""
+    return expand(markdown, page.file.src_path)
+
+
+__all__ = ["expand", "on_page_markdown"]

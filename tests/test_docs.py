@@ -1,0 +1,107 @@
+"""The documentation: the site builds strictly, every page is reachable, the generated parts
+cover the code, and the README stays a front door whose commands are the ones CI runs.
+
+The strict build (``mkdocs build --strict`` into a temporary directory) fails on a broken link,
+a missing anchor, a nav entry without its page, or an API reference (``::: name``) that does not
+resolve; a second, tiny build checks that it really does fail on those.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+DOCS = REPO / "docs"
+sys.path.insert(0, str(DOCS / "_hooks"))
+
+import generated  # noqa: E402
+import pending  # noqa: E402
+
+
+def _mkdocs(config: Path, site: Path, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1",
+           "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    return subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-f",
+                           str(config), "-d", str(site)], capture_output=True, text=True,
+                          cwd=cwd, env=env, timeout=600)
+
+
+def _nav_pages(nav) -> list[str]:
+    out = []
+    for entry in nav:
+        value = entry if isinstance(entry, str) else next(iter(entry.values()))
+        out += _nav_pages(value) if isinstance(value, list) else [value]
+    return out
+
+
+def _config() -> dict:
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.add_multi_constructor("tag:", lambda loader, suffix, node: None)
+    return yaml.load((REPO / "mkdocs.yml").read_text(), Loader=Loader)
+
+
+def test_site_builds_strictly(tmp_path):
+    proc = _mkdocs(REPO / "mkdocs.yml", tmp_path / "site", tmp_path)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-6000:]
+    site = tmp_path / "site"
+    assert (site / "index.html").is_file()
+    assert (site / "reference" / "api" / "index.html").is_file()
+    for page in _nav_pages(_config()["nav"]):
+        if page in pending.missing(DOCS):
+            continue
+        html = site / re.sub(r"(index)?\.(md|ipynb)$", "", page) / "index.html" \
+            if not page.endswith("index.md") else site / page.replace(".md", ".html")
+        assert html.is_file(), f"{page} was not built ({html})"
+
+
+def test_strict_build_fails_on_broken_link_and_missing_reference(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "index.md").write_text("# t\n\n[gone](nowhere.md)\n\n::: qopt.no_such_name\n")
+    cfg = _config()
+    config = {"site_name": "t", "docs_dir": str(docs), "strict": True,
+              "validation": cfg["validation"],
+              "plugins": [{"mkdocstrings": {"handlers": {"python": {"paths": [str(REPO)]}}}}]}
+    (tmp_path / "mkdocs.yml").write_text(yaml.safe_dump(config))
+    proc = _mkdocs(tmp_path / "mkdocs.yml", tmp_path / "site", tmp_path)
+    assert proc.returncode != 0
+    assert "nowhere.md" in proc.stderr
+
+
+def test_missing_docstring_reference_fails_the_build(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "index.md").write_text("# t\n\n::: qopt.no_such_name\n")
+    config = {"site_name": "t", "docs_dir": str(docs), "strict": True,
+              "plugins": [{"mkdocstrings": {"handlers": {"python": {"paths": [str(REPO)]}}}}]}
+    (tmp_path / "mkdocs.yml").write_text(yaml.safe_dump(config))
+    proc = _mkdocs(tmp_path / "mkdocs.yml", tmp_path / "site", tmp_path)
+    assert proc.returncode != 0
+    assert "qopt.no_such_name" in proc.stderr
+
+
+def test_every_page_is_in_the_nav():
+    nav = set(_nav_pages(_config()["nav"]))
+    pages = {p.relative_to(DOCS).as_posix() for p in DOCS.rglob("*.md")
+             if "_hooks" not in p.parts}
+    assert not pages - nav, f"add these pages to mkdocs.yml's nav: {sorted(pages - nav)}"
+    listed = {p for p in nav if not (DOCS / p).is_file()} - set(pending.PENDING)
+    assert not listed, f"nav entries without a page: {sorted(listed)}"
+
+
+def test_generated_parts_expand_and_fail_on_unknown_names():
+    text = generated.expand("<!-- qopt:solver-options anneal -->\n<!-- qopt:cli-help sweep -->")
+    assert "| `reads` | `--reads` |" in text and "usage: qopt sweep" in text
+    with pytest.raises(RuntimeError, match="no-such-solver"):
+        generated.expand("<!-- qopt:solver-options no-such-solver -->")
+    with pytest.raises(RuntimeError, match="no command"):
+        generated.expand("<!-- qopt:cli-help nosuch -->")
