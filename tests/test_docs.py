@@ -63,14 +63,13 @@ def test_site_builds_strictly(tmp_path):
         assert html.is_file(), f"{page} was not built ({html})"
 
 
-def test_strict_build_fails_on_broken_link_and_missing_reference(tmp_path):
+def test_strict_build_fails_on_a_broken_link(tmp_path):
     docs = tmp_path / "docs"
     docs.mkdir()
-    (docs / "index.md").write_text("# t\n\n[gone](nowhere.md)\n\n::: qopt.no_such_name\n")
+    (docs / "index.md").write_text("# t\n\n[gone](nowhere.md)\n")
     cfg = _config()
     config = {"site_name": "t", "docs_dir": str(docs), "strict": True,
-              "validation": cfg["validation"],
-              "plugins": [{"mkdocstrings": {"handlers": {"python": {"paths": [str(REPO)]}}}}]}
+              "validation": cfg["validation"]}
     (tmp_path / "mkdocs.yml").write_text(yaml.safe_dump(config))
     proc = _mkdocs(tmp_path / "mkdocs.yml", tmp_path / "site", tmp_path)
     assert proc.returncode != 0
@@ -105,3 +104,22 @@ def test_generated_parts_expand_and_fail_on_unknown_names():
         generated.expand("<!-- qopt:solver-options no-such-solver -->")
     with pytest.raises(RuntimeError, match="no command"):
         generated.expand("<!-- qopt:cli-help nosuch -->")
+
+
+def test_distribution_name_is_used_by_every_install_command():
+    import tomllib
+
+    assert tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["name"] \
+        == "qopt-toolkit"        # `qopt` on PyPI is another project
+    wrong = re.compile(r"(?<![\w./-])qopt\[|pip install ['\"]?qopt(?![\w-])")
+    files = [REPO / "README.md", *DOCS.rglob("*.md"), *(REPO / "qopt").rglob("*.py")]
+    hits = [f"{f.relative_to(REPO)}:{i}: {line.strip()}" for f in files
+            for i, line in enumerate(f.read_text().splitlines(), 1) if wrong.search(line)]
+    assert not hits, "install qopt as qopt-toolkit:\n" + "\n".join(hits)
+
+
+def test_results_record_qopt_version():
+    import qopt
+    from qopt.solving import package_versions
+
+    assert package_versions()["qopt"] == qopt.__version__
