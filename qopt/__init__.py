@@ -24,8 +24,7 @@ from qopt.problems import generate, load  # noqa: E402
 from qopt.records import replay  # noqa: E402
 from qopt.solvers.result import SolveResult  # noqa: E402
 from qopt.solving import as_problem, solve  # noqa: E402
-
-__version__ = "0.1.0"
+from qopt.version import __version__ as __version__  # noqa: E402
 
 __all__ = [
     "HUBO", "QUBO", "BinaryProgram", "ConfigError", "InstanceFormatError", "Ising",

@@ -29,10 +29,11 @@ from qopt.solving.metrics import (
     run_counts,
     state_quality,
 )
+from qopt.version import DISTRIBUTION, __version__
 
 _VERSIONED = ("qopt", "numpy", "scipy", "qiskit", "qiskit-aer", "pennylane", "highspy")
 #: import name -> distribution name where they differ (qopt is on PyPI as qopt-toolkit)
-_DISTRIBUTION = {"qopt": "qopt-toolkit"}
+_DISTRIBUTION = {"qopt": DISTRIBUTION}
 
 
 @dataclass(frozen=True)
@@ -237,9 +238,7 @@ def _package_versions() -> dict[str, str]:
         with contextlib.suppress(metadata.PackageNotFoundError):
             out[name] = metadata.version(_DISTRIBUTION.get(name, name))
     if "qopt" not in out:       # run from a checkout that is not installed
-        import qopt
-
-        out["qopt"] = qopt.__version__
+        out["qopt"] = __version__
     return out
 
 
