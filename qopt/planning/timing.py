@@ -36,6 +36,8 @@ DIRECT_QUBITS = 20
 #: taken while the measurement has run less than MIN_MEASURE seconds
 REPEATS = 3
 MIN_MEASURE = 0.15
+#: a warm-up slower than this (seconds) is timed once more only (large states)
+SLOW_CALL = 0.2
 #: runs up to this many qubits are also solved once with a single parameter set, whose wall
 #: time gives the fixed costs (decoding, post-processing, circuit, result) as they are
 MICRO_QUBITS = 16
@@ -69,7 +71,10 @@ class TimeEstimate:
 
 
 def _median_time(fn, repeats: int = REPEATS) -> float:
+    t0 = time.perf_counter()
     fn()                                        # warm-up: compiles / loads kernels
+    if time.perf_counter() - t0 > SLOW_CALL:    # a slow call: one more timed run suffices
+        repeats = 1
     times: list[float] = []
     start = time.perf_counter()
     while len(times) < repeats or (time.perf_counter() - start < MIN_MEASURE
