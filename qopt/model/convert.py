@@ -126,7 +126,7 @@ def program_to_hubo(program: BinaryProgram, *, penalty="auto", encoding: str = "
     degree <= 2, else a :class:`HUBO` with no auxiliary bits. Slack bits come after the
     program's variables (``slack_blocks``); ``penalties`` holds the weights used and
     ``constraint_handling`` how each row was expressed."""
-    if encoding not in ENCODINGS:
+    if not isinstance(encoding, str) or encoding not in ENCODINGS:
         raise OptionError(f"encoding must be one of {ENCODINGS}, got {encoding!r}")
     weights = resolve_penalties(program, penalty)
     n = program.num_vars

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from qopt.model.user import Program
 
 Monomial = tuple[int, ...]
+#: largest degree of a monomial (a product of more variables is refused)
+MAX_DEGREE = 64
 
 
 def _coefficient(value, what: str = "coefficient") -> float:
@@ -78,6 +80,8 @@ class _Arith:
     def __pow__(self, power):
         if isinstance(power, bool) or not isinstance(power, int | np.integer) or power < 0:
             raise ModelError(f"an expression's power must be a non-negative integer, got {power!r}")
+        if power > MAX_DEGREE:
+            raise ModelError(f"power {power} is over the largest degree {MAX_DEGREE}")
         out = Expression(self.program, {(): 1.0})
         base = self._expr()
         for _ in range(int(power)):
@@ -124,6 +128,9 @@ class Expression(_Arith):
         for ka, va in self.coefficients.items():
             for kb, vb in other.coefficients.items():
                 k = simplify(ka + kb)
+                if len(k) > MAX_DEGREE:
+                    raise ModelError(f"a product of {len(k)} variables is over the largest "
+                                     f"degree {MAX_DEGREE}")
                 out[k] = out.get(k, 0.0) + va * vb
         return Expression(self.program, out)
 

@@ -22,6 +22,7 @@ import scipy.sparse as sp
 from qopt.bits import as_bit_matrix
 from qopt.errors import OptionError, SizeLimitError
 from qopt.limits import check_allocation
+from qopt.model.checks import MAX_VARS, bit_rows, count, number, vector
 from qopt.model.ising import Ising
 from qopt.model.poly import (
     Groups,
@@ -78,14 +79,12 @@ class SlackBlock:
 
 
 def _check_num_vars(num_vars) -> int:
-    if isinstance(num_vars, bool) or not isinstance(num_vars, int | np.integer) or num_vars < 0:
-        raise OptionError(f"num_vars must be a non-negative integer, got {num_vars!r}")
-    return int(num_vars)
+    return count(num_vars, "num_vars", MAX_VARS)
 
 
 def _infer_num_vars(terms, linear) -> int:
     if linear is not None:
-        return int(np.size(linear))
+        return len(vector(linear, None, "linear"))
     top = -1
     if isinstance(terms, Mapping):
         for key in terms:
@@ -123,13 +122,8 @@ class HUBO:
     # ---- construction -----------------------------------------------------------------
     def _set_groups(self, groups: Groups, n: int, linear=None, offset: float = 0.0) -> None:
         self.num_vars = n
-        lin = np.zeros(n) if linear is None else np.asarray(linear, dtype=float).reshape(-1)
-        if lin.shape != (n,):
-            raise OptionError(f"linear part has {lin.size} entries, expected {n}")
-        if not np.all(np.isfinite(lin)):
-            raise OptionError("linear part has a non-finite entry")
-        if not np.isfinite(float(offset)):
-            raise OptionError(f"offset must be finite, got {offset}")
+        lin = vector(linear, n, "linear")
+        offset = number(offset, "offset")
         for d, (idx, _) in groups.items():
             if idx.size and (idx.min() < 0 or idx.max() >= n):
                 raise OptionError(f"a degree-{d} term names a variable outside 0..{n - 1}")
@@ -218,10 +212,7 @@ class HUBO:
     # ---- evaluation -------------------------------------------------------------------
     def energy(self, x) -> np.ndarray | float:
         """E(x) for x of shape (n,) (-> float) or (k, n) (-> shape (k,)); vectorised."""
-        X, single = as_bit_matrix(x)
-        if X.ndim != 2 or X.shape[1] != self.num_vars:
-            raise OptionError(f"bitstrings have {X.shape[-1]} bits, the model has "
-                              f"{self.num_vars}")
+        X, single = bit_rows(x, self.num_vars)
         e = X @ self.linear + quadratic_values(self.quadratic, X) + self.offset
         for idx, coef in self.terms.values():
             e += group_values(idx, coef, X)

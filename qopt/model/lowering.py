@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from qopt.errors import ModelError
+from qopt.errors import ModelError, SizeLimitError
 from qopt.model.encodings import VarEncoding, encode_variable, encoding_name
 from qopt.model.expr import Expression
 from qopt.model.program import BinaryProgram
@@ -85,8 +85,24 @@ def _affine(enc: VarEncoding) -> dict[tuple[int, ...], float]:
     return out
 
 
-def _expand(expr: Expression, affines: list[dict], bit_of: list[int]) -> dict:
-    """The expression over bits: each variable replaced by its affine form, b**2 == b."""
+#: most bit products one objective or constraint may expand into
+MAX_EXPANDED_TERMS = 5_000_000
+
+
+def _expand(expr: Expression, affines: list[dict], bit_of: list[int], what: str) -> dict:
+    """The expression over bits: each variable replaced by its affine form, b**2 == b.
+    Refuses (SizeLimitError naming ``what``) before expanding past MAX_EXPANDED_TERMS."""
+    bound = 0
+    for mono in expr.coefficients:
+        size = 1
+        for i in mono:
+            size *= len(affines[i])
+        bound += size
+        if bound > MAX_EXPANDED_TERMS:
+            raise SizeLimitError(
+                f"{what} would expand into more than {MAX_EXPANDED_TERMS:,} products of bits "
+                "(powers and products of wide integers); use the log encoding or narrower "
+                "bounds")
     out: dict[tuple[int, ...], float] = {}
     for mono, coef in expr.coefficients.items():
         if all(bit_of[i] >= 0 for i in mono):   # fast path: binaries stand for their bit
@@ -108,6 +124,9 @@ def _expand(expr: Expression, affines: list[dict], bit_of: list[int]) -> dict:
 
 def lower(program, encodings: Mapping[str, str] | None = None) -> Lowering:
     """Lower a :class:`~qopt.model.user.Program` (see the module docstring)."""
+    if encodings is not None and not isinstance(encodings, Mapping):
+        raise ModelError("encodings must be a mapping {integer variable name: encoding}, got "
+                         f"{type(encodings).__name__}")
     overrides = dict(encodings or {})
     for name in overrides:
         var = program.variable(name)
@@ -126,10 +145,10 @@ def lower(program, encodings: Mapping[str, str] | None = None) -> Lowering:
     names = [n for e in encs for n in e.bit_names()]
     affines = [_affine(e) for e in encs]
     bit_of = [int(e.indices[0]) if e.kind == "binary" else -1 for e in encs]
-    obj = _expand(program.objective, affines, bit_of)
+    obj = _expand(program.objective, affines, bit_of, "the objective")
     bp = BinaryProgram(nb, sense=program.sense, var_names=names, name=program.name, terms=obj)
     for c in program.constraints:
-        row = _expand(c.expr, affines, bit_of)
+        row = _expand(c.expr, affines, bit_of, f"constraint {c.name!r}")
         const = row.pop((), 0.0)
         bp.add_constraint(row, c.sense, c.rhs - const, name=c.name)
     one_hot = []

@@ -16,8 +16,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from qopt.bits import as_bit_matrix
 from qopt.errors import OptionError
+from qopt.model.checks import MAX_VARS, bit_rows, count, number, vector
 from qopt.model.poly import Groups, canonical_groups, degree_of, groups_values
 from qopt.model.quadratic import quadratic_values, split_quadratic
 
@@ -46,23 +46,23 @@ class BinaryProgram:
     def __init__(self, num_vars: int, linear=None, quadratic=None, offset: float = 0.0,
                  sense: str = "min", var_names: Sequence[str] | None = None,
                  name: str = "program", *, terms=None):
-        if sense not in ("min", "max"):
+        if not isinstance(sense, str) or sense not in ("min", "max"):
             raise OptionError(f"sense must be 'min' or 'max', got {sense!r}")
-        if isinstance(num_vars, bool) or not isinstance(num_vars, int | np.integer) \
-                or num_vars < 0:
-            raise OptionError(f"num_vars must be a non-negative integer, got {num_vars!r}")
-        n = int(num_vars)
+        n = count(num_vars, "num_vars", MAX_VARS)
         self.num_vars = n
         self.sense = sense
         self.name = str(name)
+        if var_names is not None and (isinstance(var_names, str | bytes)
+                                      or not hasattr(var_names, "__len__")):
+            raise OptionError(f"var_names must be a sequence of names, got {var_names!r}")
         self.var_names = ([str(v) for v in var_names] if var_names is not None
                           else [f"x{i}" for i in range(n)])
         if len(self.var_names) != n:
             raise OptionError(f"{len(self.var_names)} variable names for {n} variables")
-        lin = _vector(linear, n, "linear")
+        lin = vector(linear, n, "linear")
         self.quadratic, diag = split_quadratic(quadratic, n)
         self.linear = lin + diag
-        self.offset = _number(offset, "offset")
+        self.offset = number(offset, "offset")
         #: objective terms of degree >= 3, ``{d: (idx (k, d) int32, coef (k,))}``
         self.terms: Groups = {}
         if terms is not None:
@@ -95,7 +95,7 @@ class BinaryProgram:
         constraint's index."""
         if not isinstance(sense, str) or sense not in _SENSE_ALIASES:
             raise OptionError(f"constraint sense must be one of {SENSES}, got {sense!r}")
-        rhs = _number(rhs, "rhs")
+        rhs = number(rhs, "rhs")
         n = self.num_vars
         higher: Groups = {}
         if isinstance(coefficients, Mapping):
@@ -105,7 +105,7 @@ class BinaryProgram:
             row = sp.csr_matrix((val, (np.zeros(len(val), np.int64), idx[:, 0])), shape=(1, n))
             higher = {d: g for d, g in groups.items() if d >= 2}
         else:
-            arr = _vector(coefficients, None, "constraint coefficients").reshape(1, -1)
+            arr = vector(coefficients, None, "constraint coefficients").reshape(1, -1)
             if arr.shape[1] != n:
                 raise OptionError(f"constraint has {arr.shape[1]} coefficients, expected {n}")
             row = sp.csr_matrix(arr)
@@ -123,20 +123,33 @@ class BinaryProgram:
 
     def add_constraints(self, matrix, sense: str, rhs, names: Sequence[str] | None = None) -> None:
         """Add one constraint per row of ``matrix`` (dense or sparse, shape (m, n)) at once."""
-        if sense not in _SENSE_ALIASES:
+        if not isinstance(sense, str) or sense not in _SENSE_ALIASES:
             raise OptionError(f"constraint sense must be one of {SENSES}, got {sense!r}")
-        M = sp.csr_matrix(matrix, dtype=float)
-        if M.shape[1] != self.num_vars:
+        try:
+            M = sp.csr_matrix(matrix if sp.issparse(matrix) else np.asarray(matrix, float),
+                              dtype=float)
+        except (TypeError, ValueError):
+            raise OptionError("constraint matrix must be a 2-D array of real numbers") from None
+        if M.ndim != 2 or M.shape[1] != self.num_vars:
             raise OptionError(f"constraints have {M.shape[1]} columns, expected {self.num_vars}")
+        if not np.all(np.isfinite(M.data)):
+            raise OptionError("constraint matrix has a non-finite entry")
         m = M.shape[0]
-        if names is not None and len(names) != m:
-            raise OptionError(f"{len(names)} names for {m} constraints")
+        if names is not None and (isinstance(names, str) or not hasattr(names, "__len__")
+                                  or len(names) != m):
+            raise OptionError(f"names must be a sequence of {m} constraint names")
+        try:
+            rhs_arr = np.broadcast_to(np.asarray(rhs, dtype=float), (m,))
+        except (TypeError, ValueError):
+            raise OptionError(f"rhs must be a number or {m} numbers") from None
+        if not np.all(np.isfinite(rhs_arr)):
+            raise OptionError("rhs has a non-finite entry")
         M.sum_duplicates()
         M.eliminate_zeros()
         first = self.num_constraints
         self._rows.append(M)
         self.constraint_senses += [_SENSE_ALIASES[sense]] * m
-        self.rhs_list += np.broadcast_to(np.asarray(rhs, dtype=float), (m,)).tolist()
+        self.rhs_list += rhs_arr.tolist()
         self.constraint_names += (list(names) if names is not None
                                   else [f"c{first + r}" for r in range(m)])
         self._A = None
@@ -189,7 +202,7 @@ class BinaryProgram:
     # ---- evaluation --------------------------------------------------------------------
     def objective(self, x) -> np.ndarray | float:
         """Objective value(s) in the program's own sense; x shape (n,) or (k, n)."""
-        X, single = as_bit_matrix(x)
+        X, single = bit_rows(x, self.num_vars)
         vals = X @ self.linear + quadratic_values(self.quadratic, X) + self.offset
         if self.terms:
             vals += groups_values(self.terms, X)
@@ -197,7 +210,7 @@ class BinaryProgram:
 
     def constraint_violations(self, x) -> np.ndarray:
         """Amount by which each constraint is violated, shape (k, m), >= 0."""
-        X, _ = as_bit_matrix(x)
+        X, _ = bit_rows(x, self.num_vars)
         if not self.rhs_list:
             return np.zeros((X.shape[0], 0))
         diff = np.asarray(self.A.dot(X.T.astype(float))).T - self.rhs[None, :]
@@ -213,7 +226,7 @@ class BinaryProgram:
     def violation(self, x, chunk_rows: int = 4096) -> np.ndarray | float:
         """Total constraint violation (sum over constraints), 0 when feasible; rows are
         processed ``chunk_rows`` at a time so memory stays O(chunk_rows * m)."""
-        X, _ = as_bit_matrix(x)
+        X, _ = bit_rows(x, self.num_vars)
         v = np.empty(X.shape[0])
         for start in range(0, X.shape[0], chunk_rows):
             v[start:start + chunk_rows] = self.constraint_violations(
@@ -221,6 +234,7 @@ class BinaryProgram:
         return float(v[0]) if np.ndim(x) == 1 else v
 
     def is_feasible(self, x, tol: float = 1e-9) -> np.ndarray | bool:
+        tol = number(tol, "tol")
         v = self.violation(x)
         return bool(v <= tol) if np.ndim(x) == 1 else v <= tol
 
@@ -251,30 +265,3 @@ class BinaryProgram:
         return (f"BinaryProgram(name={self.name!r}, sense={self.sense!r}, n={self.num_vars}, "
                 f"m={self.num_constraints}, quadratic_terms={self.quadratic.nnz}{higher})")
 
-
-def _number(value, what: str) -> float:
-    """A finite real number, else an OptionError naming ``what``."""
-    if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.number):
-        raise OptionError(f"{what} must be a real number, got {value!r}")
-    v = float(value)
-    if not np.isfinite(v):
-        raise OptionError(f"{what} must be finite, got {v}")
-    return v
-
-
-def _vector(values, n: int | None, what: str) -> np.ndarray:
-    """A finite float vector of length n (any length for None); zeros for None values."""
-    if values is None:
-        return np.zeros(n or 0)
-    try:
-        arr = np.asarray(values, dtype=float)
-    except (TypeError, ValueError):
-        raise OptionError(f"{what} must be a sequence of numbers") from None
-    if arr.ndim > 1 and sum(d > 1 for d in arr.shape) > 1:
-        raise OptionError(f"{what} must be one-dimensional, got shape {arr.shape}")
-    arr = arr.reshape(-1)
-    if n is not None and arr.shape != (n,):
-        raise OptionError(f"{what} has {arr.size} entries, expected {n}")
-    if not np.all(np.isfinite(arr)):
-        raise OptionError(f"{what} has a non-finite entry")
-    return arr

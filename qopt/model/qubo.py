@@ -14,6 +14,7 @@ import scipy.sparse as sp
 
 from qopt.bits import indices_to_bits
 from qopt.errors import OptionError
+from qopt.model.checks import number, vector
 from qopt.model.hubo import (
     DEFAULT_CHUNK_BITS,
     HUBO,
@@ -45,22 +46,14 @@ class QUBO(HUBO):
             if quadratic is not None and hasattr(quadratic, "shape"):
                 num_vars = quadratic.shape[0]
             elif linear is not None:
-                num_vars = np.size(linear)
+                num_vars = len(vector(linear, None, "linear"))
             else:
                 raise OptionError("QUBO needs num_vars when given no matrix or linear part")
         n = _check_num_vars(num_vars)
         self.num_vars = n
         self.quadratic, diag = split_quadratic(quadratic, n)
-        lin = np.zeros(n) if linear is None else np.asarray(linear, dtype=float).reshape(-1)
-        if lin.shape != (n,):
-            raise OptionError(f"linear part has {lin.size} entries, expected {n}")
-        if not (np.all(np.isfinite(lin)) and np.all(np.isfinite(self.quadratic.data))):
-            raise OptionError("QUBO coefficients must be finite")
-        self.linear = lin + diag
-        try:
-            self.offset = float(offset)
-        except (TypeError, ValueError):
-            raise OptionError(f"offset must be a number, got {offset!r}") from None
+        self.linear = vector(linear, n, "linear") + diag
+        self.offset = number(offset, "offset")
         self.terms = {}
         self._set_maps(var_names, num_program_vars, slack_blocks, penalties, aux_pairs)
 
@@ -68,7 +61,10 @@ class QUBO(HUBO):
     @classmethod
     def from_matrix(cls, matrix, offset: float = 0.0) -> QUBO:
         """QUBO ``x'Mx + offset`` from a square numpy / scipy matrix M (diagonal = linear)."""
-        shape = getattr(matrix, "shape", None) or np.shape(matrix)
+        try:
+            shape = getattr(matrix, "shape", None) or np.shape(matrix)
+        except ValueError:
+            raise OptionError("a QUBO matrix must be a square array of numbers") from None
         if len(shape) != 2 or shape[0] != shape[1]:
             raise OptionError(f"a QUBO matrix must be square, got shape {tuple(shape)}")
         return cls(matrix, None, offset, num_vars=shape[0])

@@ -20,12 +20,14 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-from qopt.errors import ModelError
+from qopt.errors import ModelError, SizeLimitError
 from qopt.model.encodings import encoding_name
 from qopt.model.expr import Constraint, Expression, Monomial, Variable, _Arith, _coefficient
 
 _SENSES = {"<=": "<=", "<": "<=", "le": "<=", "==": "==", "=": "==", "eq": "==",
            ">=": ">=", ">": ">=", "ge": ">="}
+#: most variables one Program may declare
+MAX_VARIABLES = 1 << 20
 _OBJECTIVE_SENSES = {"min": "min", "minimize": "min", "minimise": "min", "max": "max",
                      "maximize": "max", "maximise": "max"}
 
@@ -74,12 +76,18 @@ class Program:
         finite ``lb`` / ``ub``); ``"continuous"`` is refused (qopt optimises over discrete
         variables)."""
         index = len(self.variables)
+        if index >= MAX_VARIABLES:
+            raise SizeLimitError(f"program {self.name!r} has {MAX_VARIABLES:,} variables, the "
+                                 "most one Program declares")
         if name is None:
             name = f"x{index}"
         if not isinstance(name, str) or not name:
             raise ModelError(f"a variable name must be a non-empty string, got {name!r}")
         if name in self._by_name:
             raise ModelError(f"variable {name!r} is declared twice")
+        if not isinstance(kind, str):
+            raise ModelError(f"variable {name!r}: kind must be 'binary', 'spin' or 'integer', "
+                             f"got {kind!r}")
         if kind == "continuous":
             raise ModelError(f"variable {name!r} is continuous: qopt optimises over binary, spin "
                              "and bounded integer variables; declare it integer with finite "
@@ -137,10 +145,12 @@ class Program:
         return [self.integer_var(f"{prefix}{i}", lb, ub, encoding)
                 for i in range(self._count(count))]
 
-    @staticmethod
-    def _count(count) -> int:
+    def _count(self, count) -> int:
         if isinstance(count, bool) or not isinstance(count, int | np.integer) or count < 0:
             raise ModelError(f"count must be a non-negative integer, got {count!r}")
+        if len(self.variables) + count > MAX_VARIABLES:
+            raise SizeLimitError(f"count {count} would take program {self.name!r} past "
+                                 f"{MAX_VARIABLES:,} variables")
         return int(count)
 
     def variable(self, name: str) -> Variable:
@@ -307,6 +317,8 @@ class Program:
                 from None
         if V.ndim != 2 or V.shape[1] != n:
             raise ModelError(f"values have shape {np.shape(values)}, expected ({n},) or (k, {n})")
+        if not np.all(np.isfinite(V)):
+            raise ModelError("values must be finite numbers")
         return V
 
     def _out(self, values, result: np.ndarray):
@@ -338,6 +350,8 @@ class Program:
         return self._out(values, total)
 
     def is_feasible(self, values, tol: float = 1e-9):
+        """Whether ``values`` satisfy every constraint and domain (violation <= ``tol``)."""
+        tol = _coefficient(tol, "tol")
         v = self.violation(values)
         return bool(v <= tol) if np.ndim(v) == 0 else v <= tol
 

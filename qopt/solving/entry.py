@@ -52,6 +52,10 @@ def solve(target, solver="exact", *, kind: str | None = None, backend=None, opti
     check_reference(reference, optimum)
     if runs_circuits(slv) or "numba" in sys.modules:
         compilation.clock.install()   # before the first kernel call of this solve
+    if not isinstance(postprocess, bool | np.bool_):
+        raise OptionError(f"postprocess must be true or false, got {postprocess!r}")
+    if kind is not None and not isinstance(kind, str):
+        raise OptionError(f"kind must be a problem kind name, got {kind!r}")
     if budget is not None and (not isinstance(budget, int | np.integer) or budget <= 0):
         raise OptionError(f"budget must be a positive number of evaluations, got {budget!r}")
     if not runs_circuits(slv):

@@ -49,7 +49,11 @@ def as_problem(target, kind: str | None = None) -> Problem:
             raise OptionError(f"problem class {kind!r} does not take a graph")
         return cls.from_graph(target)
     if sp.issparse(target) or isinstance(target, np.ndarray | list):
-        matrix = target if sp.issparse(target) else np.asarray(target, float)
+        try:
+            matrix = target if sp.issparse(target) else np.asarray(target, float)
+        except (TypeError, ValueError) as err:
+            raise OptionError(f"a matrix target must be a square array of numbers ({err})") \
+                from None
         return QUBOProblem(QUBO.from_matrix(matrix))
     raise OptionError(f"cannot solve an object of type {type(target).__name__}")
 
