@@ -9,10 +9,10 @@ import pytest
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
 
 
-def test_all_three_notebooks_are_there():
+def test_all_notebooks_are_there():
     names = [p.name for p in NOTEBOOKS]
     assert names == ["01_quickstart.ipynb", "02_comparing_solvers.ipynb",
-                     "03_distributing_a_circuit.ipynb"]
+                     "03_distributing_a_circuit.ipynb", "04_user_models.ipynb"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

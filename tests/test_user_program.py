@@ -194,3 +194,13 @@ def test_penalised_forms_keep_the_optimum(encoding):
         per_x = form.diagonal().reshape(-1, 1 << n).min(axis=0)
         assert np.allclose(per_x[feasible], bp.objective(X[feasible]))
         assert (per_x[~feasible] > best).all()
+
+
+def test_set_encoding_on_a_read_model():
+    p = Program()
+    p.integer_var("y", 0, 2)
+    p.binary_var("x")
+    p.set_encoding("y", "onehot")
+    assert p.variable("y").encoding == "one-hot" and len(p.lower().encodings[0].indices) == 3
+    with pytest.raises(ModelError, match="only integers"):
+        p.set_encoding("x", "log")

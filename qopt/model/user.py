@@ -153,6 +153,14 @@ class Program:
                                  f"{MAX_VARIABLES:,} variables")
         return int(count)
 
+    def set_encoding(self, name: str, encoding: str) -> None:
+        """Choose the encoding of integer variable ``name`` (``"log"`` / ``"unary"`` /
+        ``"one-hot"``), e.g. for a model read from another library."""
+        var = self.variable(name)
+        if var.kind != "integer":
+            raise ModelError(f"variable {name!r} is {var.kind}: only integers take an encoding")
+        var.encoding = encoding_name(encoding, name)
+
     def variable(self, name: str) -> Variable:
         """The variable called ``name``."""
         if not isinstance(name, str) or name not in self._by_name:
