@@ -13,9 +13,10 @@ Layout of a record directory::
     result.json            the SolveResult, once the run finished
 
 Files are written atomically (temporary file, then rename), the job's JSON on submission
-(with the job id) and again with its counts, so a run killed at any point leaves a record
-whose finished jobs are complete. Roles: ``measured`` (the circuit itself), ``fold<s>`` (ZNE
-folds), ``cal0`` / ``cal1`` (readout calibration).
+(with the job id), then its counts (the ``.npz``: a job with one is finished), then its JSON
+again, so a run killed at any point leaves a record whose finished jobs are complete. Roles:
+``measured`` (the circuit itself), ``fold<s>`` (ZNE folds), ``cal0`` / ``cal1`` (readout
+calibration).
 
 Modes: ``record`` (a new run), ``resume`` (the same call again: recorded jobs are checked
 against the request and served from the record, or fetched by job id when only submitted;
@@ -220,7 +221,9 @@ class Record:
                 raise ReplayError(f"{self.path}: job {n} differs from the record in "
                                   f"{', '.join(bad)} (the solve call, the code or a package "
                                   "version changed); cannot resume or replay it")
-            if meta.get("state") == "done":
+            # the counts file is written atomically once the counts are in: it marks the job
+            # done even when the process died before the job file said so
+            if meta.get("state") == "done" or (self.path / "jobs" / f"{n:05d}.npz").exists():
                 self.reused += 1
                 backend.usage.jobs.append(meta.get("job_id") or f"record:{n}")
                 if meta.get("quantum_seconds") is not None:      # what the job cost then
@@ -272,9 +275,10 @@ class Record:
         write_json(self.path / "jobs" / f"{n:05d}.json", meta)
 
     def _load_counts(self, n: int, num_pubs: int):
-        meta = read_json(self.path / "jobs" / f"{n:05d}.json")
         with np.load(self.path / "jobs" / f"{n:05d}.npz") as z:
-            return [[(z[f"idx_{i}_{r}"], z[f"cnt_{i}_{r}"]) for r in range(meta["rows"][i])]
+            rows = [sum(1 for key in z.files if key.startswith(f"idx_{i}_"))
+                    for i in range(num_pubs)]
+            return [[(z[f"idx_{i}_{r}"], z[f"cnt_{i}_{r}"]) for r in range(rows[i])]
                     for i in range(num_pubs)]
 
     def summary(self) -> dict[str, Any]:
