@@ -249,6 +249,66 @@ def test_pass_time_is_planned():
             os.environ["QOPT_TIME_LIMIT"] = old
 
 
+def test_gm_qaoa_solver_matches_full_state():
+    """qaoa --mixer grover: the reported P(opt), expectation and concentration equal the
+    full-state simulation over F at the reported (true) angles; samples are permutations."""
+    problem = QAP.generate(6, seed=9)
+    _, mixer, cost, _ = case("qap", 9)
+    E, _ = reference(mixer, cost)
+    problem.optimum = float(E.min())          # QAP: cost = objective on permutations
+    r = qopt.solve(problem, "qaoa", mixer="grover", p=2, seed=3, shots=300)
+    i = r.info
+    psi = full_state_gm(E, i["gammas"], i["betas"])
+    p_full = np.abs(psi) ** 2
+    optimal = np.less_equal(E, E.min() + 1e-9)
+    assert i["probability_optimum_exact"] == pytest.approx(p_full[optimal].sum())
+    assert i["expectation"] == pytest.approx(p_full @ E)
+    assert i["max_state_probability"] == pytest.approx(p_full.max())
+    assert i["probability_optimum_exact"] > i["probability_optimum_initial"]
+    assert i["probability_optimum_exact"] <= i["grover_bound"]
+    assert r.raw.feasible and i["sample_feasible_fraction"] == 1.0
+    assert r.probability_optimum is not None
+
+
+@pytest.mark.parametrize("solver,opts,match", [
+    ("ma-qaoa", {}, "per-term"), ("ws-qaoa", {}, "ws-qaoa"),
+    ("qaoa", {"init_state": "empty"}, "init_state"),
+    ("qaoa", {"backend": "aer"}, "histogram")])
+def test_grover_mixer_refusals(solver, opts, match):
+    with pytest.raises(OptionError, match=match):
+        qopt.solve(QAP.generate(4, seed=0), solver, mixer="grover", **opts)
+
+
+def test_mixer_order_refused_where_it_cannot_matter():
+    with pytest.raises(OptionError, match="mixer_order"):
+        qopt.solve(MIS.generate((6, 0.3), seed=0), "qaoa", mixer_order="random")
+    with pytest.raises(OptionError, match="mixer_order"):
+        qopt.solve(MIS.generate((6, 0.3), seed=0), "qaoa", mixer="independent-set",
+                   mixer_order="sideways")
+
+
+def test_concentration_reported_by_statevector_and_subspace():
+    problem = MIS.generate((8, 0.3), seed=1)
+    sv = qopt.solve(problem, "qaoa", p=1, seed=0, maxiter=20, shots=50)
+    sub = qopt.solve(problem, "qaoa", mixer="independent-set", p=1, seed=0, maxiter=20,
+                     shots=50, mixer_order="random")
+    for r in (sv, sub):
+        assert 0 < r.info["max_state_probability"] <= 1
+        assert r.info["state_entropy_unit"] == "bits" and r.info["state_entropy"] >= 0
+    assert len(sub.info["mixer_orders"]) == 1
+
+
+def test_mdkp_greedy_collapse_is_reported():
+    """Held-out MDKP (16 items, 4 rows, generator seed 101), capacity mixer from the empty
+    set, p = 3: the optimised state is one basis state, and the result says so."""
+    from qopt.solvers.quantum.concentration import NOTE
+
+    r = qopt.solve(MDKP.generate((16, 4), seed=101), "qaoa", mixer="capacity", p=3, seed=0,
+                   budget=1000)
+    assert r.info["max_state_probability"] >= 0.9
+    assert r.info["concentration_note"] == NOTE and NOTE in str(r)
+
+
 @pytest.mark.parametrize("kind", ["mis", "onehot"])
 def test_histogram_of_a_hubo_cost(kind):
     """Terms of degree 3 and 4 added to the cost: the histogram equals the HUBO's own energies

@@ -290,6 +290,11 @@ class CostHistogram:
     def num_levels(self) -> int:
         return int(self.levels.size)
 
+    def std(self) -> float:
+        """Standard deviation of the cost over F (uniform weights)."""
+        mean = float(self.counts @ self.levels) / self.size
+        return math.sqrt(max(float(self.counts @ (self.levels - mean) ** 2) / self.size, 0.0))
+
     def describe(self) -> dict:
         return {"feasible_size": self.size, "cost_levels": self.num_levels,
                 "feasible_set": self.walk.kind, "levels_exact": self.walk.exact_levels,

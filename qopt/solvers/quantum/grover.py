@@ -35,12 +35,15 @@ import numpy as np
 from qopt.errors import OptionError
 from qopt.solvers.base import Samples, Solver, SolverOutput, Task, rng_from
 from qopt.solvers.budget import final_shots, plan_quantum_budget
+from qopt.solvers.quantum.angles import check_angles, check_maxiter
 
 #: most thresholds th-qaoa tries when none is given
 MAX_THRESHOLDS = 24
 
 
-def _feasible_mixer(task: Task):
+def feasible_mixer(task: Task):
+    """The problem's own constraint-preserving mixer (``--mixer feasible``): its feasible set
+    is F. OptionError where qopt cannot enumerate it."""
     from qopt.solvers.quantum.mixers import build_mixer
 
     mixer = build_mixer("feasible", task.problem.constraint_structure(), task.program.num_vars)
@@ -48,6 +51,22 @@ def _feasible_mixer(task: Task):
         raise OptionError("Grover-mixer QAOA needs a feasible set qopt can enumerate "
                           "(permutations, conflicts / packing rows, one-hot groups)")
     return mixer
+
+
+def check_grover_options(o) -> None:
+    """Refuse qaoa-family options that ``mixer="grover"`` cannot honour (per-term angles,
+    warm starts, initial states other than |F>)."""
+    if getattr(o, "mixer", None) != "grover":
+        return
+    if getattr(o, "multi_angle", False):
+        raise OptionError("mixer 'grover' keeps one gamma per layer (the level symmetry); "
+                          "ma-qaoa's per-term angles break it: use qaoa or cvar-qaoa")
+    if hasattr(o, "relaxation") or hasattr(o, "n_cutoff"):
+        raise OptionError("mixer 'grover' starts from the uniform superposition over the "
+                          "feasible set: use qaoa, cvar-qaoa or th-qaoa (not ws-qaoa / rqaoa)")
+    if o.init_state not in ("default", "uniform"):
+        raise OptionError(f"mixer 'grover' starts from the uniform superposition over the "
+                          f"feasible set; init_state={o.init_state!r} does not apply")
 
 
 def check_backend(backend, solver: str) -> None:
@@ -65,7 +84,7 @@ def plan_grover(plan, task: Task, shots: int, threads: int = 1) -> None:
     from qopt.backends.histogram import Walk, plan_histogram
     from qopt.solvers.quantum.qaoa_subspace import constrained_cost
 
-    mixer = _feasible_mixer(task)
+    mixer = feasible_mixer(task)
     walk = Walk.from_mixer(mixer, constrained_cost(task.program, mixer, task.penalty))
     plan_histogram(plan, walk, shots=shots, threads=threads)
 
@@ -154,18 +173,14 @@ def _native_map(problem, program, cost, X) -> tuple[float, float] | None:
     return sign, float(k[0])
 
 
-def run_grover(solver, task: Task, *, backend=None, optimizer=None, seed=None, budget=None,
-               threshold_mode: bool = False) -> SolverOutput:
-    """The GM-QAOA / threshold-QAOA run (module docstring)."""
-    from qopt.backends.grover import (
-        GroverSimulator,
-        grover_bound,
-        probability_best_of_shots,
-    )
+def run_threshold(solver, task: Task, *, backend=None, optimizer=None, seed=None,
+                  budget=None) -> SolverOutput:
+    """The threshold-QAOA run (module docstring); GM-QAOA runs in the QAOA skeleton
+    (:class:`~qopt.solvers.quantum.grover_run.GroverRun`)."""
+    from qopt.backends.grover import GroverSimulator
     from qopt.backends.histogram import build_histogram
     from qopt.backends.subspace import idle_threads
     from qopt.solvers.optimizers import get_optimizer
-    from qopt.solvers.quantum.concentration import concentration_note
     from qopt.solvers.quantum.qaoa_subspace import constrained_cost
 
     o = solver.options
@@ -175,7 +190,7 @@ def run_grover(solver, task: Task, *, backend=None, optimizer=None, seed=None, b
     rng = rng_from(seed)
     threads = idle_threads()
     t0 = time.perf_counter()
-    mixer = _feasible_mixer(task)
+    mixer = feasible_mixer(task)
     cost = constrained_cost(program, mixer, task.penalty)
     hist = build_histogram(mixer, cost, threads=threads, shots=shots,
                            context=f"{solver.name} --mixer grover on {problem.name}")
@@ -184,46 +199,31 @@ def run_grover(solver, task: Task, *, backend=None, optimizer=None, seed=None, b
                                 reserved_for=f"the final samples (shots={shots})")
     opt = get_optimizer(optimizer, default=o.optimizer)
     p = o.p
-    F = hist.size
-    sigma = math.sqrt(max(float(hist.counts @ hist.levels**2) / F
-                          - (float(hist.counts @ hist.levels) / F) ** 2, 0.0))
     history: list[dict[str, Any]] = []
     evaluations, cut = 0, False
     t1 = time.perf_counter()
-    if threshold_mode:
-        given = o.threshold
-        cands = np.array([float(given)]) if given is not None else threshold_candidates(hist)
-        tried, best = [], None
-        for i, th in enumerate(cands):
-            sim = GroverSimulator(hist.levels, hist.counts, threshold=th)
-            obj = _Objective(sim, p, 1.0, o.alpha)
-            share = qplan.limit // len(cands) + (1 if i < qplan.limit % len(cands) else 0)
-            x, f, used, c = _fixed(obj, o, p) if fixed else _optimise(
-                obj, opt, _starts(o, p, 1.0, rng), share, rng, history, {"threshold": th})
-            evaluations += used
-            cut |= c
-            tried.append({"threshold": float(th), "value": f})
-            if best is None or f < best[2]:
-                best = (th, x, f, obj)
-        th, x, f, obj = best
-        extra = {"threshold": float(th), "thresholds_tried": tried}
-    else:
-        scale = 1.0 / sigma if sigma > 0 else 1.0
-        obj = _Objective(GroverSimulator(hist.levels, hist.counts), p, scale, o.alpha)
-        x, f, evaluations, cut = _fixed(obj, o, p) if fixed else _optimise(
-            obj, opt, _starts(o, p, scale, rng), qplan.limit, rng, history, {"p": p})
-        extra = {}
+    given = o.threshold
+    cands = np.array([float(given)]) if given is not None else threshold_candidates(hist)
+    tried, best = [], None
+    for i, th in enumerate(cands):
+        sim = GroverSimulator(hist.levels, hist.counts, threshold=th)
+        obj = _Objective(sim, p, 1.0, o.alpha)
+        share = qplan.limit // len(cands) + (1 if i < qplan.limit % len(cands) else 0)
+        x, f, used, c = _fixed(obj, o, p) if fixed else _optimise(
+            obj, opt, _starts(o, p, 1.0, rng), share, rng, history, {"threshold": th})
+        evaluations += used
+        cut |= c
+        tried.append({"threshold": float(th), "value": f})
+        if best is None or f < best[2]:
+            best = (th, x, f, obj)
+    th, x, f, obj = best
     sim = obj.sim
     g, b = obj.angles(x)
     sim.state(g, b)
     t_sim = time.perf_counter() - t1
-    prob = sim.probabilities()
     t2 = time.perf_counter()
-    draws = sim.draw_levels(shots, rng)
-    X = hist.sample_states(draws, rng, threads=threads)
+    X = hist.sample_states(sim.draw_levels(shots, rng), rng, threads=threads)
     t_sample = time.perf_counter() - t2
-    uni = sim.uniform_probabilities()
-    uniform_draws = sim.draw_levels(shots, rng, uni)
     info = {"mixer": {"name": "grover", "feasible_set": mixer.subspace,
                       "structure_mixer": mixer.name,
                       "preserved_rows": len(mixer.preserved_rows)},
@@ -234,19 +234,9 @@ def run_grover(solver, task: Task, *, backend=None, optimizer=None, seed=None, b
             "num_slack": 0, "gammas": g.tolist(), "betas": b.tolist(), "params": x.tolist(),
             "gamma_scale": obj.scale, "objective": f, "expectation": sim.expectation(),
             "cvar": sim.cvar(o.alpha), "alpha": o.alpha, "optimizer": getattr(opt, "name", ""),
-            "circuit_evaluations": evaluations, "max_state_probability":
-            sim.max_state_probability(), "state_entropy": sim.state_entropy(),
-            "state_entropy_unit": "bits", "initial_state_entropy": math.log2(F),
-            **concentration_note(sim.max_state_probability()),
-            "initial_expectation": float(uni @ hist.levels),
-            "sampling_time": t_sample, "sample_feasible_fraction": 1.0, **extra}
-    info.update(_optimum_info(problem, program, cost, hist, prob, uni, X, p, shots,
-                              uniform_draws))
-    info["probability_optimum_in_shots"] = probability_best_of_shots(
-        info["probability_optimum_exact"], shots) if "probability_optimum_exact" in info \
-        else None
-    info["grover_bound"] = grover_bound(p, info.get("probability_optimum_initial", 0.0)) \
-        if "probability_optimum_initial" in info else None
+            "circuit_evaluations": evaluations, "sampling_time": t_sample,
+            "threshold": float(th), "thresholds_tried": tried,
+            **grover_diagnostics(task, cost, hist, sim, X, p, shots, rng)}
     counts = np.ones(len(X))
     out_samples = Samples(task.qubo.complete(X), counts)
     timing = {"simulation": t_sim + t_sample + hist.pass_time}
@@ -263,13 +253,24 @@ def _fixed(obj: _Objective, o, p: int):
     return x, obj.value(x), 1, False
 
 
-def _optimum_info(problem, program, cost, hist, prob, uni, X, p, shots, uniform_draws) -> dict:
-    """P(optimum) exact now and initially, and the uniform-sampling baseline."""
-    from qopt.backends.grover import probability_best_of_shots
+def grover_diagnostics(task: Task, cost, hist, sim, X, p: int, shots: int, rng) -> dict:
+    """Info of an optimised GM- / threshold-QAOA state ``sim`` on ``hist`` with final samples
+    X (program rows): concentration (bits), initial values, P(optimum) exact and initial, the
+    Grover bound and the uniform-sampling baseline with the same shots (module doc)."""
+    from qopt.backends.grover import grover_bound, probability_best_of_shots
+    from qopt.solvers.quantum.concentration import concentration_note
 
-    out: dict[str, Any] = {}
-    amap = _native_map(problem, program, cost, X)
-    if amap is None:
+    prob, uni = sim.probabilities(), sim.uniform_probabilities()
+    uniform_draws = sim.draw_levels(shots, rng, uni)
+    mp = sim.max_state_probability()
+    out: dict[str, Any] = {
+        "max_state_probability": mp, "state_entropy": sim.state_entropy(),
+        "state_entropy_unit": "bits", "initial_state_entropy": math.log2(hist.size),
+        **concentration_note(mp), "initial_expectation": float(uni @ hist.levels),
+        "sample_feasible_fraction": 1.0}
+    problem = task.problem
+    amap = _native_map(problem, task.program, cost, X)
+    if amap is None:                     # penalised rows: the cost is not the objective
         return out
     sign, k = amap
     if problem.optimum is not None:
@@ -277,17 +278,18 @@ def _optimum_info(problem, program, cost, hist, prob, uni, X, p, shots, uniform_
         hit = hist.levels <= opt_cost + 1e-9 * max(1.0, abs(opt_cost))
     else:
         hit = np.arange(hist.num_levels) == 0
-    out["probability_optimum_exact"] = float(prob[hit].sum())
-    out["probability_optimum_initial"] = float(uni[hit].sum())
-    out["optimum_multiplicity"] = int(hist.counts[hit].sum())
-    out["histogram_best_objective"] = sign * (float(hist.levels[0]) - k)
-    best_level = float(hist.levels[np.flatnonzero(uniform_draws)[0]])
-    best_native = sign * (best_level - k)
-    ref = problem.optimum if problem.optimum is not None else out["histogram_best_objective"]
-    out["uniform_best_objective"] = best_native
-    out["uniform_best_gap"] = abs(best_native - ref) / abs(ref) if ref else None
-    out["uniform_probability_optimum_in_shots"] = probability_best_of_shots(
-        out["probability_optimum_initial"], shots)
+    p_opt, p_init = float(prob[hit].sum()), float(uni[hit].sum())
+    best = sign * (float(hist.levels[0]) - k)
+    uniform_best = sign * (float(hist.levels[np.flatnonzero(uniform_draws)[0]]) - k)
+    ref = problem.optimum if problem.optimum is not None else best
+    out.update({
+        "probability_optimum_exact": p_opt, "probability_optimum_initial": p_init,
+        "optimum_multiplicity": int(hist.counts[hit].sum()),
+        "grover_bound": grover_bound(p, p_init), "histogram_best_objective": best,
+        "probability_optimum_in_shots": probability_best_of_shots(p_opt, shots),
+        "uniform_best_objective": uniform_best,
+        "uniform_best_gap": abs(uniform_best - ref) / abs(ref) if ref else None,
+        "uniform_probability_optimum_in_shots": probability_best_of_shots(p_init, shots)})
     return out
 
 
@@ -321,25 +323,10 @@ class ThresholdQAOAOptions:
             raise OptionError(f"restarts must be a positive integer, got {self.restarts!r}")
         if self.shots is not None and (not isinstance(self.shots, int) or self.shots < 1):
             raise OptionError(f"shots must be a positive integer or None, got {self.shots!r}")
-        if not isinstance(self.maxiter, int) or self.maxiter < 0 or \
-                (self.maxiter == 0 and self.angles is None):
-            raise OptionError(f"maxiter must be a positive integer (0 only with angles), got "
-                              f"{self.maxiter!r}")
+        check_maxiter(self.maxiter, self.angles)
         if self.threshold is not None and not math.isfinite(float(self.threshold)):
             raise OptionError(f"threshold must be a finite number, got {self.threshold!r}")
         check_angles(self.angles, self.p)
-
-
-def check_angles(angles, p: int) -> None:
-    """``angles`` None or {"gamma": p numbers, "beta": p numbers}."""
-    if angles is None:
-        return
-    if not isinstance(angles, dict) or set(angles) != {"gamma", "beta"}:
-        raise OptionError("angles must be {'gamma': [...], 'beta': [...]}")
-    for key in ("gamma", "beta"):
-        v = np.asarray(angles[key], dtype=float)
-        if v.shape != (p,) or not np.all(np.isfinite(v)):
-            raise OptionError(f"angles[{key!r}] needs {p} finite numbers (--p {p})")
 
 
 class ThresholdQAOASolver(Solver):
@@ -355,5 +342,5 @@ class ThresholdQAOASolver(Solver):
 
     def run(self, task: Task, *, backend=None, optimizer=None, seed: int | None = None,
             budget: int | None = None) -> SolverOutput:
-        return run_grover(self, task, backend=backend, optimizer=optimizer, seed=seed,
-                          budget=budget, threshold_mode=True)
+        return run_threshold(self, task, backend=backend, optimizer=optimizer, seed=seed,
+                             budget=budget)

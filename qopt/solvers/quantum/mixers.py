@@ -35,7 +35,8 @@ import scipy.sparse as sp
 from qopt.errors import OptionError
 from qopt.model.structure import ConstraintStructure
 
-MIXERS = ("x", "xy-ring", "xy-complete", "swap", "independent-set", "capacity", "feasible")
+MIXERS = ("x", "xy-ring", "xy-complete", "swap", "independent-set", "capacity", "feasible",
+          "grover")
 INIT_STATES = ("default", "uniform", "identity", "empty", "greedy")
 #: order in which ``feasible`` tries the structure's mixers
 _FEASIBLE_ORDER = ("swap", "independent-set", "capacity", "xy-ring")
@@ -218,6 +219,9 @@ def build_mixer(name: str, structure: ConstraintStructure | None, num_qubits: in
     if name not in MIXERS:
         raise OptionError(f"unknown mixer {name!r}; choose one of {', '.join(MIXERS)}")
     n = int(num_qubits)
+    if name == "grover":
+        raise OptionError("mixer 'grover' is simulated from the cost histogram "
+                          "(qopt.solvers.quantum.grover), not as partial mixers")
     if name == "x":
         return Mixer("x", n, tuple(PartialMixer("x", (q,)) for q in range(n)), "all")
     if structure is None or structure.is_empty:

@@ -81,8 +81,12 @@ class QAOASolver(Solver):
         return None if plain else 2
 
     def run_class(self) -> type[QAOARun]:
-        """The run of this solve: the x mixer's skeleton, or the constraint-preserving
-        variant for any other ``mixer``."""
+        """The run of this solve: the x mixer's skeleton, GM-QAOA on the cost histogram
+        (``mixer="grover"``), or the constraint-preserving variant for any other ``mixer``."""
+        if self.options.mixer == "grover":
+            from qopt.solvers.quantum.grover_run import GroverRun
+
+            return GroverRun
         return QAOARun if self.options.mixer == "x" else ConstrainedRun
 
     def plan_resources(self, plan, task, *, backend=None, optimizer=None, budget=None):
@@ -94,7 +98,11 @@ class QAOASolver(Solver):
         # multi-angle: T <= n fields + the couplings, one beta per qubit
         d = o.p * (2 * n + qubo.quadratic.nnz) if self.multi_angle else 2 * o.p
         opt = get_optimizer(optimizer, default=o.optimizer)
-        if is_engine(backend) and getattr(o, "mixer", None) in (None, "x"):
+        if getattr(o, "mixer", None) == "grover":
+            from qopt.solvers.quantum.grover import plan_grover
+
+            plan_grover(plan, task, final_shots(o.shots, budget))
+        elif is_engine(backend) and getattr(o, "mixer", None) in (None, "x"):
             add_statevector(plan, n, gradient=opt.uses_gradient, cvar=o.alpha < 1.0)
         elif is_engine(backend):
             plan_subspace(plan, task, o.mixer)

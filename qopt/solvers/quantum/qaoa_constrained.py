@@ -28,6 +28,8 @@ import numpy as np
 from qopt.errors import OptionError
 from qopt.samples import Samples
 from qopt.solvers.base import Task
+from qopt.solvers.quantum.concentration import concentration
+from qopt.solvers.quantum.mixer_order import mixer_orders
 from qopt.solvers.quantum.mixers import build_mixer, initial_state
 from qopt.solvers.quantum.qaoa_ansatz import Ansatz
 from qopt.solvers.quantum.qaoa_evaluators import CircuitEvaluator, is_engine
@@ -77,10 +79,18 @@ class ConstrainedRun(QAOARun):
         return Ansatz(cost, o.p, self.solver.multi_angle, None, mixer, init)
 
     def build_evaluator(self, ansatz: Ansatz):
-        """The feasible-subspace simulator on the engine spec, else the mixer's circuit."""
+        """The feasible-subspace simulator on the engine spec (partial mixers in the
+        per-layer order of ``mixer_order``), else the mixer's circuit."""
+        self.orders = mixer_orders(self.o.mixer_order, self.o.p, self.mixer.num_partials,
+                                   self.rng)
         if is_engine(self.backend):
             context = f"{self.solver.name} --mixer {self.mixer.name} on {self.task.problem.name}"
-            return SubspaceEvaluator(ansatz, self.o.alpha, context=context)
+            evaluator = SubspaceEvaluator(ansatz, self.o.alpha, context=context)
+            evaluator.sim.orders = self.orders
+            return evaluator
+        if self.orders is not None:
+            raise OptionError(f"mixer_order={self.o.mixer_order!r} runs on the feasible-"
+                              "subspace simulator only (circuits apply the fixed order)")
         return CircuitEvaluator(ansatz, self.backend, self.o.alpha, shots=self.shots,
                                 seed=self.rng)
 
@@ -91,6 +101,9 @@ class ConstrainedRun(QAOARun):
         out: dict = {}
         if isinstance(evaluator, SubspaceEvaluator):
             e, c = evaluator.expectation_and_cvar(x)          # the simulator holds x
+            out.update(concentration(evaluator._probabilities()))
+            if self.orders is not None:
+                out.update(mixer_order=self.o.mixer_order, mixer_orders=self.orders.tolist())
             hit = optimum_mask(self.task.problem, evaluator)
             p_exact = None if hit is None else float(evaluator._probabilities()[hit].sum())
             e0, c0 = evaluator.initial_expectation()          # now the initial state

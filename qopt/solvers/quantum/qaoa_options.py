@@ -34,7 +34,10 @@ class QAOAOptions:
     field, default) or a constraint-preserving mixer (xy-ring, xy-complete, swap,
     independent-set, capacity, feasible: see :mod:`qopt.solvers.quantum.mixers`), which runs
     on the program's variables without slack qubits (on the feasible-subspace simulator by
-    default). init_state: default | uniform | identity | empty | greedy (constrained mixers).
+    default), or ``grover`` (GM-QAOA on the cost histogram of the feasible set:
+    :mod:`qopt.solvers.quantum.grover`). init_state: default | uniform | identity | empty |
+    greedy (constrained mixers). mixer_order: fixed | reversed | random, the order of the
+    partial mixers in each layer (:mod:`qopt.solvers.quantum.mixer_order`).
     """
 
     p: int = 1
@@ -46,6 +49,7 @@ class QAOAOptions:
     optimizer: str = "cobyla"
     mixer: str = "x"
     init_state: str = "default"
+    mixer_order: str = "fixed"
     transfer_from: str | None = None
     fine_tune: int = 0
     source_init: str = "ramp"
@@ -65,6 +69,15 @@ class QAOAOptions:
         if self.mixer == "x" and self.init_state not in ("default", "uniform"):
             raise OptionError(f"init_state={self.init_state!r} needs a constraint-preserving "
                               "mixer (--mixer feasible, ...); the x mixer starts from |+>^n")
+        from qopt.solvers.quantum.grover import check_grover_options
+        from qopt.solvers.quantum.mixer_order import check_mixer_order
+
+        check_mixer_order(self.mixer_order)
+        if self.mixer_order != "fixed" and self.mixer in ("x", "grover"):
+            raise OptionError(f"mixer_order={self.mixer_order!r} orders the partial mixers of "
+                              f"a sequential constraint-preserving mixer; mixer "
+                              f"{self.mixer!r} has none whose order matters")
+        check_grover_options(self)
         if not isinstance(self.p, int) or self.p < 1:
             raise OptionError(f"p must be a positive integer, got {self.p!r}")
         if not 0.0 < float(self.alpha) <= 1.0:

@@ -151,6 +151,9 @@ class QAOARun:
                  and self.per_estimate is None and evaluator.ansatz.n <= MAX_EXACT_QUBITS)
         if exact:
             out["expectation_exact"] = True       # <H> of the final state itself
+            from qopt.solvers.quantum.concentration import concentration
+
+            out.update(concentration(evaluator.probabilities(x)))     # grover's (#24)
         fast = getattr(self.task.problem, "optimal_states", None)     # LABS: from the diagonal
         diag = getattr(evaluator, "diag", None)
         if (fast is not None and self.per_estimate is None and diag is not None
