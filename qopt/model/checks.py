@@ -11,14 +11,14 @@ from qopt.errors import OptionError, SizeLimitError
 MAX_VARS = 1 << 24
 
 
-def number(value, what: str) -> float:
-    """A finite real number."""
+def number(value, what: str, error: type[OptionError] = OptionError) -> float:
+    """A finite real number (else ``error``, an OptionError subclass, naming ``what``)."""
     if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.number) \
             or isinstance(value, complex | np.complexfloating):
-        raise OptionError(f"{what} must be a real number, got {value!r}")
+        raise error(f"{what} {value!r} is not a real number")
     v = float(value)
     if not np.isfinite(v):
-        raise OptionError(f"{what} must be finite, got {v}")
+        raise error(f"{what} {v} is not finite")
     return v
 
 

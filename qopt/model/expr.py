@@ -10,12 +10,12 @@ expression has no truth value).
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from qopt.errors import ModelError
+from qopt.model.checks import number
 
 if TYPE_CHECKING:
     from qopt.model.user import Program
@@ -26,12 +26,7 @@ MAX_DEGREE = 64
 
 
 def _coefficient(value, what: str = "coefficient") -> float:
-    if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.number):
-        raise ModelError(f"{what} {value!r} is not a real number")
-    v = float(value)
-    if not math.isfinite(v):
-        raise ModelError(f"{what} {v} is not finite")
-    return v
+    return number(value, what, ModelError)
 
 
 class _Arith:

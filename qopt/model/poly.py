@@ -12,12 +12,12 @@ equal indices cancels); :func:`canonical_groups` applies the right rule.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 
 import numpy as np
 
 from qopt.errors import OptionError
+from qopt.model.checks import number
 
 Groups = dict[int, tuple[np.ndarray, np.ndarray]]
 
@@ -27,15 +27,6 @@ _EVAL_BLOCK = 1 << 24
 
 def empty_group(d: int) -> tuple[np.ndarray, np.ndarray]:
     return np.zeros((0, d), dtype=np.int32), np.zeros(0)
-
-
-def _real(value, what: str) -> float:
-    if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.number):
-        raise OptionError(f"{what}: coefficient {value!r} is not a real number")
-    v = float(value)
-    if not math.isfinite(v):
-        raise OptionError(f"{what}: coefficient {v} is not finite")
-    return v
 
 
 def _index(i, num_vars: int | None, what: str) -> int:
@@ -75,7 +66,7 @@ def canonical_groups(terms: Mapping, kind: str = "binary", num_vars: int | None 
         k = canonical_key(key, kind, num_vars, what)
         rows, vals = by_degree.setdefault(len(k), ([], []))
         rows.append(k)
-        vals.append(_real(value, f"{what}[{key!r}]"))
+        vals.append(number(value, f"{what}[{key!r}]: coefficient"))
     out: Groups = {}
     for d, (rows, vals) in by_degree.items():
         idx = np.asarray(rows, dtype=np.int32).reshape(len(rows), d)
