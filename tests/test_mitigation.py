@@ -317,6 +317,7 @@ def test_fixed_angle_qaoa_on_a_device_charges_mitigation():
     assert r.info["fixed_angles"] and r.info["circuit_evaluations"] == 1
     assert r.info["gammas"] == [0.6] and r.info["betas"] == [0.4]
     assert r.evaluations == r.shots == 3 * (256 + 256) + 2 * 256
+    assert r.circuit_executions == 3 * 2 + 2           # two sets x 3 scales, 2 calibrations
     assert r.info["mitigation"]["calibration_shots_total"] == 512
     with pytest.raises(OptionError, match="calibration"):
         qopt.solve(g, "qaoa", p=1, angles=angles, maxiter=0, backend="fake:manila", seed=1,

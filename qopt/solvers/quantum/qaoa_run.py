@@ -74,6 +74,7 @@ class QAOARun:
         self.per_estimate: int | None = None     # shots of one estimate; None: exact
         self.cost = (1, 0)          # (circuits per estimate, calibration shots): mitigation
         self.calibrated_before = 0
+        self.executions_before = 0
         self.final = None           # the final samples' mitigated Evaluation, if any
         self.info: dict[str, Any] = {}
 
@@ -185,6 +186,7 @@ class QAOARun:
         self.per_estimate = estimate_shots(self.backend, self.shots)
         self.cost = measurement_cost(self.backend, self.per_estimate)
         self.calibrated_before = calibration_spent(self.backend)
+        self.executions_before = getattr(getattr(self.backend, "usage", None), "executions", 0)
 
     def new_search(self) -> AngleSearch:
         return AngleSearch(self.o, self.optimizer, self.rng,
@@ -231,6 +233,9 @@ class QAOARun:
             info["transfer"] = search.transfer.describe()
         settings = self.cost[0]
         calibration = calibration_spent(self.backend) - self.calibrated_before
+        if usage is not None and (settings > 1 or calibration):
+            # mitigated: every circuit the backend ran (ZNE folds, calibration circuits)
+            info["circuit_executions"] = usage.executions - self.executions_before
         final = self.shots * settings + calibration
         measured = final + search.evaluations * (self.per_estimate or 0) * settings
         return SolverOutput(samples=self.output_samples(samples), status=search.status,
