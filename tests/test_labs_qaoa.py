@@ -146,7 +146,7 @@ def test_vqe_on_an_8_variable_hubo_uses_8_qubits():
     assert r.objective == pytest.approx(float(h.energy(np.array(r.solution))))
 
 
-def test_qaoa_on_an_8_variable_hubo_uses_8_qubits_and_matches_aer():
+def test_qaoa_on_an_8_variable_hubo_uses_8_qubits_and_matches_aer_and_lightning():
     import qopt
 
     rng = np.random.default_rng(2)
@@ -159,6 +159,10 @@ def test_qaoa_on_an_8_variable_hubo_uses_8_qubits_and_matches_aer():
     aer = qopt.solve(h, solver="qaoa", p=2, angles=angles, maxiter=0, seed=0, backend="aer")
     assert fixed.info["expectation"] == pytest.approx(aer.info["expectation"], abs=1e-9)
     assert aer.num_qubits == 8 and aer.two_qubit_gates > 0
+    pytest.importorskip("pennylane_lightning")
+    lit = qopt.solve(h, solver="qaoa", p=2, angles=angles, maxiter=0, seed=0,
+                     backend="lightning")
+    assert fixed.info["expectation"] == pytest.approx(lit.info["expectation"], abs=1e-9)
 
 
 def test_fixed_angle_qaoa_in_qokit_convention_gives_the_published_overlap():
