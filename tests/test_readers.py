@@ -31,7 +31,7 @@ def test_shipped_counts():
     assert len(shipped_index("qap")) == 11
     assert 4 <= len(shipped_index("maxcut")) <= 6
     assert {v["size"]["m"] for v in shipped_index("msp").values()} == {2, 3, 4, 5}
-    assert set(kinds()) == {"mdkp", "mis", "qap", "maxcut", "msp"}
+    assert set(kinds()) == {"mdkp", "mis", "qap", "maxcut", "msp", "labs"}
 
 
 @pytest.mark.parametrize(("kind", "name"), SHIPPED)
