@@ -123,3 +123,93 @@ def test_results_record_qopt_version():
     from qopt.solving import package_versions
 
     assert package_versions()["qopt"] == qopt.__version__
+
+
+def test_every_solver_has_its_generated_option_table():
+    from qopt.solvers.registry import names
+
+    documented = set()
+    for page in DOCS.rglob("*.md"):
+        documented |= set(re.findall(r"<!-- qopt:solver-options ([^ ]+) -->", page.read_text()))
+    assert documented == set(names())
+
+
+# ---- the sweep configuration reference ---------------------------------------------------------
+def _reference_keys(section: str) -> set[str]:
+    text = (DOCS / "reference" / "config.md").read_text()
+    part = text.split(f"## {section}\n", 1)[1].split("\n## ", 1)[0]
+    keys = set()
+    for row in re.findall(r"^\| (`[^|]+) \|", part, re.M):
+        keys |= set(re.findall(r"`([a-z_]+)`", row))
+    return keys
+
+
+def test_config_reference_lists_every_key_the_parser_accepts():
+    from qopt.experiments.config import _SOLVER_KEYS, _TOP_KEYS
+    from qopt.experiments.problem_specs import _PROBLEM_KEYS
+
+    assert _reference_keys("Top level") == _TOP_KEYS
+    assert _reference_keys("`[[problems]]`") == _PROBLEM_KEYS
+    assert _reference_keys("`[[solvers]]`") == _SOLVER_KEYS
+
+
+# ---- the migration guide -----------------------------------------------------------------------
+MIGRATION = (DOCS / "migration.md").read_text()
+MIGRATION_BLOCKS = re.findall(r"```python\n(.*?)```", MIGRATION, re.S)
+QISKIT_OPTIMIZATION_NAMES = [
+    "QuadraticProgram", "MinimumEigenOptimizer", "SamplingVQE", "QAOA", "WarmStartQAOAOptimizer",
+    "RecursiveMinimumEigenOptimizer", "GroverOptimizer", "ADMMOptimizer", "CplexOptimizer",
+    "GurobiOptimizer", "QuadraticProgramToQubo", "IntegerToBinary", "LinearEqualityToPenalty",
+    "InequalityToEquality", "Knapsack", "Maxcut", "Tsp", "VehicleRouting", "StableSet",
+    "OptimizationResult"]
+
+
+def test_migration_guide_maps_every_name():
+    table = MIGRATION.split("## At a glance", 1)[1].split("\n## ", 1)[0]
+    mapped = {m for m in re.findall(r"^\| `([A-Za-z]+)`", table, re.M)}
+    mapped |= {n for row in re.findall(r"^\| ([^|]*) \|", table, re.M)
+               for n in re.findall(r"`([A-Za-z]+)`", row)}
+    missing = [n for n in QISKIT_OPTIMIZATION_NAMES if n not in mapped]
+    assert not missing, f"not in the migration guide's table: {missing}"
+    for name in ("GroverOptimizer", "ADMMOptimizer", "CplexOptimizer", "VehicleRouting"):
+        row = next(r for r in table.splitlines() if f"`{name}`" in r.split("|")[1])
+        assert "not provided" in row, row
+
+
+def test_migration_guide_has_runnable_blocks():
+    assert len(MIGRATION_BLOCKS) >= 8
+
+
+@pytest.mark.parametrize("index", range(len(MIGRATION_BLOCKS)))
+def test_migration_guide_block_runs(index):
+    pytest.importorskip("qiskit_optimization")
+    exec(compile(MIGRATION_BLOCKS[index], f"migration.md block {index}", "exec"), {})
+
+
+def test_getting_started_blocks_run():
+    text = (DOCS / "getting-started.md").read_text()
+    for i, block in enumerate(re.findall(r"```python\n(.*?)```", text, re.S)):
+        exec(compile(block, f"getting-started.md block {i}", "exec"), {})
+
+
+# ---- the README --------------------------------------------------------------------------------
+README = (REPO / "README.md").read_text()
+
+
+def test_readme_is_a_front_door():
+    assert len(README.splitlines()) <= 300
+    for page in re.findall(r"\]\((docs/[^)#]+)", README):
+        assert (REPO / page).is_file(), f"README links a missing page: {page}"
+
+
+def test_readme_commands_are_the_ones_ci_and_the_main_job_run():
+    commands = re.findall(r"```bash\n(python3 -m venv .venv[^\n]*)\n```", README)
+    assert len(commands) == 2, commands
+    main_job, dev = commands
+    assert "pip install . &&" in main_job and "qopt sweep experiments/quickstart.toml" in main_job
+    assert "qopt report results/quickstart" in main_job
+    ci = (REPO / ".ci" / "run").read_text()
+    install = dev.split(" && python -m pytest")[0].split(" && ", 2)[2]   # pip install -e ".[dev]"
+    assert install.replace("pip install", "pip install -q") in ci, (install, ci)
+    assert "python -m pytest -n 2" in dev and "python -m pytest -n 2" in ci
+    assert (REPO / "experiments" / "quickstart.toml").is_file()

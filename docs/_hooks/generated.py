@@ -31,8 +31,61 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+SECTION = re.compile(r"^(Attributes|Args|Arguments|Options|Fields):\s*$")
+ENTRY = re.compile(r"^ {4}(?P<names>[A-Za-z_][\w, ]*?)\s*(\([^)]*\))?:\s*(?P<text>.*)$")
+
+
+def split_doc(doc: str) -> tuple[str, dict[str, str]]:
+    """(prose, {field: meaning}) of an options docstring: a Google-style ``Attributes:``
+    section gives the meanings (``a, b: text`` gives both); everything else is prose."""
+    prose, meanings, current = [], {}, None
+    in_section = False
+    for line in doc.splitlines():
+        if SECTION.match(line):
+            in_section, current = True, None
+            continue
+        if in_section:
+            m = ENTRY.match(line)
+            if m:
+                current = [n.strip() for n in m["names"].split(",")]
+                for n in current:
+                    meanings[n] = m["text"].strip()
+                continue
+            if line.startswith("        ") and current:
+                for n in current:
+                    meanings[n] += " " + line.strip()
+                continue
+            if not line.strip():
+                continue
+            in_section = False
+        prose.append(line)
+    return "\n".join(prose).strip(), meanings
+
+
+def split_inline(prose: str, names: list[str]) -> tuple[str, dict[str, str]]:
+    """(intro, {field: meaning}) of a prose docstring written as ``p: layers. alpha: ...``
+    (a field name and a colon at the start of a line or of a sentence); unchanged when fewer
+    than two fields are found that way."""
+    alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    pattern = re.compile(rf"(?:^|(?<=[.;]\s)|(?<=\n))(?P<name>{alternatives}):\s")
+    hits = list(pattern.finditer(prose))
+    if len({m["name"] for m in hits}) < 2:
+        return prose, {}
+    meanings = {}
+    for m, nxt in zip(hits, [*hits[1:], None]):
+        text = prose[m.end():nxt.start() if nxt else len(prose)]
+        meanings[m["name"]] = " ".join(text.split())
+    return prose[:hits[0].start()].strip(), meanings
+
+
+def sphinx_roles(text: str) -> str:
+    """``:mod:`x``` and friends as Markdown code."""
+    return re.sub(r":(?:mod|class|func|meth|attr|data|obj|exc):`~?([^`]+)`", r"`\1`", text)
+
+
 def solver_options(name: str) -> str:
-    """The Markdown option table of one solver (and its options docstring)."""
+    """The Markdown option table of one solver (with the meanings its options docstring gives)
+    followed by the rest of that docstring."""
     from qopt.cli.options import default_text, solver_fields
     from qopt.solvers.registry import solver_class
 
@@ -40,17 +93,26 @@ def solver_options(name: str) -> str:
     fields = solver_fields(name)
     if not fields:
         return f"`{name}` has no options of its own (only the keywords of `qopt.solve`).\n"
-    rows = ["| option | CLI flag | type | default |", "|---|---|---|---|"]
+    prose, meanings = "", {}
+    for klass in cls.Options.__mro__[:-1]:      # a subclass's options: its bases explain theirs
+        doc = klass.__dict__.get("__doc__") or ""
+        if not doc or doc.startswith(klass.__name__ + "("):   # the dataclass's own docstring
+            continue
+        text, found = split_doc(sphinx_roles(inspect.cleandoc(doc)))
+        if not found:
+            text, found = split_inline(text, [f.name for f, _ in fields])
+        prose = prose or text
+        meanings = {**found, **meanings}
+    rows = ["| option | CLI flag | type | default | meaning |", "|---|---|---|---|---|"]
     for f, tp in fields:
         flag = "--" + f.name.replace("_", "-")
         rows.append(f"| `{f.name}` | `{flag}` | `{_cell(_type_text(tp))}` | "
-                    f"`{_cell(default_text(f))}` |")
-    doc = inspect.getdoc(cls.Options) or ""
-    doc = doc if not doc.startswith(cls.Options.__name__ + "(") else ""   # dataclass default
+                    f"`{_cell(default_text(f))}` | {_cell(meanings.get(f.name, ''))} |")
     where = f"`{cls.Options.__module__}.{cls.Options.__qualname__}`"
-    text = [f"Options of `{name}` ({where}):", "", *rows, ""]
-    if doc:
-        text += ["", *[line for line in doc.splitlines()], ""]
+    text = [f"Options of `{name}` ({where}; in Python `{name}`'s keywords of `qopt.solve`, on "
+            f"the command line `qopt solve ... --solver {name} --OPTION VALUE`):", "", *rows, ""]
+    if prose:
+        text += ["", prose, ""]
     return "\n".join(text) + "\n"
 
 
