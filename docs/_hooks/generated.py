@@ -7,7 +7,8 @@ A page asks for a generated part with an HTML comment on a line of its own:
   class's docstring;
 - ``<!-- qopt:cli-help COMMAND -->``: ``qopt COMMAND --help`` as the parser prints it
   (``<!-- qopt:cli-help -->`` for ``qopt --help``);
-- ``<!-- qopt:solver-list -->``: every registered solver with its family and first docstring line.
+- ``<!-- qopt:solver-list -->``: every registered solver with its family and first docstring line;
+- ``<!-- qopt:status-tables -->``: what every status value means (:mod:`qopt.solvers.status`).
 
 An unknown solver or command fails the build (the marker names it).
 """
@@ -156,6 +157,10 @@ def render(what: str, arg: str | None) -> str:
         return cli_help(arg)
     if what == "solver-list":
         return solver_list()
+    if what == "status-tables":
+        from qopt.solvers.status import status_markdown
+
+        return status_markdown() + "\n"
     raise ValueError(f"unknown generated part 'qopt:{what}'")
 
 

@@ -17,11 +17,8 @@ log = logging.getLogger("mkdocs.hooks.pending")
 
 #: page (relative to docs/) -> its owner
 PENDING: dict[str, str] = {
-    "guide/models.md": "model",
     "guide/performance.md": "speed",
     "benchmarks/speed.md": "speed",
-    "solvers/grover.md": "grover",
-    "benchmarks/grover.md": "grover",
 }
 
 LINK = re.compile(r"\[(?P<text>[^\]]+)\]\((?P<target>[^)#\s]+\.md)(?P<anchor>#[^)\s]*)?\)")

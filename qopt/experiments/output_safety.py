@@ -1,6 +1,6 @@
 """Safe outputs of sweeps and reports.
 
-Rules (README "Sweeps": "Output safety"):
+Rules (docs/guide/sweeps.md, "Output safety"):
 
 - **Path options** (a solver Options field with ``metadata={"output_path": True}``, e.g.
   map-elites' ``heatmap``): in a sweep, a relative path is taken relative to the results

@@ -1,6 +1,7 @@
 """What every ``status`` value means: a solve's ``SolveResult.status`` and a sweep row's status.
 
-One table, shown by ``qopt solve --help`` and copied into the README; a test scans the sources
+One table, shown by ``qopt solve --help`` and rendered on the documentation's Concepts page
+(docs/concepts.md, generated when the site is built); a test scans the sources
 for status values so a new one cannot appear undocumented.
 """
 
@@ -68,7 +69,7 @@ def status_table(width: int = 24, columns: int = 100) -> str:
 
 
 def status_markdown() -> str:
-    """Both tables as Markdown (the README's status section is this text)."""
+    """Both tables as Markdown (the docs' Concepts page shows this text)."""
     out = ["| `status` of a solve | meaning |", "|---|---|"]
     out += [f"| `{k}` | {v} |" for k, v in SOLVER_STATUSES.items()]
     out += ["", "| status of a sweep row | meaning |", "|---|---|"]

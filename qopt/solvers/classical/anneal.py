@@ -12,7 +12,8 @@ every QUBO bit instead (the older move set). Any other QUBO is annealed over all
 **Budget unit.** One evaluation is one proposed flip of one read (unchanged); ``evaluations ==
 lanes x steps`` is spent exactly and never exceeds ``budget``.
 
-**Budget rule** (:func:`plan_budget`; measured in ``benchmarks/anneal_budget.py``, README).
+**Budget rule** (:func:`plan_budget`; measured in ``benchmarks/anneal_budget.py``,
+docs/benchmarks/classical.md).
 With ``budget`` and no ``reads``, the budget goes to ``lanes = min(AUTO_LANES, budget //
 (n x AUTO_MIN_SWEEPS))`` (at least 1) independent chains; each chain runs reads of
 ``sweeps = min(AUTO_READ_SWEEPS, its sweeps)`` sweeps one after another, and a read that stalls
@@ -21,7 +22,7 @@ With ``budget`` and no ``reads``, the budget goes to ``lanes = min(AUTO_LANES, b
 read is shortened to what is left, so it still cools down. Reads of many sweeps serve quality:
 at a few sweeps per read (the older rule: 100 reads sharing the budget) no read ever cools;
 10 chains rather than 1 because single-flip reads on permutation (one-hot) QUBOs do better
-as several short chains than as one long one (README table). With
+as several short chains than as one long one (docs/benchmarks/classical.md). With
 ``reads`` given, those reads share the budget equally (``sweeps`` defaults to all of a read's
 sweeps). Without ``budget``: ``reads`` (default 100) x ``sweeps`` (default 1000) sweeps.
 

@@ -1,6 +1,6 @@
 """QAOA mixers: ordered lists of partial mixers, and their initial states.
 
-Conventions (shared with the circuit builders, see the README "Constraint-preserving QAOA"):
+Conventions (shared with the circuit builders, see docs/solvers/constrained.md):
 a mixer is an ordered list of partial mixers B_1..B_K (Hermitian); one layer applies
 ``U_M(beta) = exp(-i beta_K B_K) ... exp(-i beta_1 B_1)`` (B_1 first) after the cost layer
 ``exp(-i gamma H_C)``. Standard QAOA uses one beta per layer, ma-qaoa one per partial mixer.
