@@ -62,7 +62,7 @@ def test_solver_families_reach_the_hubo_optimum(solver, options):
     assert r.values == {f"x{i}": b for i, b in enumerate(r.solution)}
 
 
-@pytest.mark.parametrize("solver", ["gw", "burer-monteiro"])
+@pytest.mark.parametrize("solver", ["gw", "burer-monteiro", "pce", "qrao"])
 def test_quadratic_only_solvers_get_a_safe_quadratisation(solver):
     h = HUBO({(0, 1, 2): -3.0, (1, 2, 3, 4): 2.0, (0, 4): 1.0, (3,): -1.0, (2,): 0.5})
     r = qopt.solve(h, solver, seed=1)
