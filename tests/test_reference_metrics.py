@@ -97,3 +97,19 @@ def test_exact_optimum_probability_matches_brute_force(make):
         indices_to_bits(np.arange(1 << qubo.num_vars), qubo.num_vars))))
     problem.optimum = None
     assert probability_optimum_exact(problem, qubo, p) is None
+
+
+def test_exact_optimum_probability_under_unbalanced_penalties():
+    """encoding="unbalanced" leaves a non-zero penalty on feasible states (-l1 h + l2 h^2,
+    h = b - a.x >= 0), so an optimal state's energy is not the objective: P(opt) must still
+    count it (against brute force over every state)."""
+    problem = qopt.generate("mdkp", 6, 1)      # its optimum leaves slack: a penalty > 0
+    problem.optimum = brute_optimum(problem)
+    qubo = Task(problem, encoding="unbalanced").qubo
+    assert qubo.num_slack == 0
+    rng = np.random.default_rng(3)
+    p = rng.random(1 << qubo.num_vars) ** 4
+    p /= p.sum()
+    got = probability_optimum_exact(problem, qubo, p)
+    assert got == pytest.approx(_brute_p_opt(problem, qubo, p), rel=1e-12, abs=1e-15)
+    assert got > 0

@@ -14,8 +14,10 @@ The optimal program states are found without evaluating all 2^n of them where th
 optimum must be feasible: on a feasible x with its best slack bits the QUBO energy equals the
 minimisation objective (the penalties vanish), so every optimal program state has
 ``min over slack E = to_minimisation(optimum)``; the states at or below that energy are the
-candidates, and only they are evaluated on the problem. Otherwise (market split: the optimum
-may be infeasible) every program state is evaluated, in chunks.
+candidates, and only they are evaluated on the problem. Otherwise every program state is
+evaluated, in chunks: where the optimum may be infeasible (market split), and where a row is
+penalised *unbalanced* (``encoding="unbalanced"``: ``-l1 h + l2 h^2`` with ``h = b - a.x`` is
+not 0 on a feasible x, so an optimal state's energy is not its objective).
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from qopt.bits import indices_to_bits
 _CHUNK = 1 << 16
 _RTOL = 1e-9
 _ATOL = 1e-9
+#: how :func:`qopt.model.convert.program_to_hubo` records a row penalised the unbalanced way
+_UNBALANCED = "penalty (unbalanced)"
 
 
 def _optimal(problem, idx: np.ndarray, n: int) -> np.ndarray:
@@ -41,6 +45,14 @@ def _optimal(problem, idx: np.ndarray, n: int) -> np.ndarray:
             ok &= problem.violation_batch(X) <= 1e-9
         hit[start:start + len(part)] = ok
     return hit
+
+
+def _penalties_vanish_when_feasible(qubo) -> bool:
+    """Whether a feasible program state at its best slack / auxiliary bits has energy equal to
+    its minimisation objective: every row penalised as zero on feasible states (slack
+    encoding, at-most-one and equality penalties), none the unbalanced way."""
+    handling = getattr(qubo, "constraint_handling", None) or {}
+    return _UNBALANCED not in handling.values()
 
 
 def probability_optimum_exact(problem, qubo, probabilities: np.ndarray,
@@ -57,7 +69,7 @@ def probability_optimum_exact(problem, qubo, probabilities: np.ndarray,
         raise ValueError(f"{p.shape[0]} probabilities for {N} qubits (need 2^{N})")
     rest = 1 << (N - n)
     marginal = p.reshape(rest, 1 << n).sum(axis=0)        # program bits are the low bits
-    if problem.optimum_needs_feasible:
+    if problem.optimum_needs_feasible and _penalties_vanish_when_feasible(qubo):
         d = qubo.diagonal() if diagonal is None else np.asarray(diagonal, dtype=float)
         best = d.reshape(rest, 1 << n).min(axis=0) if rest > 1 else d
         target = float(problem.to_minimisation(problem.optimum))
