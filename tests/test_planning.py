@@ -77,3 +77,21 @@ def test_estimate_within_3x_of_the_real_solve(kind, size, opts):
     assert pl.estimated_seconds is not None
     assert real / 3 <= pl.estimated_seconds <= 3 * max(walls), (pl.estimated_seconds, walls,
                                                                pl.time.model)
+
+
+def test_plan_gives_each_solver_the_cost_it_takes():
+    """qaoa takes the quartic LABS cost itself (one qubit a variable), ma-qaoa its
+    quadratisation (auxiliary bits, not counted as slack too): the plan says what the solve
+    uses, and its qubits add up."""
+    problem = qopt.load("labs:6")
+    hubo = plan(problem, "qaoa", p=1, maxiter=2, measure=False)
+    res = qopt.solve(problem, solver="qaoa", p=1, maxiter=2, seed=0)
+    assert (hubo.num_qubits, hubo.logical_qubits, hubo.slack_qubits,
+            hubo.auxiliary_qubits) == (res.num_qubits, 6, 0, 0) == (6, 6, 0, 0)
+    assert hubo.state_memory_bytes < 16 * 2**8           # a 6-qubit state, not 13
+    quad = plan(problem, "ma-qaoa", p=1, maxiter=2, measure=False)
+    q = Task(problem).qubo
+    assert quad.num_qubits == q.num_vars == qopt.solve(problem, solver="ma-qaoa", p=1,
+                                                        maxiter=2, seed=0).num_qubits
+    assert (quad.logical_qubits, quad.slack_qubits, quad.auxiliary_qubits) == (6, 0, q.num_aux)
+    assert quad.logical_qubits + quad.slack_qubits + quad.auxiliary_qubits == quad.num_qubits

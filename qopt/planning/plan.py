@@ -115,8 +115,9 @@ def _qubits(slv, task, name: str) -> tuple[int | None, int | None, int | None, i
     if getattr(getattr(slv, "options", None), "mixer", "x") not in ("x", None):
         n = int(task.program.num_vars)
         return n, n, 0, 0
-    q = task.qubo
-    return int(q.num_vars), int(q.num_program_vars), int(q.num_slack), int(q.num_aux)
+    q = task.cost           # what the solver takes: the HUBO itself, or the QUBO
+    aux = int(q.num_aux)    # num_slack counts every bit after the program's, aux included
+    return int(q.num_vars), int(q.num_program_vars), int(q.num_slack) - aux, aux
 
 
 def _depth(slv, task, name: str) -> tuple[int | None, str]:
@@ -126,14 +127,14 @@ def _depth(slv, task, name: str) -> tuple[int | None, str]:
             from qopt.solvers.quantum.qaoa_ansatz import Ansatz
             from qopt.solvers.quantum.qaoa_run import circuit_resources
 
-            res = circuit_resources(Ansatz(task.qubo, o.p, bool(slv.multi_angle), None))
+            res = circuit_resources(Ansatz(task.cost, o.p, bool(slv.multi_angle), None))
             return int(res["depth"]), "the exported QAOA circuit before transpilation"
         if name in _QAOA:
             return None, "feasible-subspace simulator: no circuit is run"
         if name in ("vqe", "cvar-vqe"):
             from qopt.solvers.quantum.ansatz import Ansatz
 
-            a = Ansatz(int(task.qubo.num_vars), o.ansatz, o.reps, o.entanglement, o.entangler)
+            a = Ansatz(int(task.cost.num_vars), o.ansatz, o.reps, o.entanglement, o.entangler)
             return int(a.circuit.depth()), "the ansatz circuit before transpilation"
     except QoptError as exc:
         return None, str(exc)
@@ -144,7 +145,7 @@ def _alternatives(slv, task, est: TimeEstimate, backend, optimizer, budget) -> l
     """Cheaper runs to name in a warning: a constraint-preserving mixer, fewer layers."""
     out = []
     o = getattr(slv, "options", None)
-    if slv.name in _QAOA and getattr(o, "mixer", "x") == "x" and task.qubo.num_slack:
+    if slv.name in _QAOA and getattr(o, "mixer", "x") == "x" and task.cost.num_slack:
         from qopt.solvers.quantum.mixers import build_mixer
 
         try:
@@ -195,7 +196,9 @@ def plan(target, solver="exact", *, kind: str | None = None, backend=None, optim
     check_reference(reference, optimum)
     slv = make_solver(solver, **options)
     problem = as_problem(target, kind)
-    task = Task(problem, penalty=penalty, encoding=encoding)
+    # the cost the solve hands the solver: the HUBO itself where it takes any degree
+    task = Task(problem, penalty=penalty, encoding=encoding,
+                max_degree=getattr(slv, "max_degree", 2))
     refused = None
     ref: dict = {"source": reference or ("given" if optimum is not None else None)}
     try:

@@ -232,7 +232,7 @@ def _qaoa_engine(slv, task, optimizer, budget) -> TimeEstimate:
     from qopt.solvers.quantum.qaoa_evaluators import EngineEvaluator
 
     o = slv.options
-    qubo = task.qubo
+    qubo = task.cost            # the QUBO, or the HUBO itself where the solver takes it
     n = int(qubo.num_vars)
     opt = get_optimizer(optimizer, default=o.optimizer)
     shots = final_shots(o.shots, budget)
@@ -305,12 +305,12 @@ def _vqe_engine(slv, task, optimizer, budget) -> TimeEstimate:
     from qopt.solvers.quantum.ansatz import Ansatz
 
     o = slv.options
-    n = int(task.qubo.num_vars)
+    n = int(task.cost.num_vars)
     opt = get_optimizer(optimizer, "cobyla", **o.optimizer_options)
     n_final = final_shots(o.final_shots, budget)
     planned = plan_quantum_budget(budget, o.maxiter, shots=None, reserved=n_final).limit
     m = min(n, DIRECT_QUBITS)
-    q = task.qubo if n <= DIRECT_QUBITS else _random_qubo(m)
+    q = task.cost if n <= DIRECT_QUBITS else _random_qubo(m)
     ansatz = Ansatz(m, o.ansatz, o.reps, o.entanglement, o.entangler)
     be = get_backend("statevector", seed=0)
     try:
