@@ -229,3 +229,20 @@ def test_opt_mapper_hubo_solved_by_qaoa_on_8_qubits():
     assert r.info.get("quadratisation") is None
     x = [r.values[f"x{i}"] for i in range(8)]
     assert r.objective == pytest.approx(op.objective.evaluate(x))
+
+
+def test_sweep_counts_the_qubits_the_solver_uses():
+    """A sweep's qubit check sees the cost the solver takes: qaoa runs LABS 6 on 6 qubits (the
+    quartic cost itself), so a statevector limit of 8 qubits keeps it (the quadratised QUBO
+    would need 13); ma-qaoa takes the quadratisation and is skipped, naming its 13 qubits."""
+    from qopt.experiments import parse_config
+    from qopt.experiments.execution import execute
+
+    cfg = parse_config('backends = ["statevector"]\nseeds = [0]\n[limits]\nstatevector = 8\n'
+                       '[[problems]]\nkind = "labs"\nsizes = [6]\n'
+                       '[[solvers]]\nname = "qaoa"\noptions = { maxiter = 2 }\n'
+                       '[[solvers]]\nname = "ma-qaoa"\noptions = { maxiter = 2 }\n')
+    rows = {r.solver: execute(r) for r in cfg.runs}
+    assert rows["qaoa"]["status"] == "done" and rows["qaoa"]["qubits"] == 6
+    assert rows["ma-qaoa"]["status"] == "skipped"
+    assert "needs 13 qubits" in rows["ma-qaoa"]["reason"]

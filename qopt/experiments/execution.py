@@ -121,8 +121,9 @@ ONE_QUBIT_PER_VARIABLE = frozenset({"qaoa", "cvar-qaoa", "ma-qaoa", "ws-qaoa", "
 
 def required_qubits(solver, task, name: str | None = None, backend: str | None = None
                     ) -> int | None:
-    """Qubits a quantum solver needs: its own ``required_qubits(task)``; else the QUBO size for
-    one-qubit-per-variable solvers; else None (unknown: the solver itself refuses with a
+    """Qubits a quantum solver needs: its own ``required_qubits(task)``; else the size of the
+    cost it takes (``task.cost``: the QUBO, or the HUBO itself) for one-qubit-per-variable
+    solvers; else None (unknown: the solver itself refuses with a
     SizeLimitError, stored as skipped). Constraint-preserving QAOA (``mixer`` other than x)
     needs one qubit per program variable (no slack) on circuit backends; on the
     feasible-subspace simulator (statevector) the feasible-set size, not the qubits, bounds
@@ -133,7 +134,7 @@ def required_qubits(solver, task, name: str | None = None, backend: str | None =
     if getattr(getattr(solver, "options", None), "mixer", "x") != "x":
         return None if backend in (None, "statevector") else int(task.program.num_vars)
     if (name or getattr(solver, "name", None)) in ONE_QUBIT_PER_VARIABLE:
-        return int(task.qubo.num_vars)
+        return int(task.cost.num_vars)      # the QUBO, or the HUBO a solver takes itself
     return None
 
 
@@ -170,7 +171,8 @@ def execute(spec_data: dict | RunSpec) -> dict[str, Any]:
             extra["size"] = problem.num_vars
         solver = make_solver(spec.solver, **sweep_options(spec))
         if spec.quantum:
-            task = Task(problem, penalty=spec.problem.penalty, encoding=spec.problem.encoding)
+            task = Task(problem, penalty=spec.problem.penalty, encoding=spec.problem.encoding,
+                        max_degree=getattr(solver, "max_degree", 2))   # the cost it takes
             need = required_qubits(solver, task, spec.solver, spec.backend)
             if need is not None:
                 extra["qubits"] = need
