@@ -139,7 +139,8 @@ def test_every_solver_has_its_generated_option_table():
 
     documented = set()
     for page in DOCS.rglob("*.md"):
-        documented |= set(re.findall(r"<!-- qopt:solver-options ([^ ]+) -->", page.read_text()))
+        documented |= set(re.findall(r"^<!-- qopt:solver-options ([^ ]+) -->$", page.read_text(),
+                                     re.M))
     assert documented == set(names())
 
 
