@@ -8,8 +8,11 @@ Science Advances 10, eadm6761 (2024) (TTS ~ 1.34^N, their Fig. 3, from BoÅ¡koviÄ
 * each generation makes one child: with probability ``crossover_rate`` the one-point crossover
   (cut uniform in 1..N-1) of two parents picked by binary tournament, else a copy of one
   parent; each bit of the child is flipped with probability ``mutation_rate`` (default 1/N);
-  the child is improved by tabu search and replaces a random member of the population (which
-  keeps it diverse; the best sequence found is kept apart and returned);
+  the child is improved by tabu search and replaces a random member of the population unless
+  it is already a member (the population stays free of duplicates, which keeps it diverse:
+  without that rule it collapses onto copies of one local optimum and the time to solution
+  gets a tail hundreds of times the median; the best sequence found is kept apart and
+  returned);
 * tabu search: ``T`` iterations, T drawn uniformly in [N/2, 3N/2] per call; each iteration
   evaluates all N single flips and makes the best admissible one (ties: lowest index); a flipped
   position stays tabu for a tenure drawn in [0.1 T, 0.12 T] (at least 1); a tabu flip is
@@ -187,6 +190,21 @@ def _tabu_search(s, C, best_s, tabu, tmin, tmax, left, target, stats):
 
 
 @njit(cache=True)
+def _in_population(pop, energies, child, e):
+    """Whether ``child`` (energy e) is already a member (compared only where energies tie)."""
+    for q in range(pop.shape[0]):
+        if energies[q] == e:
+            same = True
+            for i in range(child.shape[0]):
+                if pop[q, i] != child[i]:
+                    same = False
+                    break
+            if same:
+                return True
+    return False
+
+
+@njit(cache=True)
 def _mts(n, pop_size, pc, pm, generations, total, target, tmin, tmax, seed, pop, energies,
          stats):
     """The memetic loop; returns the generations made. ``stats``: [evaluations spent,
@@ -236,9 +254,10 @@ def _mts(n, pop_size, pc, pm, generations, total, target, tmin, tmax, seed, pop,
         if e < best_e:
             best_e = e
             keep[:] = child
-        r = np.random.randint(pop_size)          # the child replaces a random member
-        pop[r] = child
-        energies[r] = e
+        if not _in_population(pop, energies, child, e):
+            r = np.random.randint(pop_size)      # the child replaces a random member
+            pop[r] = child
+            energies[r] = e
         made += 1
     r = 0                                        # the best found is always returned
     for p in range(1, pop_size):
