@@ -29,21 +29,19 @@ Modules: :mod:`.phase` (phase factors), :mod:`.tiles` (tile moves and in-tile ga
 :mod:`qopt.backends.statevector` when numba is present.
 """
 
-from qopt.backends.kernels.adjoint import group_backward, x_backward
+from qopt.backends.kernels.adjoint import group_backward, x_backward, x_backward_scale
 from qopt.backends.kernels.apply import group_apply, low_apply
 from qopt.backends.kernels.elementwise import (
     copy_mul,
     expval_diag,
-    fill,
     mul_diag,
     phase_apply,
     probabilities,
-    product_state,
+    range_parts,
 )
-from qopt.backends.kernels.phase import integer_range, sincos
+from qopt.backends.kernels.phase import sincos
 
 __all__ = [
-    "copy_mul", "expval_diag", "fill", "group_apply", "group_backward", "integer_range",
-    "low_apply", "mul_diag", "phase_apply", "probabilities", "product_state", "sincos",
-    "x_backward",
+    "copy_mul", "expval_diag", "group_apply", "group_backward", "low_apply", "mul_diag",
+    "phase_apply", "probabilities", "range_parts", "sincos", "x_backward", "x_backward_scale",
 ]

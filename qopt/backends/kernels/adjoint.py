@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numba as nb
 import numpy as np
-from numba import prange
 
 from qopt.backends.kernels.phase import sincos, sincos_run
 from qopt.backends.kernels.tiles import (
@@ -62,27 +61,27 @@ def _rows_imov(pre, pim, lre, lim, ia, ib, L, gens, q, mode):
     return acc
 
 
-@nb.njit(parallel=True, fastmath=True, **_OPTS)
+@nb.njit(fastmath=True, **_OPTS)
 def group_backward(phi, lam, n, q0, nbits, mats_inv, mode, gens, diag, gamma, do_phase, tile,
-                   nparts):
+                   nparts, partial, lo, hi):
     """Backward step of the adjoint method through one pass of :func:`group_apply`.
 
-    Undoes the group's gates (``mats_inv``) on phi and lam and returns ``out`` of shape
-    (nbits + 1,): ``out[k] = Im <lam|G_{q0+k}|phi>`` and, if ``do_phase``,
-    ``out[nbits] = Im <lam|diag|phi>`` taken before the phase is undone on both."""
+    Undoes the group's gates (``mats_inv``) on phi and lam and writes, for each of the
+    parts ``lo..hi-1`` of ``nparts``, ``partial[part]`` of shape (nbits + 1,): ``[k] =
+    Im <lam|G_{q0+k}|phi>`` and, if ``do_phase``, ``[nbits] = Im <lam|diag|phi>`` taken before
+    the phase is undone on both (summed over the part's tiles)."""
     c0, lbits, rs, cs = layout(n, q0, nbits, tile)
     L = 1 << lbits
     rows = 1 << nbits
     ntiles = 1 << (n - nbits - lbits)
-    nparts = max(1, min(ntiles, nparts))
-    partial = np.zeros((nparts, nbits + 1))
-    for part in prange(nparts):
-        pre = np.empty(rows * L)
-        pim = np.empty(rows * L)
-        lre = np.empty(rows * L)
-        lim = np.empty(rows * L)
-        dloc = np.empty(rows * L)
-        acc = np.zeros(nbits + 1)
+    pre = np.empty(rows * L)
+    pim = np.empty(rows * L)
+    lre = np.empty(rows * L)
+    lim = np.empty(rows * L)
+    dloc = np.empty(rows * L)
+    acc = np.zeros(nbits + 1)
+    for part in range(lo, hi):
+        acc[:] = 0.0
         for t in range(part * ntiles // nparts, (part + 1) * ntiles // nparts):
             base = tile_base(t, q0, nbits, c0, lbits)
             gather(phi, pre, pim, base, rows, L, rs, cs, diag, gamma, 0, dloc, dloc, 0.0,
@@ -119,7 +118,6 @@ def group_backward(phi, lam, n, q0, nbits, mats_inv, mode, gens, diag, gamma, do
             scatter(phi, pre, pim, base, rows, L, rs, cs)
             scatter(lam, lre, lim, base, rows, L, rs, cs)
         partial[part, :] = acc
-    return partial.sum(axis=0)
 
 
 @nb.njit(inline="always", **_OPTS)
@@ -173,9 +171,9 @@ def _ovl_lanes(pr, pi, lr, li, count):
     return a0, a1
 
 
-@nb.njit(parallel=True, fastmath=True, **_OPTS)
-def x_backward(phi, lam, n, q0, nbits, mats_inv, diag, gamma, do_phase, tile, nparts, tab,
-               tmin):
+@nb.njit(fastmath=True, **_OPTS)
+def x_backward(phi, lam, n, q0, nbits, mats_inv, diag, gamma, do_phase, tile, tab, tmin,
+               nparts, partial, lo, hi):
     """:func:`group_backward` for X-rotation mixers (mode 0) whose factors (see
     :func:`xfactors`) have no flips: unnormalised undo rotations, overlaps of every qubit of
     the group taken from the tiles as gathered (the group's X_q commute with its rotations),
@@ -192,20 +190,19 @@ def x_backward(phi, lam, n, q0, nbits, mats_inv, diag, gamma, do_phase, tile, np
         L = 1 << lbits
     rows = 1 << nbits
     ntiles = 1 << (n - nbits - lbits)
-    nparts = max(1, min(ntiles, nparts))
     tq = np.zeros(nbits)
     _, fr, _ = xfactors(mats_inv, q0, nbits, tq)
     size = rows * L
     sub = min(size, 512)
-    partial = np.zeros((nparts, nbits + 1))
-    for part in prange(nparts):
-        pre = np.empty(size)
-        pim = np.empty(size)
-        lre = np.empty(size)
-        lim = np.empty(size)
-        cb = np.empty(max(sub, L))
-        sb = np.empty(max(sub, L))
-        acc = np.zeros(nbits + 1)
+    pre = np.empty(size)
+    pim = np.empty(size)
+    lre = np.empty(size)
+    lim = np.empty(size)
+    cb = np.empty(max(sub, L))
+    sb = np.empty(max(sub, L))
+    acc = np.zeros(nbits + 1)
+    for part in range(lo, hi):
+        acc[:] = 0.0
         for t in range(part * ntiles // nparts, (part + 1) * ntiles // nparts):
             if q0 == 0:
                 base = t * rows
@@ -288,9 +285,13 @@ def x_backward(phi, lam, n, q0, nbits, mats_inv, diag, gamma, do_phase, tile, np
                     for col in range(L):
                         xl[col] = complex(lre[m * L + col] * fr, lim[m * L + col] * fr)
         partial[part, :] = acc
-    out = partial.sum(axis=0)
-    # overlaps of qubits k, k+1 were taken after the undo of qubits < k (each R_t = U / c on
-    # both states multiplies the overlap by 1 / c^2); the phase overlap after all of them
+
+
+def x_backward_scale(out, mats_inv, q0: int, nbits: int):
+    """Scale the summed ``out`` of :func:`x_backward` in place (and return it): the overlaps
+    of qubits k, k+1 were taken after the unnormalised undo of qubits < k (each ``R_t = U /
+    c`` on both states multiplies the overlap by 1 / c^2), the phase overlap after all of
+    them."""
     scale = 1.0
     k = 0
     first = 2 if q0 == 0 else 0
@@ -306,4 +307,4 @@ def x_backward(phi, lam, n, q0, nbits, mats_inv, diag, gamma, do_phase, tile, np
     return out
 
 
-__all__ = ["group_backward", "x_backward"]
+__all__ = ["group_backward", "x_backward", "x_backward_scale"]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numba as nb
 import numpy as np
-from numba import prange
 
 from qopt.backends.kernels.phase import sincos_run
 from qopt.backends.kernels.tiles import (
@@ -29,9 +28,9 @@ from qopt.backends.kernels.tiles import (
 _OPTS = {"cache": True, "nogil": True}
 
 
-@nb.njit(parallel=True, fastmath=True, **_OPTS)
-def group_apply(psi, n, q0, nbits, mats, mode, diag, gamma, do_phase, tile, nparts,
-                expect, amp, tab, tmin, out1, out2):
+@nb.njit(fastmath=True, **_OPTS)
+def group_apply(psi, n, q0, nbits, mats, mode, diag, gamma, do_phase, tile, expect, amp, tab,
+                tmin, out1, out2, nparts, partial, lo, hi):
     """Optional phase exp(-i gamma diag) (do it only in a pass that touches every amplitude
     once), then the one-qubit gates of qubits q0..q0+nbits-1, one pass over the state.
 
@@ -44,15 +43,16 @@ def group_apply(psi, n, q0, nbits, mats, mode, diag, gamma, do_phase, tile, npar
     phi and lam) while the tile is written back.
 
     Tiles hold 2^nbits rows (the group's qubits) x L = ``tile`` columns (other qubits: the
-    lowest ones, or, for the group at q0 = 0, the qubits just above it); ``nparts`` work
-    parts (a few per thread) share the tiles. Mode 0 (X rotations) runs the rotations
-    unnormalised (``R_t = I - i t X``, one FMA per output, see :func:`xfactors`) and applies
-    the common factor and the flips when the tile is written back."""
+    lowest ones, or, for the group at q0 = 0, the qubits just above it). The tiles are
+    shared out over ``nparts`` parts; this call does parts ``lo..hi-1`` and writes each
+    part's expectation sum to ``partial[part]`` (see :func:`qopt.threads.run_parts`).
+    Mode 0 (X rotations) runs the rotations unnormalised (``R_t = I - i t X``, one FMA per
+    output, see :func:`xfactors`) and applies the common factor and the flips when the
+    tile is written back."""
     c0, lbits, rs, cs = layout(n, q0, nbits, tile)
     L = 1 << lbits
     rows = 1 << nbits
     ntiles = 1 << (n - nbits - lbits)
-    nparts = max(1, min(ntiles, nparts))
     tq = np.zeros(max(nbits, 1))
     mask = 0
     g1 = g2 = 1.0
@@ -66,12 +66,11 @@ def group_apply(psi, n, q0, nbits, mats, mode, diag, gamma, do_phase, tile, npar
         g2 = fr if r in (0, 3) else -fr
     # the common high pass: rows of contiguous runs, no phase, real factor
     plain = mode == 0 and rs != 1 and do_phase == 0 and not swap and g1 == g2
-    partial = np.zeros(nparts)
-    for part in prange(nparts):
-        re = np.empty(rows * L)
-        im = np.empty(rows * L)
-        cbuf = np.empty(max(rows, L))
-        sbuf = np.empty(max(rows, L))
+    re = np.empty(rows * L)
+    im = np.empty(rows * L)
+    cbuf = np.empty(max(rows, L))
+    sbuf = np.empty(max(rows, L))
+    for part in range(lo, hi):
         acc = 0.0
         for t in range(part * ntiles // nparts, (part + 1) * ntiles // nparts):
             base = tile_base(t, q0, nbits, c0, lbits)
@@ -107,19 +106,19 @@ def group_apply(psi, n, q0, nbits, mats, mode, diag, gamma, do_phase, tile, npar
             acc += scatter_x(psi, re, im, base, rows, L, rs, cs, 0, 1.0, 1.0, False,
                               diag, expect)
         partial[part] = acc
-    return partial.sum()
 
 
-@nb.njit(parallel=True, fastmath=True, **_OPTS)
-def low_apply(psi, n, nbits, mats, diag, gamma, do_phase, nparts, expect, amp, tab, tmin):
+@nb.njit(fastmath=True, **_OPTS)
+def low_apply(x, n, nbits, mats, diag, gamma, do_phase, expect, amp, tab, tmin, nparts, partial,
+              lo, hi):
     """:func:`group_apply` for the X rotations (mode 0) of qubits 0..nbits-1 (nbits >= 2) on
     contiguous chunks of 2^nbits amplitudes: the chunk is only de-interleaved into re / im
     (no transposition), qubits 0 and 1 act inside each run of 4 amplitudes, qubits 2.. on
-    runs of 4h. Same ``do_phase``, ``expect``, ``amp``, ``tab``, ``tmin`` as group_apply."""
-    x = psi.view(np.float64)
+    runs of 4h. ``x``: the state as interleaved (real, imaginary) floats, shape (2^(n+1),)
+    (``psi.view(float64)``, or float32 for a complex64 state). Same ``do_phase``,
+    ``expect``, ``amp``, ``tab``, ``tmin``, parts as group_apply."""
     chunk = 1 << nbits
     nch = 1 << (n - nbits)
-    nparts = max(1, min(nch, nparts))
     tq = np.zeros(nbits)
     mask, fr, nmi = xfactors(mats, 0, nbits, tq)
     r = nmi % 4
@@ -130,12 +129,11 @@ def low_apply(psi, n, nbits, mats, diag, gamma, do_phase, nparts, expect, amp, t
     t1 = tq[0]
     t2 = tq[1]
     sub = min(chunk, 512)
-    partial = np.zeros(nparts)
-    for part in prange(nparts):
-        re = np.empty(chunk)
-        im = np.empty(chunk)
-        cb = np.empty(sub)
-        sb = np.empty(sub)
+    re = np.empty(chunk)
+    im = np.empty(chunk)
+    cb = np.empty(sub)
+    sb = np.empty(sub)
+    for part in range(lo, hi):
         acc = 0.0
         for t in range(part * nch // nparts, (part + 1) * nch // nparts):
             base = t * chunk
@@ -199,7 +197,6 @@ def low_apply(psi, n, nbits, mats, diag, gamma, do_phase, nparts, expect, amp, t
                     if expect:
                         acc += (a * a + e * e) * diag[base + jj]
         partial[part] = acc
-    return partial.sum()
 
 
 __all__ = ["group_apply", "low_apply"]

@@ -1,76 +1,103 @@
-"""Elementwise kernels over the whole state, one parallel pass each: phase, expectation of a
-diagonal, diagonal products, probabilities, fills and product states.
+"""Elementwise kernels over the whole state: phase, expectation of a diagonal, diagonal
+products, probabilities, and the integer range of a diagonal.
+
+Each runs over parts ``lo..hi-1`` of ``nparts`` equal index ranges (see
+:func:`qopt.threads.run_parts`); reductions write one partial per part, which the caller
+sums in part order (the same sum for any thread count). The state may be complex128 or
+complex64 (a kernel is compiled per dtype on first use); arithmetic and sums are float64.
 """
 
 from __future__ import annotations
 
+import math
+
 import numba as nb
-from numba import prange
 
 from qopt.backends.kernels.phase import sincos
 
 _OPTS = {"cache": True, "nogil": True}
 
 
-@nb.njit(parallel=True, **_OPTS)
-def phase_apply(psi, diag, gamma):
+@nb.njit(inline="always", **_OPTS)
+def _bounds(size, nparts, part):
+    """Index range [start, stop) of ``part`` of ``nparts`` near-equal ranges of ``size``."""
+    return part * size // nparts, (part + 1) * size // nparts
+
+
+@nb.njit(**_OPTS)
+def phase_apply(psi, diag, gamma, nparts, lo, hi):
     """psi *= exp(-i gamma diag), in place."""
-    for j in prange(psi.size):
-        c, s = sincos(gamma * diag[j])
-        v = psi[j]
-        psi[j] = complex(v.real * c + v.imag * s, v.imag * c - v.real * s)
+    for part in range(lo, hi):
+        a, b = _bounds(psi.size, nparts, part)
+        for j in range(a, b):
+            c, s = sincos(gamma * diag[j])
+            v = psi[j]
+            psi[j] = complex(v.real * c + v.imag * s, v.imag * c - v.real * s)
 
 
-@nb.njit(parallel=True, **_OPTS)
-def expval_diag(psi, diag):
-    """sum_s |psi_s|^2 diag_s (float64 accumulation)."""
-    acc = 0.0
-    for j in prange(psi.size):
-        v = psi[j]
-        acc += (v.real * v.real + v.imag * v.imag) * diag[j]
-    return acc
+@nb.njit(fastmath={"reassoc", "contract"}, **_OPTS)
+def expval_diag(psi, diag, nparts, partial, lo, hi):
+    """partial[part] = sum over the part of |psi_s|^2 diag_s (float64 accumulation)."""
+    for part in range(lo, hi):
+        a, b = _bounds(psi.size, nparts, part)
+        acc = 0.0
+        for j in range(a, b):
+            v = psi[j]
+            re = float(v.real)
+            im = float(v.imag)
+            acc += (re * re + im * im) * diag[j]
+        partial[part] = acc
 
 
-@nb.njit(parallel=True, **_OPTS)
-def mul_diag(out, psi, weights):
+@nb.njit(**_OPTS)
+def mul_diag(out, psi, weights, nparts, lo, hi):
     """out = weights * psi (weights real)."""
-    for j in prange(psi.size):
-        out[j] = psi[j] * weights[j]
+    for part in range(lo, hi):
+        a, b = _bounds(psi.size, nparts, part)
+        for j in range(a, b):
+            out[j] = psi[j] * weights[j]
 
 
-@nb.njit(parallel=True, **_OPTS)
-def copy_mul(out1, out2, psi, weights):
+@nb.njit(**_OPTS)
+def copy_mul(out1, out2, psi, weights, nparts, lo, hi):
     """out1 = psi, out2 = weights * psi (weights real), one pass."""
-    for j in prange(psi.size):
-        v = psi[j]
-        out1[j] = v
-        out2[j] = v * weights[j]
+    for part in range(lo, hi):
+        a, b = _bounds(psi.size, nparts, part)
+        for j in range(a, b):
+            v = psi[j]
+            out1[j] = v
+            out2[j] = v * weights[j]
 
 
-@nb.njit(parallel=True, **_OPTS)
-def probabilities(psi, out):
+@nb.njit(**_OPTS)
+def probabilities(psi, out, nparts, lo, hi):
     """out = |psi|^2 (float64)."""
-    for j in prange(psi.size):
-        v = psi[j]
-        out[j] = v.real * v.real + v.imag * v.imag
+    for part in range(lo, hi):
+        a, b = _bounds(psi.size, nparts, part)
+        for j in range(a, b):
+            v = psi[j]
+            re = float(v.real)
+            im = float(v.imag)
+            out[j] = re * re + im * im
 
 
-@nb.njit(parallel=True, **_OPTS)
-def fill(psi, value):
-    for j in prange(psi.size):
-        psi[j] = value
+@nb.njit(**_OPTS)
+def range_parts(diag, nparts, out, lo, hi):
+    """out[part] = (entries differing from their floor, min, max) over the part (no
+    fast-math: a NaN counts as not integer)."""
+    for part in range(lo, hi):
+        a, b = _bounds(diag.size, nparts, part)
+        count = 0
+        mn = math.inf
+        mx = -math.inf
+        for j in range(a, b):
+            v = diag[j]
+            count += v != math.floor(v)
+            mn = v if v < mn else mn
+            mx = v if v > mx else mx
+        out[part, 0] = count
+        out[part, 1] = mn
+        out[part, 2] = mx
 
 
-@nb.njit(parallel=True, **_OPTS)
-def product_state(psi, n, amps0, amps1):
-    """psi = tensor product of (amps0[i] |0> + amps1[i] |1>) over qubits i."""
-    for j in prange(psi.size):
-        v = 1.0 + 0j
-        for i in range(n):
-            v *= amps1[i] if (j >> i) & 1 else amps0[i]
-        psi[j] = v
-
-
-__all__ = [
-    "copy_mul", "expval_diag", "fill", "mul_diag", "phase_apply", "probabilities", "product_state",
-]
+__all__ = ["copy_mul", "expval_diag", "mul_diag", "phase_apply", "probabilities", "range_parts"]

@@ -4,8 +4,8 @@
 x / 8, three doublings), inlined into the vectorised loops; under ``fastmath`` its error is
 about one ulp of ``|gamma d|``. :func:`sincos_run` serves a run of the diagonal either from it
 or, for an integer-valued diagonal, from a per-layer table of ``(cos, sin)(gamma k)`` (built by
-the engine with numpy). :func:`integer_range` decides which (compiled without fast-math: it
-must see NaN).
+the engine with numpy; :func:`qopt.backends.kernels.elementwise.range_parts` tells whether
+the diagonal is integer-valued).
 """
 
 from __future__ import annotations
@@ -13,8 +13,6 @@ from __future__ import annotations
 import math
 
 import numba as nb
-import numpy as np
-from numba import prange
 
 _INV_2PI = 1.0 / (2.0 * math.pi)
 # 2 pi split Cody-Waite style: HI has 33 significant bits, so k * HI is exact for |k| < 2^20
@@ -62,45 +60,4 @@ def sincos_run(diag, start, count, gamma, cbuf, sbuf, tab, tmin):
         sbuf[j] = s
 
 
-@nb.njit(parallel=True, **_OPTS)
-def _non_integers(diag, nparts):
-    """How many entries differ from their floor (NaN counts; no fast-math here)."""
-    counts = np.zeros(nparts, dtype=np.int64)
-    for part in prange(nparts):
-        d = diag[part * diag.size // nparts:(part + 1) * diag.size // nparts]
-        c = 0
-        for j in range(d.size):
-            c += d[j] != math.floor(d[j])
-        counts[part] = c
-    return counts.sum()
-
-
-@nb.njit(parallel=True, fastmath={"nnan", "nsz", "reassoc", "contract"}, **_OPTS)
-def _min_max(diag, nparts):
-    """(min, max) of a NaN-free array (vectorised reductions)."""
-    lo = np.empty(nparts)
-    hi = np.empty(nparts)
-    for part in prange(nparts):
-        d = diag[part * diag.size // nparts:(part + 1) * diag.size // nparts]
-        mn = np.inf
-        mx = -np.inf
-        for j in range(d.size):
-            v = d[j]
-            mn = v if v < mn else mn
-            mx = v if v > mx else mx
-        lo[part] = mn
-        hi[part] = mx
-    return lo.min(), hi.max()
-
-
-def integer_range(diag):
-    """(min, max, all integer) of a float64 diagonal (two parallel reads of it; NaN makes
-    it not integer, +-inf shows in min / max)."""
-    nparts = 64 if diag.size >= 4096 else 1
-    if _non_integers(diag, nparts):
-        return 0.0, 0.0, False
-    lo, hi = _min_max(diag, nparts)
-    return float(lo), float(hi), True
-
-
-__all__ = ["integer_range", "sincos", "sincos_run"]
+__all__ = ["sincos", "sincos_run"]

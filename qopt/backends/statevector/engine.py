@@ -6,10 +6,10 @@ from :mod:`.qaoa`, :mod:`.readout` and :mod:`.circuits`.
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
 
 import numpy as np
 
+from qopt import threads as _threads
 from qopt.backends.statevector.circuits import CircuitMixin
 from qopt.backends.statevector.gates import x_rotation_matrices
 from qopt.backends.statevector.qaoa import _NO_TABLE, QAOAMixin
@@ -19,7 +19,13 @@ from qopt.limits import check_allocation
 
 #: largest statevector the engine will even consider (before the memory check)
 MAX_QUBITS = 34
-_NO_STATE = np.zeros(0, dtype=np.complex128)
+#: smallest state the numba kernels run by default: below it the numpy path costs well under
+#: a millisecond per layer, less than what compiling the kernels would ever save
+NUMBA_MIN_QUBITS = 12
+#: work parts of every kernel call (fixed, so reductions do not depend on the thread count)
+NPARTS = 256
+_NO_STATE = {np.dtype(np.complex128): np.zeros(0, dtype=np.complex128),
+             np.dtype(np.complex64): np.zeros(0, dtype=np.complex64)}
 
 
 def _near_equal(total: int, most: int) -> list[int]:
@@ -52,9 +58,14 @@ class StatevectorEngine(QAOAMixin, ReadoutMixin, CircuitMixin):
             above it (16 and 8 for the default 12).
         tile: columns per gathered tile of the numba kernels (a power of two).
         memory_limit: bytes allowed per buffer (default :func:`qopt.limits.memory_limit`).
-        threads: numba threads for states of at least ``parallel_min_qubits`` qubits (default:
-            numba's default); smaller states run on one thread, where a parallel region costs
-            more than it saves (and stalls badly on a loaded machine).
+        threads: kernel threads for states of at least ``parallel_min_qubits`` qubits
+            (default: :func:`qopt.threads.current` at each call: the solve's ``threads=``,
+            else every core numba may use); smaller states run on the calling thread, where
+            handing out work costs more than it saves. Results do not depend on it (every
+            kernel splits its work into :data:`NPARTS` fixed parts).
+        numba_min_qubits: smallest state run by the numba kernels by default (None: the
+            module's :data:`NUMBA_MIN_QUBITS`); smaller ones take the vectorised numpy path
+            (well under a millisecond per layer either way) and compile nothing.
 
     Raises :class:`~qopt.errors.SizeLimitError` before allocating when the state does not fit.
     """
@@ -62,7 +73,7 @@ class StatevectorEngine(QAOAMixin, ReadoutMixin, CircuitMixin):
     def __init__(self, num_qubits: int, *, dtype=np.complex128, xp=None,
                  use_numba: bool | None = None, block: int = 12, tile: int = 16,
                  memory_limit: int | None = None, threads: int | None = None,
-                 parallel_min_qubits: int = 18):
+                 parallel_min_qubits: int = 18, numba_min_qubits: int | None = None):
         n = int(num_qubits)
         if n < 1:
             raise OptionError(f"num_qubits must be >= 1, got {num_qubits}")
@@ -78,7 +89,9 @@ class StatevectorEngine(QAOAMixin, ReadoutMixin, CircuitMixin):
         self.nbytes = (1 << n) * self.dtype.itemsize
         check_allocation(self.nbytes, f"a {n}-qubit statevector ({self.dtype.name})",
                          memory_limit)
-        kern = _numba_kernels() if (use_numba is not False and self.xp is np) else None
+        least = NUMBA_MIN_QUBITS if numba_min_qubits is None else int(numba_min_qubits)
+        wanted = use_numba if use_numba is not None else n >= least
+        kern = _numba_kernels() if (wanted and self.xp is np) else None
         if use_numba and kern is None:
             raise OptionError("use_numba=True needs numba and xp=numpy")
         self._k = kern
@@ -87,7 +100,7 @@ class StatevectorEngine(QAOAMixin, ReadoutMixin, CircuitMixin):
         # tile may not span more qubits than the first group holds
         self.num_qubits = n
         self.tile = 1 << min(max(0, int(tile).bit_length() - 1), self._groups()[0][1])
-        self.threads = threads
+        self.threads = None if threads is None else _threads.check(threads)
         self.parallel_min_qubits = int(parallel_min_qubits)
         self.state = self.xp.empty(1 << n, dtype=self.dtype)
         self._aux: list = []
@@ -119,27 +132,28 @@ class StatevectorEngine(QAOAMixin, ReadoutMixin, CircuitMixin):
                               f"({1 << self.num_qubits},)")
         return d
 
-    def _nparts(self) -> int:
-        import numba
+    @property
+    def threads_in_use(self) -> int:
+        """Threads the kernels run on now (1 without numba or below ``parallel_min_qubits``)."""
+        if self._k is None or self.num_qubits < self.parallel_min_qubits:
+            return 1
+        return self.threads if self.threads is not None else _threads.current()
 
-        return 8 * numba.get_num_threads()
+    def _run(self, kernel, *args) -> None:
+        """``kernel(*args, NPARTS, lo, hi)`` over the parts, on :attr:`threads_in_use`."""
+        _threads.run_parts(kernel, NPARTS, *args, NPARTS, threads=self.threads_in_use)
 
-    @contextmanager
-    def _threads(self):
-        """Numba thread count for one kernel call (restored afterwards)."""
-        if self._k is None:
-            yield
-            return
-        import numba
+    def _partials(self, kernel, *args, width: int = 0) -> np.ndarray:
+        """``kernel(*args, NPARTS, partial, lo, hi)`` over the parts; returns ``partial``,
+        shape (NPARTS,) or (NPARTS, width), one row per part."""
+        partial = np.zeros((NPARTS, width) if width else NPARTS)
+        _threads.run_parts(kernel, NPARTS, *args, NPARTS, partial,
+                           threads=self.threads_in_use)
+        return partial
 
-        before = numba.get_num_threads()
-        want = (1 if self.num_qubits < self.parallel_min_qubits
-                else (self.threads or numba.config.NUMBA_NUM_THREADS))
-        numba.set_num_threads(max(1, min(int(want), numba.config.NUMBA_NUM_THREADS)))
-        try:
-            yield
-        finally:
-            numba.set_num_threads(before)
+    def _sum(self, kernel, *args, width: int = 0) -> np.ndarray:
+        """:meth:`_partials` summed in part order (the same sum for any thread count)."""
+        return self._partials(kernel, *args, width=width).sum(axis=0)
 
     def _groups(self) -> list[tuple[int, int]]:
         """(first qubit, size) of each pass: ceil(n / block) groups of near-equal size."""
@@ -203,9 +217,8 @@ class StatevectorEngine(QAOAMixin, ReadoutMixin, CircuitMixin):
         """psi *= exp(-i gamma diag)."""
         psi = self.state if psi is None else psi
         d = self._check_diag(diag)
-        if self._k is not None and psi.dtype == np.complex128:
-            with self._threads():
-                self._k.phase_apply(psi, d, float(gamma))
+        if self._k is not None:
+            self._run(self._k.phase_apply, psi, d, float(gamma))
         else:
             psi *= self.xp.exp((-1j * float(gamma)) * d).astype(psi.dtype, copy=False)
         return psi
@@ -224,12 +237,11 @@ class StatevectorEngine(QAOAMixin, ReadoutMixin, CircuitMixin):
         d = self._check_diag(diag) if diag is not None else None
         if self._k is not None:
             dd = d if d is not None else np.zeros(1)
-            groups = (self._xgroups() if mode == 0 and psi.dtype == np.complex128
+            groups = (self._xgroups() if mode == 0
                       else [(q0, k, self.tile) for q0, k in self._groups()])
-            with self._threads():
-                for i, (q0, k, tile) in enumerate(groups):
-                    self._pass(psi, q0, k, mats, mode, dd, float(gamma),
-                               int(i == 0 and d is not None), self._nparts(), tile=tile)
+            for i, (q0, k, tile) in enumerate(groups):
+                self._pass(psi, q0, k, mats, mode, dd, float(gamma),
+                           int(i == 0 and d is not None), tile=tile)
             return psi
         if d is not None:
             self.apply_phase(d, gamma, psi)
@@ -264,21 +276,22 @@ class StatevectorEngine(QAOAMixin, ReadoutMixin, CircuitMixin):
         """exp(-i beta sum_i X_i) (``betas`` scalar, or shape (n,) for one angle per qubit)."""
         return self.apply_product(x_rotation_matrices(betas, self.num_qubits), psi, mode=0)
 
-    def _pass(self, psi, q0, k, mats, mode, d, gamma, phase, nparts, expect=False, amp=0.0,
+    def _pass(self, psi, q0, k, mats, mode, d, gamma, phase, expect=False, amp=0.0,
               tab=None, tmin=0.0, tile=None, outs=None) -> float:
-        """One numba pass over the state: qubits q0..q0+k-1 (see :mod:`kernels`). ``outs``:
-        (phi, lam) also filled with psi and D psi (only on the plain X-mixer high pass with
-        ``expect``, see :func:`kernels.group_apply`)."""
+        """One numba pass over the state: qubits q0..q0+k-1 (see :mod:`kernels`); returns
+        ``<psi|D|psi>`` of the result when ``expect``. ``outs``: (phi, lam) also filled with
+        psi and D psi (only on the plain X-mixer high pass with ``expect``, see
+        :func:`kernels.group_apply`)."""
         tab = _NO_TABLE if tab is None else tab
-        if mode == 0 and q0 == 0 and k >= 2 and psi.dtype == np.complex128:
-            return self._k.low_apply(psi, self.num_qubits, k, mats, d, gamma, phase, nparts,
-                                     expect, amp, tab, tmin)
-        o1, o2 = (_NO_STATE, _NO_STATE) if outs is None else outs
-        return self._k.group_apply(psi, self.num_qubits, q0, k, mats, mode, d, gamma, phase,
-                                   self.tile if tile is None else tile, nparts, expect, amp,
-                                   tab, tmin, o1, o2)
+        if mode == 0 and q0 == 0 and k >= 2:
+            x = psi.view(psi.real.dtype)
+            return float(self._sum(self._k.low_apply, x, self.num_qubits, k, mats, d, gamma,
+                                   phase, expect, amp, tab, tmin))
+        none = _NO_STATE[psi.dtype]
+        o1, o2 = (none, none) if outs is None else outs
+        return float(self._sum(self._k.group_apply, psi, self.num_qubits, q0, k, mats, mode, d,
+                               gamma, phase, self.tile if tile is None else tile, expect, amp,
+                               tab, tmin, o1, o2))
 
 
-
-
-__all__ = ["MAX_QUBITS", "StatevectorEngine"]
+__all__ = ["MAX_QUBITS", "NPARTS", "NUMBA_MIN_QUBITS", "StatevectorEngine"]

@@ -53,8 +53,8 @@ class QAOAMixin:
         return psi
 
     def _fused(self, psi, gam) -> bool:
-        """Whether the fused numba QAOA sweep applies (numba, complex128, p >= 1)."""
-        return self._k is not None and psi.dtype == np.complex128 and len(gam) > 0
+        """Whether the fused numba QAOA sweep applies (numba, p >= 1)."""
+        return self._k is not None and len(gam) > 0
 
     def _qaoa_fused(self, d, gam, bet, warm_start, psi, expect: bool, levels=False,
                     outs=None) -> float:
@@ -76,24 +76,22 @@ class QAOAMixin:
             groups = [(q0, k, self.tile) for q0, k in self._groups()]
         amp = 1.0 / math.sqrt(psi.size)
         value = 0.0
-        with self._threads():
-            nparts = self._nparts()
-            if levels is False:
-                levels = self._integer_levels(d)
-            for layer, (g, b) in enumerate(zip(gam, bet)):
-                mats = (x_rotation_matrices(b, n) if warm_start is None
-                        else warm_start_mixers(th, b))
-                tab, tmin = self._phase_table(levels, g)
-                for i, (q0, k, tile) in enumerate(groups):
-                    last = expect and layer == len(gam) - 1 and i == len(groups) - 1
-                    phase = 0 if i else (start if layer == 0 else 1)
-                    extra = None
-                    if last and outs is not None and mode == 0 and q0 > 0:
-                        c = mats[q0:q0 + k, 0, 0].real
-                        if np.all(np.abs(c) >= np.abs(mats[q0:q0 + k, 0, 1].imag)):
-                            extra = outs        # no flip, no -i: the plain high pass
-                    value = self._pass(psi, q0, k, mats, mode, d, float(g), phase, nparts,
-                                       last, amp, tab, tmin, tile, extra)
+        if levels is False:
+            levels = self._integer_levels(d)
+        for layer, (g, b) in enumerate(zip(gam, bet)):
+            mats = (x_rotation_matrices(b, n) if warm_start is None
+                    else warm_start_mixers(th, b))
+            tab, tmin = self._phase_table(levels, g)
+            for i, (q0, k, tile) in enumerate(groups):
+                last = expect and layer == len(gam) - 1 and i == len(groups) - 1
+                phase = 0 if i else (start if layer == 0 else 1)
+                extra = None
+                if last and outs is not None and mode == 0 and q0 > 0:
+                    c = mats[q0:q0 + k, 0, 0].real
+                    if np.all(np.abs(c) >= np.abs(mats[q0:q0 + k, 0, 1].imag)):
+                        extra = outs        # no flip, no -i: the plain high pass
+                value = self._pass(psi, q0, k, mats, mode, d, float(g), phase, last, amp, tab,
+                                   tmin, tile, extra)
         return float(value), extra is not None
 
     #: most distinct levels of an integer-valued diagonal served by a phase table
@@ -102,10 +100,11 @@ class QAOAMixin:
     def _integer_levels(self, d) -> tuple[float, int] | None:
         """(min, number of levels) when ``d`` is integer-valued with at most
         :attr:`TABLE_LEVELS` levels (checked on every call: one read of ``d``), else None."""
-        lo, hi, ok = self._k.integer_range(d)
-        if not ok or not hi - lo < self.TABLE_LEVELS:
+        out = self._partials(self._k.range_parts, d, width=3)
+        lo, hi = float(out[:, 1].min()), float(out[:, 2].max())
+        if out[:, 0].any() or not hi - lo < self.TABLE_LEVELS:
             return None
-        return float(lo), int(hi - lo) + 1
+        return lo, int(hi - lo) + 1
 
     @staticmethod
     def _phase_table(levels, gamma) -> tuple[np.ndarray, float]:
@@ -153,14 +152,12 @@ class QAOAMixin:
         phi, lam = self._buffers(2)
         if self._fused(self.state, gam) and alpha >= 1.0:
             # fused sweep: value, phi = psi and lam = D psi from its last pass when it can
-            with self._threads():
-                levels = self._integer_levels(d)
+            levels = self._integer_levels(d)
             psi = self.state
             value, done = self._qaoa_fused(d, gam, bet, warm_start, psi, True, levels,
                                            (phi, lam))
             if not done:
-                with self._threads():
-                    self._k.copy_mul(phi, lam, psi, d)
+                self._run(self._k.copy_mul, phi, lam, psi, d)
         else:
             psi = self.qaoa_state(diag, gam, bet, warm_start=warm_start)
             phi[...] = psi
@@ -202,9 +199,8 @@ class QAOAMixin:
         return out
 
     def _mul(self, out, psi, weights):
-        if self._k is not None and psi.dtype == np.complex128:
-            with self._threads():
-                self._k.mul_diag(out, psi, self.asarray(weights, dtype=np.float64))
+        if self._k is not None:
+            self._run(self._k.mul_diag, out, psi, self.asarray(weights, dtype=np.float64))
         else:
             out[...] = psi * self.asarray(weights).astype(psi.real.dtype, copy=False)
 
@@ -222,7 +218,7 @@ class QAOAMixin:
         n = self.num_qubits
         imov = np.zeros(n)
         d = None if diag is None else self._check_diag(diag)
-        if self._k is not None and phi.dtype == np.complex128:
+        if self._k is not None:
             groups = self._groups()
             imd = 0.0
             dd = d if d is not None else np.zeros(1)
@@ -240,20 +236,19 @@ class QAOAMixin:
                 fast = groups[0][1] >= 2
             else:
                 groups = [(q0, k, self.tile) for q0, k in groups]
-            with self._threads():
-                for i in range(len(groups) - 1, -1, -1):
-                    q0, k, tile = groups[i]
-                    phase = i == 0 and d is not None
-                    if fast:
-                        out = self._k.x_backward(phi, lam, n, q0, k, mats_inv, dd, float(gamma),
-                                                 phase, tile, self._nparts(), tab, tmin)
-                    else:
-                        out = self._k.group_backward(phi, lam, n, q0, k, mats_inv, mode, gens,
-                                                     dd, float(gamma), phase, self.tile,
-                                                     self._nparts())
-                    imov[q0:q0 + k] = out[:k]
-                    if i == 0:
-                        imd = float(out[k])
+            for i in range(len(groups) - 1, -1, -1):
+                q0, k, tile = groups[i]
+                phase = i == 0 and d is not None
+                if fast:
+                    out = self._sum(self._k.x_backward, phi, lam, n, q0, k, mats_inv, dd,
+                                    float(gamma), phase, tile, tab, tmin, width=k + 1)
+                    self._k.x_backward_scale(out, mats_inv, q0, k)
+                else:
+                    out = self._sum(self._k.group_backward, phi, lam, n, q0, k, mats_inv, mode,
+                                    gens, dd, float(gamma), phase, self.tile, width=k + 1)
+                imov[q0:q0 + k] = out[:k]
+                if i == 0:
+                    imd = float(out[k])
             return imov, imd
         xp = self.xp
         for i in range(n):

@@ -29,15 +29,14 @@ def fwht(v, xp=np):
 
 class ReadoutMixin:
     """Readout methods of :class:`~qopt.backends.statevector.StatevectorEngine` (mixed in;
-    they use its ``state``, ``xp``, ``_k`` and ``_threads``)."""
+    they use its ``state``, ``xp``, ``_k``, ``_run`` and ``_sum``)."""
 
     def probabilities(self, psi=None) -> np.ndarray:
         """|psi|^2, shape (2^n,) float64 (on the engine's array module)."""
         psi = self.state if psi is None else psi
         if self._k is not None:
             out = np.empty(psi.size)
-            with self._threads():
-                self._k.probabilities(psi, out)
+            self._run(self._k.probabilities, psi, out)
             return out
         return (psi.real.astype(np.float64) ** 2 + psi.imag.astype(np.float64) ** 2)
 
@@ -45,9 +44,8 @@ class ReadoutMixin:
         """<psi| D |psi> for a diagonal observable D (e.g. the QUBO energies)."""
         psi = self.state if psi is None else psi
         d = self._check_diag(diag)
-        if self._k is not None and psi.dtype == np.complex128:
-            with self._threads():
-                return float(self._k.expval_diag(psi, d))
+        if self._k is not None:
+            return float(self._sum(self._k.expval_diag, psi, d))
         return float(self.xp.dot(self.probabilities(psi), d))
 
     def _sort_order(self, diag):

@@ -1,0 +1,84 @@
+"""qopt.threads: how many threads the kernels use and how their parts are handed out."""
+
+from __future__ import annotations
+
+import threading
+
+import numba
+import pytest
+
+from qopt import threads
+from qopt.errors import OptionError
+
+
+def test_default_is_every_core_numba_may_use_and_using_sets_it():
+    assert threads.available() == numba.config.NUMBA_NUM_THREADS
+    assert threads.current() == threads.available()
+    with threads.using(1) as count:
+        assert count == 1 and threads.current() == 1
+        with threads.using(None):                  # None keeps the count in effect
+            assert threads.current() == 1
+    assert threads.current() == threads.available()
+
+
+def test_bad_counts_are_refused_naming_the_option_and_the_limit():
+    for bad in (0, -1, 1.5, "2", True, None):
+        with pytest.raises(OptionError, match="threads"):
+            threads.check(bad)
+    with pytest.raises(OptionError, match="NUMBA_NUM_THREADS"):
+        threads.check(threads.available() + 1)
+
+
+def test_set_default_is_the_process_default_below_using():
+    try:
+        threads.set_default(1)
+        assert threads.current() == 1
+        with threads.using(threads.available()):
+            assert threads.current() == threads.available()
+    finally:
+        threads.set_default(None)
+    assert threads.current() == threads.available()
+
+
+def test_using_is_per_caller_thread():
+    seen = {}
+
+    def other():
+        seen["other"] = threads.current()
+
+    with threads.using(1):
+        t = threading.Thread(target=other)
+        t.start()
+        t.join()
+    assert seen["other"] == threads.available()
+
+
+def test_run_parts_covers_every_part_once_in_order():
+    for nparts in (1, 5, 256):
+        for count in (1, 2, 7):
+            done = []
+            lock = threading.Lock()
+
+            def kernel(tag, lo, hi, done=done, lock=lock):
+                with lock:
+                    done.extend(range(lo, hi))
+                return (tag, lo, hi)
+
+            out = threads.run_parts(kernel, nparts, "x", threads=count)
+            assert sorted(done) == list(range(nparts))
+            assert [o[1] for o in out] == sorted(o[1] for o in out)      # range order
+            assert len(out) == min(count, nparts)
+            assert threads.split(nparts, count)[-1][1] == nparts
+
+
+def test_run_parts_waits_for_every_range_when_one_fails():
+    finished = []
+
+    def kernel(lo, hi):
+        if lo == 0:
+            raise ValueError("first range fails")
+        finished.append(lo)
+
+    with pytest.raises(ValueError):
+        threads.run_parts(kernel, 4, threads=2)
+    assert finished == [2]
