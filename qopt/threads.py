@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
@@ -36,10 +37,18 @@ _default: int | None = None
 
 def available() -> int:
     """Threads numba may use in this process: ``NUMBA_NUM_THREADS`` when set, else numba's
-    default (the CPUs this process may run on)."""
-    import numba
-
-    return int(numba.config.NUMBA_NUM_THREADS)
+    default, the CPUs this process may run on (read without importing numba when it is not
+    imported yet, by numba's own rule)."""
+    numba = sys.modules.get("numba")
+    if numba is not None:
+        return int(numba.config.NUMBA_NUM_THREADS)
+    given = os.environ.get("NUMBA_NUM_THREADS")
+    if given:
+        return max(1, int(given))
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:          # pragma: no cover - platforms without affinity
+        return max(1, os.cpu_count() or 1)
 
 
 def check(threads, option: str = "threads") -> int:
@@ -62,6 +71,12 @@ def set_default(threads: int | None) -> None:
     its share of the cores here."""
     global _default
     _default = None if threads is None else check(threads)
+
+
+def worker_threads(workers: int) -> int:
+    """Each of ``workers`` processes sharing this machine gets this many kernel threads: the
+    cores numba may use divided among them (at least 1)."""
+    return max(1, available() // max(int(workers), 1))
 
 
 def current() -> int:
@@ -92,10 +107,14 @@ def using(threads: int | None) -> Iterator[int]:
 @contextlib.contextmanager
 def numba_threads(threads: int | None = None) -> Iterator[int]:
     """Run the enclosed numba ``prange`` kernels on ``threads`` threads (None:
-    :func:`current`), restoring numba's previous count afterwards."""
+    :func:`current`), restoring numba's previous count afterwards. numba is not imported
+    for the default count (kernels imported later inside the block start at it anyway)."""
+    count = resolve(threads)
+    if "numba" not in sys.modules and count == available():
+        yield count
+        return
     import numba
 
-    count = resolve(threads)
     before = numba.get_num_threads()
     numba.set_num_threads(count)
     try:
@@ -160,5 +179,5 @@ def run_parts(kernel: Callable, nparts: int, *args, threads: int | None = None) 
 
 __all__ = [
     "available", "check", "current", "numba_threads", "resolve", "run_parts", "set_default",
-    "split", "using",
+    "split", "using", "worker_threads",
 ]

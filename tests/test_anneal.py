@@ -49,7 +49,7 @@ def test_numba_and_numpy_kernels_agree():
             for k in ("numpy", "auto"))
     assert a.info["slack_moves"] and a.info["restarts"] > 0
     np.testing.assert_array_equal(a.samples.bits, b.samples.bits)
-    assert a.info == {**b.info, "kernel": "numpy"}
+    assert a.info == {**b.info, "kernel": "numpy", "threads": 1}
 
 
 @pytest.fixture
@@ -217,3 +217,18 @@ def test_options_are_validated_by_name():
                 {"beta_max": float("inf")}):
         with pytest.raises(OptionError, match=next(iter(bad))):
             AnnealSolver(**bad)
+
+
+def test_lanes_on_any_thread_count_give_the_same_reads():
+    """Lanes are independent and their thresholds drawn before the kernel runs, so one and
+    two kernel threads give the same reads (the numba kernel runs lane ranges in parallel)."""
+    from qopt import threads
+
+    q = random_qubo(25, 6)
+    runs = []
+    for count in (1, threads.available()):
+        with threads.using(count):
+            runs.append(anneal_qubo(q, seed=11, reads=7, sweeps=60))
+    a, b = runs
+    np.testing.assert_array_equal(a.samples.bits, b.samples.bits)
+    assert a.info["threads"] == 1 and b.info["threads"] == min(7, threads.available())

@@ -18,10 +18,11 @@ from qopt.experiments.store import VOLATILE_COLUMNS, ResultStore
 
 
 def _untimed(value):
-    """JSON data without timings (keys "time", "*_time") and package versions."""
+    """JSON data without timings (keys "time", "*_time"), package versions and the kernel
+    thread count (placement: a local sweep divides the cores, results do not depend on it)."""
     if isinstance(value, dict):
         return {k: _untimed(v) for k, v in value.items()
-                if k not in ("time", "versions") and not k.endswith("_time")}
+                if k not in ("time", "versions", "threads") and not k.endswith("_time")}
     if isinstance(value, list):
         return [_untimed(v) for v in value]
     return value

@@ -82,3 +82,40 @@ def test_run_parts_waits_for_every_range_when_one_fails():
     with pytest.raises(ValueError):
         threads.run_parts(kernel, 4, threads=2)
     assert finished == [2]
+
+
+def test_solve_takes_threads_and_reports_them():
+    import qopt
+
+    p = qopt.generate("maxcut", 8, seed=1)
+    assert qopt.solve(p, solver="anneal", seed=0, reads=4, sweeps=5, threads=1).info[
+        "threads"] == 1
+    assert qopt.solve(p, solver="exact").info["threads"] == threads.available()
+    with pytest.raises(OptionError, match="threads"):
+        qopt.solve(p, solver="exact", threads=0)
+
+
+def test_subspace_qaoa_uses_every_core_however_loaded_the_machine(monkeypatch):
+    """The feasible-subspace simulator used to take cores minus the load average: after a
+    minute of full load it ran on one thread. Now the load average is never read."""
+    import os
+
+    import qopt
+    from qopt.solvers.quantum import qaoa_subspace
+
+    def loaded():
+        raise AssertionError("the load average must not decide the thread count")
+
+    monkeypatch.setattr(os, "getloadavg", loaded)
+    seen = []
+    real = qaoa_subspace.SubspaceEvaluator.__init__
+
+    def spy(self, *args, **kwargs):
+        real(self, *args, **kwargs)
+        seen.append(self.threads)
+
+    monkeypatch.setattr(qaoa_subspace.SubspaceEvaluator, "__init__", spy)
+    res = qopt.solve(qopt.generate("mis", 10, seed=2), solver="qaoa", mixer="feasible", p=1,
+                     seed=0, budget=20)
+    assert res.info["threads"] == threads.available()
+    assert seen and set(seen) == {threads.available()}

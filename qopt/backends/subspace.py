@@ -19,10 +19,9 @@ complex128 amplitude per feasible basis state:
   n-bit rows), Z correlators and the exact adjoint gradient for one beta per layer or one
   per partial mixer (ma-qaoa) and one gamma per layer or per Ising term.
 
-Threads: the numba kernels run with ``threads`` threads (default: the idle cores when the
-simulator is built, ``cpu_count - 1-minute load``, at least 1). On an oversubscribed machine a
-parallel region waits for its slowest thread: measured on this 2-core machine at load ~9,
-tai10a took ~0.42 s per layer on one thread and several seconds on two.
+Threads: the numba kernels run with ``threads`` threads (default: :func:`qopt.threads.current`,
+every core numba may use unless the solve says otherwise; see :mod:`qopt.threads` for why not
+the load average).
 
 Sizes: the number of independent sets or packing-feasible subsets cannot be known in advance
 (counting them is #P-hard); the enumeration counts with a cap at what the memory limit allows
@@ -34,12 +33,12 @@ summed in one :class:`~qopt.resources.ResourcePlan`.
 from __future__ import annotations
 
 import math
-import os
 from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
+from qopt import threads as _threads
 from qopt.backends import subspace_kernels as K
 from qopt.errors import OptionError, SizeLimitError
 from qopt.limits import memory_limit
@@ -60,31 +59,22 @@ SHARED_CACHE_BLOCK_STATES = 1 << 19
 MAX_PHASE_LEVELS = 1 << 20
 
 
-def idle_threads() -> int:
-    """Numba threads worth using now: idle cores (cpu_count - 1-minute load average, rounded),
-    at least 1 and at most numba's thread count."""
-    import numba
+def default_threads() -> int:
+    """Kernel threads when none are given: :func:`qopt.threads.current` (the solve's
+    ``threads=``, else every core numba may use; never the load average)."""
+    return _threads.current()
 
-    try:
-        idle = (os.cpu_count() or 1) - os.getloadavg()[0]
-    except OSError:                      # no load average on this platform
-        idle = numba.config.NUMBA_NUM_THREADS
-    return max(1, min(int(idle + 0.5), numba.config.NUMBA_NUM_THREADS))
+
+#: former name of :func:`default_threads` (it used to follow the load average)
+idle_threads = default_threads
 
 
 @contextmanager
 def kernel_threads(threads: int | None):
-    """Run the enclosed numba kernels on ``threads`` threads (None: :func:`idle_threads`),
+    """Run the enclosed numba kernels on ``threads`` threads (None: :func:`default_threads`),
     restoring the previous count afterwards."""
-    import numba
-
-    before = numba.get_num_threads()
-    numba.set_num_threads(idle_threads() if threads is None else
-                          max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
-    try:
+    with _threads.numba_threads(threads):
         yield
-    finally:
-        numba.set_num_threads(before)
 
 
 def _plan_and_cap(n_words: int, limit: int | None) -> tuple[int, int]:

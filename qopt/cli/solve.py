@@ -56,6 +56,9 @@ def add_parser(sub, solver_help: str = "") -> None:
                    help="device backends: record the run in DIR (needs --seed); the same "
                         "command again resumes an unfinished record; 'qopt replay DIR' "
                         "recomputes the result from it")
+    p.add_argument("--threads", type=int, default=None,
+                   help="threads of the compiled kernels (default: every core numba may use; "
+                        "NUMBA_NUM_THREADS caps it)")
     p.add_argument("--json", action="store_true", help="print the SolveResult as JSON")
     p.add_argument("--no-progress", dest="progress", action="store_false",
                    help="no live status line on stderr (shown after ~2 s: evaluations / "
@@ -144,7 +147,7 @@ def run(args, extra: Sequence[str], solve_flags: Sequence[str] = ()) -> int:
     with quiet():
         result = qopt.solve(target, seed=args.seed, postprocess=args.postprocess,
                             progress=args.progress, mitigation=args.mitigation,
-                            record=args.record, **keywords)
+                            record=args.record, threads=args.threads, **keywords)
     show_result(result, args.json)
     return 0
 

@@ -108,6 +108,8 @@ class RunSpec:
     #                                 inside it (set by run_sweep; not part of the run key)
     memory_limit: int | None = None  # bytes for this run: the memory limit divided among the
     #                                 local workers (set by run_sweep; not part of the run key)
+    threads: int | None = None      # kernel threads of this run: the cores divided among the
+    #                                 local workers (set by run_sweep; not part of the run key)
 
     def identity(self) -> dict:
         """Everything that determines the run's result, canonicalised (the run key's input)."""

@@ -186,7 +186,7 @@ def execute(spec_data: dict | RunSpec) -> dict[str, Any]:
             res = solve(problem, solver=solver, seed=spec.seed, budget=spec.budget,
                         backend=spec.backend, optimizer=spec.optimizer,
                         penalty=spec.problem.penalty, encoding=spec.problem.encoding,
-                        postprocess=spec.postprocess)
+                        postprocess=spec.postprocess, threads=spec.threads)
     except SizeLimitError as exc:
         return skipped_row(spec, str(exc), **extra)
     except Exception as exc:

@@ -17,6 +17,7 @@ from qopt.experiments.execution import execute, skipped_row
 from qopt.experiments.local_engine import LocalEngine
 from qopt.experiments.store import ResultStore
 from qopt.limits import worker_memory_limit
+from qopt.threads import worker_threads
 
 
 # ---- the sweep ---------------------------------------------------------------------------------
@@ -90,6 +91,7 @@ def run_sweep(config_path: str | Path | SweepConfig, results_dir: str | Path = "
     eng = make_engine(engine, workers, address, compile_timeout)
     # local workers share this machine: each run gets its share of the memory limit
     share = worker_memory_limit(eng.workers) if isinstance(eng, LocalEngine) else None
+    cores = worker_threads(eng.workers) if isinstance(eng, LocalEngine) else None
     store = ResultStore(results_path(results_dir))
     counts = {"done": 0, "failed": 0, "skipped": 0}
     compiled = [0.0]
@@ -102,7 +104,8 @@ def run_sweep(config_path: str | Path | SweepConfig, results_dir: str | Path = "
         store.delete(now_available & store.keys_skipped_unavailable())
         stored = store.keys()
         out_dir = str(Path(results_dir).resolve())   # relative output paths resolve inside
-        todo = [dataclasses.replace(r, output_dir=out_dir, memory_limit=share) for r in cfg.runs
+        todo = [dataclasses.replace(r, output_dir=out_dir, memory_limit=share, threads=cores)
+                for r in cfg.runs
                 if r.key not in stored]
         already = len(cfg.runs) - len(todo)
         with _Progress(cfg.name, len(todo), enabled=progress) as bar:

@@ -9,6 +9,7 @@ import time
 import numpy as np
 
 from qopt import compilation
+from qopt import threads as kernel_threads
 from qopt.errors import OptionError
 from qopt.progress import tracking as progress_tracking
 from qopt.recording import DeviceSession, check_device_options, is_device, solver_options
@@ -25,6 +26,7 @@ def solve(target, solver="exact", *, kind: str | None = None, backend=None, opti
           seed: int | None = None, budget: int | None = None, penalty="auto",
           encoding: str = "slack", postprocess: bool = True, progress=False,
           mitigation=None, record=None, optimum=None, reference: str | None = None,
+          threads: int | None = None,
           **options) -> SolveResult:
     """Solve ``target`` (see :func:`qopt.as_problem`) with ``solver`` (a name, class or instance).
 
@@ -43,13 +45,16 @@ def solve(target, solver="exact", *, kind: str | None = None, backend=None, opti
     sense) or ``reference`` ("exact", "milp", "best-known") set what gap and ratios are
     measured against (:mod:`qopt.reference`; computed before the run, its time not in
     ``wall_time``); without either, the instance's shipped best-known value if any, else the
-    result says there is no reference (``SolveResult.unavailable``).
+    result says there is no reference (``SolveResult.unavailable``). ``threads``: threads of
+    the compiled kernels (default: every core numba may use, see :mod:`qopt.threads`);
+    ``info["threads"]`` records the count the kernels ran on.
     """
     t_start = time.perf_counter()
     compiled_before = compilation.clock.total
     slv = make_solver(solver, **options)
     check_seed(seed)
     check_reference(reference, optimum)
+    nthreads = kernel_threads.resolve(threads)
     if runs_circuits(slv) or "numba" in sys.modules:
         compilation.clock.install()   # before the first kernel call of this solve
     if not isinstance(postprocess, bool | np.bool_):
@@ -87,7 +92,8 @@ def solve(target, solver="exact", *, kind: str | None = None, backend=None, opti
             penalty=penalty, encoding=encoding, postprocess=postprocess,
             versions=package_versions())
     try:
-        with progress_tracking(progress, slv.name, budget):
+        with progress_tracking(progress, slv.name, budget), kernel_threads.using(nthreads), \
+                kernel_threads.numba_threads(nthreads):
             out: SolverOutput = slv.run(task, backend=backend, optimizer=optimizer, seed=seed,
                                         budget=budget)
     finally:
@@ -98,6 +104,8 @@ def solve(target, solver="exact", *, kind: str | None = None, backend=None, opti
                              quantum=runs_circuits(slv))
     result = assemble_result(problem, task, slv, out, settings, started=t_start,
                              compiled_before=compiled_before, compile_clock=compilation.clock)
+    # solvers whose kernels ran on fewer threads (a small statevector: one) say so themselves
+    result.info.setdefault("threads", nthreads)
     if device is not None:
         device.finish(result)
     return result

@@ -46,6 +46,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qopt import threads as kernel_threads
 from qopt.errors import OptionError
 from qopt.model.hubo import HUBO
 from qopt.model.qubo import QUBO
@@ -264,11 +265,22 @@ class AnnealSolver(Solver):
         use_numba = _HAVE_NUMBA and opts.kernel != "numpy"
         kernel = kernels.anneal_numba if use_numba else kernels.anneal_numpy
         per_batch = max(1, _RANDOM_BATCH // max(lanes, 1))
+        # lanes are independent: the numba kernel (nogil) runs contiguous lane ranges on the
+        # kernel threads, with the same thresholds, so any thread count gives the same result
+        workers = kernel_threads.current() if use_numba else 1
+
+        *fixed, poly = consts            # poly[0]: the lanes' zero counts (L, T)
+
+        def batch(thresholds, step0, lo, hi):
+            r = slice(lo, hi)
+            kernel(X[r], F[r], G[r], E[r], *fixed, (poly[0][r], *poly[1:]), betas,
+                   thresholds[r], step0, steps, sweeps, patience, pos[r], rlen[r], since[r],
+                   best_e[r], best_x[r], out[r], count[r])
+
         for step0 in range(0, steps, per_batch):
             k = min(per_batch, steps - step0)
             thresholds = rng.standard_exponential((lanes, k))
-            kernel(X, F, G, E, *consts, betas, thresholds, step0, steps, sweeps, patience,
-                   pos, rlen, since, best_e, best_x, out, count)
+            kernel_threads.run_parts(batch, lanes, thresholds, step0, threads=workers)
         better = best_e > E
         best_x[better] = X[better]
         rows = np.concatenate([np.concatenate([out[r, :count[r]], best_x[r:r + 1]])
@@ -281,6 +293,7 @@ class AnnealSolver(Solver):
                 "annealed_vars": n, "slack_moves": land.reduction is not None,
                 "beta_min": beta_min, "beta_max": beta_max,
                 "kernel": "numba" if use_numba else "numpy",
+                "threads": min(workers, max(lanes, 1)),
                 "min_energy": float(energies.min()) if energies.size else None,
                 "mean_energy": float(energies.mean()) if energies.size else None}
         return SolverOutput(samples=Samples(bits), status="done", evaluations=lanes * steps,

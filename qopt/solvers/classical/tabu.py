@@ -294,6 +294,7 @@ class TabuSolver(Solver):
         bits, _, info = _run(qubo, rng, opts, budget,
                              _tabu_numba if use_numba else _tabu_numpy)
         info["kernel"] = "numba" if use_numba else "numpy"
+        info["threads"] = 1         # one search trajectory: a sequential kernel
         return SolverOutput(samples=Samples(bits.astype(np.uint8)), status="done",
                             evaluations=info.pop("evaluations"),
                             time={"classical": time.perf_counter() - t0}, info=info)

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from qopt import threads as kernel_threads
 from qopt.errors import OptionError
 from qopt.solvers.base import Samples, Solver, SolverOutput, Task, rng_from
 from qopt.solvers.budget import final_shots, plan_quantum_budget
@@ -179,7 +180,6 @@ def run_threshold(solver, task: Task, *, backend=None, optimizer=None, seed=None
     (:class:`~qopt.solvers.quantum.grover_run.GroverRun`)."""
     from qopt.backends.grover import GroverSimulator
     from qopt.backends.histogram import build_histogram
-    from qopt.backends.subspace import idle_threads
     from qopt.solvers.optimizers import get_optimizer
     from qopt.solvers.quantum.qaoa_subspace import constrained_cost
 
@@ -188,7 +188,7 @@ def run_threshold(solver, task: Task, *, backend=None, optimizer=None, seed=None
     problem, program = task.problem, task.program
     shots = final_shots(o.shots, budget)
     rng = rng_from(seed)
-    threads = idle_threads()
+    threads = kernel_threads.current()
     t0 = time.perf_counter()
     mixer = feasible_mixer(task)
     cost = constrained_cost(program, mixer, task.penalty)
