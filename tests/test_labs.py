@@ -188,7 +188,7 @@ def test_polynomial_diagonal_against_brute_force(vartype, n, low):
     rng = np.random.default_rng(n)
     terms = _random_poly(rng, n)
     ref = _brute(terms, n, 0.25, vartype)
-    d = polynomial_diagonal(terms, n, 0.25, vartype=vartype, low_bits=low)
+    d = polynomial_diagonal(terms, n, 0.25, vartype=vartype, low_bits=low, use_numba=True)
     assert d.dtype == np.float64
     np.testing.assert_allclose(d, ref, atol=1e-9)
     np.testing.assert_allclose(polynomial_diagonal(terms, n, 0.25, vartype=vartype,
