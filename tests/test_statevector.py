@@ -373,3 +373,66 @@ def test_small_states_take_numpy_and_compile_nothing(monkeypatch):
     assert StatevectorEngine(12).uses_numba
     assert StatevectorEngine(4, use_numba=True).uses_numba
     assert StatevectorEngine(11, threads=1).threads_in_use == 1
+
+
+def test_level_diagonal_gives_the_float_diagonals_values_and_gradients():
+    """An integer-valued cost stored as uint8 levels (lo + k): same expectation, CVaR,
+    gradient and samples as the float64 diagonal; built chunk by chunk from the cost."""
+    from qopt.backends.statevector import LevelDiagonal
+
+    n = 13
+    rng = np.random.default_rng(4)
+    M = np.triu(rng.integers(-3, 4, (n, n))).astype(float)
+    qubo = QUBO.from_matrix(M, offset=-2.0)
+    d = qubo.diagonal()
+    lev = LevelDiagonal.from_cost(qubo)
+    assert lev is not None and lev.levels.dtype == np.uint8
+    assert np.array_equal(lev.values(), d)
+    assert LevelDiagonal.from_array(d + 0.5) is None
+    assert LevelDiagonal.from_cost(QUBO.from_matrix(M / 3)) is None
+    g, b = [0.3, -0.7], [0.2, 0.45]
+    eng = StatevectorEngine(n)
+    v1 = eng.qaoa_expectation(d, g, b)
+    v2 = eng.qaoa_expectation(lev, g, b)
+    assert abs(v1 - v2) < 1e-12 * max(1.0, abs(v1))
+    _, dg1, db1 = eng.qaoa_gradient(d, g, b)
+    _, dg2, db2 = eng.qaoa_gradient(lev, g, b)
+    assert np.allclose(dg1, dg2, atol=1e-11) and np.allclose(db1, db2, atol=1e-11)
+    eng.qaoa_state(lev, g, b)
+    assert abs(eng.expectation(lev) - v1) < 1e-12 * max(1.0, abs(v1))
+    assert abs(eng.cvar(lev, 0.2) - eng.cvar(d, 0.2)) < 1e-12
+    numpy_eng = StatevectorEngine(n, use_numba=False)
+    assert abs(numpy_eng.qaoa_expectation(lev, g, b) - v1) < 1e-10
+
+
+def test_gradient_in_the_state_buffer_needs_one_buffer_less():
+    n = 18                                 # > 16 qubits: the last pass is a high pass
+    d = random_qubo(n, 3).diagonal()
+    g, b = [0.25, -0.4], [0.3, 0.1]
+    keep = StatevectorEngine(n)
+    lean = StatevectorEngine(n)
+    v1, dg1, db1 = keep.qaoa_gradient(d, g, b)
+    v2, dg2, db2 = lean.qaoa_gradient(d, g, b, keep_state=False)
+    assert len(keep._aux) == 2 and len(lean._aux) == 1
+    assert v1 == v2 and np.allclose(dg1, dg2, atol=1e-12) and np.allclose(db1, db2, atol=1e-12)
+    plus = np.full(1 << n, 2.0 ** (-n / 2))
+    assert np.allclose(lean.state, plus, atol=1e-10)     # stepped back to |+>^n
+
+
+def test_streamed_samples_follow_the_probabilities_without_a_probability_array():
+    """The numba path samples by parts (masses, then sorted draws): frequencies converge to
+    |psi|^2, and the same seed gives the same samples."""
+    n = 12
+    d = random_qubo(n, 5).diagonal()
+    eng = StatevectorEngine(n, dtype=np.complex64)
+    eng.qaoa_state(d, [0.4, 0.3], [0.5, 0.2])
+    p = np.abs(eng.state.astype(np.complex128)) ** 2
+    p /= p.sum()
+    shots = 400_000
+    bits, counts = eng.sample(shots, 7)
+    freq = np.zeros(1 << n)
+    freq[bits_to_indices(bits)] = counts / shots
+    assert counts.sum() == shots
+    assert np.all(np.abs(freq - p) <= 5 * np.sqrt(p * (1 - p) / shots) + 1e-6)
+    again = eng.sample(shots, 7)
+    assert np.array_equal(again[0], bits) and np.array_equal(again[1], counts)

@@ -35,13 +35,16 @@ from qopt.backends.kernels.elementwise import (
     copy_mul,
     expval_diag,
     mul_diag,
+    part_mass,
     phase_apply,
     probabilities,
     range_parts,
+    sample_parts,
 )
 from qopt.backends.kernels.phase import sincos
 
 __all__ = [
     "copy_mul", "expval_diag", "group_apply", "group_backward", "low_apply", "mul_diag",
-    "phase_apply", "probabilities", "range_parts", "sincos", "x_backward", "x_backward_scale",
+    "part_mass", "phase_apply", "probabilities", "range_parts", "sample_parts", "sincos",
+    "x_backward", "x_backward_scale",
 ]

@@ -82,6 +82,49 @@ def probabilities(psi, out, nparts, lo, hi):
 
 
 @nb.njit(**_OPTS)
+def part_mass(psi, nparts, partial, lo, hi):
+    """partial[part] = sum over the part of |psi_s|^2 (float64, in index order)."""
+    for part in range(lo, hi):
+        a, b = _bounds(psi.size, nparts, part)
+        acc = 0.0
+        for j in range(a, b):
+            v = psi[j]
+            re = float(v.real)
+            im = float(v.imag)
+            acc += re * re + im * im
+        partial[part] = acc
+
+
+@nb.njit(**_OPTS)
+def sample_parts(psi, start, u, uptr, out, nparts, lo, hi):
+    """Inverse-CDF sampling without a probability array: for each part in ``lo..hi-1``, the
+    sorted draws ``u[uptr[part]:uptr[part + 1]]`` (cumulative masses in the part's range,
+    which begins at ``start[part]``) become ``out[i]`` = the first state of the part whose
+    running cumulative mass exceeds ``u[i]`` (the part's last state for a draw at its very
+    end). One read of the part, only for parts that hold draws."""
+    for part in range(lo, hi):
+        i = uptr[part]
+        end = uptr[part + 1]
+        if i == end:
+            continue
+        a, b = _bounds(psi.size, nparts, part)
+        acc = start[part]
+        j = a
+        while i < end:
+            while j < b - 1:
+                v = psi[j]
+                re = float(v.real)
+                im = float(v.imag)
+                p = re * re + im * im
+                if acc + p > u[i]:
+                    break
+                acc += p
+                j += 1
+            out[i] = j
+            i += 1
+
+
+@nb.njit(**_OPTS)
 def range_parts(diag, nparts, out, lo, hi):
     """out[part] = (entries differing from their floor, min, max) over the part (no
     fast-math: a NaN counts as not integer)."""
@@ -100,4 +143,7 @@ def range_parts(diag, nparts, out, lo, hi):
         out[part, 2] = mx
 
 
-__all__ = ["copy_mul", "expval_diag", "mul_diag", "phase_apply", "probabilities", "range_parts"]
+__all__ = [
+    "copy_mul", "expval_diag", "mul_diag", "part_mass", "phase_apply", "probabilities",
+    "range_parts", "sample_parts",
+]

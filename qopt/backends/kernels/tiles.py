@@ -121,15 +121,15 @@ def gather_rows(psi, re, im, base, rows, L, rs):
 @nb.njit(inline="always", **_OPTS)
 def scatter_rows(psi, re, im, base, rows, L, rs, mask, g, diag, expect, out1, out2):
     """Tile rows back (row m to row m ^ mask), every amplitude scaled by the real g; returns
-    sum |out|^2 diag over the tile when ``expect``. Non-empty ``out1``, ``out2`` (with
-    ``expect``) also receive the amplitudes and diag times them."""
+    sum |out|^2 diag over the tile when ``expect``. With ``expect``, a non-empty ``out2``
+    also receives diag times the amplitudes, and a non-empty ``out1`` the amplitudes."""
     acc = 0.0
     for m in range(rows):
         off = base + (m ^ mask) * rs
         dst = psi[off:off + L]
         rr = re[m * L:m * L + L]
         ii = im[m * L:m * L + L]
-        if expect and out1.size:
+        if expect and out1.size and out2.size:
             dd = diag[off:off + L]
             o1 = out1[off:off + L]
             o2 = out2[off:off + L]
@@ -138,6 +138,15 @@ def scatter_rows(psi, re, im, base, rows, L, rs, mask, g, diag, expect, out1, ou
                 y = ii[col] * g
                 dst[col] = complex(x, y)
                 o1[col] = complex(x, y)
+                o2[col] = complex(x * dd[col], y * dd[col])
+                acc += (x * x + y * y) * dd[col]
+        elif expect and out2.size:
+            dd = diag[off:off + L]
+            o2 = out2[off:off + L]
+            for col in range(L):
+                x = rr[col] * g
+                y = ii[col] * g
+                dst[col] = complex(x, y)
                 o2[col] = complex(x * dd[col], y * dd[col])
                 acc += (x * x + y * y) * dd[col]
         elif expect:

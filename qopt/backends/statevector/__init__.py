@@ -31,9 +31,10 @@ from qopt.backends.statevector.gates import (
     warm_start_mixers,
     x_rotation_matrices,
 )
+from qopt.backends.statevector.levels import LevelDiagonal
 from qopt.backends.statevector.readout import fwht
 
 __all__ = [
-    "MAX_QUBITS", "Op", "StatevectorEngine", "fwht", "rotation_matrix", "warm_start_angles",
-    "warm_start_generators", "warm_start_mixers", "x_rotation_matrices",
+    "MAX_QUBITS", "LevelDiagonal", "Op", "StatevectorEngine", "fwht", "rotation_matrix",
+    "warm_start_angles", "warm_start_generators", "warm_start_mixers", "x_rotation_matrices",
 ]

@@ -132,7 +132,7 @@ class CircuitMixin:
         """(<D>, d<D>/d params) by the adjoint method; ``weights`` (shape (2^n,)) replaces
         the observable by ``weights`` in the backward sweep (e.g. the CVaR observable of
         :meth:`cvar_weights`)."""
-        d = self._check_diag(diag)
+        d = self._values(diag)
         psi = self.run_circuit(ops, params, initial=initial)
         value = self.expectation(d)
         phi, lam = self._buffers(2)

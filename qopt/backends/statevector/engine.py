@@ -12,6 +12,7 @@ import numpy as np
 from qopt import threads as _threads
 from qopt.backends.statevector.circuits import CircuitMixin
 from qopt.backends.statevector.gates import x_rotation_matrices
+from qopt.backends.statevector.levels import LevelDiagonal
 from qopt.backends.statevector.qaoa import _NO_TABLE, QAOAMixin
 from qopt.backends.statevector.readout import ReadoutMixin
 from qopt.errors import OptionError, SizeLimitError
@@ -126,11 +127,27 @@ class StatevectorEngine(QAOAMixin, ReadoutMixin, CircuitMixin):
         return self._aux[:count]
 
     def _check_diag(self, diag):
-        d = self.asarray(diag, dtype=np.float64)
+        """``diag`` as a float64 array of shape (2^n,), or the :class:`LevelDiagonal` given."""
+        d = diag if isinstance(diag, LevelDiagonal) else self.asarray(diag, dtype=np.float64)
         if d.shape != (1 << self.num_qubits,):
             raise OptionError(f"diagonal has shape {tuple(d.shape)}, expected "
                               f"({1 << self.num_qubits},)")
         return d
+
+    def _values(self, diag):
+        """A checked diagonal as float64 values (a level diagonal expanded: full size)."""
+        d = self._check_diag(diag)
+        return self.asarray(d.values()) if isinstance(d, LevelDiagonal) else d
+
+    @staticmethod
+    def _kd(d):
+        """What the kernels read for a checked diagonal (the levels of a level diagonal)."""
+        return d.levels if isinstance(d, LevelDiagonal) else d
+
+    @staticmethod
+    def _shift(d) -> float:
+        """Value to add to an expectation the kernels took of ``_kd(d)`` (normalised state)."""
+        return d.lo if isinstance(d, LevelDiagonal) else 0.0
 
     @property
     def threads_in_use(self) -> int:
@@ -216,7 +233,7 @@ class StatevectorEngine(QAOAMixin, ReadoutMixin, CircuitMixin):
     def apply_phase(self, diag, gamma: float, psi=None):
         """psi *= exp(-i gamma diag)."""
         psi = self.state if psi is None else psi
-        d = self._check_diag(diag)
+        d = self._values(diag)
         if self._k is not None:
             self._run(self._k.phase_apply, psi, d, float(gamma))
         else:
@@ -234,7 +251,7 @@ class StatevectorEngine(QAOAMixin, ReadoutMixin, CircuitMixin):
         n = self.num_qubits
         if mats.shape != (n, 2, 2):
             raise OptionError(f"one 2x2 matrix per qubit needed, got shape {mats.shape}")
-        d = self._check_diag(diag) if diag is not None else None
+        d = self._values(diag) if diag is not None else None
         if self._k is not None:
             dd = d if d is not None else np.zeros(1)
             groups = (self._xgroups() if mode == 0
@@ -288,7 +305,7 @@ class StatevectorEngine(QAOAMixin, ReadoutMixin, CircuitMixin):
             return float(self._sum(self._k.low_apply, x, self.num_qubits, k, mats, d, gamma,
                                    phase, expect, amp, tab, tmin))
         none = _NO_STATE[psi.dtype]
-        o1, o2 = (none, none) if outs is None else outs
+        o1, o2 = (none, none) if outs is None else (none if o is None else o for o in outs)
         return float(self._sum(self._k.group_apply, psi, self.num_qubits, q0, k, mats, mode, d,
                                gamma, phase, self.tile if tile is None else tile, expect, amp,
                                tab, tmin, o1, o2))

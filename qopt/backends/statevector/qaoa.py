@@ -14,6 +14,7 @@ from qopt.backends.statevector.gates import (
     warm_start_mixers,
     x_rotation_matrices,
 )
+from qopt.backends.statevector.levels import LevelDiagonal
 from qopt.errors import OptionError
 
 _NO_TABLE = np.zeros(0)
@@ -62,8 +63,10 @@ class QAOAMixin:
         start, |+>^n is never written (the first pass builds exp(-i gamma_1 D)|+> directly);
         with ``expect`` the last pass also returns <psi|D|psi>. ``outs`` = (phi, lam): the
         last pass also writes psi and D psi there when it is a plain X-mixer high pass (see
-        :func:`kernels.group_apply`); returns (value, whether it did)."""
+        :func:`kernels.group_apply`; ``phi`` may be None); returns (value, whether it did).
+        ``d``: a checked diagonal (float64 or :class:`LevelDiagonal`)."""
         n = self.num_qubits
+        kd = self._kd(d)
         if warm_start is None:
             groups = self._xgroups()
             start = 2
@@ -90,34 +93,39 @@ class QAOAMixin:
                     c = mats[q0:q0 + k, 0, 0].real
                     if np.all(np.abs(c) >= np.abs(mats[q0:q0 + k, 0, 1].imag)):
                         extra = outs        # no flip, no -i: the plain high pass
-                value = self._pass(psi, q0, k, mats, mode, d, float(g), phase, last, amp, tab,
+                value = self._pass(psi, q0, k, mats, mode, kd, float(g), phase, last, amp, tab,
                                    tmin, tile, extra)
-        return float(value), extra is not None
+        return float(value) + (self._shift(d) if expect else 0.0), extra is not None
 
     #: most distinct levels of an integer-valued diagonal served by a phase table
     TABLE_LEVELS = 1 << 14
 
-    def _integer_levels(self, d) -> tuple[float, int] | None:
-        """(min, number of levels) when ``d`` is integer-valued with at most
-        :attr:`TABLE_LEVELS` levels (checked on every call: one read of ``d``), else None."""
+    def _integer_levels(self, d) -> tuple[float, int, float] | None:
+        """(lowest value, number of levels, what the kernels subtract from an entry to get
+        its level) when ``d`` is integer-valued with at most :attr:`TABLE_LEVELS` levels
+        (checked on every call: one read of ``d``), else None. A :class:`LevelDiagonal`
+        needs no check: its entries are the levels."""
+        if isinstance(d, LevelDiagonal):
+            return d.lo, d.count, 0.0
         out = self._partials(self._k.range_parts, d, width=3)
         lo, hi = float(out[:, 1].min()), float(out[:, 2].max())
         if out[:, 0].any() or not hi - lo < self.TABLE_LEVELS:
             return None
-        return lo, int(hi - lo) + 1
+        return lo, int(hi - lo) + 1, lo
 
     @staticmethod
     def _phase_table(levels, gamma) -> tuple[np.ndarray, float]:
-        """Interleaved (cos, sin)(gamma * (min + k)) for the levels k of an integer-valued
-        diagonal (numpy's correctly rounded-ish cos / sin), or an empty table."""
+        """Interleaved (cos, sin)(gamma * (lo + k)) for the levels k of an integer-valued
+        diagonal (numpy's correctly rounded-ish cos / sin) and the kernels' level offset,
+        or an empty table."""
         if levels is None:
             return _NO_TABLE, 0.0
-        lo, count = levels
+        lo, count, tmin = levels
         x = float(gamma) * (lo + np.arange(count, dtype=np.float64))
         tab = np.empty(2 * count)
         tab[0::2] = np.cos(x)
         tab[1::2] = np.sin(x)
-        return tab, lo
+        return tab, tmin
 
     def _angles(self, gammas, betas) -> tuple[np.ndarray, np.ndarray]:
         gam = np.atleast_1d(np.asarray(gammas, dtype=float))
@@ -138,32 +146,46 @@ class QAOAMixin:
         self.qaoa_state(diag, gam, bet, warm_start=warm_start)
         return self.expectation(diag)
 
-    def qaoa_gradient(self, diag, gammas, betas, *, warm_start=None, alpha: float = 1.0
-                      ) -> tuple[float, np.ndarray, np.ndarray]:
+    def qaoa_gradient(self, diag, gammas, betas, *, warm_start=None, alpha: float = 1.0,
+                      keep_state: bool = True) -> tuple[float, np.ndarray, np.ndarray]:
         """(value, d value / d gammas, d value / d betas) by the adjoint method.
 
         value is the expectation of ``diag`` (``alpha=1``) or its CVaR_alpha (gradient of the
         CVaR with the tail weights held fixed, exact wherever the tail set does not change).
         ``d/dbetas`` has the shape of ``betas`` ((p,) or (p, n)). Costs one forward pass and
-        one backward sweep over two states (about 3 expectations)."""
+        one backward sweep over two states (about 3 expectations). ``keep_state=False``
+        (expectation only) runs the sweep in the engine's state itself, which afterwards
+        holds the initial state again instead of the QAOA state: one state buffer less
+        (what lets the gradient of 30 qubits in complex64 fit in 24 GiB)."""
         gam, bet = self._angles(gammas, betas)
         d = self._check_diag(diag)
         levels = False
-        phi, lam = self._buffers(2)
-        if self._fused(self.state, gam) and alpha >= 1.0:
+        fused = self._fused(self.state, gam) and alpha >= 1.0
+        if fused and not keep_state:
+            # phi is the state itself; lam = D psi from the last pass when it can
+            (lam,) = self._buffers(1)
+            phi = psi = self.state
+            levels = self._integer_levels(d)
+            value, done = self._qaoa_fused(d, gam, bet, warm_start, psi, True, levels,
+                                           (None, lam))
+            if not done:
+                self._run(self._k.mul_diag, lam, psi, self._kd(d))
+        elif fused:
             # fused sweep: value, phi = psi and lam = D psi from its last pass when it can
+            phi, lam = self._buffers(2)
             levels = self._integer_levels(d)
             psi = self.state
             value, done = self._qaoa_fused(d, gam, bet, warm_start, psi, True, levels,
                                            (phi, lam))
             if not done:
-                self._run(self._k.copy_mul, phi, lam, psi, d)
+                self._run(self._k.copy_mul, phi, lam, psi, self._kd(d))
         else:
+            phi, lam = self._buffers(2)
             psi = self.qaoa_state(diag, gam, bet, warm_start=warm_start)
             phi[...] = psi
             if alpha >= 1.0:
                 value = self.expectation(d, psi)
-                self._mul(lam, psi, d)
+                self._mul(lam, psi, self._values(d))
             else:
                 value, obs = self.cvar_weights(diag, alpha)
                 self._mul(lam, psi, obs)
@@ -199,6 +221,8 @@ class QAOAMixin:
         return out
 
     def _mul(self, out, psi, weights):
+        if isinstance(weights, LevelDiagonal):
+            weights = self._values(weights)
         if self._k is not None:
             self._run(self._k.mul_diag, out, psi, self.asarray(weights, dtype=np.float64))
         else:
@@ -213,7 +237,9 @@ class QAOAMixin:
         given, the phase. Returns (``Im <lam|G_i|phi>`` per qubit, shape (n,),
         ``Im <lam|diag|phi>``): half the derivatives of ``<psi|O|psi>`` with respect to each
         qubit's mixer angle and to gamma. ``gens`` (n, 2, 2) are the generators for mode 1.
-        ``levels``: :meth:`_integer_levels` of ``diag`` when already known (internal).
+        ``levels``: :meth:`_integer_levels` of ``diag`` when already known (internal). A
+        :class:`LevelDiagonal` ``diag`` is read as its levels (``diag - lo``): that changes
+        phi and lam by the same global phase only, and no overlap (``Im <lam|phi>`` = 0).
         """
         n = self.num_qubits
         imov = np.zeros(n)
@@ -221,7 +247,7 @@ class QAOAMixin:
         if self._k is not None:
             groups = self._groups()
             imd = 0.0
-            dd = d if d is not None else np.zeros(1)
+            dd = self._kd(d) if d is not None else np.zeros(1)
             mats_inv = np.ascontiguousarray(mats_inv, dtype=np.complex128)
             # X-rotation mixers without a flip in their factorisation take the fast kernel
             fast = mode == 0 and bool(np.all(np.abs(mats_inv[:, 0, 0].real)
@@ -259,6 +285,7 @@ class QAOAMixin:
         self._np_groups_apply(lam, mats_inv)
         if d is None:
             return imov, 0.0
+        d = self._values(d)
         imd = float(xp.vdot(lam, phi * d).imag)
         ph = xp.exp((1j * float(gamma)) * d).astype(phi.dtype, copy=False)
         phi *= ph

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from qopt.backends.statevector.levels import LevelDiagonal
 from qopt.bits import indices_to_bits
 from qopt.errors import OptionError
 from qopt.limits import check_allocation
@@ -45,14 +46,15 @@ class ReadoutMixin:
         psi = self.state if psi is None else psi
         d = self._check_diag(diag)
         if self._k is not None:
-            return float(self._sum(self._k.expval_diag, psi, d))
-        return float(self.xp.dot(self.probabilities(psi), d))
+            return float(self._sum(self._k.expval_diag, psi, self._kd(d))) + self._shift(d)
+        return float(self.xp.dot(self.probabilities(psi), self._values(d)))
 
     def _sort_order(self, diag):
         if self._order is None or self._order[0] is not diag:
             check_allocation(8 * (1 << self.num_qubits), "the CVaR sort order (int64 indices)",
                              self.memory_limit)
-            self._order = (diag, self.xp.argsort(self.asarray(diag), kind="stable"))
+            keys = diag.levels if isinstance(diag, LevelDiagonal) else self.asarray(diag)
+            self._order = (diag, self.xp.argsort(keys, kind="stable"))
         return self._order[1]
 
     def cvar_weights(self, diag, alpha: float, probs=None) -> tuple[float, np.ndarray]:
@@ -66,7 +68,7 @@ class ReadoutMixin:
         if not 0.0 < alpha <= 1.0:
             raise OptionError(f"alpha must be in (0, 1], got {alpha}")
         xp = self.xp
-        d = self._check_diag(diag)
+        d = self._values(diag)
         p = self.probabilities() if probs is None else probs
         order = self._sort_order(diag)
         ps = p[order]
@@ -96,12 +98,30 @@ class ReadoutMixin:
             raise OptionError(f"shots must be >= 1, got {shots}")
         from qopt.seeds import rng_from
 
-        p = self.probabilities(psi)
-        cdf = np.cumsum(p if self.xp is np else self.xp.asnumpy(p))
-        u = rng_from(rng).random(int(shots)) * cdf[-1]
-        idx = np.minimum(np.searchsorted(cdf, u, side="right"), cdf.size - 1)
+        if self._k is not None:
+            idx = self._sample_indices(self.state if psi is None else psi, int(shots),
+                                       rng_from(rng))
+        else:
+            p = self.probabilities(psi)
+            cdf = np.cumsum(p if self.xp is np else self.xp.asnumpy(p))
+            u = rng_from(rng).random(int(shots)) * cdf[-1]
+            idx = np.minimum(np.searchsorted(cdf, u, side="right"), cdf.size - 1)
         uniq, counts = np.unique(idx, return_counts=True)
         return indices_to_bits(uniq, self.num_qubits), counts
+
+    def _sample_indices(self, psi, shots: int, rng) -> np.ndarray:
+        """Basis-state indices of ``shots`` draws, inverse CDF without a probability array:
+        one pass for the mass of each work part, then, over the sorted draws, one read of
+        each part that holds a draw (memory: O(shots), no second full-size buffer)."""
+        mass = self._partials(self._k.part_mass, psi)
+        start = np.zeros(mass.size + 1)
+        np.cumsum(mass, out=start[1:])
+        u = np.sort(rng.random(shots) * start[-1])
+        uptr = np.searchsorted(u, start, side="left").astype(np.int64)
+        uptr[0], uptr[-1] = 0, shots
+        out = np.empty(shots, dtype=np.int64)
+        self._run(self._k.sample_parts, psi, start, u, uptr, out)
+        return out
 
     def z_expectations(self, masks, probs=None) -> np.ndarray:
         """<prod_{i in mask} Z_i> for each bit mask (int), shape (len(masks),)."""
