@@ -192,23 +192,24 @@ def test_label_with_unknown_field_is_a_config_error():
 
 
 def test_each_worker_gets_its_share_of_the_memory_limit(tmp_path, monkeypatch):
-    # qaoa on 16 qubits plans ~2.6 MiB: it fits 4 MiB, not a 2 MiB share of 2 workers
+    # qaoa on 18 qubits plans 6 MiB (state and diagonal; the engine samples by parts): it
+    # fits 8 MiB, not a 4 MiB share of 2 workers
     from qopt.limits import memory_limit_override, worker_memory_limit
 
-    monkeypatch.setenv("QOPT_MEMORY_LIMIT", "4M")
-    assert worker_memory_limit(2) == 2 * 2**20
+    monkeypatch.setenv("QOPT_MEMORY_LIMIT", "8M")
+    assert worker_memory_limit(2) == 4 * 2**20
     with memory_limit_override(123):
         assert qopt.limits.memory_limit() == 123
-    assert qopt.limits.memory_limit() == 4 * 2**20
+    assert qopt.limits.memory_limit() == 8 * 2**20
     cfg = tmp_path / "w.toml"
-    cfg.write_text('[[problems]]\nkind = "maxcut"\nsizes = [16]\ngenerator_seeds = [1, 2]\n'
+    cfg.write_text('[[problems]]\nkind = "maxcut"\nsizes = [18]\ngenerator_seeds = [1, 2]\n'
                    '[[solvers]]\nname = "qaoa"\nbudget = 4\n')
     run_sweep(cfg, tmp_path / "r", workers=2, progress=False)
     with ResultStore(tmp_path / "r" / "results.sqlite") as st:
         rows = st.rows()
     assert len(rows) == 2
     for r in rows:
-        assert r["status"] == "skipped" and "QOPT_MEMORY_LIMIT=2097152" in r["reason"]
+        assert r["status"] == "skipped" and "QOPT_MEMORY_LIMIT=4194304" in r["reason"]
 
 
 def test_seed_check_in_python_api():

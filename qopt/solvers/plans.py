@@ -10,6 +10,8 @@ kernels, so a run is refused only when even the fast estimate exceeds the time l
 
 from __future__ import annotations
 
+import numpy as np
+
 from qopt.resources import ResourcePlan
 
 #: optimistic enumeration speed of the exact solver on unconstrained problems (states / s);
@@ -27,10 +29,15 @@ ANNEAL_FLIPS_PER_SECOND = 2e9
 
 def add_statevector(plan: ResourcePlan, n: int, *, itemsize: int = 16, gradient: bool = False,
                     cvar: bool = False, diagonal: bool = True, option: str | None = None,
-                    what: str = "statevector", fix: str | None = None) -> None:
-    """Buffers of an n-qubit run on the in-house engine: the state, the QUBO's diagonal,
-    probabilities for sampling (two float64 vectors with the cumulative sum), the adjoint
-    gradient's two extra states and the CVaR sort order (int64 indices + sorted values)."""
+                    what: str = "statevector", fix: str | None = None,
+                    diag_dtype: str = "float64", streamed_sampling: bool = False,
+                    gradient_states: int = 2) -> None:
+    """Buffers of an n-qubit run on the in-house engine: the state, the cost diagonal
+    (``diag_dtype``: float64, or uint8 / uint16 levels of an integer cost, see
+    :mod:`qopt.backends.statevector.levels`), probabilities for sampling (two float64 vectors
+    with the cumulative sum; none when the engine samples by parts, ``streamed_sampling``),
+    the adjoint gradient's extra states (``gradient_states``: 2, or 1 when the sweep runs in
+    the state itself) and the CVaR's probabilities and sort order."""
     size = 1 << int(n)
     kind = "complex128" if itemsize == 16 else "complex64"
 
@@ -39,12 +46,34 @@ def add_statevector(plan: ResourcePlan, n: int, *, itemsize: int = 16, gradient:
 
     add(f"{what} of {n} qubits (2^{n} {kind})", itemsize * size)
     if diagonal:
-        add(f"the QUBO diagonal (2^{n} float64)", 8 * size)
-    add(f"probabilities and their cumulative sum (2 x 2^{n} float64)", 16 * size)
+        dsize = np.dtype(diag_dtype).itemsize
+        add(f"the cost diagonal (2^{n} {diag_dtype})", dsize * size)
+    if not streamed_sampling:
+        add(f"probabilities and their cumulative sum (2 x 2^{n} float64)", 16 * size)
+    elif cvar:
+        add(f"probabilities (2^{n} float64, CVaR)", 8 * size)
     if gradient:
-        add(f"adjoint-gradient states (2 x 2^{n} {kind})", 2 * itemsize * size)
+        add(f"adjoint-gradient states ({gradient_states} x 2^{n} {kind})",
+            gradient_states * itemsize * size)
     if cvar:
         add(f"CVaR sort order (2^{n} int64 + 2^{n} float64)", 16 * size)
+
+
+def plan_engine(plan: ResourcePlan, cost, n: int, *, precision: str = "complex128",
+                gradient: bool = False, cvar: bool = False, option: str | None = None) -> None:
+    """The buffers a QAOA evaluator on the in-house engine allocates for ``cost`` on ``n``
+    qubits (:func:`qopt.solvers.quantum.qaoa_evaluators.engine_diagonal` and
+    :class:`~qopt.backends.statevector.StatevectorEngine`): the state in ``precision``, the
+    cost as levels or float64, the adjoint's one extra state (its sweep runs in the state),
+    probabilities only for CVaR (the numba engine samples by parts)."""
+    from qopt.backends.statevector.engine import NUMBA_MIN_QUBITS
+    from qopt.backends.statevector.levels import LEVELS_MIN_QUBITS, level_dtype
+
+    dtype = level_dtype(cost) if n >= LEVELS_MIN_QUBITS else None
+    add_statevector(plan, n, itemsize=8 if precision == "complex64" else 16, gradient=gradient,
+                    cvar=cvar, option=option, diag_dtype="float64" if dtype is None else dtype.name,
+                    streamed_sampling=n >= NUMBA_MIN_QUBITS,
+                    gradient_states=2 if cvar else 1)
 
 
 def add_simulator(plan: ResourcePlan, backend, n: int, option: str | None = None) -> None:
@@ -116,4 +145,4 @@ def exact_seconds(n: int, constrained_rows: int = 0) -> float:
 
 
 __all__ = ["add_blackbox", "add_evaluation_time", "add_optimizer", "add_population", "add_samples",
-           "add_simulator", "add_statevector", "exact_seconds"]
+           "add_simulator", "add_statevector", "exact_seconds", "plan_engine"]

@@ -40,7 +40,7 @@ from typing import ClassVar
 from qopt.solvers.base import Solver, SolverOutput, Task
 from qopt.solvers.budget import final_shots
 from qopt.solvers.optimizers import get_optimizer
-from qopt.solvers.plans import add_optimizer, add_samples, add_statevector
+from qopt.solvers.plans import add_optimizer, add_samples, plan_engine
 from qopt.solvers.quantum.qaoa_ansatz import Ansatz, ising_to_qubo
 from qopt.solvers.quantum.qaoa_constrained import ConstrainedRun, plan_subspace
 from qopt.solvers.quantum.qaoa_evaluators import (
@@ -103,7 +103,8 @@ class QAOASolver(Solver):
 
             plan_grover(plan, task, final_shots(o.shots, budget))
         elif is_engine(backend) and getattr(o, "mixer", None) in (None, "x"):
-            add_statevector(plan, n, gradient=opt.uses_gradient, cvar=o.alpha < 1.0)
+            plan_engine(plan, task.cost, n, precision=getattr(o, "precision", "complex128"),
+                        gradient=opt.uses_gradient, cvar=o.alpha < 1.0)
         elif is_engine(backend):
             plan_subspace(plan, task, o.mixer)
         add_optimizer(plan, opt, d, option="--p")

@@ -70,9 +70,8 @@ class EngineEvaluator(ExactEvaluator):
         self.ansatz = ansatz
         self.alpha = float(alpha)
         self.qubo = ansatz.qubo
-        self.qubo.check_diagonal_size(memory_limit)
+        self.diag = engine_diagonal(self.qubo, memory_limit)    # before the state: peak memory
         self.engine = StatevectorEngine(ansatz.n, dtype=dtype, memory_limit=memory_limit)
-        self.diag = self.qubo.diagonal(memory_limit=memory_limit)
         self.simulation_time = 0.0
         if ansatz.multi_angle:
             from qopt.backends.statevector import fwht
@@ -86,6 +85,11 @@ class EngineEvaluator(ExactEvaluator):
         out = self._ma_grad(x) if self.ansatz.multi_angle else self._std_grad(x)
         self.simulation_time += time.perf_counter() - t0
         return out
+
+    @property
+    def threads_in_use(self) -> int:
+        """Threads the engine's kernels run on (``info["threads"]``)."""
+        return self.engine.threads_in_use
 
     def sample(self, x, shots: int, rng) -> Samples:
         self.state(x)
@@ -142,8 +146,9 @@ class EngineEvaluator(ExactEvaluator):
     def _std_grad(self, x) -> tuple[float, np.ndarray]:
         a = self.ansatz
         g, b = a.split(x)
+        # the sweep may run in the engine's state: every reader of it rebuilds it first
         val, dg, db = self.engine.qaoa_gradient(self.diag, g, b, warm_start=a.warm_start,
-                                                alpha=self.alpha)
+                                                alpha=self.alpha, keep_state=False)
         return val, np.concatenate([dg * a.gamma_scale, db])
 
     def _ma_grad(self, x) -> tuple[float, np.ndarray]:
@@ -300,15 +305,31 @@ def estimate_shots(backend, shots: int | None) -> int | None:
     return None if getattr(backend, "supports_exact", False) else shots
 
 
+def engine_diagonal(cost, memory_limit: int | None = None):
+    """The cost diagonal the engine evaluators use: uint8 / uint16 levels of an integer cost
+    from :data:`~qopt.backends.statevector.levels.LEVELS_MIN_QUBITS` qubits on (1/8 or 1/4 of
+    the float64 diagonal's memory and traffic), else the float64 diagonal."""
+    from qopt.backends.statevector.levels import LEVELS_MIN_QUBITS, LevelDiagonal, level_dtype
+
+    if cost.num_vars >= LEVELS_MIN_QUBITS and level_dtype(cost) is not None:
+        levels = LevelDiagonal.from_cost(cost, memory_limit=memory_limit)
+        if levels is not None:
+            return levels
+    cost.check_diagonal_size(memory_limit)
+    return cost.diagonal(memory_limit=memory_limit)
+
+
 def make_evaluator(ansatz: Ansatz, backend=None, alpha: float = 1.0, *, seed=None,
-                   shots: int | None = None):
-    """The evaluator for ``backend`` (None / "statevector": the in-house engine)."""
+                   shots: int | None = None, precision: str = "complex128"):
+    """The evaluator for ``backend`` (None / "statevector": the in-house engine, its states
+    in ``precision``)."""
     if is_engine(backend):
-        return EngineEvaluator(ansatz, alpha)
+        return EngineEvaluator(ansatz, alpha, dtype=np.dtype(precision))
     if is_evaluator(backend):
         return backend                      # a ready evaluator
     return CircuitEvaluator(ansatz, backend, alpha, shots=shots, seed=seed)
 
 
-__all__ = ["CircuitEvaluator", "EngineEvaluator", "ExactEvaluator", "estimate_shots",
+__all__ = ["CircuitEvaluator", "EngineEvaluator", "ExactEvaluator", "engine_diagonal",
+           "estimate_shots",
            "is_engine", "is_evaluator", "make_evaluator", "resolve_backend"]

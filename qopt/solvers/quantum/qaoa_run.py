@@ -133,7 +133,8 @@ class QAOARun:
     def build_evaluator(self, ansatz: Ansatz):
         """The evaluator of ``ansatz`` on the resolved backend."""
         return make_evaluator(ansatz, self.backend, self.o.alpha, seed=self.rng,
-                              shots=self.shots)
+                              shots=self.shots, precision=getattr(self.o, "precision",
+                                                                  "complex128"))
 
     def diagnostics(self, evaluator, x, samples: Samples) -> dict[str, Any]:
         """Exact final-state diagnostics: info entries of the optimised state x, here its
@@ -212,6 +213,8 @@ class QAOARun:
         x, f = search.optimise(ansatz, evaluator, plan.limit)
         samples, self.final = final_samples(evaluator, x, self.shots, self.rng)
         info = {**self.info, **self.diagnostics(evaluator, x, samples)}
+        if getattr(evaluator, "threads_in_use", None) is not None:
+            info["threads"] = evaluator.threads_in_use        # what the kernels ran on
         g, b = ansatz.split(x)
         res = self.resources(ansatz)
         timing = {"simulation": getattr(evaluator, "simulation_time", 0.0)}

@@ -85,15 +85,15 @@ class SubspaceEvaluator(ExactEvaluator):
         from qopt.backends.subspace import (
             FeasibleSubspace,
             SubspaceSimulator,
-            idle_threads,
+            default_threads,
             kernel_threads,
         )
 
         self.ansatz = ansatz
         self.alpha = float(alpha)
         self.qubo = ansatz.qubo
-        #: numba threads of every kernel call (None: the idle cores now, at least 1)
-        self.threads = idle_threads() if threads is None else int(threads)
+        #: kernel threads of every call (None: qopt.threads.current(), the solve's count)
+        self.threads = default_threads() if threads is None else int(threads)
         self._kernel_threads = kernel_threads
         t0 = time.perf_counter()
         with kernel_threads(self.threads):
@@ -163,6 +163,11 @@ class SubspaceEvaluator(ExactEvaluator):
                 grad = np.concatenate([dg * a.gamma_scale, db.sum(axis=1)])
         self.simulation_time += time.perf_counter() - t0
         return float(val), grad
+
+    @property
+    def threads_in_use(self) -> int:
+        """Threads the simulator's kernels run on (``info["threads"]``)."""
+        return self.threads
 
     def sample(self, x, shots: int, rng) -> Samples:
         self.state(x)
