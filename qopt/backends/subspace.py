@@ -55,6 +55,13 @@ MAX_PERMUTATION = 13
 #: still worth one pass per group of partial mixers (9! states, 5.5 MiB: a shared L3 cache)
 CACHE_BLOCK_STATES = 40320
 SHARED_CACHE_BLOCK_STATES = 1 << 19
+#: most states per block of a blocked run over a mask subspace (512 KiB of complex128: an L2
+#: cache holds the block while all of the run's partial mixers act on it)
+MASK_BLOCK_STATES = 1 << 15
+_NO_PHASE = np.zeros(0, dtype=np.complex128)
+#: partial-mixer kinds that flip one bit of a downward-closed set (or of free bits)
+_SINGLE_FLIPS = ("x", "controlled-x", "capacity")
+_NO_LEVELS = np.zeros(0, dtype=np.int32)
 #: most distinct integer cost levels served by a phase table
 MAX_PHASE_LEVELS = 1 << 20
 
@@ -63,10 +70,6 @@ def default_threads() -> int:
     """Kernel threads when none are given: :func:`qopt.threads.current` (the solve's
     ``threads=``, else every core numba may use; never the load average)."""
     return _threads.current()
-
-
-#: former name of :func:`default_threads` (it used to follow the load average)
-idle_threads = default_threads
 
 
 @contextmanager
@@ -107,18 +110,23 @@ class FeasibleSubspace:
             self._pos = (np.array([pm.positions[0] for pm in sw], dtype=np.int64),
                          np.array([pm.positions[1] for pm in sw], dtype=np.int64))
         self.tables = None
-        #: (k0, k1, block): partial mixers k0..k1-1 applied together in aligned blocks of
-        #: ``block`` states (block 0: one full pass each); only with partner tables
-        self.runs = [(k, k + 1, 0) for k in range(mixer.num_partials)]
+        #: (k0, k1, bounds): partial mixers k0..k1-1 applied together block by block,
+        #: ``bounds`` (int64, first state of each block and the size) holding every partner
+        #: of these mixers inside its block; bounds None: one full pass each. Blocked runs
+        #: need the partner tables.
+        self.runs: list[tuple[int, int, np.ndarray | None]] = [
+            (k, k + 1, None) for k in range(mixer.num_partials)]
         if tables:
             self.tables = np.empty((mixer.num_partials, self.size), dtype=np.int32)
             if kind == "permutation":
                 K.permutation_partners(self._perm.shape[0], *self._pos, self.tables)
-                self.runs = _permutation_runs(self._perm.shape[0], self._pos[0],
-                                              mixer.num_partials)
+                self.runs = [(k0, k1, None if not block else _fixed_bounds(self.size, block))
+                             for k0, k1, block in _permutation_runs(
+                                 self._perm.shape[0], self._pos[0], mixer.num_partials)]
             else:
                 for k in range(mixer.num_partials):
                     self._mask_partner(k, self.tables[k])
+                self.runs = _mask_runs(self.words[:, 0], mixer.partials)
 
     # ---- construction ------------------------------------------------------------------------
     @classmethod
@@ -264,6 +272,40 @@ class FeasibleSubspace:
         return out
 
 
+def _fixed_bounds(size: int, block: int) -> np.ndarray:
+    """Bounds of aligned blocks of ``block`` states (the last one shorter)."""
+    return np.append(np.arange(0, size, block, dtype=np.int64), np.int64(size))
+
+
+def _mask_runs(masks: np.ndarray, partials) -> list[tuple]:
+    """Runs of the partial mixers of a sorted mask subspace: the leading mixers whose flips
+    touch only bits below b form one blocked run over the blocks of states sharing the bits
+    from b up (contiguous in sorted order, and every partner inside its block), b as large as
+    keeps the largest block within :data:`MASK_BLOCK_STATES`; the others one pass each."""
+    K = len(partials)
+    top = [max(pm.qubits) for pm in partials]
+    size = masks.size
+    best = None
+    for b in range(1, 64):
+        k1 = 0
+        while k1 < K and top[k1] < b:
+            k1 += 1
+        if k1 == 0:
+            continue
+        h = masks >> np.uint64(b)
+        starts = np.flatnonzero(h[1:] != h[:-1]) + 1
+        bounds = np.concatenate([[0], starts, [size]]).astype(np.int64)
+        if np.diff(bounds).max() > MASK_BLOCK_STATES:
+            break
+        best = (k1, bounds)
+        if k1 == K:
+            break
+    if best is None or best[0] < 2:
+        return [(k, k + 1, None) for k in range(K)]
+    k1, bounds = best
+    return [(0, k1, bounds)] + [(k, k + 1, None) for k in range(k1, K)]
+
+
 def _permutation_runs(m: int, first_positions: np.ndarray, K: int) -> list[tuple]:
     """Runs of the swap partial mixers: the swap of positions (p, q) keeps the items at
     positions 0..p-1, so its partners stay in aligned blocks of (m - p)! ranks. In
@@ -345,6 +387,7 @@ class SubspaceSimulator:
         self.lam = np.empty(N, dtype=np.complex128)
         self.work = np.empty(N)
         self._partner_work = None if space.tables is not None else np.empty(N, np.int32)
+        self._partner_work2 = None
         self.init = init
         #: per-layer application order of the partial mixers, (p, K) int (None: index order);
         #: set by ``mixer_order`` (see :func:`qopt.solvers.quantum.mixer_order.mixer_orders`)
@@ -377,39 +420,80 @@ class SubspaceSimulator:
         self._levels = (diag, levels, lo, int(hi - lo) + 1)
         return True
 
-    def _phase(self, psi, d, gamma: float) -> None:
+    def _phase_table(self, d, gamma: float) -> np.ndarray | None:
+        """``exp(-i gamma level)`` per level of ``d`` when it is the level-mapped cost, else
+        None."""
         lv = self._levels
         if lv is not None and d is lv[0]:
-            table = np.exp(-1j * gamma * (lv[2] + np.arange(lv[3], dtype=float)))
-            K.apply_phase_table(psi, lv[1], table)
+            return np.exp(-1j * gamma * (lv[2] + np.arange(lv[3], dtype=float)))
+        return None
+
+    def _phase(self, psi, d, gamma: float) -> None:
+        table = self._phase_table(d, gamma)
+        if table is not None:
+            K.apply_phase_table(psi, self._levels[1], table)
         else:
             K.apply_phase(psi, d, gamma)
 
-    def _partner(self, k: int) -> np.ndarray:
+    def _partner(self, k: int, second: bool = False) -> np.ndarray:
+        """Partner index of partial mixer k (``second``: into the second work buffer when
+        the tables are computed on the fly, so two partners can be live at once)."""
+        if second and self.space.tables is None:
+            if self._partner_work2 is None:
+                self._partner_work2 = np.empty(self.size, np.int32)
+            return self.space.partner(k, self._partner_work2)
         return self.space.partner(k, self._partner_work)
 
-    def _runs(self, layer: int) -> list[tuple[int, int, int]]:
+    def _pairable(self, k: int, run) -> bool:
+        """Whether partial mixer k and the single run ``run`` after it can share one pass
+        (:func:`subspace_kernels.rotate_two`): both flip one bit of a set where a state's
+        single-flip partners and their common corner form its orbit."""
+        if run[2] is not None or run[1] != run[0] + 1:
+            return False
+        parts = self.space.mixer.partials
+        return all(parts[j].kind in _SINGLE_FLIPS and len(parts[j].qubits) == 1
+                   for j in (k, run[0]))
+
+    def _runs(self, layer: int) -> list[tuple[int, int, np.ndarray | None]]:
         """Partial-mixer runs of ``layer``: the space's (blocked) runs, or one run per partial
         in ``orders[layer]`` order."""
         if self.orders is None:
             return self.space.runs
-        return [(int(k), int(k) + 1, 0) for k in self.orders[layer]]
+        return [(int(k), int(k) + 1, None) for k in self.orders[layer]]
 
-    def apply_mixer(self, betas_row, psi=None, *, inverse: bool = False, layer: int = 0):
+    def apply_mixer(self, betas_row, psi=None, *, inverse: bool = False, layer: int = 0,
+                    phase: np.ndarray | None = None):
         """The partial mixers of ``layer`` in order (B_1 first unless ``orders`` says
         otherwise), angles ``betas_row`` (K,, by partial index); ``inverse`` applies the
-        adjoint (reverse order, negated angles)."""
+        adjoint (reverse order, negated angles). ``phase``: a level phase table (see
+        :meth:`_phase_table`) applied first, in the first blocked run's pass when there is
+        one."""
         psi = self.psi if psi is None else psi
         betas_row = np.ascontiguousarray(betas_row, dtype=float)
         runs = self._runs(layer)[::-1] if inverse else self._runs(layer)
-        for k0, k1, block in runs:
-            if block:
-                K.rotate_blocked(psi, self.space.tables, k0, k1, betas_row, block,
-                                 -1.0 if inverse else 1.0)
+        if phase is not None and (not runs or runs[0][2] is None):
+            K.apply_phase_table(psi, self._levels[1], phase)
+            phase = None
+        sign = -1.0 if inverse else 1.0
+        i = 0
+        while i < len(runs):
+            k0, k1, bounds = runs[i]
+            i += 1
+            if bounds is not None:
+                table = _NO_PHASE if phase is None else phase
+                K.rotate_blocked(psi, self.space.tables, k0, k1, betas_row, bounds,
+                                 sign, self._level_array(), table)
+                phase = None
+                continue
+            if i < len(runs) and self._pairable(k0, runs[i]):
+                k = runs[i][0]                       # two single flips in one pass
+                i += 1
+                K.rotate_two(psi, self._partner(k0), self._partner(k, second=True),
+                             sign * float(betas_row[k0]), sign * float(betas_row[k]))
                 continue
             b = float(betas_row[k0])
             if b != 0.0:
-                K.rotate_pairs(psi, self._partner(k0), -b if inverse else b)
+                K.rotate_pairs(psi, self._partner(k0), sign * b)
         return psi
 
     def qaoa_state(self, diags, gammas, betas, psi=None) -> np.ndarray:
@@ -418,9 +502,14 @@ class SubspaceSimulator:
         psi = self.reset(psi)
         for layer in range(len(betas)):
             d, g = (diags[layer], 1.0) if isinstance(diags, list) else (diags, gammas[layer])
-            self._phase(psi, d, float(g))
-            self.apply_mixer(betas[layer], psi, layer=layer)
+            table = self._phase_table(d, float(g))
+            if table is None:
+                self._phase(psi, d, float(g))
+            self.apply_mixer(betas[layer], psi, layer=layer, phase=table)
         return psi
+
+    def _level_array(self) -> np.ndarray:
+        return self._levels[1] if self._levels is not None else _NO_LEVELS
 
     # ---- observables -------------------------------------------------------------------------
     def probabilities(self, psi=None) -> np.ndarray:
@@ -482,11 +571,10 @@ class SubspaceSimulator:
         dg = np.zeros((p, len(term_coeffs))) if per_term else np.zeros(p)
         for layer in range(p - 1, -1, -1):
             row = np.ascontiguousarray(betas[layer], dtype=float)
-            for k0, k1, block in self._runs(layer)[::-1]:
-                if block:
-                    nblocks = -(-self.size // block)
-                    ov = np.zeros((nblocks, len(row)))
-                    K.backward_blocked(phi, lam, self.space.tables, k0, k1, row, block, ov)
+            for k0, k1, bounds in self._runs(layer)[::-1]:
+                if bounds is not None:
+                    ov = np.zeros((bounds.size - 1, len(row)))
+                    K.backward_blocked(phi, lam, self.space.tables, k0, k1, row, bounds, ov)
                     db[layer, k0:k1] = 2.0 * ov[:, k0:k1].sum(axis=0)
                     continue
                 part = self._partner(k0)

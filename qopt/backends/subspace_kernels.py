@@ -296,6 +296,35 @@ def rotate_pairs(psi, partner, beta):
             _rotate_pair(psi, s, t, c, sn)
 
 
+@nb.njit(parallel=True, **_OPTS)
+def rotate_two(psi, partner1, partner2, beta1, beta2):
+    """Two consecutive partial mixers in one pass: exp(-i beta2 B2) exp(-i beta1 B1) on the
+    orbits {s, P1 s, P2 s, P1 P2 s} of the base states s (paired with neither partner below
+    them); within an orbit B1 pairs (s, P1 s) and (P2 s, P1 P2 s), then B2 pairs (s, P2 s) and
+    (P1 s, P1 P2 s). Valid for partial mixers of commuting flips whose pairs stay inside the
+    orbits (single-bit flips of a downward-closed set: the corner P1 P2 s exists only when
+    both sides do); unpaired states are their own partners."""
+    c1 = math.cos(beta1)
+    s1 = math.sin(beta1)
+    c2 = math.cos(beta2)
+    s2 = math.sin(beta2)
+    for s in prange(psi.size):
+        t1 = partner1[s]
+        t2 = partner2[s]
+        if t1 < s or t2 < s:
+            continue                                  # not a base: its base handles it
+        t3 = partner2[t1] if t1 != s else t1
+        corner = t3 != t1 and t2 != s
+        if t1 != s:
+            _rotate_pair(psi, s, t1, c1, s1)
+        if corner:
+            _rotate_pair(psi, t2, t3, c1, s1)
+        if t2 != s:
+            _rotate_pair(psi, s, t2, c2, s2)
+        if corner:
+            _rotate_pair(psi, t1, t3, c2, s2)
+
+
 # Scalar reductions sum fixed chunks (their number depends on the size only) in order, so a
 # value does not depend on how many threads ran: same seed, same optimiser path, any load.
 @nb.njit(inline="always", **_OPTS)
@@ -374,17 +403,21 @@ def multiply_diag(out, psi, diag):
         out[s] = psi[s] * diag[s]
 
 
-# ---- blocked runs of partial mixers (partners inside aligned blocks) ------------------------
+# ---- blocked runs of partial mixers (partners inside blocks) ---------------------------------
 @nb.njit(parallel=True, **_OPTS)
-def rotate_blocked(psi, tables, k0, k1, betas, block, sign):
+def rotate_blocked(psi, tables, k0, k1, betas, bounds, sign, levels, table):
     """Partial mixers k0 .. k1 - 1 in order (``sign`` = -1: their inverses in reverse order),
-    one aligned block of ``block`` states at a time: valid when every partner of these
-    partial mixers lies in its state's block, so the block stays in cache for all of them."""
-    N = psi.size
-    nblocks = (N + block - 1) // block
+    one block ``bounds[bi]:bounds[bi + 1]`` at a time: valid when every partner of these
+    partial mixers lies in its state's block, so the block stays in cache for all of them.
+    A non-empty ``table`` first multiplies each state of the block by ``table[levels[s]]``
+    (the cost phase, fused into the same pass)."""
+    nblocks = bounds.size - 1
     for bi in prange(nblocks):
-        lo = bi * block
-        hi = min(N, lo + block)
+        lo = bounds[bi]
+        hi = bounds[bi + 1]
+        if table.size:
+            for s in range(lo, hi):
+                psi[s] *= table[levels[s]]
         for j in range(k1 - k0):
             k = k0 + j if sign > 0 else k1 - 1 - j
             beta = sign * betas[k]
@@ -397,15 +430,14 @@ def rotate_blocked(psi, tables, k0, k1, betas, block, sign):
 
 
 @nb.njit(parallel=True, **_OPTS)
-def backward_blocked(phi, lam, tables, k0, k1, betas, block, overlaps):
+def backward_blocked(phi, lam, tables, k0, k1, betas, bounds, overlaps):
     """Adjoint sweep over partial mixers k1 - 1 down to k0, block by block (see
     :func:`rotate_blocked`): ``overlaps[bi, k]`` = Im <lam|B_k|phi> over block bi taken before
     undoing B_k, then phi and lam rotated by -beta_k."""
-    N = phi.size
-    nblocks = (N + block - 1) // block
+    nblocks = bounds.size - 1
     for bi in prange(nblocks):
-        lo = bi * block
-        hi = min(N, lo + block)
+        lo = bounds[bi]
+        hi = bounds[bi + 1]
         for j in range(k1 - k0):
             k = k1 - 1 - j
             acc = 0.0
