@@ -89,15 +89,15 @@ class GroverRun(QAOARun):
 
     def build_cost(self):
         """The constrained cost over the program's variables, and its histogram (the pass)."""
+        from qopt import threads as kernel_threads
         from qopt.backends.histogram import build_histogram
-        from qopt.backends.subspace import idle_threads
         from qopt.solvers.quantum.grover import feasible_mixer
         from qopt.solvers.quantum.qaoa_subspace import constrained_cost
 
         task = self.task
         self.mixer = feasible_mixer(task)
         cost = constrained_cost(task.program, self.mixer, task.penalty)
-        self.threads = idle_threads()
+        self.threads = kernel_threads.current()
         self.hist = build_histogram(
             self.mixer, cost, threads=self.threads, shots=self.shots,
             context=f"{self.solver.name} --mixer grover on {task.problem.name}")
