@@ -229,3 +229,62 @@ def test_readme_commands_are_the_ones_ci_and_the_main_job_run():
 def test_readme_python_example_runs():
     for i, block in enumerate(re.findall(r"```python\n(.*?)```", README, re.S)):
         exec(compile(block, f"README.md block {i}", "exec"), {})
+
+
+# ---- command lines shown in the docs ---------------------------------------------------------
+def _shell_lines(text: str) -> list[str]:
+    """``qopt ...`` command lines of the fenced blocks (not python) of a Markdown text."""
+    out, lang = [], None
+    lines = iter(text.splitlines())
+    for line in lines:
+        if line.startswith("```"):
+            lang = None if lang is not None else (line[3:].strip() or "text")
+            continue
+        if lang in (None, "python", "toml"):
+            continue
+        while line.endswith("\\"):
+            line = line[:-1] + " " + next(lines, "").strip()
+        m = re.match(r"^\s*(?:[A-Z_]+=\S+ )*(qopt \S.*)$", line)
+        if m and not m[1].startswith("qopt:"):
+            out.append(m[1].split(" #")[0].split(" | ")[0].strip())
+    return out
+
+
+def _cli_problem(command: str) -> str | None:
+    import shlex
+
+    from qopt.cli.app import build_parser
+    from qopt.cli.options import parse_solver_options, subcommand_flags
+    from qopt.errors import QoptError
+
+    parser = build_parser()
+    try:
+        args, extra = parser.parse_known_args(shlex.split(command)[1:])
+        if args.command == "solve" and args.solver:
+            parse_solver_options(args.solver, extra, subcommand_flags(parser, "solve"))
+        elif extra:
+            return f"unrecognised {extra}"
+    except (QoptError, SystemExit) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def test_every_command_line_in_the_docs_parses(capsys):
+    """Every ``qopt ...`` line of the README's and the pages' shell blocks is accepted by the
+    parser and, for ``qopt solve``, by the solver's options (nothing is run)."""
+    pages = [REPO / "README.md", *sorted(DOCS.rglob("*.md"))]
+    seen, bad = 0, []
+    for page in pages:
+        for command in _shell_lines(page.read_text()):
+            seen += 1
+            if (problem := _cli_problem(command)) is not None:
+                bad.append(f"{page.relative_to(REPO)}: {command}\n    {problem}")
+    capsys.readouterr()
+    assert seen >= 30
+    assert not bad, "\n".join(bad)
+
+
+def test_command_line_check_catches_a_wrong_flag():
+    assert _cli_problem("qopt solve maxcut --size 8 --solver qaoa --pp 2") is not None
+    assert _cli_problem("qopt sweep x.toml --nosuch") is not None
+    assert _cli_problem("qopt solve maxcut --size 8 --solver qaoa --p 2") is None
