@@ -35,23 +35,19 @@ def _escape_text(text: str) -> str:
     return OPEN.sub(one, text)
 
 
-def _escape_outside_spans(text: str) -> str:
+def _outside(pattern: re.Pattern, text: str, change) -> str:
+    """``text`` with ``change`` applied to the parts between matches of ``pattern``."""
     out, pos = [], 0
-    for m in CODE_SPAN.finditer(text):
-        out += [_escape_text(text[pos:m.start()]), m[0]]
+    for m in pattern.finditer(text):
+        out += [change(text[pos:m.start()]), m[0]]
         pos = m.end()
-    out.append(_escape_text(text[pos:]))
+    out.append(change(text[pos:]))
     return "".join(out)
 
 
 def escape(markdown: str) -> str:
     """``markdown`` with pseudo-tags outside code written as ``&lt;...``."""
-    out, pos = [], 0
-    for m in FENCE.finditer(markdown):
-        out += [_escape_outside_spans(markdown[pos:m.start()]), m[0]]
-        pos = m.end()
-    out.append(_escape_outside_spans(markdown[pos:]))
-    return "".join(out)
+    return _outside(FENCE, markdown, lambda text: _outside(CODE_SPAN, text, _escape_text))
 
 
 def on_page_markdown(markdown: str, page, config, files, **kwargs) -> str:
