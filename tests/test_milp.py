@@ -13,7 +13,8 @@ from qopt.problems import shipped_index
 from qopt.problems.custom import ProgramProblem
 from qopt.problems.msp import MarketSplit
 from qopt.solvers.base import Task
-from qopt.solvers.classical.milp import MilpSolver, _clique_cover, linearise
+from qopt.solvers.classical.milp import MilpSolver, linearise
+from qopt.solvers.classical.milp_model import _clique_cover
 
 MDKP = sorted(shipped_index("mdkp"))
 MIS = ["1tc.8", "1tc.16", "1tc.32", "1tc.64"]
