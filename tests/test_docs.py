@@ -21,8 +21,8 @@ REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs"
 sys.path.insert(0, str(DOCS / "_hooks"))
 
-import angle_brackets  # noqa: E402
 import generated  # noqa: E402
+import gfm  # noqa: E402
 import pending  # noqa: E402
 
 
@@ -89,12 +89,14 @@ def test_missing_docstring_reference_fails_the_build(tmp_path):
     assert "qopt.no_such_name" in proc.stderr
 
 
-def test_physics_brackets_are_escaped_outside_code_only():
+def test_github_markdown_renders_the_same_on_the_site():
     text = ("<H> and |F><F|, <C>/C*, <b>bold</b>, <!-- qopt:solver-list -->, "
             "<https://x.org>, `<H>` stays\n```python\nx = '<H>'\n```\n")
-    out = angle_brackets.escape(text)
+    out = gfm.escape(text)
     assert out.startswith("&lt;H> and |F>&lt;F|, &lt;C>/C*, <b>bold</b>, <!-- qopt:solver-list")
     assert "<https://x.org>" in out and "`<H>` stays" in out and "x = '<H>'" in out
+    row = "| `int \\| None` | ramp \\| interp |"       # GitHub needs \\| even in code spans
+    assert gfm.escape(row) == "| `int | None` | ramp \\| interp |"
 
 
 def test_every_page_is_in_the_nav():

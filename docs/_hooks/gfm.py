@@ -1,8 +1,12 @@
-"""MkDocs hook: physics notation such as ``<H>``, ``<C>/C*`` or ``|F><F|`` stays visible.
+r"""MkDocs hook: pages written for GitHub's Markdown render the same with Python-Markdown.
 
-Python-Markdown passes ``<H>`` through as an (unknown) HTML tag, so the browser hides it. Outside
-code blocks and code spans, a ``<`` that opens anything but a real HTML tag, a comment or an
-autolink is written as ``&lt;``.
+- Physics notation such as ``<H>``, ``<C>/C*`` or ``|F><F|`` stays visible: Python-Markdown
+  passes ``<H>`` through as an (unknown) HTML tag, so the browser hides it. Outside code blocks
+  and code spans, a ``<`` that opens anything but a real HTML tag, a comment or an autolink is
+  written as ``&lt;``.
+- A pipe in a code span of a table row is written ``\|`` for GitHub, which shows ``|``;
+  Python-Markdown already keeps pipes inside code spans in their cell and would show the
+  backslash, so it is dropped there.
 """
 
 from __future__ import annotations
@@ -45,9 +49,21 @@ def _outside(pattern: re.Pattern, text: str, change) -> str:
     return "".join(out)
 
 
+def _table_pipes(text: str) -> str:
+    """``\\|`` inside the code spans of table rows (lines starting with ``|``) as ``|``."""
+    def row(line: str) -> str:
+        if not line.lstrip().startswith("|"):
+            return line
+        return CODE_SPAN.sub(lambda m: m[0].replace("\\|", "|"), line)
+
+    return "\n".join(row(line) for line in text.split("\n"))
+
+
 def escape(markdown: str) -> str:
-    """``markdown`` with pseudo-tags outside code written as ``&lt;...``."""
-    return _outside(FENCE, markdown, lambda text: _outside(CODE_SPAN, text, _escape_text))
+    """``markdown`` with pseudo-tags outside code written as ``&lt;...`` and GitHub's escaped
+    pipes in the code spans of table rows unescaped."""
+    return _outside(FENCE, markdown,
+                    lambda text: _table_pipes(_outside(CODE_SPAN, text, _escape_text)))
 
 
 def on_page_markdown(markdown: str, page, config, files, **kwargs) -> str:
