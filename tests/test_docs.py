@@ -290,3 +290,8 @@ def test_command_line_check_catches_a_wrong_flag():
     assert _cli_problem("qopt solve maxcut --size 8 --solver qaoa --pp 2") is not None
     assert _cli_problem("qopt sweep x.toml --nosuch") is not None
     assert _cli_problem("qopt solve maxcut --size 8 --solver qaoa --p 2") is None
+
+
+def test_no_page_is_twice_in_the_nav():
+    pages = _nav_pages(_config()["nav"])
+    assert len(pages) == len(set(pages)), sorted(p for p in pages if pages.count(p) > 1)
