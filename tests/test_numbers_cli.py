@@ -128,3 +128,25 @@ def test_shots_and_evaluations_mean_the_same_on_every_backend():
     classical = qopt.solve(problem, solver="random", budget=100, seed=0)
     assert (classical.shots_total, classical.circuit_executions,
             classical.objective_evaluations) == (0, 0, 100)
+
+
+def test_circuit_executions_count_gradient_circuits_on_circuit_backends():
+    """A gradient optimizer on Aer runs every shifted circuit of each gradient (2P + 1 per
+    call, one batch): circuit_executions counts them (results guide: gradient calls
+    included), not one per parameter set; the final sampling adds one. Recursive QAOA
+    counts its correlator estimates too."""
+    from qopt.backends.registry import get_backend
+
+    problem = qopt.generate("maxcut", 6, 3)
+    backend = get_backend("aer")
+    res = qopt.solve(problem, solver="qaoa", p=2, maxiter=3, shots=64, seed=0,
+                     backend=backend, optimizer="l-bfgs-b")
+    sets, P = res.info["circuit_evaluations"], 4            # 2 gammas + 2 betas
+    assert res.circuit_executions == sets * (2 * P + 1) + 1
+    assert res.shots_total == 64 and res.objective_evaluations == sets + 64
+    # recursive QAOA on a device: its parameter sets and one correlator estimate a round,
+    # no final sampling (shots_total counts the same circuits)
+    rq = qopt.solve(problem, solver="rqaoa", p=1, maxiter=3, shots=64, seed=0, n_cutoff=4,
+                    backend="fake:sherbrooke")
+    executed = rq.info["circuit_evaluations"] + len(rq.info["rounds"])
+    assert rq.circuit_executions == executed and rq.shots_total == 64 * executed

@@ -13,7 +13,7 @@ from qopt.solvers.budget import QuantumBudget, plan_quantum_budget
 from qopt.solvers.quantum.qaoa import QAOASolver
 from qopt.solvers.quantum.qaoa_ansatz import ising_to_qubo
 from qopt.solvers.quantum.qaoa_options import RQAOAOptions
-from qopt.solvers.quantum.qaoa_run import QAOARun, circuit_resources
+from qopt.solvers.quantum.qaoa_run import QAOARun, circuit_resources, executions
 from qopt.solvers.quantum.qaoa_search import slices
 
 
@@ -52,6 +52,7 @@ class RecursiveRun(QAOARun):
         rules: list[tuple[int, int | None, float]] = []   # (var, partner or None, sign)
         rounds = max(0, n - o.n_cutoff)
         self.prepare()
+        before = executions(self.backend)       # a circuit backend's count so far
         per_estimate = self.per_estimate
         plan = self.plan_budget()
         shares = slices(plan.limit, max(1, rounds))
@@ -116,6 +117,11 @@ class RecursiveRun(QAOARun):
         for var, partner, sign in reversed(rules):
             z[var] = sign * (z[partner] if partner is not None else 1.0)
         bits = ((1 - z) / 2).astype(np.uint8)
+        info = {"rounds": round_info, "n_cutoff": o.n_cutoff,
+                "circuit_evaluations": run.evaluations, "enumerated": 1 << k,
+                "energy": float(qubo.energy(bits))}
+        if before is not None:          # every circuit run: estimates, correlators, folds
+            info["circuit_executions"] = executions(self.backend) - before
         settings = self.cost[0]
         calibration = calibration_spent(self.backend) - self.calibrated_before
         measured = (run.evaluations + rounds) * (per_estimate or 0) * settings + calibration
@@ -125,11 +131,7 @@ class RecursiveRun(QAOARun):
                                                      (1 << k) + correlators),
                             shots=measured or None, history=history,
                             num_qubits=max_q or k, depth=None, two_qubit_gates=max_two,
-                            time={"simulation": sim},
-                            info={"rounds": round_info, "n_cutoff": o.n_cutoff,
-                                  "circuit_evaluations": run.evaluations,
-                                  "enumerated": 1 << k,
-                                  "energy": float(qubo.energy(bits))})
+                            time={"simulation": sim}, info=info)
 
 
 class RQAOASolver(QAOASolver):

@@ -74,7 +74,6 @@ class QAOARun:
         self.per_estimate: int | None = None     # shots of one estimate; None: exact
         self.cost = (1, 0)          # (circuits per estimate, calibration shots): mitigation
         self.calibrated_before = 0
-        self.executions_before = 0
         self.final = None           # the final samples' mitigated Evaluation, if any
         self.info: dict[str, Any] = {}
 
@@ -187,7 +186,6 @@ class QAOARun:
         self.per_estimate = estimate_shots(self.backend, self.shots)
         self.cost = measurement_cost(self.backend, self.per_estimate)
         self.calibrated_before = calibration_spent(self.backend)
-        self.executions_before = getattr(getattr(self.backend, "usage", None), "executions", 0)
 
     def new_search(self) -> AngleSearch:
         return AngleSearch(self.o, self.optimizer, self.rng,
@@ -210,8 +208,11 @@ class QAOARun:
         search = self.new_search()
         search.transfer = self.transfer()
         search.start = start
+        circuits = getattr(evaluator, "backend", None)     # a circuit backend, if any
+        before = executions(circuits)           # after a transfer's own source run
         x, f = search.optimise(ansatz, evaluator, plan.limit)
         samples, self.final = final_samples(evaluator, x, self.shots, self.rng)
+        executed = None if before is None else executions(circuits) - before
         info = {**self.info, **self.diagnostics(evaluator, x, samples)}
         if getattr(evaluator, "threads_in_use", None) is not None:
             info["threads"] = evaluator.threads_in_use        # what the kernels ran on
@@ -236,9 +237,10 @@ class QAOARun:
             info["transfer"] = search.transfer.describe()
         settings = self.cost[0]
         calibration = calibration_spent(self.backend) - self.calibrated_before
-        if usage is not None and (settings > 1 or calibration):
-            # mitigated: every circuit the backend ran (ZNE folds, calibration circuits)
-            info["circuit_executions"] = usage.executions - self.executions_before
+        if executed is not None:
+            # a circuit backend: every circuit it ran for the search and the final samples
+            # (gradient batches, ZNE folds, calibration circuits; not the diagnostics)
+            info["circuit_executions"] = executed
         final = self.shots * settings + calibration
         measured = final + search.evaluations * (self.per_estimate or 0) * settings
         return SolverOutput(samples=self.output_samples(samples), status=search.status,
@@ -257,6 +259,13 @@ def final_samples(evaluator, x, shots: int, rng):
     if both is None:
         return evaluator.sample(x, shots, rng), None
     return both(x, shots, rng)
+
+
+def executions(backend) -> int | None:
+    """Circuits a circuit ``backend`` has run so far (its ``usage``); None for anything else
+    (the statevector engine spec, an evaluator without a circuit backend)."""
+    usage = getattr(backend, "usage", None)
+    return None if usage is None else int(usage.executions)
 
 
 def transfer_schedule(solver, task: Task, **kwargs):
@@ -314,5 +323,5 @@ def optimum_mask(problem, evaluator: ExactEvaluator, program_bits=None) -> np.nd
     return hit
 
 
-__all__ = ["QAOARun", "circuit_resources", "optimum_mask", "sample_expectation_and_cvar",
-           "transfer_schedule"]
+__all__ = ["QAOARun", "circuit_resources", "executions", "optimum_mask",
+           "sample_expectation_and_cvar", "transfer_schedule"]
