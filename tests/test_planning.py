@@ -95,3 +95,13 @@ def test_plan_gives_each_solver_the_cost_it_takes():
                                                         maxiter=2, seed=0).num_qubits
     assert (quad.logical_qubits, quad.slack_qubits, quad.auxiliary_qubits) == (6, 0, q.num_aux)
     assert quad.logical_qubits + quad.slack_qubits + quad.auxiliary_qubits == quad.num_qubits
+
+
+def test_fixed_angles_plan_one_parameter_set():
+    """maxiter=0 with angles evaluates the angles once: the plan counts that one set."""
+    problem = qopt.generate("maxcut", 8, 3)
+    angles = {"gamma": [0.3], "beta": [0.4]}
+    pl = plan(problem, "qaoa", p=1, maxiter=0, angles=angles)
+    assert (pl.time.parameter_sets, pl.time.parameter_sets_max) == (1, 1)
+    res = qopt.solve(problem, solver="qaoa", p=1, maxiter=0, angles=angles, seed=0)
+    assert res.info["circuit_evaluations"] == 1

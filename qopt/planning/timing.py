@@ -236,7 +236,8 @@ def _qaoa_engine(slv, task, optimizer, budget) -> TimeEstimate:
     n = int(qubo.num_vars)
     opt = get_optimizer(optimizer, default=o.optimizer)
     shots = final_shots(o.shots, budget)
-    planned = plan_quantum_budget(budget, o.maxiter, shots=None, reserved=shots).limit
+    planned = plan_quantum_budget(budget, max(o.maxiter, 1), shots=None,
+                                 reserved=shots).limit  # maxiter=0: angles valued once
     m = min(n, DIRECT_QUBITS)
     q = qubo if n <= DIRECT_QUBITS else _random_qubo(m)
     multi = bool(getattr(slv, "multi_angle", False))
@@ -275,7 +276,8 @@ def _qaoa_subspace(slv, task, optimizer, budget) -> TimeEstimate:
     o = slv.options
     opt = get_optimizer(optimizer, default=o.optimizer)
     shots = final_shots(o.shots, budget)
-    planned = plan_quantum_budget(budget, o.maxiter, shots=None, reserved=shots).limit
+    planned = plan_quantum_budget(budget, max(o.maxiter, 1), shots=None,
+                                 reserved=shots).limit  # maxiter=0: angles valued once
     init_name = "empty" if o.init_state == "greedy" else o.init_state
     mixer, init = setup_constrained(task.problem, o.mixer, init_name)
     cost = constrained_cost(task.program, mixer, task.penalty)
