@@ -150,3 +150,15 @@ def test_circuit_executions_count_gradient_circuits_on_circuit_backends():
                     backend="fake:sherbrooke")
     executed = rq.info["circuit_evaluations"] + len(rq.info["rounds"])
     assert rq.circuit_executions == executed and rq.shots_total == 64 * executed
+
+
+@pytest.mark.parametrize("argv", [
+    ("solve", "mis", "--instance", "1tc.8", "--instance-seed", "3", "--solver", "anneal"),
+    ("solve", "--lp", "missing.lp", "--instance-seed", "3"),
+])
+def test_instance_seed_without_a_generated_instance_is_an_error(capsys, argv):
+    """--instance-seed seeds the generator (--size): given with a fixed instance it would be
+    ignored silently, so it is refused naming the flag, before any work."""
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "--instance-seed" in err and "--size" in err

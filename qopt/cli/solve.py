@@ -72,6 +72,9 @@ def load_target(args):
     (``--instance``), or a generated one (``--size``, ``--seed``)."""
     import qopt
 
+    if args.instance_seed is not None and args.size is None:
+        raise OptionError(f"--instance-seed {args.instance_seed} seeds a generated instance "
+                          "(--size N); a shipped instance, file or model is not generated")
     if args.lp:
         from qopt.problems.model_files import file_kind, load_model_file
 
