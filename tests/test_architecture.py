@@ -149,17 +149,21 @@ def a_cycle(graph: dict[str, set[str]], component: set[str]) -> list[str]:
 #: modules of the lowest layer: plain utilities every layer may use
 CORE = {"bits", "errors", "limits", "resources", "seeds", "samples", "suggest", "stdio",
         "progress", "compilation"}
+#: the solve-level modules: above solvers (they run or record solves), below experiments
+SOLVE_LEVEL = {"solving", "reference", "recording", "records", "planning"}
 #: layer (qopt's top-level subpackage or module) -> layers it must never import
 FORBIDDEN = {
-    **{low: {"solvers", "solving", "catalog", "partition", "experiments", "cli", ""}
+    **{low: {"solvers", *SOLVE_LEVEL, "catalog", "partition", "experiments", "cli", ""}
        for low in ("backends", "model", "problems")},
-    "solvers": {"solving", "catalog", "experiments", "cli", ""},
+    "solvers": {*SOLVE_LEVEL, "catalog", "experiments", "cli", ""},
     "partition": {"solving", "experiments", "cli", ""},
     "solving": {"experiments", "cli", ""},
     "catalog": {"experiments", "cli", ""},
     "": {"experiments", "cli"},      # "": the package itself, qopt/__init__ (the public API)
     "experiments": {"cli"},
 }
+#: layers only these layers may import, whatever FORBIDDEN lists (a layer added later too)
+ONLY_FROM = {"cli": {"cli"}, "experiments": {"experiments", "cli"}}
 
 
 def layer(module: str) -> str:
@@ -178,7 +182,7 @@ def layer_violations(graph: dict[str, set[str]]) -> list[str]:
                 continue
             if mine in CORE and theirs not in CORE:
                 out.append(f"{mod} (core utility) imports {dep}")
-            elif theirs in FORBIDDEN.get(mine, ()):
+            elif theirs in FORBIDDEN.get(mine, ()) or mine not in ONLY_FROM.get(theirs, {mine}):
                 out.append(f"{mod} ({mine or 'qopt'}) imports {dep} ({theirs or 'qopt'})")
     return out
 
@@ -235,6 +239,26 @@ def test_checker_finds_lazy_cycles_and_skips_type_checking(tmp_path):
     cycles = strongly_connected(g)
     assert cycles == [{"pkg.a", "pkg.sub.b", "pkg.c"}]    # the lazy import closes it
     assert a_cycle(g, cycles[0]) == ["pkg.a", "pkg.sub.b", "pkg.c", "pkg.a"]
+
+
+def test_checker_holds_every_layer_to_the_top_rules():
+    """Only cli imports cli, only experiments and cli import experiments, whatever the layer
+    (also the ones FORBIDDEN does not list); the solve-level modules (planning, reference,
+    recording, records) sit above solvers and below experiments."""
+    g = {"qopt.planning.plan": {"qopt.experiments.store", "qopt.cli.app", "qopt.solving"},
+         "qopt.reference": {"qopt.cli.options"},
+         "qopt.model.qubo": {"qopt.reference", "qopt.planning.plan"},
+         "qopt.solvers.base": {"qopt.recording", "qopt.records"},
+         "qopt.records": {"qopt.solving", "qopt.recording"}}
+    assert layer_violations(g) == [
+        "qopt.model.qubo (model) imports qopt.planning.plan (planning)",
+        "qopt.model.qubo (model) imports qopt.reference (reference)",
+        "qopt.planning.plan (planning) imports qopt.cli.app (cli)",
+        "qopt.planning.plan (planning) imports qopt.experiments.store (experiments)",
+        "qopt.reference (reference) imports qopt.cli.options (cli)",
+        "qopt.solvers.base (solvers) imports qopt.recording (recording)",
+        "qopt.solvers.base (solvers) imports qopt.records (records)",
+    ]
 
 
 def test_checker_finds_layer_violations():
