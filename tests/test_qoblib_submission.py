@@ -246,3 +246,44 @@ def test_cli_writes_the_same_submission(submission, tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in out.iterdir()
                                                                 if p.name != "broken")
     assert all(p.startswith(str(tmp_path)) for p in printed) and len(printed) > 10
+
+
+def test_labs_submission_names_the_instance_and_the_model_solved(tmp_path):
+    """LABS from a sweep (kind "labs", size 6: the one instance QOBLIB calls labs006): the
+    folder and Problem cell use QOBLIB's name, and the model columns describe what each
+    solver was given: qaoa the quartic HUBO itself on 6 qubits (6 + 15 + 18 + 7 = 46 terms),
+    ma-qaoa its quadratisation (auxiliary variables), mts the degree-4 binary program (its
+    cubic and quartic terms counted too)."""
+    from qopt.problems.labs import LABS
+    from qopt.solvers.base import Task
+
+    cfg = parse_config('seeds = [0]\n[[problems]]\nkind = "labs"\nsizes = [6]\n'
+                       '[[solvers]]\nname = "mts"\n'
+                       '[[solvers]]\nname = "qaoa"\noptions = { maxiter = 2 }\n'
+                       '[[solvers]]\nname = "ma-qaoa"\noptions = { maxiter = 2 }\n',
+                       source="labs.toml", base_dir=tmp_path)
+    with ResultStore(tmp_path / "results" / "results.sqlite") as store:
+        for spec in cfg.runs:
+            row = execute(spec)
+            assert row["status"] == "done", row
+            store.insert(row)
+    out = tmp_path / "submission"
+    write_report(tmp_path / "results", out, formats="qoblib-submission")
+    rows = {}
+    for path in out.glob("*/*/*_summary.csv"):
+        assert path.parent.name == "labs006" and path.name == "labs006_summary.csv"
+        with open(path, newline="", encoding="utf-8") as fh:
+            row = next(csv.DictReader(fh))
+        rows[path.parents[1].name.split("_")[1].removesuffix("-statevector")] = row
+    assert {r["Problem"] for r in rows.values()} == {"labs006"}
+    hubo = Task(LABS(6), max_degree=None).cost
+    quad = Task(LABS(6)).qubo
+    terms = sum(len(c) for _, c in hubo.all_terms().values())
+    assert terms == 46
+    assert "HUBO" in rows["qaoa"]["Modeling Approach"]
+    assert (rows["qaoa"]["# Decision Variables"], rows["qaoa"]["# Non-Zero Coefficients"]) == \
+        ("6", "46")
+    assert "auxiliary" in rows["ma-qaoa"]["Modeling Approach"]
+    assert rows["ma-qaoa"]["# Decision Variables"] == str(quad.num_vars)
+    assert rows["mts"]["# Non-Zero Coefficients"] == "46"
+    assert "degree 4" in rows["mts"]["Modeling Approach"]

@@ -65,6 +65,8 @@ QOBLIB_COLUMNS = [
 ]
 #: eps of "successful": feasible and within (1 + eps) of the best objective found
 SUCCESS_THRESHOLD = 0.0
+#: classes whose generated instances are QOBLIB instances named by the problem (LABS N)
+_NAMED_BY_PROBLEM = {"labs"}
 #: solvers whose "optimal" status is a proof of optimality
 _EXACT_SOLVERS = {"exact", "milp"}
 _NA = "N/A"
@@ -160,21 +162,31 @@ def _model_facts(rec: dict) -> _Model:
     slack = int(rec.get("num_slack") or 0)
     try:
         from qopt.solvers.base import Task
-        from qopt.solvers.registry import solver_class
+        from qopt.solvers.registry import make_solver, solver_class
 
         problem, solver, penalty, encoding = _rebuild(rec)
+        opts = json.loads(rec.get("options") or "{}")
         if getattr(solver_class(solver), "input", "qubo") == "qubo":
-            q = Task(problem, penalty=penalty, encoding=encoding).qubo
-            quad = q.quadratic.tocoo()
-            coefs = np.concatenate([q.linear[q.linear != 0], quad.data[quad.data != 0]])
-            approach = f"QUBO (penalty {penalty}, {encoding} encoding of inequalities)"
+            # the cost the solver was handed: the HUBO itself where it takes any degree
+            degree = getattr(make_solver(solver, **opts), "max_degree", 2)
+            q = Task(problem, penalty=penalty, encoding=encoding, max_degree=degree).cost
+            coefs = np.concatenate([c[c != 0] for _, c in q.all_terms().values()] or [[]])
+            how = f"penalty {penalty}, {encoding} encoding of inequalities"
+            if q.num_aux:
+                how += f"; quadratised with {q.num_aux} auxiliary variables"
+            approach = (f"QUBO ({how})" if q.degree <= 2 else
+                        f"HUBO of degree {q.degree} ({how})")
             variables = q.num_vars
         else:
             prog = problem.to_program()
             quad = prog.quadratic.tocoo()
-            coefs = np.concatenate([prog.linear[prog.linear != 0], quad.data[quad.data != 0],
-                                    prog.A.data[prog.A.data != 0]])
-            approach = "binary program (the problem's own objective and constraints)"
+            parts = [prog.linear[prog.linear != 0], quad.data[quad.data != 0],
+                     prog.A.data[prog.A.data != 0]]
+            parts += [c[c != 0] for _, c in (prog.terms or {}).values()]
+            coefs = np.concatenate(parts)
+            degree = max([2, *(prog.terms or {})])
+            approach = ("binary program (the problem's own objective and constraints"
+                        + (f", degree {degree})" if degree > 2 else ")"))
             variables = prog.num_vars
     except Exception:       # a row without a usable identity: say what is known
         return _Model(_NA, nvars + slack or _NA, _NA, _NA, _NA)
@@ -211,6 +223,18 @@ class Configuration:
     label: str
     backend: str | None
     runs: list[dict]
+
+    @property
+    def name(self) -> str:
+        """The instance's name in the submission: QOBLIB's own for a generated instance of a
+        class with one instance per size (LABS N is ``labsNNN`` whatever the generator seed),
+        else the sweep's instance label as a directory name."""
+        if self.problem_class in _NAMED_BY_PROBLEM:
+            try:
+                return instance_word(_rebuild(self.runs[0])[0].name)
+            except Exception:       # a row without a usable identity: its label
+                pass
+        return instance_word(self.instance)
 
     @property
     def method(self) -> str:
@@ -256,7 +280,7 @@ class Configuration:
                    f"(1 + {SUCCESS_THRESHOLD:g}) of the best objective found. Seeds "
                    f"{sorted({r.get('seed') for r in rs if r.get('seed') is not None})}.")
         return {
-            "Problem": instance_word(self.instance), "Submitter": submitter, "Date": date,
+            "Problem": self.name, "Submitter": submitter, "Date": date,
             "Reference": f"qopt {__version__} (sweep {rs[0].get('sweep') or '-'})",
             "Best Objective Value": _NA if best is None else f"{best:g}",
             "Optimality Bound": f"{best:g}" if proved else _NA,
@@ -362,7 +386,7 @@ def write_submission(df, out_dir: str | Path, submitter: str = "qopt",
         if not solved:
             skipped.append(f"{conf.instance} ({conf.label})")
             continue
-        inst = instance_word(conf.instance)
+        inst = conf.name
         folder = Path(out_dir) / f"{stamp}_{conf.method}_{name}" / inst
         key = (conf.problem_class, conf.instance, conf.label, conf.backend)
         if taken.setdefault(folder, key) != key:
