@@ -147,5 +147,5 @@ def test_refusals_name_file_and_variable(tmp_path, monkeypatch):
     qc.write_text("Minimize\n obj: x + y\nSubject To\n q: [ x * y ] <= 0\nBinaries\n x y\nEnd\n")
     monkeypatch.setitem(sys.modules, "dimod", None)
     with pytest.raises(InstanceFormatError, match=r"qc\.lp, line 4: .*quadratic constraint.*"
-                                                  r"qopt\[interop\]"):
+                                                  r"qopt-toolkit\[interop\]"):
         read_lp_terms(qc)
