@@ -162,3 +162,39 @@ def test_brute_force_reference_is_independent():
     ref = np.array([sum(c * all(x[i] for i in k) for k, c in h.to_mapping().items())
                     for x in X])
     assert np.allclose(h.diagonal(), ref)
+
+
+def one_hot_model():
+    p = Program("one-hot-ints")
+    n = p.integer_var("n", 0, 3, encoding="one-hot")
+    m = p.integer_var("m", 1, 3, encoding="one-hot")
+    x = p.binary_var("x")
+    p.minimize((n - 2) ** 2 + n * m * x - 3 * x + m)
+    return p
+
+
+@pytest.mark.parametrize("mixer", ["xy-ring", "xy-complete"])
+def test_constraint_preserving_mixer_keeps_one_hot_integers_and_says_so(mixer):
+    p = one_hot_model()
+    r = qopt.solve(p, "qaoa", mixer=mixer, p=1, seed=3, maxiter=20)
+    assert r.info["sample_feasible_fraction"] == 1.0           # every sample one-hot
+    assert r.num_qubits == 8                                   # 4 + 3 + 1 bits, no slack / aux
+    assert r.feasible and r.values["n"] in range(4) and r.values["m"] in range(1, 4)
+    # info describes the cost the mixer's run used: the cubic term kept (no quadratisation),
+    # and both one-hot rows preserved by the mixer, not penalised
+    assert r.info["cost_degree"] == 3 and "quadratisation" not in r.info
+    assert r.info["constraints"] == {"n:one-hot": f"preserved by the {mixer} mixer",
+                                     "m:one-hot": f"preserved by the {mixer} mixer"}
+    # the x mixer pays for them instead, on the HUBO of the whole lowered program
+    rx = qopt.solve(p, "qaoa", p=1, seed=3, maxiter=20)
+    assert rx.info["constraints"]["n:one-hot"] == "penalty (square)"
+
+
+def test_preserving_mixer_reports_its_penalised_rows_as_they_are_penalised():
+    p = one_hot_model()
+    n, m = p.variable("n"), p.variable("m")
+    p.add_constraint(n + m <= 4, name="cap")
+    r = qopt.solve(p, "qaoa", mixer="xy-ring", p=1, seed=3, maxiter=10)
+    assert r.info["penalised_rows"] == ["cap"]
+    assert r.info["constraints"]["cap"] == "penalty (unbalanced)"   # what constrained_cost uses
+    assert r.info["constraints"]["n:one-hot"] == "preserved by the xy-ring mixer"

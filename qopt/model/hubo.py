@@ -209,6 +209,17 @@ class HUBO:
         mask[self.num_program_vars:] = True
         return mask
 
+    def describe(self) -> dict:
+        """What this cost is, as ``info`` reports it: ``cost_degree``, the ``quadratisation``
+        (auxiliary bits, strengths) when one was made, and how each constraint row was
+        expressed (``constraints``: row name -> penalty / slack / preserved by a mixer)."""
+        out: dict = {"cost_degree": self.degree}
+        if self.quadratisation:
+            out["quadratisation"] = dict(self.quadratisation)
+        if self.constraint_handling:
+            out["constraints"] = dict(self.constraint_handling)
+        return out
+
     # ---- evaluation -------------------------------------------------------------------
     def energy(self, x) -> np.ndarray | float:
         """E(x) for x of shape (n,) (-> float) or (k, n) (-> shape (k,)); vectorised."""

@@ -120,7 +120,7 @@ def assemble_result(problem: Problem, task: Task, slv: Solver, out: SolverOutput
     timing.setdefault("classical", max(wall - sum(timing.values()), 0.0))
     timing["compile"] = compile_time
     info = dict(out.info)
-    if on_qubo:
+    if on_qubo and "cost_degree" not in info:   # else the solver built and described its own
         info.update(cost_info(cost))
     extra = quality_fields(problem, slv.name, settings, out, cost if on_qubo else None, gap,
                            ratio, prob_opt, final.feasible, final.objective)
@@ -185,14 +185,11 @@ def quality_fields(problem: Problem, solver: str, settings: SolveSettings, out: 
 
 
 def cost_info(cost: HUBO) -> dict:
-    """``info`` entries saying what the solver's cost is: its degree, the quadratisation
-    (auxiliary bits, strength) when one was made, and how each constraint row was expressed."""
-    out: dict = {"cost_degree": cost.degree}
-    if cost.quadratisation:
-        out["quadratisation"] = dict(cost.quadratisation)
-    if cost.constraint_handling:
-        out["constraints"] = dict(cost.constraint_handling)
-    return out
+    """``info`` entries saying what the solver's cost is (:meth:`HUBO.describe`): its degree,
+    the quadratisation when one was made, and how each constraint row was expressed. A solver
+    that builds a cost of its own (constraint-preserving QAOA) puts its ``describe()`` in its
+    ``info`` itself; this one is the Task's."""
+    return cost.describe()
 
 
 def without_compile(parts: dict[str, float], compile_time: float) -> dict[str, float]:

@@ -229,7 +229,7 @@ def run_threshold(solver, task: Task, *, backend=None, optimizer=None, seed=None
                       "preserved_rows": len(mixer.preserved_rows)},
             "penalised_rows": [program.constraint_names[r] for r in range(program.num_constraints)
                                if r not in set(mixer.preserved_rows)],
-            "histogram": hist.describe(), "backend": "histogram",
+            "histogram": hist.describe(), "backend": "histogram", **cost.describe(),
             "logical_qubits": program.num_vars,
             "num_slack": 0, "gammas": g.tolist(), "betas": b.tolist(), "params": x.tolist(),
             "gamma_scale": obj.scale, "objective": f, "expectation": sim.expectation(),

@@ -102,6 +102,7 @@ class GroverRun(QAOARun):
             self.mixer, cost, threads=self.threads, shots=self.shots,
             context=f"{self.solver.name} --mixer grover on {task.problem.name}")
         self.grover_cost = cost
+        self.info.update(cost.describe())     # this cost, not the Task's QUBO, is the one run
         return cost
 
     def build_ansatz(self, cost) -> Ansatz:

@@ -10,6 +10,8 @@ is refused there). Final samples are n-bit program rows, completed with their be
 so the toolkit's QUBO-based reporting works unchanged.
 
 ``info`` gains: ``mixer`` (name, partial mixers, subspace kind, preserved rows),
+``cost_degree`` and ``constraints`` of this cost (each row penalised or "preserved by the
+<mixer> mixer"; no quadratisation: the subspace evaluates terms of any degree),
 ``initial_state`` (name, kind, preparable, description), ``subspace_size``,
 ``sample_feasible_fraction`` (share of final samples satisfying every row),
 ``initial_expectation`` / ``initial_cvar`` (p = 0 from the same initial state, same cost),
@@ -50,7 +52,9 @@ class ConstrainedRun(QAOARun):
         over its n variables (:func:`~qopt.solvers.quantum.qaoa_subspace.constrained_cost`)."""
         problem, program = self.task.problem, self.task.program
         self.mixer = build_mixer(self.o.mixer, problem.constraint_structure(), program.num_vars)
-        return constrained_cost(program, self.mixer, self.task.penalty)
+        cost = constrained_cost(program, self.mixer, self.task.penalty)
+        self.info.update(cost.describe())     # this cost, not the Task's QUBO, is the one run
+        return cost
 
     def build_ansatz(self, cost) -> Ansatz:
         """The mixer's ansatz from its initial state (ws-qaoa: the repaired rounded

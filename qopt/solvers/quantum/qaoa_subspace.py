@@ -29,7 +29,9 @@ def constrained_cost(program: BinaryProgram, mixer: Mixer, penalty="auto"):
     variables: objective (minimisation form) plus penalties of the rows the mixer does not
     preserve (see module docstring). ``penalty`` as for the QUBO conversion (weights of the
     kept rows by name, number or "auto"). No auxiliary bits: the cost is evaluated on the
-    subspace's states directly. Kept rows must be linear (a polynomial row is refused)."""
+    subspace's states directly. Kept rows must be linear (a polynomial row is refused).
+    ``constraint_handling`` names every row of the program: how a kept row is penalised, or
+    ``"preserved by the <mixer> mixer"``."""
     from qopt.model.convert import program_to_hubo
     from qopt.model.penalty import resolve_penalties
     from qopt.model.poly import group_to_mapping
@@ -48,8 +50,14 @@ def constrained_cost(program: BinaryProgram, mixer: Mixer, penalty="auto"):
         for k, r in enumerate(kept):
             sub.add_constraint(A.getrow(k).toarray().ravel(), program.constraint_senses[r],
                                program.rhs_list[r], program.constraint_names[r])
-        return program_to_hubo(sub, penalty=list(weights), encoding="unbalanced")
-    return program_to_hubo(sub, penalty="auto")
+        cost = program_to_hubo(sub, penalty=list(weights), encoding="unbalanced")
+    else:
+        cost = program_to_hubo(sub, penalty="auto")
+    kept_as = cost.constraint_handling
+    cost.constraint_handling = {
+        name: kept_as.get(name, f"preserved by the {mixer.name} mixer")
+        for name in program.constraint_names}
+    return cost
 
 
 def subspace_energies(space, cost) -> np.ndarray:
