@@ -270,3 +270,23 @@ def test_cli_record_then_replay_gives_the_same_result(tmp_path, capsys):
 def test_solvers_reading_raw_counts_refuse_mitigation():
     with pytest.raises(OptionError, match="raw counts"):
         qopt.solve(_problem(), "qrao", backend="fake:manila", mitigation="readout", seed=1)
+
+
+def test_a_backend_object_calibrates_again_in_each_recorded_solve(tmp_path):
+    """One backend object, two recorded solves: the second calibrates its own readout (its
+    record holds the calibration job, so it replays; its info and shots count only its own
+    calibration) instead of reusing the first solve's calibration, which its record lacks."""
+    from qopt.backends.registry import get_backend
+
+    b = get_backend("fake:manila", mitigation="readout")
+    call = dict(solver="qaoa", p=1, backend=b, seed=3, shots=64, maxiter=1)
+    first = qopt.solve(_problem(), record=tmp_path / "a", **call)
+    second = qopt.solve(_problem(), record=tmp_path / "b", **call)
+    for r in (first, second):
+        assert r.info["mitigation"]["calibration_shots_total"] == 128
+        assert len(r.info["mitigation"]["calibrations"]) == 1
+    assert second.shots == first.shots and second.history == first.history
+    assert json.loads((tmp_path / "b" / "jobs" / "00000.json").read_text())["kind"] == \
+        "calibration"
+    again = qopt.replay(tmp_path / "b")
+    assert again.info["replay"]["identical"], again.info["replay"]["differences"]

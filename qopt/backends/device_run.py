@@ -26,20 +26,31 @@ class DeviceRun:
     mitigation: Any = None            # a Mitigation, or None (each backend's own)
     record: Any = None                # a Record, or None
     backends: list = field(default_factory=list)
+    #: per backend (same order): [last circuit prepared in this run, fingerprints prepared]
+    prepared: list = field(default_factory=list)
 
-    def register(self, backend) -> None:
-        if not any(b is backend for b in self.backends):
+    def register(self, backend, prepared=None) -> None:
+        """Note that ``backend`` runs in this solve and, when given, that it uses the
+        prepared circuit ``prepared`` (with its ``fingerprint``)."""
+        i = next((k for k, b in enumerate(self.backends) if b is backend), None)
+        if i is None:
             self.backends.append(backend)
+            self.prepared.append([None, set()])
+            i = len(self.backends) - 1
+        if prepared is not None:
+            self.prepared[i][0] = prepared
+            self.prepared[i][1].add(prepared.fingerprint)
 
     def facts(self) -> dict[str, Any]:
-        """``{"device": ..., "mitigation": ...}`` of the backends that ran (the last prepared
-        circuit's device facts; how many circuits were prepared)."""
+        """``{"device": ..., "mitigation": ...}`` of the backends that ran in this solve (the
+        device facts of the last circuit it prepared; how many distinct circuits it
+        prepared)."""
         out: dict[str, Any] = {}
-        for b in self.backends:
-            facts = b.device_facts()
+        for b, (last, fps) in zip(self.backends, self.prepared):
+            facts = b.device_facts(last, len(fps)) if last is not None else None
             if facts is not None:
                 out["device"] = facts
-            mit = b.mitigation_info(self.mitigation)
+            mit = b.mitigation_info(self.mitigation, run=self)
             if mit is not None:
                 out["mitigation"] = mit
         return out

@@ -12,7 +12,7 @@ import numpy as np
 
 from qopt.backends.base import Evaluation, as_param_matrix, check_alpha, parity_signs
 from qopt.backends.folding import combine_distributions
-from qopt.backends.mitigation import MitigatedDistribution, Mitigation
+from qopt.backends.mitigation import MitigatedDistribution, Mitigation, calibration_spent
 from qopt.bits import indices_to_bits
 from qopt.errors import OptionError
 from qopt.samples import Samples
@@ -73,12 +73,26 @@ class MitigatedSampling:
             out.append(MitigatedDistribution(idx, q))
         return out, single, s
 
+    def _calibrations_of(self, run) -> dict:
+        """The readout calibrations (by measured qubits) made during the device run ``run``
+        (a solve; None: outside any solve)."""
+        if self.__dict__.get("_calibration_run") is not run:
+            return {}
+        return self.__dict__.get("_calibrations", {})
+
     def _calibration(self, prepared, mit: Mitigation, shots: int, seed: int):
         """The readout calibration of the qubits ``prepared`` measures (one job, made once per
-        backend and qubit set, its shots counted)."""
+        qubit set and solve, its shots counted). A backend object used by several solves
+        calibrates again in each: the solve's budget, record and ``info`` hold their own
+        calibration, and a record replays without the backend's history."""
+        from qopt.backends.device_run import active_run
         from qopt.backends.readout import ReadoutCalibration
 
-        cache = self.__dict__.setdefault("_calibrations", {})
+        run = active_run()
+        if "_calibrations" not in self.__dict__ or self.__dict__["_calibration_run"] is not run:
+            self.__dict__["_calibration_run"] = run
+            self.__dict__["_calibrations"] = {}
+        cache = self.__dict__["_calibrations"]
         qubits = prepared.measured_qubits
         hit = cache.get(qubits)
         if hit is not None:
@@ -93,18 +107,21 @@ class MitigatedSampling:
         self.usage.simulation_time += time.perf_counter() - t0
         self.usage.executions += 2
         self.usage.shots += 2 * cal_shots
+        self.__dict__["_calibration_shots_spent"] = calibration_spent(self) + 2 * cal_shots
         cal = ReadoutCalibration.from_counts(qubits, zeros, ones, cal_shots)
         cal.jobs = list(self.usage.jobs[jobs_before:])
         cache[qubits] = cal
         return cal
 
-    def mitigation_info(self, mitigation: Mitigation | None = None) -> dict | None:
+    def mitigation_info(self, mitigation: Mitigation | None = None, run=None
+                        ) -> dict | None:
         """``info["mitigation"]``: the settings, calibration shots and calibrations
-        (``mitigation``: the solve's, which overrides the backend's own "none")."""
+        (``mitigation``: the solve's, which overrides the backend's own "none"; ``run``: the
+        solve's :class:`~qopt.backends.device_run.DeviceRun`, None outside a solve)."""
         mit = mitigation if mitigation is not None else self.active_mitigation()
         if mit.spec == "none":
             return None
-        cals = list(self.__dict__.get("_calibrations", {}).values())
+        cals = list(self._calibrations_of(run).values())
         return {**mit.as_dict(),
                 "calibration_shots_total": int(sum(2 * c.shots for c in cals)),
                 "calibrations": [c.as_dict() for c in cals]}

@@ -241,9 +241,9 @@ def measurement_cost(backend, shots: int | None) -> tuple[int, int]:
 
 
 def calibration_spent(backend) -> int:
-    """Readout calibration shots ``backend`` has spent so far (0 without mitigation)."""
-    return int(sum(2 * c.shots for c in getattr(backend, "__dict__", {})
-                   .get("_calibrations", {}).values()))
+    """Readout calibration shots ``backend`` has spent so far, over all solves (0 without
+    mitigation); a solve charges the difference between its end and its start."""
+    return int(getattr(backend, "__dict__", {}).get("_calibration_shots_spent", 0))
 
 
 def merged_runtime_options(options: dict, mitigation: Mitigation) -> dict:

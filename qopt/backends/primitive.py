@@ -145,13 +145,19 @@ class PrimitiveBackend(MitigatedSampling, Backend):
     def _compiled_circuit(self, prepared):
         return prepared.measured
 
+    def prepare(self, circuit):
+        """The prepared circuit (cached per circuit object); noted in the solve's device run,
+        so its ``info["device"]`` describes the circuits this solve ran."""
+        prepared = super().prepare(circuit)
+        run = active_run()
+        if run is not None:
+            run.register(self, prepared)
+        return prepared
+
     def _record_circuit(self, circuit, prepared) -> None:
         super()._record_circuit(circuit, prepared)
         self._last = prepared
         self._ids[id(prepared.measured)] = (prepared.measured, f"{prepared.fingerprint}_measured")
-        run = active_run()
-        if run is not None:
-            run.register(self)
 
     def _derived(self, prepared: Prepared, role: str, make):
         """The circuit of ``role`` derived from ``prepared``: cached, else from the record,
@@ -198,11 +204,15 @@ class PrimitiveBackend(MitigatedSampling, Backend):
             prepared.unmeasured = self._transpile(circuit.remove_final_measurements(inplace=False))
         return prepared.unmeasured
 
-    def device_facts(self) -> dict | None:
-        """``info["device"]``: facts of the last circuit prepared (None before any)."""
-        if self._last is None or self._last.facts is None:
+    def device_facts(self, prepared: Prepared | None = None, circuits: int | None = None
+                     ) -> dict | None:
+        """``info["device"]``: facts of ``prepared`` (default: the last circuit prepared; None
+        before any) and ``circuits``, how many distinct circuits were prepared (default: by
+        this backend so far)."""
+        last = prepared if prepared is not None else self._last
+        if last is None or last.facts is None:
             return None
-        return {**self._last.facts, "circuits": len(self._prepared)}
+        return {**last.facts, "circuits": len(self._prepared) if circuits is None else circuits}
 
     # ---- jobs ---------------------------------------------------------------------------------
     def _sampler_for(self, seed: int):
