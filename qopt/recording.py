@@ -30,7 +30,7 @@ from qopt.errors import OptionError
 
 #: result keys that differ between a run and its replay by nature (seconds, versions)
 VOLATILE = frozenset({"wall_time", "compile_time", "time", "versions", "record", "replay",
-                      "setup_time", "simulation_time", "qpu_time"})
+                      "setup_time", "simulation_time", "qpu_time", "seconds"})
 
 
 def is_device(backend) -> bool:
@@ -132,7 +132,8 @@ class DeviceSession:
         self.run = None
 
     def open(self, *, target, problem, solver, options: dict, kind, backend, optimizer, seed,
-             budget, penalty, encoding, postprocess, versions: dict):
+             budget, penalty, encoding, postprocess, versions: dict, optimum=None,
+             reference=None):
         from qopt.backends.device_run import device_run
         from qopt.backends.record import Record
         from qopt.solvers.result import plain
@@ -144,7 +145,7 @@ class DeviceSession:
             call = {"target": tentry, "solver": solver, "options": options,
                     "backend": _backend_entry(backend), "optimizer": optimizer, "seed": seed,
                     "budget": budget, "penalty": penalty, "encoding": encoding,
-                    "postprocess": postprocess,
+                    "postprocess": postprocess, "optimum": optimum, "reference": reference,
                     "mitigation": None if self.mitigation is None else self.mitigation.spec}
             call = json.loads(json.dumps(plain(call)))
             self.record = Record.start(self.record_arg, call, versions)

@@ -61,7 +61,8 @@ def replay(path) -> Any:
     result = solve(target, slv, kind=kind, backend=backend,
                    optimizer=call["optimizer"], seed=call["seed"], budget=call["budget"],
                    penalty=call["penalty"], encoding=call["encoding"],
-                   postprocess=call["postprocess"], mitigation=call["mitigation"], record=rec)
+                   postprocess=call["postprocess"], mitigation=call["mitigation"],
+                   optimum=call.get("optimum"), reference=call.get("reference"), record=rec)
     recorded = read_json(rec.path / "result.json") if (rec.path / "result.json").exists() \
         else None
     diff = None if recorded is None else differences(result.to_dict(), recorded)

@@ -290,3 +290,18 @@ def test_a_backend_object_calibrates_again_in_each_recorded_solve(tmp_path):
         "calibration"
     again = qopt.replay(tmp_path / "b")
     assert again.info["replay"]["identical"], again.info["replay"]["differences"]
+
+
+def test_replay_keeps_the_reference_the_solve_was_given(tmp_path):
+    """optimum= / reference= are part of the recorded call: the replay measures gap and
+    ratios against the same C* from the same source (its seconds are a timing)."""
+    p = MaxCut(4, [(0, 1), (1, 2), (2, 3), (3, 0)], name="ring4")      # no best-known value
+    call = dict(solver="qaoa", p=1, backend="fake:manila", seed=3, shots=64, maxiter=1,
+                reference="exact")
+    r = qopt.solve(p, record=tmp_path / "r", **call)
+    assert r.reference["source"] == "exact" and r.reference["value"] == 4.0
+    again = qopt.replay(tmp_path / "r")
+    assert again.info["replay"]["identical"], again.info["replay"]["differences"]
+    assert again.reference["source"] == "exact" and again.gap == r.gap is not None
+    assert json.loads((tmp_path / "r" / "record.json").read_text())["call"]["reference"] == \
+        "exact"

@@ -90,7 +90,7 @@ def solve(target, solver="exact", *, kind: str | None = None, backend=None, opti
             target=target, problem=problem, solver=slv.name, options=solver_options(slv),
             kind=kind, backend=backend, optimizer=optimizer, seed=seed, budget=budget,
             penalty=penalty, encoding=encoding, postprocess=postprocess,
-            versions=package_versions())
+            optimum=optimum, reference=reference, versions=package_versions())
     try:
         with progress_tracking(progress, slv.name, budget), kernel_threads.using(nthreads), \
                 kernel_threads.numba_threads(nthreads):
