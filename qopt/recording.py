@@ -109,7 +109,9 @@ def _target_entry(target, problem, kind) -> tuple[dict, bytes | None]:
 def _backend_entry(backend) -> dict:
     if backend is None or isinstance(backend, str):
         return {"spec": backend}
-    spec = getattr(backend, "spec", type(backend).__name__)
+    from qopt.backends.registry import backend_spec
+
+    spec = backend_spec(backend)
     out: dict[str, Any] = {"spec": spec, "object": True}
     mit = getattr(backend, "mitigation", None)
     if mit is not None and mit.spec != "none":

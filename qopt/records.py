@@ -51,11 +51,11 @@ def replay(path) -> Any:
     b = dict(call["backend"])
     backend = b.pop("spec")
     if b.pop("object", False) and backend is not None:
-        from qopt.backends.device_run import device_run
-        from qopt.backends.registry import get_backend
+        from qopt.backends.replay import ReplayBackend
 
-        with device_run(record=rec):                    # a replay backend, never a device
-            backend = get_backend(backend, **b)
+        # a backend or sampler object (ibm:, fake:, any Qiskit sampler): served from the
+        # record, never run
+        backend = ReplayBackend(backend, **b)
     # the solver made first: its option fields may share names with solve's keywords
     slv = make_solver(call["solver"], **call["options"])
     result = solve(target, slv, kind=kind, backend=backend,

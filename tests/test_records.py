@@ -305,3 +305,15 @@ def test_replay_keeps_the_reference_the_solve_was_given(tmp_path):
     assert again.reference["source"] == "exact" and again.gap == r.gap is not None
     assert json.loads((tmp_path / "r" / "record.json").read_text())["call"]["reference"] == \
         "exact"
+
+
+def test_a_run_on_a_qiskit_sampler_replays(tmp_path):
+    """record= takes any Qiskit sampler (a device backend); its record replays without it."""
+    from qiskit_aer.primitives import SamplerV2
+
+    sampler = SamplerV2(options={"run_options": {"seed": 5}})
+    r = qopt.solve(_problem(), "qaoa", p=1, backend=sampler, seed=3, shots=64, maxiter=2,
+                   mitigation="readout", record=tmp_path / "r")
+    again = qopt.replay(tmp_path / "r")
+    assert again.info["replay"]["identical"], again.info["replay"]["differences"]
+    assert again.backend == r.backend and again.history == r.history

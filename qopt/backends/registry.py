@@ -94,6 +94,26 @@ def _replaying() -> bool:
     return run is not None and run.record is not None and run.record.mode == "replay"
 
 
+def backend_spec(backend) -> str | None:
+    """How results and records name ``backend``: a spec string as given, a qopt Backend's
+    ``spec``, a Qiskit V2 primitive (or a (sampler, estimator) pair) as the backend wrapping
+    it names itself (``primitive:SamplerV2``), else its class name (a primitive's ``str`` is
+    only an address)."""
+    if backend is None or isinstance(backend, str):
+        return backend
+    spec = getattr(backend, "spec", None)
+    if isinstance(spec, str):
+        return spec
+    from qiskit.primitives import BaseEstimatorV2, BaseSamplerV2
+
+    prim = backend
+    if isinstance(backend, tuple) and len(backend) == 2:
+        prim = backend[0] if backend[0] is not None else backend[1]
+    if isinstance(prim, BaseSamplerV2 | BaseEstimatorV2):
+        return f"primitive:{type(prim).__name__}"
+    return type(backend).__name__
+
+
 def _from_primitive(obj, **kwargs) -> Backend:
     from qiskit.primitives import BaseEstimatorV2, BaseSamplerV2
 
@@ -144,4 +164,4 @@ def parameter_values(circuit, assignments) -> np.ndarray:
         raise OptionError(f"no value for circuit parameter {exc.args[0]}") from None
 
 
-__all__ = ["SPECS", "circuit_evaluator", "get_backend", "parameter_values"]
+__all__ = ["SPECS", "backend_spec", "circuit_evaluator", "get_backend", "parameter_values"]

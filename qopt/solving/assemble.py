@@ -205,12 +205,12 @@ def without_compile(parts: dict[str, float], compile_time: float) -> dict[str, f
 
 
 def backend_name(backend) -> str | None:
-    """The backend as recorded: its spec string (a qopt Backend's ``spec``), else the class
-    name of a user object (a Qiskit primitive's ``str`` is only an address)."""
-    if backend is None or isinstance(backend, str):
-        return backend
-    spec = getattr(backend, "spec", None)
-    return spec if isinstance(spec, str) else type(backend).__name__
+    """The backend as recorded (:func:`qopt.backends.registry.backend_spec`): its spec string
+    (a qopt Backend's ``spec``, ``primitive:SamplerV2`` for a Qiskit sampler), else the class
+    name of a user object."""
+    from qopt.backends.registry import backend_spec
+
+    return backend_spec(backend)
 
 
 def options_dict(slv: Solver, settings: SolveSettings) -> dict:
