@@ -22,12 +22,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 MAX_LINES = 600
 
-#: import cycles still waiting to be removed (each as the set of its modules) -> owner;
-#: shrinks to empty
-KNOWN_CYCLES: dict[frozenset[str], str] = {
-    frozenset({"qopt.model.hubo", "qopt.model.quadratise", "qopt.model.qubo"}): "model",
-}
-
 
 # ---- the import graph -------------------------------------------------------------------------
 def module_files(root: Path, package: str = "qopt") -> dict[str, Path]:
@@ -195,11 +189,9 @@ def graph():
 
 def test_no_import_cycles(graph):
     cycles = strongly_connected(graph)
-    new = [" -> ".join(a_cycle(graph, c)) + f"  (component: {', '.join(sorted(c))})"
-           for c in cycles if frozenset(c) not in KNOWN_CYCLES]
-    assert not new, "import cycles among qopt's modules:\n" + "\n".join(new)
-    gone = [sorted(k) for k in KNOWN_CYCLES if k not in {frozenset(c) for c in cycles}]
-    assert not gone, f"these cycles are gone: remove them from KNOWN_CYCLES: {gone}"
+    found = [" -> ".join(a_cycle(graph, c)) + f"  (component: {', '.join(sorted(c))})"
+             for c in cycles]
+    assert not found, "import cycles among qopt's modules:\n" + "\n".join(found)
 
 
 def test_layer_rule(graph):

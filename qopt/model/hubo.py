@@ -1,9 +1,10 @@
 """HUBO: minimise a polynomial of any degree over bits, ``E(x) = sum_T c_T prod_{i in T} x_i``.
 
 Storage (see :mod:`qopt.model.poly`): ``linear`` (n,), ``quadratic`` (strictly upper CSR, as in
-:class:`~qopt.model.qubo.QUBO`), ``terms`` = ``{d: (idx int32 (k_d, d), coef float64 (k_d,))}``
-for every degree d >= 3, and ``offset``. :class:`~qopt.model.qubo.QUBO` is the subclass with no
-``terms`` (degree <= 2), so code taking a QUBO keeps working.
+:class:`QUBO`), ``terms`` = ``{d: (idx int32 (k_d, d), coef float64 (k_d,))}`` for every
+degree d >= 3, and ``offset``. :class:`QUBO` is the subclass with no ``terms`` (degree <= 2), so
+code taking a QUBO keeps working; both live here (``qopt.model.qubo`` re-exports QUBO) so that
+neither module needs the other at run time (:meth:`HUBO.to_qubo`, :meth:`HUBO.quadratise`).
 
 Bit order follows :mod:`qopt.bits`: variable i is qubit i, bit i of a basis-state index. The
 first ``num_program_vars`` variables are the source program's; after them come slack bits of
@@ -14,7 +15,6 @@ aux ``num_vars - K + k`` stands for the product of the two variables in row k).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
@@ -30,52 +30,18 @@ from qopt.model.poly import (
     canonical_groups,
     degree_of,
     group_values,
-    groups_values,
     merge,
     term_masks,
     zeta_transform,
 )
-from qopt.model.quadratic import quadratic_values
+from qopt.model.quadratic import quadratic_diagonal_chunks, quadratic_values, split_quadratic
+from qopt.model.quadratise import rosenberg
+from qopt.model.slack import SlackBlock
 
 #: largest number of variables whose 2^n diagonal is built at all (before the memory check)
 MAX_DIAGONAL_VARS = 40
 #: low bits filled by doubling inside one chunk of the diagonal (2^20 float64 = 8 MiB)
 DEFAULT_CHUNK_BITS = 20
-
-
-@dataclass
-class SlackBlock:
-    """Slack bits of one inequality ``a.x + g(x) + sum_k w_k s_k == b`` (``<=`` rows; ``>=``
-    negated); ``g`` is the row's part of degree >= 2 (``higher``, groups over program bits).
-
-    ``indices`` are the slack variables' QUBO indices, ``weights`` their integer weights
-    (1, 2, 4, ..., remainder) spanning exactly 0..``upper``.
-    """
-
-    constraint: int
-    coefficients: sp.csr_matrix  # shape (1, num_program_vars), already sign-normalised to <=
-    rhs: float
-    indices: np.ndarray
-    weights: np.ndarray
-    upper: int = field(default=0)
-    higher: Groups = field(default_factory=dict)
-
-    def encode(self, x_program: np.ndarray) -> np.ndarray:
-        """Best slack bits for program rows x, shape (k, n_prog) -> (k, len(indices))."""
-        lhs = np.asarray(self.coefficients.dot(x_program.T.astype(float))).ravel()
-        if self.higher:
-            lhs = lhs + groups_values(self.higher, x_program)
-        target = np.clip(np.rint(self.rhs - lhs), 0, self.upper).astype(np.int64)
-        bits = np.zeros((x_program.shape[0], len(self.weights)), dtype=np.uint8)
-        if len(self.weights) == 0:
-            return bits
-        rest = self.weights[-1]
-        use_rest = target >= rest
-        remaining = np.where(use_rest, target - rest, target)
-        bits[:, -1] = use_rest
-        k = len(self.weights) - 1
-        bits[:, :k] = (remaining[:, None] >> np.arange(k)[None, :]) & 1
-        return bits
 
 
 def _check_num_vars(num_vars) -> int:
@@ -342,11 +308,9 @@ class HUBO:
             out[()] = self.offset
         return out
 
-    def to_qubo(self):
-        """This model as a :class:`~qopt.model.qubo.QUBO` when its degree is <= 2 (same
-        variables and maps back); a higher degree needs :meth:`quadratise`."""
-        from qopt.model.qubo import QUBO
-
+    def to_qubo(self) -> QUBO:
+        """This model as a :class:`QUBO` when its degree is <= 2 (same variables and maps
+        back); a higher degree needs :meth:`quadratise`."""
         if isinstance(self, QUBO):
             return self
         if self.terms:
@@ -359,14 +323,93 @@ class HUBO:
         q.quadratisation = self.quadratisation
         return q
 
-    def quadratise(self):
+    def quadratise(self) -> QUBO:
         """A QUBO over these variables plus auxiliary bits whose minimum over the auxiliaries
-        equals E at every x (see :func:`qopt.model.quadratise.quadratise`)."""
-        from qopt.model.quadratise import quadratise
-
-        return quadratise(self)
+        equals E at every x, by Rosenberg substitution with a proven-safe strength (see
+        :mod:`qopt.model.quadratise`). Auxiliary bits follow this HUBO's variables;
+        ``aux_pairs`` records them (``complete`` fills them in) and ``quadratisation`` says how
+        many and how strong. A HUBO of degree <= 2 comes back unchanged as a QUBO."""
+        if not self.terms:
+            return self.to_qubo()
+        r = rosenberg(self)
+        K = len(r.pairs)
+        qubo = QUBO(r.quadratic, r.linear, self.offset, num_vars=self.num_vars + K,
+                    var_names=[*self.var_names, *(f"aux{k}" for k in range(K))],
+                    num_program_vars=self.num_program_vars, slack_blocks=self.slack_blocks,
+                    penalties=self.penalties, aux_pairs=r.pairs)
+        qubo.constraint_handling = dict(self.constraint_handling)
+        qubo.quadratisation = {"quadratised": True, "method": "rosenberg", "auxiliary": K,
+                               "strength_min": float(r.strength.min()),
+                               "strength_max": float(r.strength.max()),
+                               "degree_before": self.degree}
+        return qubo
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(n={self.num_vars}, degree={self.degree}, "
                 f"terms={self.num_terms}, slack={self.num_slack})")
 
+
+class QUBO(HUBO):
+    """A quadratic unconstrained binary optimisation problem (minimisation):
+    ``E(x) = x'Ux + c'x + offset`` over x in {0,1}^n, U strictly upper; the degree <= 2 case of
+    :class:`HUBO` (``terms`` empty). Importable as ``qopt.model.qubo.QUBO``.
+
+    Args:
+        quadratic: ``x'Mx`` part (dense, sparse or ``{(i, j): w}``); its diagonal is linear.
+        linear: shape (n,).
+        offset: constant.
+        num_vars: n, needed when ``quadratic`` is a mapping or ``None``.
+    """
+
+    def __init__(self, quadratic=None, linear=None, offset: float = 0.0, *,
+                 num_vars: int | None = None, var_names=None, num_program_vars: int | None = None,
+                 slack_blocks: list[SlackBlock] | None = None, penalties=None,
+                 aux_pairs: np.ndarray | None = None):
+        if num_vars is None:
+            if quadratic is not None and hasattr(quadratic, "shape"):
+                num_vars = quadratic.shape[0]
+            elif linear is not None:
+                num_vars = len(vector(linear, None, "linear"))
+            else:
+                raise OptionError("QUBO needs num_vars when given no matrix or linear part")
+        n = _check_num_vars(num_vars)
+        self.num_vars = n
+        self.quadratic, diag = split_quadratic(quadratic, n)
+        self.linear = vector(linear, n, "linear") + diag
+        self.offset = number(offset, "offset")
+        self.terms = {}
+        self._set_maps(var_names, num_program_vars, slack_blocks, penalties, aux_pairs)
+
+    @classmethod
+    def from_matrix(cls, matrix, offset: float = 0.0) -> QUBO:
+        """QUBO ``x'Mx + offset`` from a square numpy / scipy matrix M (diagonal = linear)."""
+        try:
+            shape = getattr(matrix, "shape", None) or np.shape(matrix)
+        except ValueError:
+            raise OptionError("a QUBO matrix must be a square array of numbers") from None
+        if len(shape) != 2 or shape[0] != shape[1]:
+            raise OptionError(f"a QUBO matrix must be square, got shape {tuple(shape)}")
+        return cls(matrix, None, offset, num_vars=shape[0])
+
+    def to_matrix(self) -> np.ndarray:
+        """Dense upper-triangular M, shape (n, n), with ``E(x) = x'Mx + offset``."""
+        m = self.quadratic.toarray()
+        m[np.diag_indices(self.num_vars)] += self.linear
+        return m
+
+    def iter_diagonal_chunks(self, chunk_bits: int = DEFAULT_CHUNK_BITS):
+        """Yield (start index, energies) over consecutive chunks of the 2^n states."""
+        return quadratic_diagonal_chunks(self.quadratic, self.linear, self.offset, chunk_bits)
+
+    def to_ising(self) -> Ising:
+        """Spin form with x_i = (1 - z_i) / 2, z_i = +1 for |0>: E = h.z + z'Jz + offset."""
+        U = self.quadratic.tocoo()
+        J = sp.csr_matrix((U.data / 4.0, (U.row, U.col)), shape=U.shape)
+        qsum = np.bincount(U.row, U.data, self.num_vars) + np.bincount(U.col, U.data, self.num_vars)
+        h = -self.linear / 2.0 - qsum / 4.0
+        offset = self.offset + self.linear.sum() / 2.0 + U.data.sum() / 4.0
+        return Ising(h, J, offset)
+
+    def __repr__(self) -> str:
+        return (f"QUBO(n={self.num_vars}, slack={self.num_slack}, "
+                f"quadratic_terms={self.quadratic.nnz})")

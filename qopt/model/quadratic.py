@@ -12,6 +12,7 @@ from collections.abc import Mapping
 import numpy as np
 import scipy.sparse as sp
 
+from qopt.bits import indices_to_bits
 from qopt.errors import OptionError
 
 
@@ -70,3 +71,45 @@ def quadratic_values(upper: sp.csr_matrix, X: np.ndarray) -> np.ndarray:
     Xf = X.astype(np.float64, copy=False)
     return np.einsum("ij,ij->i", np.asarray(upper.T.dot(Xf.T).T), Xf) if upper.nnz else np.zeros(
         X.shape[0])
+
+
+def quadratic_diagonal_chunks(upper: sp.csr_matrix, linear: np.ndarray, offset: float,
+                              chunk_bits: int):
+    """Yield (start index, energies) of ``x'Ux + linear.x + offset`` over consecutive chunks of
+    the 2^n basis states (entry s of the whole is the energy of the bits of s): the low
+    ``chunk_bits`` bits by doubling, one chunk per setting of the high bits."""
+    n = len(linear)
+    b = min(n, max(int(chunk_bits), 0))
+    h = n - b
+    U = upper.tocsc()
+    low_upper = U[:b, :b].toarray()
+    low_diag = np.empty(1 << b)
+    low_diag[0] = 0.0
+    for i in range(b):
+        half = 1 << i
+        low_diag[half:2 * half] = (low_diag[:half] + linear[i]
+                                   + linear_diagonal(low_upper[:i, i]))
+    if h == 0:
+        yield 0, low_diag + offset
+        return
+    cross = U[:b, b:].toarray()                 # (b, h): coupling low j to high k
+    high_upper = U[b:, b:]
+    high_lin = linear[b:]
+    chunk_high = min(h, 10)                     # high configurations handled per batch
+    for hs in range(0, 1 << h, 1 << chunk_high):
+        H = indices_to_bits(np.arange(hs, min(hs + (1 << chunk_high), 1 << h)), h)
+        const = H @ high_lin + quadratic_values(high_upper, H) + offset
+        lin_low = H.astype(float) @ cross.T    # (batch, b)
+        for r in range(H.shape[0]):
+            yield (hs + r) << b, low_diag + const[r] + linear_diagonal(lin_low[r])
+
+
+def linear_diagonal(weights: np.ndarray) -> np.ndarray:
+    """``v[s] = sum_i weights[i] * bit_i(s)`` over all 2^len(weights) states, by doubling."""
+    k = len(weights)
+    out = np.empty(1 << k)
+    out[0] = 0.0
+    for i in range(k):
+        half = 1 << i
+        np.add(out[:half], weights[i], out=out[half:2 * half])
+    return out

@@ -26,12 +26,27 @@ the HUBO's (tested by brute force on random HUBOs).
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from itertools import combinations
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
 
-from qopt.model.hubo import HUBO
+if TYPE_CHECKING:
+    from qopt.model.hubo import HUBO, QUBO
+
+
+@dataclass(frozen=True)
+class Rosenberg:
+    """The quadratic parts of a quadratised HUBO of n0 variables and K auxiliary bits:
+    ``quadratic`` (strictly upper CSR (n0 + K, n0 + K)), ``linear`` (n0 + K,), ``pairs`` (K, 2)
+    (auxiliary n0 + k stands for the product of row k) and ``strength`` (K,), the M_k."""
+
+    quadratic: sp.csr_matrix
+    linear: np.ndarray
+    pairs: np.ndarray
+    strength: np.ndarray
 
 
 def _pair_counts(high: dict[tuple[int, ...], float]) -> Counter:
@@ -41,21 +56,15 @@ def _pair_counts(high: dict[tuple[int, ...], float]) -> Counter:
     return counts
 
 
-def quadratise(hubo: HUBO):
-    """A :class:`~qopt.model.qubo.QUBO` equal to ``hubo`` after minimising over auxiliary bits
-    (see the module docstring for the strength and its proof). Auxiliary bits follow the HUBO's
-    variables; ``aux_pairs`` records them (``complete`` fills them in) and ``quadratisation``
-    says how many and how strong. A HUBO of degree <= 2 comes back unchanged as a QUBO."""
-    from qopt.model.qubo import QUBO
-
-    if not hubo.terms:
-        return hubo.to_qubo()
+def rosenberg(hubo: HUBO) -> Rosenberg:
+    """Rosenberg substitution of ``hubo``'s terms of degree >= 3 with the safe strengths of
+    the module docstring (arrays only; :meth:`HUBO.quadratise` makes the QUBO of them)."""
     n0 = hubo.num_vars
     high: dict[tuple[int, ...], float] = {}
     for idx, coef in hubo.terms.values():
         for row, c in zip(idx.tolist(), coef.tolist(), strict=True):
             high[tuple(row)] = high.get(tuple(row), 0.0) + c
-    quad: dict[tuple[int, int], float] = {}
+    quad: dict[tuple[int, ...], float] = {}
     pairs: list[tuple[int, int]] = []
     while high:
         (a, b), _ = min(_pair_counts(high).items(), key=lambda kv: (-kv[1], kv[0]))
@@ -98,13 +107,13 @@ def quadratise(hubo: HUBO):
     linear[ys] += 3.0 * strength
     lo, hi = np.minimum(rows, cols), np.maximum(rows, cols)
     Q = sp.csr_matrix((vals, (lo, hi)), shape=(n, n))
-    qubo = QUBO(Q, linear, hubo.offset, num_vars=n,
-                var_names=[*hubo.var_names, *(f"aux{k}" for k in range(K))],
-                num_program_vars=hubo.num_program_vars, slack_blocks=hubo.slack_blocks,
-                penalties=hubo.penalties, aux_pairs=np.array(pairs, dtype=np.int64))
-    qubo.constraint_handling = dict(hubo.constraint_handling)
-    qubo.quadratisation = {"quadratised": True, "method": "rosenberg", "auxiliary": K,
-                           "strength_min": float(strength.min()),
-                           "strength_max": float(strength.max()),
-                           "degree_before": hubo.degree}
-    return qubo
+    return Rosenberg(Q, linear, np.array(pairs, dtype=np.int64).reshape(-1, 2), strength)
+
+
+def quadratise(hubo: HUBO) -> QUBO:
+    """A :class:`~qopt.model.hubo.QUBO` equal to ``hubo`` after minimising over auxiliary bits
+    (see the module docstring for the strength and its proof): ``hubo.quadratise()``.
+    Auxiliary bits follow the HUBO's variables; ``aux_pairs`` records them (``complete`` fills
+    them in) and ``quadratisation`` says how many and how strong. A HUBO of degree <= 2 comes
+    back unchanged as a QUBO."""
+    return hubo.quadratise()

@@ -239,7 +239,8 @@ def _program_chunks(program, n: int, chunk_bits: int):
     left-hand side as a low-bit table (m, 2^b) plus the high bits' constant.
     """
     from qopt.model.hubo import HUBO
-    from qopt.model.qubo import QUBO, _linear_diagonal
+    from qopt.model.quadratic import linear_diagonal
+    from qopt.model.qubo import QUBO
 
     c, U, off = program.minimisation_objective()
     objective_qubo = QUBO(U, c, off, num_vars=n)
@@ -251,7 +252,7 @@ def _program_chunks(program, n: int, chunk_bits: int):
     A = program.A.toarray()
     rhs = program.rhs
     senses = np.asarray(program.constraint_senses)
-    low = (np.stack([_linear_diagonal(row[:b]) for row in A]) if len(A)
+    low = (np.stack([linear_diagonal(row[:b]) for row in A]) if len(A)
            else np.zeros((0, 1 << b))) - rhs[:, None]                          # (m, 2^b)
     high = A[:, b:]
     le, ge = senses == "<=", senses == ">="
