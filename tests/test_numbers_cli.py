@@ -162,3 +162,18 @@ def test_instance_seed_without_a_generated_instance_is_an_error(capsys, argv):
     code, out, err = run(capsys, *argv)
     assert code == 2 and out == "" and err.count("\n") == 1
     assert "--instance-seed" in err and "--size" in err
+
+
+def test_one_final_shot_has_no_standard_error_and_stays_json():
+    """<C>/C* from a single final shot has no standard error: None with its reason, never a
+    NaN in the result's JSON (which strict JSON readers refuse)."""
+    problem = qopt.generate("maxcut", 6, 3)
+    res = qopt.solve(problem, solver="qaoa", p=1, maxiter=2, shots=1, seed=0, backend="aer",
+                     reference="exact")
+    assert res.expectation_ratio is not None and res.expectation_ratio_se is None
+    assert "one final sample" in res.unavailable["expectation_ratio_se"]
+
+    def refuse(token):
+        raise ValueError(f"{token} in the JSON")
+
+    json.loads(res.to_json(), parse_constant=refuse)

@@ -171,6 +171,8 @@ def quality_fields(problem: Problem, solver: str, settings: SolveSettings, out: 
             why["approximation_ratio"] = reason
     if sq.expectation_ratio is None and sq.reason:
         why["expectation_ratio"] = sq.reason
+    if sq.se_reason:
+        why["expectation_ratio_se"] = sq.se_reason
     if prob_opt is None and "probability_optimum" not in why:
         why["probability_optimum"] = "no samples"
     if settings.quantum and out.info.get("probability_optimum_exact") is None:

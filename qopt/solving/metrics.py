@@ -52,13 +52,16 @@ STATE_SOLVERS = frozenset({"qaoa", "cvar-qaoa", "ma-qaoa", "ws-qaoa", "vqe", "cv
 @dataclass(frozen=True)
 class StateQuality:
     """The final state's expected cost in the native sense (<C>), its expectation ratio and
-    the ratio's standard error (0 when exact); ``reason`` when they are None."""
+    the ratio's standard error (0 when exact); ``reason`` when they are None, ``se_reason``
+    when only the standard error is (one final sample)."""
 
     expected_objective: float | None = None
     expectation_ratio: float | None = None
     expectation_ratio_se: float | None = None
     exact: bool = False
     reason: str | None = None
+    #: why the ratio has no standard error when the ratio itself is known
+    se_reason: str | None = None
 
 
 def state_quality(problem: Problem, solver: str, quantum: bool, info: dict,
@@ -88,7 +91,7 @@ def state_quality(problem: Problem, solver: str, quantum: bool, info: dict,
         p = w / total
         mean = float(p @ energies)
         var = float(p @ (energies - mean) ** 2) * (n / (n - 1) if n > 1 else 0.0)
-        se = math.sqrt(var / n) if n > 1 else math.nan
+        se = math.sqrt(var / n) if n > 1 else None      # one sample: no spread to measure
     expected = float(problem.to_minimisation(mean))   # its own inverse: back to native
     opt = problem.optimum
     if opt is None:
@@ -99,6 +102,9 @@ def state_quality(problem: Problem, solver: str, quantum: bool, info: dict,
                             f"<C> = {expected:g} and C* = {opt:g} differ in sign (or one is "
                             "0): their ratio means nothing")
     # first-order error: ratio = <C>/C* or C*/<C>, d ratio / d<C> = ratio / <C> in size
+    if se is None:
+        return StateQuality(expected, ratio, None, exact,
+                            se_reason="one final sample: no standard error")
     ratio_se = 0.0 if exact else abs(ratio / expected) * se
     return StateQuality(expected, ratio, ratio_se, exact)
 
