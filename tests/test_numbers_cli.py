@@ -71,6 +71,11 @@ def test_instance_seed_and_solver_seed_are_separate(capsys):
     ("sweep", "c.toml", "--workers", "1", "--workers", "2"),
     ("partition", "--problem", "maxcut", "--size", "8", "--k", "2", "--k", "3"),
     ("list", "--json", "--json"),
+    # an abbreviation (commands that allow them) is the same option
+    ("report", "res", "--ou", "a", "--out", "b"),
+    ("partition", "--problem", "maxcut", "--size", "8", "--k", "2", "--qubits", "3",
+     "--qubits-per-qpu", "4"),
+    ("list", "--js", "--json"),
 ])
 def test_every_repeated_option_is_an_error(capsys, argv):
     code, out, err = run(capsys, *argv)

@@ -34,7 +34,8 @@ class Parser(argparse.ArgumentParser):
 
 def check_repeats(parser: argparse.ArgumentParser, args: Sequence[str]) -> None:
     """OptionError naming an option of ``parser`` that ``args`` give more than once
-    (``--seed 1 ... --seed 2``, also under another of its names, ``--no-x`` / ``--x``);
+    (``--seed 1 ... --seed 2``, also under another of its names, ``--no-x`` / ``--x``, or
+    abbreviated where the parser allows it, ``--ou`` / ``--out``);
     options that collect values are exempt. Tokens after ``--`` are not options."""
     seen: dict[int, str] = {}
     for token in args:
@@ -43,7 +44,7 @@ def check_repeats(parser: argparse.ArgumentParser, args: Sequence[str]) -> None:
         if not token.startswith("-") or token == "-":
             continue
         flag = token.split("=", 1)[0]
-        action = parser._option_string_actions.get(flag)
+        action = parser._option_string_actions.get(flag) or _abbreviated(parser, flag)
         if action is None or isinstance(action, _REPEATABLE):
             continue
         if id(action) in seen:
@@ -52,6 +53,15 @@ def check_repeats(parser: argparse.ArgumentParser, args: Sequence[str]) -> None:
             raise OptionError(f"{parser.prog}: option {flag} given more than once{also}; give "
                               "it once")
         seen[id(action)] = flag
+
+
+def _abbreviated(parser: argparse.ArgumentParser, flag: str):
+    """The action a unique prefix of a long option names where ``parser`` allows
+    abbreviations (``--ou`` for ``--out``), else None (argparse reports ambiguity itself)."""
+    if not parser.allow_abbrev or not flag.startswith("--"):
+        return None
+    hits = {id(a): a for s, a in parser._option_string_actions.items() if s.startswith(flag)}
+    return next(iter(hits.values())) if len(hits) == 1 else None
 
 
 def field_parser(tp):
