@@ -184,3 +184,14 @@ def test_figures_written_as_png_pdf_and_svg(tmp_path):
         text = subprocess.run(["pdftotext", str(tmp_path / "gap_vs_size_mdkp.pdf"), "-"],
                               capture_output=True, text=True, check=True).stdout
         assert "gap vs size" in text and "problem size [variables]" in text
+
+
+def test_qubit_figure_dodges_only_the_solvers_it_draws(figures):
+    """The qubit figure draws the quantum solvers only: their markers sit side by side
+    around each qubit count, centred on it, not shifted into slots kept for classical
+    solvers that have no qubits."""
+    ax = figures["gap_vs_qubits_mdkp"].axes[0]
+    xs = np.concatenate([np.asarray(c.lines[0].get_xdata(), float) for c in _errorbars(ax)])
+    offsets = xs - np.round(xs)
+    assert len(xs) and np.isclose(offsets.min(), -offsets.max())     # symmetric
+    assert np.isclose(np.mean(offsets), 0.0)

@@ -72,7 +72,10 @@ def make_plots(df, out_dir: Path, formats=("png",)) -> dict[str, list[Path]]:
         figs = {
             f"gap_vs_size_{cls}": _gap_vs(plt, rows, labels, colors, "num_vars",
                                           "problem size [variables]", f"{cls}: gap vs size"),
-            f"gap_vs_qubits_{cls}": _gap_vs(plt, quantum, labels, colors, "qubits", "qubits",
+            # only the solvers with qubits get a slot beside each qubit count
+            f"gap_vs_qubits_{cls}": _gap_vs(plt, quantum, sorted({_solver_key(r)
+                                                                 for r in quantum}),
+                                            colors, "qubits", "qubits",
                                             f"{cls}: gap vs qubits (quantum solvers)"),
             f"ratio_vs_size_{cls}": _ratio_vs_size(plt, rows, labels, colors, cls),
             f"time_vs_size_{cls}": _time_vs_size(plt, rows, labels, colors, cls),
