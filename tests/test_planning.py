@@ -105,3 +105,14 @@ def test_fixed_angles_plan_one_parameter_set():
     assert (pl.time.parameter_sets, pl.time.parameter_sets_max) == (1, 1)
     res = qopt.solve(problem, solver="qaoa", p=1, maxiter=0, angles=angles, seed=0)
     assert res.info["circuit_evaluations"] == 1
+
+
+def test_plan_takes_every_keyword_of_solve():
+    """qopt.plan takes qopt.solve's keywords as they are (the seed, post-processing,
+    progress, mitigation and record do not change a plan); a bad seed is still refused."""
+    problem = qopt.generate("maxcut", 8, 1)
+    pl = plan(problem, "qaoa", maxiter=3, seed=1, postprocess=False, progress=False,
+              mitigation=None, record=None, measure=False)
+    assert pl.num_qubits == 8
+    with pytest.raises(qopt.errors.OptionError, match="seed"):
+        plan(problem, "qaoa", maxiter=3, seed=-1, measure=False)

@@ -182,17 +182,22 @@ def _alternatives(slv, task, est: TimeEstimate, backend, optimizer, budget) -> l
 
 def plan(target, solver="exact", *, kind: str | None = None, backend=None, optimizer=None,
          budget: int | None = None, penalty="auto", encoding: str = "slack", optimum=None,
-         reference: str | None = None, measure: bool | str = True, **options) -> Plan:
-    """The :class:`Plan` of ``qopt.solve(target, solver, ...)`` with the same keywords (the
-    seed does not change a plan); nothing large is allocated beyond what a short timing
-    measurement needs (:mod:`qopt.planning.timing`). ``measure``: True measures the run's time,
-    False skips it, ``"auto"`` only when even an optimistic bound could pass
-    :data:`WARN_SECONDS` (what ``qopt solve`` does before every run)."""
+         reference: str | None = None, measure: bool | str = True, seed: int | None = None,
+         postprocess: bool = True, progress=False, mitigation=None, record=None,
+         **options) -> Plan:
+    """The :class:`Plan` of ``qopt.solve(target, solver, ...)`` with the same keywords
+    (``seed``, ``postprocess``, ``progress``, ``mitigation`` and ``record`` are taken and do
+    not change a plan); nothing large is allocated beyond what a short timing measurement
+    needs (:mod:`qopt.planning.timing`). ``measure``: True measures the run's time, False
+    skips it, ``"auto"`` only when even an optimistic bound could pass :data:`WARN_SECONDS`
+    (what ``qopt solve`` does before every run)."""
     from qopt.reference import check_reference, plan_reference, resolve_reference
+    from qopt.seeds import check_seed
     from qopt.solvers.base import Task
     from qopt.solvers.registry import make_solver
     from qopt.solving import as_problem
 
+    check_seed(seed)
     check_reference(reference, optimum)
     slv = make_solver(solver, **options)
     problem = as_problem(target, kind)
