@@ -225,3 +225,16 @@ def test_sweep_timeout_must_be_a_positive_finite_number(value):
             '[[solvers]]\nname = "exact"\n')
     with pytest.raises(ConfigError, match="timeout"):
         parse_config(text, "s.toml")
+
+
+def test_a_solve_keyword_given_as_a_solver_option_says_where_it_goes():
+    """seed / budget / backend are keywords of qopt.solve, not solver options: the error says
+    so (it suggested the very name given: "no option 'seed'; did you mean 'seed'?")."""
+    from qopt.errors import OptionError
+    from qopt.solvers.registry import make_solver
+
+    with pytest.raises(OptionError) as exc:
+        make_solver("qaoa", seed=1)
+    text = str(exc.value)
+    assert "did you mean 'seed'" not in text
+    assert "qopt.solve(..., seed=...)" in text

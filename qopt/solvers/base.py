@@ -175,6 +175,11 @@ def make_options(options_cls, given: dict, solver_name: str):
         return None
     known = {f.name: f for f in dataclasses.fields(options_cls)}
     unknown = sorted(set(given) - set(known))
+    keywords = [k for k in unknown if k in solve_keywords()]
+    if keywords:
+        raise OptionError(f"{keywords[0]!r} is a keyword of qopt.solve, not an option of solver "
+                          f"{solver_name!r}: pass it as qopt.solve(..., {keywords[0]}=...); "
+                          f"the solver's options are: {', '.join(known) or 'none'}")
     if unknown:
         hint = did_you_mean(unknown[0], [*known, *solve_keywords()])
         raise OptionError(f"solver {solver_name!r} has no option {', '.join(map(repr, unknown))}"
