@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from qopt.bits import bits_to_bitstring, bits_to_indices, bitstring_to_bits, indices_to_bits
 from qopt.errors import OptionError, SizeLimitError
 from qopt.model import QUBO, BinaryProgram, auto_penalty, program_to_qubo, slack_weights
+from qopt.model.convert import program_to_hubo
 from qopt.model.penalty import resolve_penalties
 
 
@@ -209,3 +210,27 @@ def test_program_validation_errors():
         p.add_constraint([1, 2], "!=", 1)
     with pytest.raises(OptionError, match="square"):
         QUBO.from_matrix(np.zeros((2, 3)))
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.sampled_from([10, 20, 100]), st.booleans())
+def test_auto_penalty_is_safe_for_fractional_equality_rows(seed, denominator, products):
+    """Rows with decimal coefficients (an LP's 0.5 x + 0.3 y == 0.6): an infeasible x can miss
+    the rhs by less than the smallest coefficient, so the penalty must scale with the data's
+    common denominator; every infeasible x stays above the feasible optimum (brute force)."""
+    rng = np.random.default_rng(seed)
+    n = 6
+    p = BinaryProgram(n, rng.integers(-20, 21, n), sense="min")
+    if products:      # a polynomial row: products of bits with fractional weights
+        c = rng.integers(1, denominator, 3) / denominator
+        row, rhs = {(0, 1): c[0], 2: c[1], (3, 4): c[2]}, c[0] + c[1]     # x = 111000 feasible
+    else:
+        row = rng.integers(1, denominator, n) / denominator
+        rhs = float(row @ (rng.random(n) < 0.5))
+    p.add_constraint(row, "==", rhs, name="frac")
+    h = program_to_hubo(p)
+    X = all_states(n)
+    feas = p.is_feasible(X)
+    assert feas.any() and h.constraint_handling == {"frac": "penalty (square)"}
+    E = h.energy(X)
+    assert E[~feas].min() > p.objective(X)[feas].min()

@@ -54,10 +54,14 @@ def auto_penalty(program: BinaryProgram) -> float:
     Packing programs: turning off one chosen variable of a violated row lowers the penalty by at
     least P (integral data, squared violation >= 1) and raises the objective by at most
     ``max_j |c_j| + sum_k |U_jk| + sum_{terms T containing j} |c_T|``, so P = that + 1 walks
-    every infeasible x down to a feasible one. Otherwise the objective's range + 1 (a violated
+    every infeasible x down to a feasible one. Otherwise the objective's range + 1: a violated
     row's penalty -- squared violation, or a sum of products for ``g <= 0`` -- is >= 1 for
-    integral rows, polynomial rows included; for fractional rows the weight is divided by the
-    smallest non-zero squared coefficient).
+    integral rows, polynomial rows included. Fractional rows (``0.5 x + 0.3 y == 0.6``) can be
+    missed by less than their smallest coefficient (here by 0.1), so the weight is multiplied
+    by D^2 with D the data's common denominator (:func:`common_denominator`: D times every
+    coefficient and right-hand side is integral, so a violation is >= 1 / D); only data with
+    no common denominator up to :data:`MAX_DENOMINATOR` falls back to dividing by the smallest
+    squared coefficient, which is not proven safe (give ``penalty=`` yourself there).
     """
     c, U, _ = program.minimisation_objective()
     if is_packing(program):
@@ -69,8 +73,35 @@ def auto_penalty(program: BinaryProgram) -> float:
     coefs = np.concatenate([A.data, *(g[1] for groups in program.row_terms.values()
                                       for g in groups.values())])
     if coefs.size and not (_is_integral(coefs) and _is_integral(program.rhs)):
-        weight /= min(1.0, float(np.min(np.abs(coefs))) ** 2)
+        grid = common_denominator(np.concatenate([coefs, program.rhs]))
+        if grid is not None:          # D * row is integral: a violation is >= 1 / D
+            weight *= float(grid) ** 2
+        else:                         # no small common denominator: a heuristic, not proven
+            weight /= min(1.0, float(np.min(np.abs(coefs))) ** 2)
     return weight
+
+
+#: largest common denominator of fractional constraint data :func:`auto_penalty` scales by
+MAX_DENOMINATOR = 10 ** 6
+
+
+def common_denominator(values: np.ndarray) -> int | None:
+    """The smallest D <= :data:`MAX_DENOMINATOR` with ``D * v`` an integer (to 1e-9) for
+    every v in ``values`` (decimal data: a power of ten at most), or None when there is none."""
+    from fractions import Fraction
+    from math import lcm
+
+    D = 1
+    for v in np.unique(np.asarray(values, dtype=float)).tolist():
+        if abs(v * D - round(v * D)) <= 1e-9 * max(1.0, abs(v * D)):
+            continue
+        f = Fraction(v).limit_denominator(MAX_DENOMINATOR)
+        if abs(float(f) - v) > 1e-12 * max(1.0, abs(v)):
+            return None
+        D = lcm(D, f.denominator)
+        if D > MAX_DENOMINATOR:
+            return None
+    return D
 
 
 def resolve_penalties(program: BinaryProgram, penalty) -> np.ndarray:
