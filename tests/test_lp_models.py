@@ -5,6 +5,7 @@ docplex's evaluation of the model that wrote the file; round trips; refusals."""
 from __future__ import annotations
 
 import lzma
+import re
 import sys
 
 import numpy as np
@@ -149,3 +150,36 @@ def test_refusals_name_file_and_variable(tmp_path, monkeypatch):
     with pytest.raises(InstanceFormatError, match=r"qc\.lp, line 4: .*quadratic constraint.*"
                                                   r"qopt-toolkit\[interop\]"):
         read_lp_terms(qc)
+
+
+@pytest.mark.parametrize("name, suffixes", [
+    ("x[1]", (".lp",)), ("a b", (".lp", ".mps")), ("1y", (".lp",)), ("x:1", (".lp",)),
+])
+def test_names_an_lp_file_cannot_hold_are_refused_not_replaced(tmp_path, name, suffixes):
+    """HiGHS renames every column c0, c1, ... when one name has no LP form ('x[1]'), writes
+    '1y' into a file it cannot read back, and turns 'a b' into 'a_b' in MPS: the values could
+    no longer be mapped back, so write_lp refuses, naming the variable."""
+    p = qopt.Program("names")
+    a, b = p.binary_var(name), p.binary_var("ok")
+    p.minimize(3 * a + b)
+    p.add_constraint(a + b >= 1, name="c")
+    for suffix in (".lp", ".mps"):
+        path = tmp_path / f"m{suffix}"
+        if suffix in suffixes:
+            with pytest.raises(qopt.QoptError, match=re.escape(repr(name))):
+                write_lp(p, path)
+            assert not path.exists()
+        else:                                         # the other format keeps the name
+            write_lp(p, path)
+            assert read_lp(path).var_names == [name, "ok"]
+
+
+def test_constraint_names_without_lp_form_are_refused(tmp_path):
+    p = qopt.Program("rows")
+    a, b = p.binary_var("a"), p.binary_var("b")
+    p.minimize(a + b)
+    p.add_constraint(a + b >= 1, name="cover[0]")
+    with pytest.raises(qopt.QoptError, match=r"constraint 'cover\[0\]'"):
+        write_lp(p, tmp_path / "r.lp")
+    write_lp(p, tmp_path / "r.mps")
+    assert read_lp(tmp_path / "r.mps").constraint_names == ["cover[0]"]

@@ -305,12 +305,37 @@ def _hessian_matrix(hessian, n: int, highspy) -> sp.csr_matrix | None:
     return sp.csr_matrix((Q.data / 2.0, (Q.row, Q.col)), shape=(n, n))
 
 
+#: a name the LP format holds (CPLEX's rule, which HiGHS follows): letters, digits and
+#: !"#$%&()/,.;?@_`'{}|~, not starting with a digit or a period, at most 255 characters
+_LP_NAME = re.compile(r"""(?![0-9.])[A-Za-z0-9!"#$%&()/,.;?@_`'{}|~]{1,255}""")
+
+
+def _check_names(path: Path, terms: ModelTerms) -> None:
+    """Refuse a name the file cannot hold: HiGHS would rename every column (c0, c1, ...) of
+    an LP file with one such name, write a leading digit it cannot read back, or replace an
+    MPS name's spaces, and the values could no longer be mapped back."""
+    lp = path.suffix.lower() == ".lp"
+    rows = [c.name for c in terms.constraints]
+    for what, names in (("variable", terms.names), ("constraint", rows)):
+        for name in names:
+            if lp and not _LP_NAME.fullmatch(name):
+                raise OptionError(
+                    f"{path}: {what} {name!r} has no LP form (LP names take letters, digits "
+                    "and !\"#$%&()/,.;?@_`'{}|~, do not start with a digit or '.', and have "
+                    "at most 255 characters): rename it, or write an .mps file")
+            if not lp and (not name or any(ch.isspace() for ch in name)):
+                raise OptionError(f"{path}: {what} {name!r} has no MPS form (MPS names have no "
+                                  "spaces): rename it")
+
+
 def write_lp(model, path: str | Path) -> None:
     """Write a model with HiGHS's writer (format from the suffix: ``.lp`` or ``.mps``).
 
     ``model``: a ``BinaryProgram``, a :class:`qopt.Program`, a ``QUBO`` or any model object
     :mod:`qopt.model.interop` reads; binary and integer variables, an objective of degree
-    <= 2 and linear constraints (HiGHS writes no quadratic rows; spins have no LP form)."""
+    <= 2 and linear constraints (HiGHS writes no quadratic rows; spins have no LP form).
+    A variable or constraint name the format cannot hold (``x[1]`` in LP, a space in either)
+    is refused, naming it: HiGHS would replace it and the file's values would not map back."""
     from qopt.model.interop import as_terms
     from qopt.model.interop.terms import refuse
 
@@ -320,6 +345,7 @@ def write_lp(model, path: str | Path) -> None:
                           f"not {path.suffix or 'a file without suffix'!r}")
     terms = as_terms(model).canonical()
     refuse(terms, "an LP / MPS file", kinds=("binary", "integer"), max_degree=2)
+    _check_names(path, terms)
     for c in terms.constraints:
         if c.lhs.degree > 1:
             raise OptionError(f"{path}: constraint {c.name!r} is quadratic; HiGHS writes linear "
