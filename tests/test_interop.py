@@ -374,3 +374,23 @@ def test_load_takes_model_objects_too():
     assert qopt.solve(problem, "exact").values == qopt.solve(bqm, "exact").values
     with pytest.raises(OptionError, match="cannot make a problem of an object of type int"):
         qopt.load(3)
+
+
+def test_binary_program_and_hubo_written_out_keep_their_higher_order_parts():
+    """A BinaryProgram of degree >= 3 (LABS; rows with products) and a HUBO written out keep
+    every term: each library's evaluator equals the program's own on every assignment."""
+    bp = qopt.generate("labs", 5, seed=0).to_program()          # quartic objective
+    bp.add_constraint({(0, 1, 2): 1.0, 3: 1.0}, "<=", 1, name="poly")
+    X = as_terms(bp).assignments()
+    op = to_optimization_problem(bp)
+    np.testing.assert_allclose([op.objective.evaluate(r.tolist()) for r in X], bp.objective(X))
+    np.testing.assert_array_equal(_feasible_reference(op.is_feasible, X), bp.is_feasible(X))
+    h = qopt.HUBO({(0, 1, 2): -3.0, (1, 2, 3, 4): 2.0, (0, 4): 1.0, (3,): -1.0}, offset=0.5)
+    poly = to_binary_polynomial(h)
+    np.testing.assert_allclose(poly.energies((X, [f"x{i}" for i in range(5)])), h.energy(X))
+    from qopt.model.qs import write_qs
+
+    with pytest.raises(QoptError, match="degree 4"):          # no LP form: refused, not cut
+        qopt.model.write_lp(bp, "never.lp")
+    with pytest.raises(QoptError, match="degree 4"):          # nor a QUBO file
+        write_qs(qopt.generate("labs", 5, seed=0).to_program(), "never.qs")

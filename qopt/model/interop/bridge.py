@@ -1,8 +1,9 @@
 """The one bridge between :class:`ModelTerms` and qopt's own models.
 
 :func:`to_program` builds a :class:`qopt.Program` (names, kinds, bounds, objective and
-constraints term by term); :func:`terms_of` reads a ``Program``, a ``BinaryProgram`` or a
-``QUBO`` back into terms, so every exporter takes any qopt model.
+constraints term by term); :func:`terms_of` reads a ``Program``, a ``BinaryProgram`` (its
+higher-order terms and rows with products included) or a ``HUBO`` / ``QUBO`` back into terms,
+so every exporter takes any qopt model.
 """
 
 from __future__ import annotations
@@ -73,17 +74,18 @@ def _named(poly: Polynomial, names: list[str], with_constant: bool = False) -> d
 
 
 def terms_of(model) -> ModelTerms:
-    """:class:`ModelTerms` of a qopt ``Program``, ``BinaryProgram`` or ``QUBO``."""
+    """:class:`ModelTerms` of a qopt ``Program``, ``BinaryProgram`` or ``HUBO`` / ``QUBO``,
+    every term of every degree included."""
+    from qopt.model.hubo import HUBO
     from qopt.model.program import BinaryProgram
-    from qopt.model.qubo import QUBO
 
     if isinstance(model, BinaryProgram):
         return _from_binary_program(model)
-    if isinstance(model, QUBO):
-        out = ModelTerms(name="qubo")
+    if isinstance(model, HUBO):
+        out = ModelTerms(name="qubo" if not model.terms else "hubo")
         for name in model.var_names:
-            out.add_variable(name, "binary", source="QUBO")
-        out.objective = _quadratic(model.linear, model.quadratic, model.offset)
+            out.add_variable(name, "binary", source=type(model).__name__)
+        out.objective = _polynomial(model.linear, model.quadratic, model.offset, model.terms)
         return out
     try:
         from qopt.model.user import Program
@@ -92,16 +94,21 @@ def terms_of(model) -> ModelTerms:
     if isinstance(model, Program):
         return _from_program(model)
     raise OptionError(f"cannot write an object of type {type(model).__name__}: expected a "
-                      "qopt Program, BinaryProgram or QUBO, or a model object qopt reads")
+                      "qopt Program, BinaryProgram, HUBO or QUBO, or a model object qopt reads")
 
 
-def _quadratic(linear, quadratic, offset: float) -> Polynomial:
+def _polynomial(linear, quadratic, offset: float, higher=None) -> Polynomial:
+    """Linear (n,), strictly upper quadratic and degree-grouped ``higher`` terms as a
+    :class:`Polynomial`."""
     p = Polynomial(constant=float(offset))
     for i in np.flatnonzero(linear):
         p.add((int(i),), float(linear[i]))
     U = quadratic.tocoo()
     for i, j, c in zip(U.row.tolist(), U.col.tolist(), U.data.tolist()):
         p.add((i, j), c)
+    for idx, coef in (higher or {}).values():
+        for key, c in zip(idx.tolist(), coef.tolist(), strict=True):
+            p.add(tuple(key), c)
     return p
 
 
@@ -109,13 +116,16 @@ def _from_binary_program(bp) -> ModelTerms:
     out = ModelTerms(name=bp.name, sense=bp.sense)
     for name in bp.var_names:
         out.add_variable(name, "binary", source="BinaryProgram")
-    out.objective = _quadratic(bp.linear, bp.quadratic, bp.offset)
+    out.objective = _polynomial(bp.linear, bp.quadratic, bp.offset, bp.terms)
     A = bp.A
     for r in range(bp.num_constraints):
         row = A.getrow(r)
         lhs = Polynomial()
         for i, c in zip(row.indices.tolist(), row.data.tolist()):
             lhs.add((i,), c)
+        for idx, coef in bp.row_terms.get(r, {}).values():    # the row's products of bits
+            for key, c in zip(idx.tolist(), coef.tolist(), strict=True):
+                lhs.add(tuple(key), c)
         out.add_constraint(bp.constraint_names[r], lhs, bp.constraint_senses[r], bp.rhs_list[r])
     return out
 
