@@ -35,13 +35,17 @@ def replay(path) -> Any:
     no credentials): a :class:`~qopt.solvers.result.SolveResult` whose ``info["replay"]`` says
     how many jobs were replayed and whether the result is identical to the recorded one
     (``identical``; ``differences`` lists where not, timings and versions aside)."""
-    from qopt.backends.record import Record, read_json
+    from qopt.backends.record import Record, ReplayError, read_json
 
     rec = Record.open_replay(path)
     call = rec.call
     t = call["target"]
     if "pickle" in t:
-        blob = (rec.path / t["pickle"]).read_bytes()
+        try:
+            blob = (rec.path / t["pickle"]).read_bytes()
+        except OSError as exc:
+            raise ReplayError(f"{rec.path / t['pickle']}: cannot read the recorded problem "
+                              f"({type(exc).__name__})") from None
         if hashlib.sha256(blob).hexdigest() != t["sha256"]:
             raise OptionError(f"{rec.path / t['pickle']}: the pickled problem does not match "
                               "its digest in record.json")

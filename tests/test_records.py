@@ -317,3 +317,57 @@ def test_a_run_on_a_qiskit_sampler_replays(tmp_path):
     again = qopt.replay(tmp_path / "r")
     assert again.info["replay"]["identical"], again.info["replay"]["differences"]
     assert again.backend == r.backend and again.history == r.history
+
+
+def _copy(path, to, *, running=False):
+    import shutil
+
+    shutil.copytree(path, to)
+    if running:
+        man = json.loads((to / "record.json").read_text())
+        man["state"] = "running"
+        (to / "record.json").write_text(json.dumps(man))
+        (to / "result.json").unlink()
+    return to
+
+
+def test_damaged_records_are_refused_naming_the_file(recorded, tmp_path):
+    """A truncated counts or circuit file, a missing pickled problem or a manifest without
+    the call: a ReplayError naming the file, not a zip / QPY / key error."""
+    path, _ = recorded
+    cases = {
+        r"jobs/00001\.npz": lambda d: (d / "jobs" / "00001.npz").write_bytes(b"PK\x03\x04"),
+        r"_measured\.qpy": lambda d: [f.write_bytes(f.read_bytes()[:40])
+                                      for f in (d / "circuits").glob("*_measured.qpy")],
+        r"problem\.pkl": lambda d: (d / "problem.pkl").unlink(),
+        r"record\.json: .*call": lambda d: (d / "record.json").write_text('{"format": 1}'),
+    }
+    for i, (names_file, damage) in enumerate(cases.items()):
+        bad = _copy(path, tmp_path / f"case{i}")
+        damage(bad)
+        with pytest.raises(ReplayError, match=names_file):
+            qopt.replay(bad)
+
+
+def test_an_unfinished_record_replays_only_after_resuming(recorded, tmp_path):
+    """A record whose run stopped early is refused by replay as unfinished (not as a changed
+    call); resuming it completes it, also when the run died between writing a circuit's QPY
+    and its metadata."""
+    path, full = recorded
+    part = _copy(path, tmp_path / "part", running=True)
+    last = sorted((part / "jobs").glob("*.json"))[-1]
+    last.unlink()
+    last.with_suffix(".npz").unlink()
+    with pytest.raises(ReplayError, match="record is unfinished"):
+        qopt.replay(part)
+    for f in (part / "circuits").glob("*_fold3.json"):
+        f.unlink()                                   # its .qpy was written, then the kill
+    resumed = qopt.solve(_problem(), record=part, **CALL)
+    assert resumed.info["record"]["executed"] == 1 and resumed.history == full.history
+    assert qopt.replay(part).info["replay"]["identical"]
+
+
+def test_record_into_a_file_is_refused(tmp_path):
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(OptionError, match="not a directory"):
+        Record.start(tmp_path / "f", {}, {})

@@ -139,6 +139,9 @@ class Record:
             rec.manifest.setdefault("resumed", []).append(time.strftime("%Y-%m-%dT%H:%M:%S"))
             write_json(man_path, rec.manifest)
             return rec
+        if p.exists() and not p.is_dir():
+            raise OptionError(f"record={str(p)!r} is a file, not a directory; give a new or "
+                              "empty directory")
         if p.exists() and any(p.iterdir()):
             raise OptionError(f"record directory {p} exists and is not a qopt record; give a "
                               "new or empty directory")
@@ -158,6 +161,9 @@ class Record:
         if man.get("format") != FORMAT:
             raise ReplayError(f"{p}: record format {man.get('format')!r}, this qopt reads "
                               f"{FORMAT}")
+        if not isinstance(man.get("call"), dict):
+            raise ReplayError(f"{p / 'record.json'}: no solve call recorded (not a complete "
+                              "qopt record)")
         return cls(p, "replay", man)
 
     @property
@@ -177,22 +183,33 @@ class Record:
     def _circuit_path(self, cid: str, ext: str) -> Path:
         return self.path / "circuits" / f"{cid}.{ext}"
 
+    def _has_circuit(self, cid: str) -> bool:
+        """Whether circuit ``cid`` is recorded: its metadata is written first, its QPY last,
+        so a run killed in between has not recorded it (resume makes and records it again)."""
+        return (self._circuit_path(cid, "qpy").exists()
+                and self._circuit_path(cid, "json").exists())
+
     def load_circuit(self, cid: str):
         """(circuit, its metadata) recorded under ``cid``, or None when not recorded."""
         qpy_path = self._circuit_path(cid, "qpy")
-        if not qpy_path.exists():
+        if not self._has_circuit(cid):
             if self.mode == "replay":
                 raise ReplayError(f"{self.path}: the replay needs circuit {cid}, which the "
                                   "record does not hold (the solve call or qopt changed)")
             return None
         from qiskit import qpy
 
-        with open(qpy_path, "rb") as fh:
-            circ = qpy.load(fh)[0]
-        return circ, read_json(self._circuit_path(cid, "json"))
+        meta = read_json(self._circuit_path(cid, "json"))
+        try:
+            with open(qpy_path, "rb") as fh:
+                circ = qpy.load(fh)[0]
+        except Exception as exc:  # truncated or damaged file, or another QPY version
+            raise ReplayError(f"{qpy_path}: cannot read the circuit ({type(exc).__name__}: "
+                              f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
+        return circ, meta
 
     def save_circuit(self, cid: str, circuit, meta: dict) -> None:
-        if self.mode == "replay" or self._circuit_path(cid, "qpy").exists():
+        if self.mode == "replay" or self._has_circuit(cid):
             return
         import io
 
@@ -200,9 +217,9 @@ class Record:
 
         buf = io.BytesIO()
         qpy.dump(circuit, buf)
-        _write_atomic(self._circuit_path(cid, "qpy"), buf.getvalue())
         write_json(self._circuit_path(cid, "json"),
                    {**meta, "parameters": [p.name for p in circuit.parameters]})
+        _write_atomic(self._circuit_path(cid, "qpy"), buf.getvalue())
 
     # ---- jobs -----------------------------------------------------------------------------
     def job(self, backend, kind: str, pubs, shots: int, seed: int):
@@ -240,14 +257,18 @@ class Record:
                 self._save_counts(n, meta, pubs, counts, backend)
                 return counts
         elif self.mode == "replay":
+            if self.manifest.get("state") != "done":
+                raise ReplayError(f"{self.path}: the record is unfinished (state "
+                                  f"{self.manifest.get('state')!r}: the run was killed or "
+                                  f"still runs; it holds {self._recorded} jobs): resume it "
+                                  "with the same solve call first")
             raise ReplayError(f"{self.path}: the replay asks for job {n}, the record holds "
                               f"{self._recorded} (the solve call, the code or a package "
                               "version changed)")
         meta = {**request, "state": "submitted", "submitted": time.time(),
                 "options": backend.record_options(), "backend": backend.spec}
         for cid, circ, _ in pubs:
-            if not self._circuit_path(cid, "qpy").exists():
-                self.save_circuit(cid, circ, {})
+            self.save_circuit(cid, circ, {})
         handle = backend.submit_job([p[1:] for p in pubs], shots, seed)
         meta["job_id"] = backend.job_id(handle)
         write_json(jpath, meta)
@@ -275,11 +296,18 @@ class Record:
         write_json(self.path / "jobs" / f"{n:05d}.json", meta)
 
     def _load_counts(self, n: int, num_pubs: int):
-        with np.load(self.path / "jobs" / f"{n:05d}.npz") as z:
-            rows = [sum(1 for key in z.files if key.startswith(f"idx_{i}_"))
-                    for i in range(num_pubs)]
-            return [[(z[f"idx_{i}_{r}"], z[f"cnt_{i}_{r}"]) for r in range(rows[i])]
-                    for i in range(num_pubs)]
+        path = self.path / "jobs" / f"{n:05d}.npz"
+        try:
+            with np.load(path) as z:
+                rows = [sum(1 for key in z.files if key.startswith(f"idx_{i}_"))
+                        for i in range(num_pubs)]
+                if not all(rows):
+                    raise KeyError(f"no counts of pub {rows.index(0)}")
+                return [[(z[f"idx_{i}_{r}"], z[f"cnt_{i}_{r}"]) for r in range(rows[i])]
+                        for i in range(num_pubs)]
+        except Exception as exc:  # truncated, damaged or foreign file
+            raise ReplayError(f"{path}: cannot read the counts of job {n} "
+                              f"({type(exc).__name__}: {exc})") from None
 
     def summary(self) -> dict[str, Any]:
         """``info["record"]``: where, mode, jobs recorded / reused / executed."""
