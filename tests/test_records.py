@@ -371,3 +371,58 @@ def test_record_into_a_file_is_refused(tmp_path):
     (tmp_path / "f").write_text("x")
     with pytest.raises(OptionError, match="not a directory"):
         Record.start(tmp_path / "f", {}, {})
+
+
+class _StubJobs:
+    """What Record.job needs of a backend: jobs by id, the ones in ``failed`` end failed."""
+
+    spec = "stub"
+
+    def __init__(self):
+        from qopt.backends.base import Usage
+
+        self.usage = Usage()
+        self.submitted: list[str] = []
+        self.failed: set[str] = set()
+
+    def record_options(self):
+        return {}
+
+    def submit_job(self, pubs, shots, seed):
+        self.submitted.append(f"job{len(self.submitted)}")
+        return self.submitted[-1]
+
+    def job_id(self, handle):
+        return handle
+
+    def fetch_job(self, job_id):
+        return job_id
+
+    def collect_job(self, handle, pubs):
+        from qopt.backends.base import JobFailedError
+
+        if handle in self.failed:
+            raise JobFailedError(handle, "CANCELLED")
+        return [[(np.array([0, 1]), np.array([3, 5]))] for _ in pubs]
+
+
+def test_resume_resubmits_a_job_that_failed_on_the_device(tmp_path):
+    """A job submitted before the kill that the device then cancelled has no counts to read
+    back: the resumed run submits it again (once) instead of failing on it for ever."""
+    from qiskit import QuantumCircuit
+
+    from qopt.backends.base import JobFailedError
+
+    qc = QuantumCircuit(1, 1)
+    qc.measure(0, 0)
+    pubs = [("c_measured", qc, None)]
+    stub = _StubJobs()
+    stub.failed.add("job0")
+    with pytest.raises(JobFailedError):
+        Record.start(tmp_path / "r", {"seed": 1}, {}).job(stub, "sample", pubs, 8, 1)
+    rec = Record.start(tmp_path / "r", {"seed": 1}, {})
+    counts = rec.job(stub, "sample", pubs, 8, 1)
+    assert stub.submitted == ["job0", "job1"] and counts[0][0][1].tolist() == [3, 5]
+    meta = json.loads((tmp_path / "r" / "jobs" / "00000.json").read_text())
+    assert meta["job_id"] == "job1" and meta["replaces"] == ["job0"] and meta["state"] == "done"
+    assert rec.summary()["executed"] == 1

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from qopt.backends.base import BackendError
+from qopt.backends.base import BackendError, JobFailedError
 from qopt.errors import OptionError
 
 FORMAT = 1
@@ -250,12 +250,19 @@ class Record:
             if self.mode == "replay":
                 raise ReplayError(f"{self.path}: job {n} was submitted but its result is not "
                                   "in the record (the run was killed); resume the run first")
+            replaced = list(meta.get("replaces", []))
             handle = backend.fetch_job(meta.get("job_id"))     # None: rerun it
             if handle is not None:
-                counts = backend.collect_job(handle, [p[1:] for p in pubs])
-                self.reused += 1
-                self._save_counts(n, meta, pubs, counts, backend)
-                return counts
+                try:
+                    counts = backend.collect_job(handle, [p[1:] for p in pubs])
+                except JobFailedError:
+                    # failed or cancelled on the device: it has no counts; submit it again
+                    replaced.append(meta.get("job_id"))
+                else:
+                    self.reused += 1
+                    self._save_counts(n, meta, pubs, counts, backend)
+                    return counts
+            request["replaces"] = replaced
         elif self.mode == "replay":
             if self.manifest.get("state") != "done":
                 raise ReplayError(f"{self.path}: the record is unfinished (state "
