@@ -65,18 +65,26 @@ def check_device_options(*, quantum: bool, backend, mitigation, record, seed, op
     if given and not quantum:
         raise OptionError(f"solver {solver_name!r} is classical: {' and '.join(given)}= "
                           "apply only to quantum solvers on a device backend")
-    if mitigation is not None:
-        from qopt.backends.mitigation import Mitigation
+    from qopt.backends.mitigation import Mitigation
 
+    own = getattr(backend, "mitigation", None)     # a device backend object's own
+    own = own if isinstance(own, Mitigation) and own.spec != "none" else None
+    if mitigation is not None:
         mit = Mitigation.parse(mitigation)
-        if mit.active and not mitigates:
-            raise OptionError(f"solver {solver_name!r} reads raw counts and does not take "
-                              f"mitigation={mit.spec!r} yet; the QAOA family, vqe, "
-                              "cvar-vqe and pce do (twirling / dd alone pass through)")
-        if mit.spec != "none" and not is_device(backend):
-            raise OptionError(f"mitigation={mit.spec!r} needs a sampling device backend "
-                              "(ibm:<device>, fake:<name> or a Qiskit sampler); backend "
-                              f"{backend!r} is a simulator without device noise")
+        if own is not None and mit.spec not in ("none", own.spec):
+            raise OptionError(f"backend {backend.spec!r} was made with "
+                              f"mitigation={own.spec!r} but the solve asks for "
+                              f"mitigation={mit.spec!r}")
+    effective = mit if mit is not None and mit.spec != "none" else own
+    if effective is not None and effective.active and not mitigates:
+        whose = " (the backend's own)" if effective is own else ""
+        raise OptionError(f"solver {solver_name!r} reads raw counts and does not take "
+                          f"mitigation={effective.spec!r}{whose} yet; the QAOA family, vqe, "
+                          "cvar-vqe and pce do (twirling / dd alone pass through)")
+    if mit is not None and mit.spec != "none" and not is_device(backend):
+        raise OptionError(f"mitigation={mit.spec!r} needs a sampling device backend "
+                          "(ibm:<device>, fake:<name> or a Qiskit sampler); backend "
+                          f"{backend!r} is a simulator without device noise")
     if record is not None:
         from qopt.backends.record import Record
 

@@ -268,8 +268,18 @@ def test_cli_record_then_replay_gives_the_same_result(tmp_path, capsys):
 
 
 def test_solvers_reading_raw_counts_refuse_mitigation():
+    from qopt.backends.registry import get_backend
+
     with pytest.raises(OptionError, match="raw counts"):
         qopt.solve(_problem(), "qrao", backend="fake:manila", mitigation="readout", seed=1)
+    # the backend's own mitigation too (qrao mixed mitigated and raw estimates, and its
+    # shots left the calibration out)
+    own = get_backend("fake:manila", mitigation="readout,zne")
+    with pytest.raises(OptionError, match="raw counts"):
+        qopt.solve(_problem(), "qrao", backend=own, seed=1)
+    with pytest.raises(OptionError, match="made with mitigation='readout,zne'"):
+        qopt.solve(_problem(), "qaoa", backend=own, mitigation="zne", seed=1)
+    assert own.usage.jobs == [] and not own._prepared
 
 
 def test_a_backend_object_calibrates_again_in_each_recorded_solve(tmp_path):
