@@ -348,11 +348,19 @@ def test_pce_correlators_from_mitigated_distributions_are_charged():
     """PCE on a device with readout + ZNE: each basis circuit's correlators come from the
     mitigated quasi-distribution (3 circuits per estimate), the calibrations are charged."""
     import qopt
+    from qopt.backends.registry import get_backend
     from qopt.problems.maxcut import MaxCut
 
-    r = qopt.solve(MaxCut.generate(6, seed=1), "pce", backend="fake:manila", seed=3, shots=64,
+    b = get_backend("fake:manila")
+    r = qopt.solve(MaxCut.generate(6, seed=1), "pce", backend=b, seed=3, shots=64,
                    maxiter=3, mitigation="readout,zne")
     cal = r.info["mitigation"]["calibration_shots_total"]
     assert cal > 0 and cal % (2 * 64) == 0                  # one calibration per qubit set
     # every estimate: 3 basis circuits x 3 noise scales x 64 shots
     assert r.shots == r.evaluations == r.info["circuit_evaluations"] * 3 * 3 * 64 + cal
+    # ... and 9 circuits; each calibration 2 (the result reported one per estimate)
+    assert r.circuit_executions == b.usage.executions == \
+        r.info["circuit_evaluations"] * 9 + 2 * cal // (2 * 64)
+    # the device circuit's depth, as info["device"] (the result had the logical circuit's)
+    assert (r.depth, r.two_qubit_gates) == (r.info["device"]["depth"],
+                                            r.info["device"]["two_qubit_gates"])

@@ -472,6 +472,8 @@ class PCESolver(Solver):
         # as one, the convention of qopt.solvers.optimizers), 2P + 1 with the shift rule
         cost = 2 * ev.num_params + 1 if use_grad and method == "parameter-shift" else 1
         calibrated = calibration_spent(be)
+        usage = getattr(be, "usage", None)      # a circuit backend's counts so far
+        executed = None if usage is None else usage.executions
         plan = plan_quantum_budget(budget, opts.maxiter, shots=ev.shots,
                                    settings=len(ev._rotated) * ev.settings,
                                    reserved=len(ev._rotated) * ev.calibration,
@@ -549,13 +551,19 @@ class PCESolver(Solver):
             labels.append("bit_swap")
             info["bit_swap"] = rec
         info["rows"] = labels
+        depth, twoq = ansatz.circuit.depth(), ansatz.num_two_qubit_gates
+        if ev.shots is not None and executed is not None:
+            # every circuit run: 3 basis circuits per estimate, ZNE folds, calibrations
+            info["circuit_executions"] = usage.executions - executed
+            if usage.depth is not None:             # the circuit as run (device ISA)
+                depth, twoq = usage.depth, usage.two_qubit_gates
         samples = Samples(np.vstack(rows), np.array(weights))
         return SolverOutput(
             samples=samples, status=status,
             evaluations=plan.charged(ev.evaluations, calibration_spent(be) - calibrated),
             shots=(ev.shots_used + calibration_spent(be) - calibrated
                    if ev.shots is not None else None), history=history,
-            num_qubits=n, depth=ansatz.circuit.depth(), two_qubit_gates=ansatz.num_two_qubit_gates,
+            num_qubits=n, depth=depth, two_qubit_gates=twoq,
             time={"classical": time.perf_counter() - t0}, info=info)
 
 
