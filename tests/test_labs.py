@@ -108,6 +108,23 @@ def test_program_and_hubo_equal_the_energy_on_every_state(n, skew):
     assert np.array_equal(h.diagonal(), ref) and np.array_equal(p.diagonal(), ref)
 
 
+@pytest.mark.parametrize("n,skew", [(66, False), (131, True)])
+def test_program_is_the_energy_beyond_63_variables(n, skew):
+    """Long sequences (N >= 65, or skew with more than 63 free spins): the term list must not
+    depend on 64-bit masks (1 << 64 overflowed: labs:66 solved a different polynomial)."""
+    from qopt.model.convert import program_to_hubo
+    from qopt.model.poly import groups_values
+
+    p = LABS(n, skew=skew)
+    X = np.random.default_rng(n).integers(0, 2, size=(20, p.num_vars))
+    ref = np.array([energy_by_definition(s) for s in np.array([p.decode(x) for x in X])])
+    terms, offset = p.spin_polynomial
+    assert np.array_equal(groups_values(terms, 1 - 2 * X, spin=True) + offset, ref)
+    assert np.array_equal(program_to_hubo(p.to_program()).energy(X), ref)
+    with pytest.raises(OptionError, match="63 variables"):
+        term_masks({2: (np.array([[0, 64]]), np.array([1.0]))}, 65)
+
+
 # ---- skew-symmetric reduction ------------------------------------------------------------
 def test_skew_sequences_are_skew_symmetric_with_zero_odd_correlations():
     from qopt.problems.labs import autocorrelations

@@ -46,6 +46,8 @@ except ImportError:  # pragma: no cover
 NUMBA_MIN_VARS = 20
 #: most variables whose 2^n diagonal is built at all (before the memory check)
 MAX_DIAGONAL_VARS = 40
+#: most variables of an int64 term bit mask (:func:`term_masks`)
+MAX_MASK_VARS = 63
 #: float32 holds every integer of magnitude below this exactly
 FLOAT32_EXACT = 2**24
 #: smallest in-cache block (2^16 float32 = 256 KiB, in L2)
@@ -61,8 +63,12 @@ def term_masks(terms, num_vars: int, vartype: str = "spin") -> tuple[np.ndarray,
     list of such pairs), merged: (masks (m,) int64, coefs (m,) float64), masks unique.
 
     A variable repeated inside a term is reduced as the algebra says: ``s_i^2 = 1`` (its bit
-    cancels, XOR) for spins, ``x_i^2 = x_i`` (OR) for bits.
+    cancels, XOR) for spins, ``x_i^2 = x_i`` (OR) for bits. A mask is one int64, so at most
+    :data:`MAX_MASK_VARS` variables (refused beyond).
     """
+    if int(num_vars) > MAX_MASK_VARS:
+        raise OptionError(f"term bit masks hold at most {MAX_MASK_VARS} variables, got "
+                          f"{num_vars}")
     pairs = terms.values() if isinstance(terms, dict) else terms
     masks, coefs = [np.zeros(0, dtype=np.int64)], [np.zeros(0)]
     for idx, coef in pairs:
@@ -288,5 +294,5 @@ def transform_flops(num_vars: int) -> float:
     return float(num_vars) * math.ldexp(1.0, int(num_vars))
 
 
-__all__ = ["MAX_DIAGONAL_VARS", "check_diagonal", "diagonal_nbytes", "exact_dtype",
+__all__ = ["MAX_DIAGONAL_VARS", "MAX_MASK_VARS", "check_diagonal", "diagonal_nbytes", "exact_dtype",
            "low_bits_for", "polynomial_diagonal", "term_masks"]

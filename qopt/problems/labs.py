@@ -92,28 +92,71 @@ def merit_factor(energy, n: int):
 
 def labs_spin_terms(n: int) -> tuple[dict[int, tuple[np.ndarray, np.ndarray]], float]:
     """LABS energy as a spin polynomial: ({2: (idx (k2, 2), coef), 4: (idx (k4, 4), coef)},
-    offset ``N(N-1)/2``), like terms merged (a 4-set met for several shifts k adds up)."""
-    from qopt.model.poly_diagonal import term_masks
+    offset ``N(N-1)/2``), like terms merged (a 4-set met for several shifts k adds up).
 
+    For each shift k and i < j the product ``s_i s_{i+k} s_j s_{j+k}`` has four distinct
+    indices unless ``j = i + k``, where it is ``s_i s_{j+k}``."""
     n = int(n)
     if n > MAX_TERMS_N:
         raise OptionError(f"LABS term list for N = {n} is too large (limit N <= {MAX_TERMS_N})")
-    rows = []
+    quads, pairs = [np.zeros((0, 4), np.int64)], [np.zeros((0, 2), np.int64)]
     for k in range(1, n - 1):
         i, j = np.triu_indices(n - k, 1)
-        rows.append(np.stack([i, i + k, j, j + k], axis=1))
-    idx = np.concatenate(rows) if rows else np.zeros((0, 4), dtype=np.int64)
-    masks, coefs = term_masks([(idx, np.full(len(idx), 2.0))], n, "spin")
-    keep = coefs != 0
-    masks, coefs = masks[keep], coefs[keep]
-    bits = (masks[:, None] >> np.arange(n)[None, :]) & 1
-    degree = bits.sum(axis=1)
+        two = j == i + k
+        pairs.append(np.stack([i[two], j[two] + k], axis=1))
+        i, j = i[~two], j[~two]
+        quads.append(np.stack([i, i + k, j, j + k], axis=1))
+    groups, _ = spin_groups([np.concatenate(pairs), np.concatenate(quads)], None, n)
+    return {d: groups.get(d, (np.zeros((0, d), np.int32), np.zeros(0))) for d in (2, 4)}, \
+        n * (n - 1) / 2.0
+
+
+def spin_groups(rows, coefs, num_vars: int) -> tuple[dict[int, tuple[np.ndarray, np.ndarray]],
+                                                     float]:
+    """Spin monomials merged: ``rows`` a list of index arrays (k, d) (repeats allowed inside a
+    row: ``s_i^2 = 1``), ``coefs`` the matching list of (k,) coefficients (None: 2 each, the
+    LABS expansion) -> ({degree: (idx int32 (m, degree) increasing rows, coef (m,))}, constant).
+
+    Each reduced row is packed into one int64 in base ``num_vars`` (``num_vars^4 < 2^63`` for
+    the degrees here), so like terms merge by a 1-D unique whatever ``num_vars``; bit masks
+    would overflow beyond 63 variables."""
+    n = max(int(num_vars), 1)
+    coefs = [np.full(len(r), 2.0) for r in rows] if coefs is None else coefs
+    by_degree: dict[int, tuple[list, list]] = {}
+    constant = 0.0
+    for r, c in zip(rows, coefs, strict=True):
+        r = np.sort(np.asarray(r, dtype=np.int64), axis=1)
+        c = np.asarray(c, dtype=np.float64)
+        same = r[:, :, None] == r[:, None, :]
+        first = np.ones(r.shape, dtype=bool)
+        first[:, 1:] = r[:, 1:] != r[:, :-1]
+        keep = first & (same.sum(axis=2) % 2 == 1)     # odd multiplicity survives, once
+        degree = keep.sum(axis=1)
+        for d in np.unique(degree).tolist():
+            sel = degree == d
+            if d == 0:
+                constant += float(c[sel].sum())
+                continue
+            if float(n) ** d >= 2.0 ** 63:
+                raise OptionError(f"cannot merge degree-{d} terms over {n} variables")
+            key = np.zeros(int(sel.sum()), dtype=np.int64)
+            for col in r[sel][keep[sel]].reshape(-1, d).T:
+                key = key * n + col
+            keys, vals = by_degree.setdefault(d, ([], []))
+            keys.append(key)
+            vals.append(c[sel])
     out = {}
-    for d in (2, 4):
-        sel = degree == d
-        where = np.nonzero(bits[sel])[1].reshape(-1, d)
-        out[d] = (where.astype(np.int32), coefs[sel].astype(np.float64))
-    return out, n * (n - 1) / 2.0
+    for d, (keys, vals) in sorted(by_degree.items()):
+        uniq, inverse = np.unique(np.concatenate(keys), return_inverse=True)
+        coef = np.bincount(inverse.ravel(), weights=np.concatenate(vals), minlength=len(uniq))
+        nz = coef != 0
+        uniq, coef = uniq[nz], coef[nz]
+        idx = np.empty((len(uniq), d), dtype=np.int32)
+        for col in range(d - 1, -1, -1):
+            idx[:, col] = uniq % n
+            uniq = uniq // n
+        out[d] = (idx, coef)
+    return out, constant
 
 
 @register
@@ -205,25 +248,14 @@ class LABS(Problem):
         terms, offset = labs_spin_terms(self.n)
         if not self.skew:
             return terms, offset
-        from qopt.model.poly_diagonal import term_masks
-
         c = self.num_vars - 1
         pos = np.arange(self.n)
         var = np.where(pos <= c, pos, 2 * c - pos)             # s_{c+l} = (-1)^l s_{c-l}
         sign = np.where((pos > c) & ((pos - c) % 2 == 1), -1.0, 1.0)
-        pairs = [(var[idx], coef * np.prod(sign[idx], axis=1)) for idx, coef in terms.values()]
-        masks, coefs = term_masks(pairs, self.num_vars, "spin")
-        offset += float(coefs[masks == 0].sum())
-        keep = (masks != 0) & (coefs != 0)
-        masks, coefs = masks[keep], coefs[keep]
-        bits = (masks[:, None] >> np.arange(self.num_vars)[None, :]) & 1
-        degree = bits.sum(axis=1)
-        out = {}
-        for d in np.unique(degree):
-            sel = degree == d
-            out[int(d)] = (np.nonzero(bits[sel])[1].reshape(-1, int(d)).astype(np.int32),
-                           coefs[sel])
-        return out, offset
+        groups, constant = spin_groups([var[idx] for idx, _ in terms.values()],
+                                       [coef * np.prod(sign[idx], axis=1)
+                                        for idx, coef in terms.values()], self.num_vars)
+        return groups, offset + constant
 
     def diagonal(self, *, dtype=None, memory_limit: int | None = None, out=None) -> np.ndarray:
         """E at all 2^num_vars basis states (float32: LABS energies are exact in it)."""
@@ -337,5 +369,5 @@ def write_solution(path, bits) -> int:
 
 
 __all__ = ["LABS", "MAX_PROVEN", "autocorrelations", "labs_energy", "labs_spin_terms",
-           "merit_factor", "optimal_energy", "read_solution", "solution_text", "spins_of",
-           "write_solution"]
+           "merit_factor", "optimal_energy", "read_solution", "solution_text", "spin_groups",
+           "spins_of", "write_solution"]
