@@ -250,6 +250,20 @@ def test_mts_budget_is_exact_and_counted():
     assert r.objective >= optimal_energy(30)
 
 
+def test_mts_beyond_the_term_list_limit_and_values_without_the_program():
+    """mts needs no polynomial: a sequence longer than the term list's limit is searched, and
+    the result's values come without building the O(N^3) program (it used to be built after
+    the run, and refused there)."""
+    from qopt.problems.labs import MAX_TERMS_N
+
+    r = qopt.solve(f"labs:{MAX_TERMS_N + 50}", solver="mts", seed=0, budget=2000,
+                   postprocess=False)
+    assert r.evaluations == 2000 and len(r.values) == MAX_TERMS_N + 50
+    assert r.values["x0"] == r.solution[0]
+    p = LABS(9, skew=True)
+    assert p.values([1, 0, 1, 1, 0]) == dict(zip(p.to_program().var_names, [1, 0, 1, 1, 0]))
+
+
 def test_mts_refuses_what_it_cannot_search():
     with pytest.raises(OptionError, match="LABS"):
         qopt.solve(qopt.generate("maxcut", 6), solver="mts")

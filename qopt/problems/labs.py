@@ -286,6 +286,14 @@ class LABS(Problem):
                              name=self.name, terms=group_to_mapping(h.terms))
 
     # ---- native solutions -----------------------------------------------------------------
+    def values(self, bits) -> dict:
+        """``{"x0": bit, ...}`` over this problem's variables, the names of
+        :meth:`to_program` without building its O(N^3) term list (``mts`` never needs it)."""
+        x = np.asarray(bits).reshape(-1)
+        if x.shape[0] != self.num_vars:
+            raise OptionError(f"LABS n={self.n}: {x.shape[0]} bits, expected {self.num_vars}")
+        return {f"x{i}": int(b) for i, b in enumerate(x.tolist())}
+
     def decode(self, bits) -> list[int]:
         """The full sequence as spins ±1 (bit b -> 1 - 2b)."""
         return spins_of(self.sequence_bits(np.asarray(bits).reshape(1, -1))[0]).tolist()
