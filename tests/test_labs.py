@@ -264,6 +264,39 @@ def test_mts_beyond_the_term_list_limit_and_values_without_the_program():
     assert p.values([1, 0, 1, 1, 0]) == dict(zip(p.to_program().var_names, [1, 0, 1, 1, 0]))
 
 
+def test_mts_stops_when_a_child_itself_meets_the_target():
+    """Time to solution is honest: the run stops at the first evaluation that meets the target,
+    also when a child is optimal before its tabu search (one tabu iteration, heavy mutation
+    makes that frequent); that used to go unrecorded, the run went on and reported a later
+    (or no, -1) evaluations_to_target."""
+    opts = dict(population=2, tabu_min=0.01, tabu_max=0.01, mutation_rate=0.5)
+    checked = 0
+    for n, seed in [(n, s) for n in (8, 11) for s in range(8)]:
+        r = qopt.solve(f"labs:{n}", solver="mts", seed=seed, postprocess=False, **opts)
+        assert r.info["target_reached"]
+        assert r.info["evaluations_to_target"] == r.evaluations
+        g = r.info["generations"]
+        if g > 1:                     # one generation fewer has not met the target yet
+            checked += 1
+            early = qopt.solve(f"labs:{n}", solver="mts", seed=seed, postprocess=False,
+                               generations=g - 1, **opts)
+            assert not early.info["target_reached"], (n, seed)
+    assert checked >= 8
+
+
+def test_mts_returns_only_sequences_it_paid_for():
+    """A budget below the population: only the members the budget evaluated come back (the
+    others used to be evaluated too, uncharged, and returned)."""
+    from qopt.solvers.base import Task
+    from qopt.solvers.classical.mts import MTSSolver
+
+    out = MTSSolver().run(Task(LABS(20)), seed=0, budget=50)
+    assert out.evaluations == 50
+    assert 1 <= len(out.samples.bits) <= 50
+    assert np.array_equal(np.sort(labs_energy(spins_of(out.samples.bits))),
+                          labs_energy(spins_of(out.samples.bits)))       # best first
+
+
 def test_mts_refuses_what_it_cannot_search():
     with pytest.raises(OptionError, match="LABS"):
         qopt.solve(qopt.generate("maxcut", 6), solver="mts")

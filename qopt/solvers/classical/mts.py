@@ -25,11 +25,13 @@ is inside 0..N-1), so ``E' = E + sum_k d_k (2 C_k + d_k)``; a made move updates 
 One iteration is thus O(N^2), compiled with numba.
 
 Budget, in the unit of every solver (:mod:`qopt.solvers.budget`): one evaluated flip = one
-evaluation; each initial random sequence costs one (its energy in full). With ``budget=B`` the
-run stops after exactly B evaluations (the last iteration scans only a prefix of the flips);
-without one it runs ``generations`` generations. It also stops as soon as it reaches
-``target_energy`` (default: the problem's proven optimum when known; None: never early).
-``info`` reports the evaluations and seconds to the target (the time to solution).
+evaluation; each sequence whose energy is computed in full (an initial member, a child before
+its tabu search) costs one. With ``budget=B`` the run stops after exactly B evaluations (the
+last iteration scans only a prefix of the flips; members of the initial population the budget
+did not reach are neither evaluated nor returned); without one it runs ``generations``
+generations. It also stops as soon as it reaches ``target_energy`` (default: the problem's
+proven optimum when known; None: never early), whether a tabu move or a sequence's own energy
+reaches it. ``info`` reports the evaluations and seconds to the target (the time to solution).
 
 Why LABS only: the O(N) flip energy is the autocorrelation structure; on any other spin or
 HUBO problem ``tabu`` and ``anneal`` (local fields of any order) do the same search. The
@@ -149,11 +151,16 @@ def _apply_flip(s, C, i):
 
 
 @njit(cache=True)
-def _tabu_search(s, C, best_s, tabu, tmin, tmax, left, target, stats):
-    """Tabu search from s (improved in place to its best); returns (best energy, evaluations
-    spent). ``stats`` = [evaluations so far, evaluations at target (-1: not yet)]."""
+def _tabu_search(s, C, best_s, tabu, tmin, tmax, total, target, stats):
+    """Tabu search from s (improved in place to its best); returns its best energy. ``stats`` =
+    [evaluations so far, evaluations at target (-1: not yet)], updated here: the start
+    sequence's energy costs one (the caller checks one is left), each scanned flip one, never
+    past ``total``; reaching ``target`` (by the start sequence itself too) is recorded."""
     n = s.shape[0]
     energy = _correlations(s, C)
+    stats[0] += 1
+    if energy <= target and stats[1] < 0:
+        stats[1] = stats[0]
     best_e = energy
     best_s[:] = s
     lo = max(1, int(tmin * n))
@@ -162,11 +169,10 @@ def _tabu_search(s, C, best_s, tabu, tmin, tmax, left, target, stats):
     ten_lo = max(1, int(0.1 * iters))
     ten_hi = max(ten_lo, int(0.12 * iters))
     tabu[:] = 0
-    spent = 0
     for it in range(1, iters + 1):
-        if spent >= left or best_e <= target:
+        if stats[0] >= total or best_e <= target:
             break
-        scan = min(n, left - spent)
+        scan = min(n, total - stats[0])
         move, move_e = -1, 0
         for i in range(scan):
             e_i = energy + _flip_delta(s, C, i)
@@ -174,7 +180,7 @@ def _tabu_search(s, C, best_s, tabu, tmin, tmax, left, target, stats):
                 continue
             if move < 0 or e_i < move_e:
                 move, move_e = i, e_i
-        spent += scan
+        stats[0] += scan
         if move < 0:
             continue
         _apply_flip(s, C, move)
@@ -184,9 +190,9 @@ def _tabu_search(s, C, best_s, tabu, tmin, tmax, left, target, stats):
             best_e = energy
             best_s[:] = s
             if energy <= target and stats[1] < 0:
-                stats[1] = stats[0] + spent
+                stats[1] = stats[0]
     s[:] = best_s
-    return best_e, spent
+    return best_e
 
 
 @njit(cache=True)
@@ -207,8 +213,9 @@ def _in_population(pop, energies, child, e):
 @njit(cache=True)
 def _mts(n, pop_size, pc, pm, generations, total, target, tmin, tmax, seed, pop, energies,
          stats):
-    """The memetic loop; returns the generations made. ``stats``: [evaluations spent,
-    evaluations at target or -1]."""
+    """The memetic loop; returns (generations made, members evaluated: the first rows of
+    ``pop`` / ``energies``, all of them unless the budget or the target ended the initial
+    population early). ``stats``: [evaluations spent, evaluations at target or -1]."""
     np.random.seed(seed)
     C = np.zeros(n, dtype=np.int64)
     best_s = np.empty(n, dtype=np.int64)
@@ -217,20 +224,14 @@ def _mts(n, pop_size, pc, pm, generations, total, target, tmin, tmax, seed, pop,
     for p in range(pop_size):
         for i in range(n):
             pop[p, i] = 1 if np.random.random() < 0.5 else -1
-    for p in range(pop_size):          # initial energies: one evaluation each
-        if stats[0] >= total or stats[1] >= 0:     # out of budget or done: energies only
-            energies[p] = _correlations(pop[p], C)
-            stats[0] += 1 if stats[0] < total else 0
-            continue
-        stats[0] += 1
-        e, spent = _tabu_search(pop[p], C, best_s, tabu, tmin, tmax, total - stats[0], target,
-                                stats)
-        stats[0] += spent
-        energies[p] = e
-        if e <= target and stats[1] < 0:
-            stats[1] = stats[0]
-    best_e = energies.min()
-    keep = pop[np.argmin(energies)].copy()
+    members = 0                        # members evaluated (and improved)
+    for p in range(pop_size):
+        if stats[0] >= total or stats[1] >= 0:     # out of budget or done: no more work
+            break
+        energies[p] = _tabu_search(pop[p], C, best_s, tabu, tmin, tmax, total, target, stats)
+        members += 1
+    best_e = energies[:members].min()
+    keep = pop[np.argmin(energies[:members])].copy()
     made = 0
     while made < generations and stats[0] < total and stats[1] < 0:
         a = np.random.randint(pop_size)
@@ -248,9 +249,7 @@ def _mts(n, pop_size, pc, pm, generations, total, target, tmin, tmax, seed, pop,
         for i in range(n):
             if np.random.random() < pm:
                 child[i] = -child[i]
-        e, spent = _tabu_search(child, C, best_s, tabu, tmin, tmax, total - stats[0], target,
-                                stats)
-        stats[0] += spent
+        e = _tabu_search(child, C, best_s, tabu, tmin, tmax, total, target, stats)
         if e < best_e:
             best_e = e
             keep[:] = child
@@ -260,13 +259,13 @@ def _mts(n, pop_size, pc, pm, generations, total, target, tmin, tmax, seed, pop,
             energies[r] = e
         made += 1
     r = 0                                        # the best found is always returned
-    for p in range(1, pop_size):
+    for p in range(1, members):
         if energies[p] > energies[r]:
             r = p
-    if best_e < energies.min():
+    if best_e < energies[:members].min():
         pop[r] = keep
         energies[r] = best_e
-    return made
+    return made, members
 
 
 class MTSSolver(Solver):
@@ -310,9 +309,10 @@ class MTSSolver(Solver):
         stats = np.array([0, -1], dtype=np.int64)
         compiled = compilation.clock.total
         t0 = time.perf_counter()
-        made = _mts(n, int(opts.population), float(opts.crossover_rate), pm, gens, total,
-                    target_v, float(opts.tabu_min), float(opts.tabu_max), kernel_seed, pop,
-                    energies, stats)
+        made, members = _mts(n, int(opts.population), float(opts.crossover_rate), pm, gens,
+                             total, target_v, float(opts.tabu_min), float(opts.tabu_max),
+                             kernel_seed, pop, energies, stats)
+        pop, energies = pop[:members], energies[:members]
         elapsed = max(time.perf_counter() - t0 - (compilation.clock.total - compiled), 0.0)
         order = np.argsort(energies, kind="stable")
         bits = ((1 - pop[order]) // 2).astype(np.uint8)
