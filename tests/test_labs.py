@@ -75,6 +75,8 @@ def test_load_generate_and_bad_input():
     q = qopt.load("labs:13-skew")
     assert q.skew and q.num_vars == 7
     assert qopt.generate("labs", 9).n == 9
+    assert qopt.load("labs:labs013").name == "labs013"           # QOBLIB's instance names
+    assert qopt.load("labs:labs013_skew").skew and qopt.load("labs:13_skew").num_vars == 7
     for bad in (1, 0, -3, 2.5, "7", True):
         with pytest.raises(OptionError):
             LABS(bad)
@@ -180,6 +182,53 @@ def test_bad_solution_files_name_the_line(tmp_path):
         read_solution(f)
     with pytest.raises(InstanceFormatError):
         read_solution(tmp_path / "missing.sol")
+
+
+def test_qoblib_submission_of_labs_runs_writes_full_sequences(tmp_path):
+    """A LABS sweep reported as a QOBLIB submission, end to end: instances named as in
+    ``qopt.load`` (``"7"``, ``"9-skew"``), every solution file a full sequence of N lines whose
+    stated energy is the sequence's and the run's objective (a skew-symmetric run used to write
+    its free half only, with that half's energy), accepted by QOBLIB's own validator."""
+    import subprocess
+    import sys
+
+    from qopt.experiments.config import parse_config
+    from qopt.experiments.report import write_report
+    from qopt.experiments.runners import execute
+    from qopt.experiments.store import ResultStore
+
+    cfg = parse_config('name = "labs"\nseeds = [0]\n[[problems]]\nkind = "labs"\n'
+                       'instances = ["7", "9-skew"]\n[[solvers]]\nname = "exact"\n'
+                       '[[solvers]]\nname = "anneal"\n', source="labs.toml", base_dir=tmp_path)
+    with ResultStore(tmp_path / "results" / "results.sqlite") as store:
+        for spec in cfg.runs:
+            row = execute(spec)
+            assert row["status"] == "done", row
+            store.insert(row)
+    out = tmp_path / "submission"
+    write_report(tmp_path / "results", out, formats="qoblib-submission", submitter="Ada")
+    sols = sorted(out.glob("*/*/solutions/*.sol"))
+    assert {s.parent.parent.name for s in sols} == {"labs007", "labs009_skew"}
+    assert len(sols) == 4
+    for sol in sols:
+        n = 9 if "labs009" in sol.name else 7
+        stated, bits = read_solution(sol)            # refuses a stated energy that is not
+        assert len(bits) == n                         # the sequence's
+        objective = float(sol.read_text().split("objective ")[1].split()[0])
+        assert stated == objective == energy_by_definition(list(1 - 2 * bits.astype(int)))
+        assert LABS(n, skew=n == 9).optimum == stated          # exact and anneal: optimal
+    from qopt.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"instances\[0\].*odd length"):
+        parse_config('[[problems]]\nkind = "labs"\ninstances = ["10-skew"]\n'
+                     '[[solvers]]\nname = "exact"\n', source="bad.toml")
+    checker = Path(__file__).parent / "qoblib" / "check_submission.py"
+    for root in sorted(p for p in out.iterdir() if p.is_dir()):
+        for pattern in ("labs007", "labs009_skew"):
+            proc = subprocess.run([sys.executable, str(checker), str(root),
+                                   "--strict-problem-match", "--instance-pattern", pattern],
+                                  capture_output=True, text=True, timeout=300)
+            assert proc.returncode == 0 and "Overall: OK" in proc.stdout, proc.stdout
 
 
 # ---- polynomial diagonal -------------------------------------------------------------------

@@ -116,6 +116,20 @@ def _common(p: TableParser, table: dict, where: str) -> tuple[Any, str, str | No
     return penalty, encoding, reference
 
 
+def _named(p: TableParser, kind: str, name: str, where: str) -> str | None:
+    """The instance's own name when the class makes it from ``name`` (LABS: ``"13"`` and
+    ``"13-skew"`` as in ``qopt.load("labs:13-skew")`` -> ``labs013``, ``labs013_skew``), else
+    None; the class's refusal is the config's error."""
+    from qopt.problems import problem_class
+
+    named = getattr(problem_class(kind), "from_name", None)
+    try:
+        problem = named(name) if named is not None else None
+    except QoptError as exc:
+        raise p.fail(where, str(exc)) from None
+    return None if problem is None else problem.name
+
+
 def problem_specs(p: TableParser, table: Any, where: str, base: Path) -> list[ProblemSpec]:
     """The ProblemSpecs of one ``[[problems]]`` table (``files`` / ``objects`` need no
     ``kind``)."""
@@ -154,9 +168,10 @@ def problem_specs(p: TableParser, table: Any, where: str, base: Path) -> list[Pr
         for j, inst in enumerate(instances):
             if not isinstance(inst, str):
                 raise p.fail(f"{where}.instances[{j}]", f"expected a string, got {inst!r}")
-            if inst in index:
-                out.append(ProblemSpec(kind, instance=inst, penalty=penalty, encoding=encoding,
-                                       reference=reference))
+            named = None if inst in index else _named(p, kind, inst, f"{where}.instances[{j}]")
+            if inst in index or named is not None:
+                out.append(ProblemSpec(kind, instance=named or inst, penalty=penalty,
+                                       encoding=encoding, reference=reference))
                 continue
             f = Path(inst) if Path(inst).is_absolute() else base / inst
             if not f.is_file():

@@ -49,6 +49,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
+
 from qopt.errors import OptionError
 from qopt.experiments.output_safety import csv_safe_value
 from qopt.experiments.report_metrics import run_records, truthy
@@ -82,12 +84,20 @@ def _msp_solution(bits: list[int], comments: list[str]) -> str:
     return " ".join(str(int(b)) for b in bits) + "\n"
 
 
-#: problem kind -> (solution file extension, writer(bits, comment lines) -> file text)
+def _labs_solution(spins: list[int], comments: list[str]) -> str:
+    """The full sequence (spins +-1, the result's ``decoded``) as QOBLIB's LABS ``.sol``."""
+    return solution_text((1 - np.asarray(spins, dtype=np.int64)) // 2, comments)
+
+
+#: problem kind -> (solution file extension, writer(values, comment lines) -> file text)
 SOLUTION_FORMATS: dict[str, tuple[str, Callable[[list[int], list[str]], str]]] = {
     "mis": ("sol", _mis_solution),
     "msp": ("sol", _msp_solution),
-    "labs": ("sol", solution_text),
+    "labs": ("sol", _labs_solution),
 }
+#: the result field a class's writer reads (default ``solution``, the bits): LABS writes the
+#: full sequence, ``decoded`` (a skew-symmetric run's bits are only its free half)
+SOLUTION_FIELDS: dict[str, str] = {"labs": "decoded"}
 
 
 def folder_word(text: str) -> str:
@@ -156,8 +166,6 @@ def _rebuild(rec: dict):
 def _model_facts(rec: dict) -> _Model:
     """The model a configuration's first run was given (N/A where the instance cannot be
     rebuilt, e.g. a file that has moved)."""
-    import numpy as np
-
     nvars = int(rec.get("num_vars") or 0)
     slack = int(rec.get("num_slack") or 0)
     try:
@@ -380,9 +388,10 @@ def write_submission(df, out_dir: str | Path, submitter: str = "qopt",
     skipped = []
     for conf in configs:
         ext, writer = SOLUTION_FORMATS[conf.problem_class]
+        field = SOLUTION_FIELDS.get(conf.problem_class, "solution")
         results = conf.results()
         solved = [(r, res) for r, res in zip(conf.runs, results)
-                  if res.get("feasible") and res.get("solution") is not None]
+                  if res.get("feasible") and res.get(field) is not None]
         if not solved:
             skipped.append(f"{conf.instance} ({conf.label})")
             continue
@@ -400,7 +409,7 @@ def write_submission(df, out_dir: str | Path, submitter: str = "qopt",
                         f"qopt {conf.label}" + (f" on {conf.backend}" if conf.backend else "")
                         + f", seed {r.get('seed')}"]
             path = folder / "solutions" / f"{inst}_solution_{k}.{ext}"
-            path.write_text(writer(list(res["solution"]), comments), encoding="utf-8")
+            path.write_text(writer(list(res[field]), comments), encoding="utf-8")
             written.append(path)
         ts = folder / f"{inst}_objective_time_series.json"
         ts.write_text(json.dumps(conf.time_series()), encoding="utf-8")
@@ -411,6 +420,6 @@ def write_submission(df, out_dir: str | Path, submitter: str = "qopt",
     return written
 
 
-__all__ = ["QOBLIB_COLUMNS", "SOLUTION_FORMATS", "SUCCESS_THRESHOLD", "configurations",
-           "export_summary", "machine_description", "summary_rows", "write_csv",
+__all__ = ["QOBLIB_COLUMNS", "SOLUTION_FIELDS", "SOLUTION_FORMATS", "SUCCESS_THRESHOLD",
+           "configurations", "export_summary", "machine_description", "summary_rows", "write_csv",
            "write_submission"]

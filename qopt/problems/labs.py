@@ -195,10 +195,12 @@ class LABS(Problem):
     # ---- construction ---------------------------------------------------------------------
     @classmethod
     def from_name(cls, name: str) -> LABS | None:
-        """``"N"`` or ``"N-skew"`` (the part after ``labs:``), else None."""
+        """``"N"`` or ``"N-skew"`` (the part after ``labs:``), or an instance's own name
+        (``"labs013"`` as in QOBLIB, ``"labs013_skew"``), else None."""
         text = str(name).strip().lower()
-        skew = text.endswith("-skew")
-        text = text.removesuffix("-skew")
+        skew = text.endswith(("-skew", "_skew"))
+        text = text.removesuffix("-skew").removesuffix("_skew")
+        text = text.removeprefix("labs") if text.removeprefix("labs").isdigit() else text
         if not text.isdigit():
             return None
         return cls(int(text), skew=skew)
