@@ -142,7 +142,7 @@ def solver_list() -> str:
     for name in names():
         cls = solver_class(name)
         family = "quantum" if ".quantum." in cls.__module__ else "classical"
-        first = (inspect.getdoc(cls) or "").split("\n\n")[0].replace("\n", " ")
+        first = sphinx_roles((inspect.getdoc(cls) or "").split("\n\n")[0].replace("\n", " "))
         rows.append(f"| `{name}` | `{cls.__module__}.{cls.__name__}` | {family} | "
                     f"{_cell(first)} |")
     return "\n".join(rows) + "\n"
