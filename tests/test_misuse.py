@@ -1,8 +1,9 @@
 """Every misuse of the public Python API is a QoptError (issue #18 point 6).
 
 Hypothesis feeds malformed arguments to the model constructors and methods (Program and its
-expressions, BinaryProgram, QUBO, HUBO) and to qopt.solve; only a QoptError or a result may
-come out -- never a raw ValueError / TypeError / IndexError from numpy or scipy.
+expressions, its Lowering, BinaryProgram, QUBO, HUBO), to the interop readers and writers
+(library objects, LP / MPS / .qs files) and to qopt.solve / qopt.load; only a QoptError or a
+result may come out -- never a raw ValueError / TypeError / IndexError from numpy or scipy.
 """
 
 import math
@@ -75,11 +76,38 @@ def test_program_declarations(calls, ctor):
 
 @SETTINGS
 @given(st.sampled_from(["set_objective", "add_constraint", "expression", "evaluate",
-                        "is_feasible", "violation", "lower", "minimize", "variable"]),
+                        "is_feasible", "violation", "lower", "minimize", "maximize", "variable",
+                        "constraint", "set_encoding", "integer_vars", "spin_vars",
+                        "value_matrix", "domain_violation"]),
        st.lists(junk, max_size=4))
 def test_program_methods(method, args):
     p = small_program()
     only_qopt_errors(getattr(p, method), *args)
+
+
+@settings(SETTINGS, max_examples=60)
+@given(st.sampled_from(["decode", "decode_matrix", "encode"]), junk)
+def test_lowering_maps(method, arg):
+    low = small_program().lower()
+    only_qopt_errors(getattr(low, method), arg)
+
+
+@settings(SETTINGS, max_examples=60)
+@given(obj=junk, name=st.sampled_from(["as_terms", "from_object", "to_optimization_problem",
+                                       "to_quadratic_program", "to_docplex", "to_bqm",
+                                       "to_binary_polynomial", "to_cqm", "read_lp", "read_qs",
+                                       "load", "write_lp", "write_qs"]))
+def test_interop_and_files(tmp_path_factory, obj, name):
+    from qopt.model import interop, lp, qs
+
+    fn = {"read_lp": lp.read_lp, "read_qs": qs.read_qs, "load": qopt.load,
+          "write_lp": lp.write_lp, "write_qs": qs.write_qs}.get(name) or getattr(interop, name)
+    if name.startswith("write"):
+        folder = tmp_path_factory.mktemp("w")
+        only_qopt_errors(fn, obj, folder / f"m.{name[-2:]}")        # a junk model
+        only_qopt_errors(fn, QUBO(None, [1.0, -1.0]), obj)            # a junk path
+    else:
+        only_qopt_errors(fn, obj)
 
 
 @SETTINGS

@@ -66,3 +66,13 @@ def bit_rows(x, n: int, what: str = "bitstrings") -> tuple[np.ndarray, bool]:
     if X.dtype not in (np.uint8, np.bool_) and X.size and not np.all((X == 0) | (X == 1)):
         raise OptionError(f"{what} must hold only 0 and 1")
     return X.astype(np.uint8, copy=False), single
+
+
+def file_path(value, what: str = "path"):
+    """A ``pathlib.Path`` of a str / os.PathLike ``value`` (else an OptionError naming it)."""
+    import os
+    from pathlib import Path
+
+    if not isinstance(value, str | os.PathLike) or not str(value):
+        raise OptionError(f"{what} must be a file path (str or os.PathLike), got {value!r}")
+    return Path(value)

@@ -19,6 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from qopt.errors import ModelError, SizeLimitError
+from qopt.model.checks import bit_rows
 from qopt.model.encodings import VarEncoding, encode_variable, encoding_name
 from qopt.model.expr import Expression
 from qopt.model.program import BinaryProgram
@@ -50,15 +51,16 @@ class Lowering:
 
     def decode_matrix(self, X) -> np.ndarray:
         """Values of every model variable per bit row: (k, n_bits) -> (k, n_vars) float."""
-        X = np.atleast_2d(np.asarray(X))
-        if X.shape[1] != self.program.num_vars:
-            raise ModelError(f"bit rows have {X.shape[1]} bits, the lowered program has "
-                             f"{self.program.num_vars}")
+        X, _ = bit_rows(X, self.program.num_vars, "bit rows")
         return np.asarray(self._W.T.dot(X.T.astype(float))).T + self._offset[None, :]
 
     def decode(self, bits) -> dict[str, int]:
         """One bit row -> ``{variable name: value}`` (ints: 0/1, +/-1, integers)."""
-        V = self.decode_matrix(np.asarray(bits).reshape(1, -1))[0]
+        X, single = bit_rows(bits, self.program.num_vars, "bits")
+        if not single:
+            raise ModelError(f"decode takes one bit row of {self.program.num_vars} bits; use "
+                             "decode_matrix for several")
+        V = self.decode_matrix(X)[0]
         return {e.name: round(v) for e, v in zip(self.encodings, V, strict=True)}
 
     def encode(self, values) -> np.ndarray:

@@ -36,6 +36,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from qopt.errors import InstanceFormatError, OptionError
+from qopt.model.checks import file_path
 from qopt.model.interop.terms import ModelTerms, Polynomial
 from qopt.stdio import stdout_to_stderr
 
@@ -153,7 +154,7 @@ def read_lp(path: str | Path, fmt: str | None = None):
 
 def read_lp_terms(path: str | Path, fmt: str | None = None) -> ModelTerms:
     """The :class:`~qopt.model.interop.terms.ModelTerms` of an LP / MPS file."""
-    path = Path(path)
+    path = file_path(path)
     if fmt is not None and fmt not in MODEL_FORMATS:
         raise OptionError(f"model format must be one of {', '.join(MODEL_FORMATS)}, got {fmt!r}")
     if not path.is_file():
@@ -339,7 +340,7 @@ def write_lp(model, path: str | Path) -> None:
     from qopt.model.interop import as_terms
     from qopt.model.interop.terms import refuse
 
-    path = Path(path)
+    path = file_path(path)
     if path.suffix.lower() not in _WRITE_SUFFIXES:
         raise OptionError(f"{path}: write_lp writes {' or '.join(_WRITE_SUFFIXES)} files, "
                           f"not {path.suffix or 'a file without suffix'!r}")

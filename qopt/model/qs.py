@@ -30,6 +30,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from qopt.errors import InstanceFormatError, OptionError
+from qopt.model.checks import file_path
 from qopt.model.qubo import QUBO
 
 #: largest magnitude of a number (float64 holds every integer up to 2^53; the instance
@@ -64,7 +65,7 @@ def read_qs(path: str | Path) -> QUBO:
 
     The entry lines are parsed by pandas' C reader; a file it does not take cleanly, or
     whose entries fail a check, is read again line by line to name the first bad line."""
-    path = Path(path)
+    path = file_path(path)
     text = _read_text(path)
     fast = _parse_fast(text)
     if fast is not None:
@@ -252,7 +253,7 @@ def write_qs(qubo, path: str | Path, comment: str | None = None) -> None:
     ``Program``, ``BinaryProgram``, a dimod BINARY BQM, an opt-mapper problem, ...; a max
     model is written negated, since a ``.qs`` file is minimised). Lower a constrained model
     first (``qopt.program_to_qubo``)."""
-    path = Path(path)
+    path = file_path(path)
     if not is_qs(path):
         raise OptionError(f"{path}: write_qs writes .qs files (optionally .qs.xz / .qs.gz / "
                           ".qs.bz2), not {''.join(path.suffixes) or 'a file without suffix'!r}")

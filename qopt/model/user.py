@@ -288,6 +288,9 @@ class Program:
         return con
 
     def constraint(self, name: str) -> Constraint:
+        """The constraint called ``name``."""
+        if not isinstance(name, str):
+            raise ModelError(f"a constraint name must be a string, got {name!r}")
         for c in self.constraints:
             if c.name == name:
                 return c
@@ -338,8 +341,10 @@ class Program:
         V = self.value_matrix(values)
         return self._out(values, self.objective.values(V))
 
-    def domain_violation(self, V: np.ndarray) -> np.ndarray:
-        """Per row of values: how far the values are from their variables' domains, (k,)."""
+    def domain_violation(self, V) -> np.ndarray:
+        """Per row of values (see :meth:`value_matrix`): how far the values are from their
+        variables' domains, (k,)."""
+        V = self.value_matrix(V)
         lo = np.array([v.lb for v in self.variables], dtype=float)
         hi = np.array([v.ub for v in self.variables], dtype=float)
         out = (np.maximum(lo - V, 0) + np.maximum(V - hi, 0)).sum(axis=1)
