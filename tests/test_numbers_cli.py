@@ -182,3 +182,13 @@ def test_one_final_shot_has_no_standard_error_and_stays_json():
         raise ValueError(f"{token} in the JSON")
 
     json.loads(res.to_json(), parse_constant=refuse)
+
+
+def test_list_names_the_instance_seed_for_generated_classes(capsys):
+    """qopt list's hint for classes without shipped instances uses the generator's own flag
+    (--seed seeds the solver only since --instance-seed exists)."""
+    code, out, _ = run(capsys, "list")
+    hints = [ln for ln in out.splitlines() if "generated only" in ln]
+    assert code == 0 and hints
+    assert all("--instance-seed" in ln and "--seed" not in ln.replace("--instance-seed", "")
+               for ln in hints)

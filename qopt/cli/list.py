@@ -36,7 +36,7 @@ def run(args) -> int:
     for kind, info in out["problems"].items():
         print(f"{kind} ({info['sense']}imise)")
         if not info["instances"]:
-            print("  generated only: qopt solve", kind, "--size N --seed S")
+            print("  generated only: qopt solve", kind, "--size N --instance-seed S")
         for name, entry in info["instances"].items():
             size = " ".join(f"{k}={v}" for k, v in (entry.get("size") or {}).items())
             print(f"  {name:<10} {size:<22} optimum={entry.get('optimum')}")
