@@ -192,3 +192,20 @@ def test_list_names_the_instance_seed_for_generated_classes(capsys):
     assert code == 0 and hints
     assert all("--instance-seed" in ln and "--seed" not in ln.replace("--instance-seed", "")
                for ln in hints)
+
+
+@pytest.mark.parametrize("solver,options", [
+    ("pce", {"gradient": "none", "shots": 64}),     # three measurement bases per estimate
+    ("qrao", {"shots": 64}),                         # a circuit per measurement group
+])
+def test_circuit_executions_of_relaxation_solvers_count_their_circuits(solver, options):
+    """PCE and QRAO run several circuits per parameter set (bases, measurement groups, the
+    rounding): circuit_executions counts what the backend ran, as shots_total does."""
+    from qopt.backends.registry import get_backend
+
+    backend = get_backend("aer")
+    res = qopt.solve(qopt.generate("maxcut", 6, 1), solver=solver, maxiter=2, seed=0,
+                     backend=backend, **options)
+    assert res.circuit_executions == backend.usage.executions
+    assert res.shots_total == backend.usage.shots
+    assert res.circuit_executions > res.info["circuit_evaluations"] + 1

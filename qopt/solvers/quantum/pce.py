@@ -449,8 +449,12 @@ class PCESolver(Solver):
         ansatz = make_pce_ansatz(opts, n, m)
         rng = rng_from(seed)
         be = get_backend(backend)
+        before = be.usage.executions
         try:
-            return self._train(task, opts, enc, ansatz, be, optimizer, rng, budget, t0)
+            out = self._train(task, opts, enc, ansatz, be, optimizer, rng, budget, t0)
+            if be.usage.executions > before:    # circuits ran (not the engine's own ops)
+                out.info["circuit_executions"] = be.usage.executions - before
+            return out
         finally:
             if not isinstance(backend, Backend):    # a backend made here is closed here
                 be.close()

@@ -251,8 +251,12 @@ class QRAOSolver(Solver):
         from qopt.backends.registry import get_backend
 
         be = get_backend(backend)
+        before = be.usage.executions
         try:
-            return self._circuit(enc, qubo, opts, be, optimizer, rng, counter, history, info)
+            out = self._circuit(enc, qubo, opts, be, optimizer, rng, counter, history, info)
+            if be.usage.executions > before:    # every circuit it ran (groups, rounding)
+                info["circuit_executions"] = be.usage.executions - before
+            return out
         finally:
             if not isinstance(backend, Backend):    # a backend made here is closed here
                 be.close()
