@@ -8,7 +8,9 @@ use (:func:`available`: ``NUMBA_NUM_THREADS`` when set, else the CPUs this proce
 on). The count never follows the load average: a parallel region sized by the load of a
 moment shrinks under its own work (a solve's previous minute counts as load) and swings with
 whatever else runs; numerical libraries let the user decide (``NUMBA_NUM_THREADS``,
-``OMP_NUM_THREADS``, an option), and so does qopt.
+``OMP_NUM_THREADS``, an option), and so does qopt. A kernel may take fewer threads than
+that for a small state, where a parallel region costs more than the work (the feasible-subspace
+simulator: one thread per ``STATES_PER_THREAD`` states); ``info["threads"]`` says what ran.
 
 **Running.** The big kernels are compiled serial and ``nogil`` (numba's ``parallel=True``
 parfor lowering roughly triples their compile time: 6.6 s instead of 2.2 s for the QAOA

@@ -166,6 +166,11 @@ def test_solve(target, keywords, solver):
     lambda: BinaryProgram(3).add_constraint({(0, 1): 1, "a": 2}, "<=", 1),
     lambda: BinaryProgram(3).add_constraint({(0, 1): 1}, "<=", None),
     lambda: qopt.solve(object(), "exact"),
+    # penalties CI's hypothesis run found raising ValueError / TypeError
+    lambda: qopt.solve(small_program(), "anneal", penalty=[""]),
+    lambda: qopt.solve(small_program(), "anneal", penalty={None: None}),
+    lambda: qopt.solve(small_program(), "anneal", penalty=[1j]),
+    lambda: qopt.solve(small_program(), "anneal", penalty=True),
 ])
 def test_the_issues_examples_are_qopt_errors(call):
     with pytest.raises(QoptError):

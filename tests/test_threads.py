@@ -107,6 +107,7 @@ def test_subspace_qaoa_uses_every_core_however_loaded_the_machine(monkeypatch):
         raise AssertionError("the load average must not decide the thread count")
 
     monkeypatch.setattr(os, "getloadavg", loaded)
+    monkeypatch.setattr(qaoa_subspace, "STATES_PER_THREAD", 1)   # MIS 10 counts as large
     seen = []
     real = qaoa_subspace.SubspaceEvaluator.__init__
 
@@ -119,3 +120,13 @@ def test_subspace_qaoa_uses_every_core_however_loaded_the_machine(monkeypatch):
                      seed=0, budget=20)
     assert res.info["threads"] == threads.available()
     assert seen and set(seen) == {threads.available()}
+
+
+def test_a_small_feasible_subspace_runs_on_one_thread():
+    """A parallel region costs more than a pass over a few hundred states: such a space runs
+    on one thread whatever the solve allows, and ``info["threads"]`` says so."""
+    import qopt
+
+    res = qopt.solve(qopt.generate("mis", 10, seed=2), solver="qaoa", mixer="feasible", p=1,
+                     seed=0, budget=20, threads=threads.available())
+    assert res.info["threads"] == 1

@@ -120,7 +120,7 @@ def resolve_penalties(program: BinaryProgram, penalty) -> np.ndarray:
             raise OptionError("penalty must be 'auto', a number, a mapping or a sequence; "
                               f"got {penalty!r}")
         return np.full(m, _auto() if m else 0.0)
-    if isinstance(penalty, int | float | np.number):
+    if _is_real(penalty):
         if not (np.isfinite(penalty) and penalty > 0):
             raise OptionError(f"penalty must be positive and finite, got {penalty}")
         return np.full(m, float(penalty))
@@ -131,21 +131,37 @@ def resolve_penalties(program: BinaryProgram, penalty) -> np.ndarray:
                 if key not in program.constraint_names:
                     raise OptionError(f"penalty names unknown constraint {key!r}")
                 idx = program.constraint_names.index(key)
-            else:
+            elif _is_real(key) and int(key) == key:
                 idx = int(key)
                 if not 0 <= idx < m:
                     raise OptionError(f"penalty names constraint {idx}, program has {m}")
-            weights[idx] = float(w)
+            else:
+                raise OptionError("penalty mapping keys are constraint names or indices, got "
+                                  f"{key!r}")
+            weights[idx] = _weight(w, f"penalty[{key!r}]")
         _check_positive(weights[~np.isnan(weights)])
         weights[np.isnan(weights)] = _auto() if np.isnan(weights).any() else 0.0
         return weights
     if isinstance(penalty, Sequence | np.ndarray):
-        weights = np.asarray(penalty, dtype=float)
+        weights = np.array([_weight(w, f"penalty[{i}]") for i, w in enumerate(penalty)],
+                           dtype=float)
         if weights.shape != (m,):
             raise OptionError(f"penalty sequence has {weights.size} weights for {m} constraints")
         _check_positive(weights)
         return weights
     raise OptionError(f"unsupported penalty policy {penalty!r}")
+
+
+def _is_real(value) -> bool:
+    """A real number (bool, complex and strings are not)."""
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
+
+
+def _weight(value, where: str) -> float:
+    """One penalty weight as a float, else :class:`OptionError` naming ``where``."""
+    if not _is_real(value):
+        raise OptionError(f"{where} must be a positive number, got {value!r}")
+    return float(value)
 
 
 def _check_positive(weights: np.ndarray) -> None:
