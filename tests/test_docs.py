@@ -77,6 +77,19 @@ def test_strict_build_fails_on_a_broken_link(tmp_path):
     assert "nowhere.md" in proc.stderr
 
 
+def test_strict_build_fails_on_a_page_missing_from_the_nav(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "index.md").write_text("# t\n")
+    (docs / "forgotten.md").write_text("# f\n")
+    config = {"site_name": "t", "docs_dir": str(docs), "strict": True, "nav": ["index.md"],
+              "validation": _config()["validation"]}
+    (tmp_path / "mkdocs.yml").write_text(yaml.safe_dump(config))
+    proc = _mkdocs(tmp_path / "mkdocs.yml", tmp_path / "site", tmp_path)
+    assert proc.returncode != 0
+    assert "forgotten.md" in proc.stderr
+
+
 def test_missing_docstring_reference_fails_the_build(tmp_path):
     docs = tmp_path / "docs"
     docs.mkdir()
@@ -101,8 +114,11 @@ def test_github_markdown_renders_the_same_on_the_site():
 
 def test_every_page_is_in_the_nav():
     nav = set(_nav_pages(_config()["nav"]))
-    pages = {p.relative_to(DOCS).as_posix() for p in DOCS.rglob("*.md")
-             if "_hooks" not in p.parts}
+    pages = {(Path(root) / name).relative_to(DOCS).as_posix()
+             for root, _, names in os.walk(DOCS, followlinks=True) for name in names
+             if name.endswith((".md", ".ipynb")) and "_hooks" not in Path(root).parts}
+    notebooks = {f"notebooks/{p.name}" for p in (REPO / "notebooks").glob("*.ipynb")}
+    assert notebooks and notebooks <= pages, "docs/notebooks must show every notebook"
     assert not pages - nav, f"add these pages to mkdocs.yml's nav: {sorted(pages - nav)}"
     listed = {p for p in nav if not (DOCS / p).is_file()} - set(pending.PENDING)
     assert not listed, f"nav entries without a page: {sorted(listed)}"
@@ -295,3 +311,110 @@ def test_command_line_check_catches_a_wrong_flag():
 def test_no_page_is_twice_in_the_nav():
     pages = _nav_pages(_config()["nav"])
     assert len(pages) == len(set(pages)), sorted(p for p in pages if pages.count(p) > 1)
+
+
+# ---- the API reference covers the public API ---------------------------------------------------
+#: packages whose ``__all__`` is qopt's public API
+PUBLIC_PACKAGES = ["qopt", "qopt.model", "qopt.model.interop", "qopt.problems", "qopt.planning",
+                   "qopt.partition", "qopt.experiments", "qopt.solving"]
+DIRECTIVE = re.compile(r"^::: (?P<target>\S+)\n(?P<options>(?: {4}.*\n)*)", re.M)
+
+
+def _api_directives() -> list[tuple[str, list[str] | None]]:
+    """(target, members or None for all) of every ``:::`` block of the API reference, with the
+    generated parts expanded as the build expands them."""
+    out = []
+    for page in sorted((DOCS / "reference" / "api").glob("*.md")):
+        text = generated.expand(page.read_text(), page.name)
+        for m in DIRECTIVE.finditer(text):
+            members = re.search(r"^ +members: (\[[^\]]*\]|false)$", m["options"], re.M)
+            names = None if members is None else (
+                [] if members[1] == "false" else
+                [n.strip() for n in members[1][1:-1].split(",") if n.strip()])
+            out.append((m["target"], names))
+    return out
+
+
+def _resolve(path: str):
+    import importlib
+
+    parts = path.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        for part in parts[i:]:
+            obj = getattr(obj, part)
+        return obj
+    raise ImportError(path)
+
+
+def _documented() -> list:
+    """The objects the API reference renders: a class or function named by a block, the listed
+    members of a module block, or, without a list, the module's public names (``__all__``, else
+    the public classes and functions defined in it)."""
+    import inspect
+
+    objs = []
+    for target, members in _api_directives():
+        obj = _resolve(target)
+        if not inspect.ismodule(obj):
+            objs.append(obj)
+            continue
+        if members is None:
+            members = list(getattr(obj, "__all__", None) or
+                           [n for n, v in vars(obj).items() if not n.startswith("_") and
+                            (inspect.isclass(v) or inspect.isfunction(v)) and
+                            v.__module__ == obj.__name__])
+        objs += [getattr(obj, name) for name in members]
+    return objs
+
+
+def test_api_reference_covers_the_public_api():
+    """Every class and function exported by a public package, every registered solver and
+    every backend class is rendered by the API reference, with a docstring of its own (the
+    reference hides undocumented objects)."""
+    import importlib
+    import inspect
+
+    from qopt.backends.base import Backend
+    from qopt.solvers.registry import names, solver_class
+
+    documented = {id(o) for o in _documented()}
+    public = {}
+    for package in PUBLIC_PACKAGES:
+        module = importlib.import_module(package)
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if inspect.isclass(obj) or inspect.isfunction(obj):
+                public.setdefault(id(obj), (f"{package}.{name}", obj))
+    for name in names():
+        cls = solver_class(name)
+        public.setdefault(id(cls), (f"solver {name}", cls))
+    import pkgutil
+
+    import qopt.backends
+    for info in pkgutil.walk_packages(qopt.backends.__path__, "qopt.backends."):
+        module = importlib.import_module(info.name)
+        for obj in vars(module).values():
+            if inspect.isclass(obj) and issubclass(obj, Backend) \
+                    and obj.__module__ == module.__name__:
+                public.setdefault(id(obj), (f"{obj.__module__}.{obj.__name__}", obj))
+    missing = sorted(path for key, (path, _) in public.items() if key not in documented)
+    assert not missing, f"not in the API reference (docs/reference/api/): {missing}"
+    def own_doc(obj) -> str:        # a dataclass without one gets "Name(fields...)"
+        doc = (obj.__dict__.get("__doc__") if inspect.isclass(obj) else obj.__doc__) or ""
+        return "" if doc.startswith(obj.__name__ + "(") else doc.strip()
+
+    undocumented = sorted(path for path, obj in public.values() if not own_doc(obj))
+    assert not undocumented, f"no docstring of their own: {undocumented}"
+
+
+def test_api_reference_check_sees_a_missing_name():
+    objs = _documented()
+    import qopt
+    from qopt.backends.subspace import SubspaceSimulator
+
+    assert any(o is qopt.solve for o in objs) and any(o is SubspaceSimulator for o in objs)
+    assert not any(o is qopt.bits for o in objs)        # a module is not its members

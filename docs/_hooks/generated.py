@@ -8,6 +8,8 @@ A page asks for a generated part with an HTML comment on a line of its own:
 - ``<!-- qopt:cli-help COMMAND -->``: ``qopt COMMAND --help`` as the parser prints it
   (``<!-- qopt:cli-help -->`` for ``qopt --help``);
 - ``<!-- qopt:solver-list -->``: every registered solver with its family and first docstring line;
+- ``<!-- qopt:solver-classes -->``: an API reference (mkdocstrings ``:::`` blocks) of every
+  registered solver's module (its docstring) and class, grouped by module;
 - ``<!-- qopt:status-tables -->``: what every status value means (:mod:`qopt.solvers.status`).
 
 An unknown solver or command fails the build (the marker names it).
@@ -148,6 +150,21 @@ def solver_list() -> str:
     return "\n".join(rows) + "\n"
 
 
+def solver_classes() -> str:
+    """mkdocstrings blocks: each module holding registered solvers, with those classes."""
+    from qopt.solvers.registry import names, solver_class
+
+    modules: dict[str, list[str]] = {}
+    for name in names():
+        cls = solver_class(name)
+        modules.setdefault(cls.__module__, [])
+        if cls.__name__ not in modules[cls.__module__]:
+            modules[cls.__module__].append(cls.__name__)
+    blocks = [f"::: {module}\n    options:\n      members: [{', '.join(classes)}]\n"
+              for module, classes in sorted(modules.items())]
+    return "\n".join(blocks)
+
+
 def render(what: str, arg: str | None) -> str:
     if what == "solver-options":
         if not arg:
@@ -157,6 +174,8 @@ def render(what: str, arg: str | None) -> str:
         return cli_help(arg)
     if what == "solver-list":
         return solver_list()
+    if what == "solver-classes":
+        return solver_classes()
     if what == "status-tables":
         from qopt.solvers.status import status_markdown
 

@@ -38,10 +38,12 @@ def register(cls: type[Problem]) -> type[Problem]:
 
 
 def kinds() -> list[str]:
+    """The registered problem classes' names (``mdkp``, ``mis``, ...), sorted."""
     return sorted(_CLASSES)
 
 
 def problem_class(kind: str) -> type[Problem]:
+    """The :class:`~qopt.problems.base.Problem` subclass registered as ``kind``."""
     try:
         return _CLASSES[kind]
     except KeyError:

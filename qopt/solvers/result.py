@@ -58,6 +58,18 @@ class SampleReport:
 
 @dataclass
 class SolveResult:
+    """What one solve reports (the return value of ``qopt.solve``), as plain JSON-ready data.
+
+    The post-processed solution (``solution`` bits, ``values`` in the model's own variable
+    names, ``decoded`` in the problem's form, ``objective``, ``feasible``) and beside it the
+    solver's own best sample (``raw``); the metrics against the reference C* (``gap``,
+    ``approximation_ratio``, ``expectation_ratio``, ``probability_optimum``; ``unavailable``
+    says why one is None); what the run paid (``evaluations``, ``shots``, ``shots_total``,
+    ``circuit_executions``, ``wall_time``, ``compile_time``); the solver's details in ``info``.
+    ``print(result)`` is a short summary; ``to_json`` / ``from_json`` keep every field. Every
+    field is defined in ``docs/guide/results.md`` (Results and metrics).
+    """
+
     problem: str
     problem_class: str | None
     solver: str
