@@ -205,6 +205,28 @@ def test_migration_guide_maps_every_name():
         assert "not provided" in row, row
 
 
+def test_migration_guide_names_exist_in_qiskit_optimization():
+    """The names the table maps from are qiskit-optimization's (0.7); the other libraries'
+    names are quoted dotted and checked by :func:`test_every_quoted_name_exists`."""
+    import importlib
+
+    pytest.importorskip("qiskit_optimization")
+    modules = [importlib.import_module(f"qiskit_optimization{sub}") for sub in
+               ("", ".algorithms", ".converters", ".applications", ".minimum_eigensolvers")]
+    table = MIGRATION.split("## At a glance", 1)[1].split("\n## ", 1)[0]
+    names = {n for row in re.findall(r"^\| ([^|]*) \|", table, re.M)
+             for n in re.findall(r"`([A-Za-z]+)`", row)}
+    assert set(QISKIT_OPTIMIZATION_NAMES) <= names
+    missing = sorted(n for n in names if not any(hasattr(m, n) for m in modules))
+    assert not missing, f"not in qiskit-optimization: {missing}"
+
+
+def test_migration_guide_covers_the_other_libraries():
+    for section in ("## From qiskit-addon-opt-mapper", "## From docplex", "## From dimod"):
+        part = MIGRATION.split(section, 1)[1].split("\n## ", 1)[0]
+        assert "| `" in part and "```python" in part, f"{section}: a table and a runnable block"
+
+
 def test_migration_guide_has_runnable_blocks():
     assert len(MIGRATION_BLOCKS) >= 8
 
@@ -418,3 +440,37 @@ def test_api_reference_check_sees_a_missing_name():
 
     assert any(o is qopt.solve for o in objs) and any(o is SubspaceSimulator for o in objs)
     assert not any(o is qopt.bits for o in objs)        # a module is not its members
+
+
+# ---- names the pages mention -------------------------------------------------------------------
+#: libraries whose dotted names the pages quote (`qopt.model.write_lp`, `dimod.ExactSolver`)
+QUOTED_LIBRARIES = ("qopt", "qiskit_optimization", "qiskit_addon_opt_mapper", "docplex", "dimod")
+QUOTED_NAME = re.compile(rf"(?<![\w.])((?:{'|'.join(QUOTED_LIBRARIES)})(?:\.[A-Za-z_]\w*)+)")
+
+
+def _quoted_names(text: str) -> set[str]:
+    """Dotted names of :data:`QUOTED_LIBRARIES` in the code spans and code blocks of ``text``."""
+    code = re.findall(r"```[^\n]*\n(.*?)```", text, re.S) + re.findall(r"`([^`\n]+)`", text)
+    return {m[1] for span in code for m in QUOTED_NAME.finditer(span)}
+
+
+def test_every_quoted_name_exists():
+    """Every ``qopt.x.y`` (and name of the libraries the migration guide maps from) that the
+    README or a page quotes in code resolves to a module or an attribute of one."""
+    pytest.importorskip("qiskit_optimization")
+    pytest.importorskip("dimod")
+    bad = []
+    for page in [REPO / "README.md", *sorted(DOCS.rglob("*.md"))]:
+        for name in sorted(_quoted_names(page.read_text())):
+            try:
+                _resolve(name)
+            except (ImportError, AttributeError):
+                bad.append(f"{page.relative_to(REPO)}: {name}")
+    assert not bad, "names that do not exist:\n" + "\n".join(bad)
+
+
+def test_quoted_name_check_sees_a_wrong_name():
+    names = _quoted_names("`qopt.model.write_lp` and `dimod.NoSuch`\n```python\nqopt.nosuch()\n```")
+    assert names == {"qopt.model.write_lp", "dimod.NoSuch", "qopt.nosuch"}
+    with pytest.raises(AttributeError):
+        _resolve("dimod.NoSuch")
