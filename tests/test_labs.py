@@ -194,17 +194,12 @@ def test_qoblib_submission_of_labs_runs_writes_full_sequences(tmp_path):
 
     from qopt.experiments.config import parse_config
     from qopt.experiments.report import write_report
-    from qopt.experiments.runners import execute
-    from qopt.experiments.store import ResultStore
+    from tests.sweep_runs import run_into_store
 
     cfg = parse_config('name = "labs"\nseeds = [0]\n[[problems]]\nkind = "labs"\n'
                        'instances = ["7", "9-skew"]\n[[solvers]]\nname = "exact"\n'
                        '[[solvers]]\nname = "anneal"\n', source="labs.toml", base_dir=tmp_path)
-    with ResultStore(tmp_path / "results" / "results.sqlite") as store:
-        for spec in cfg.runs:
-            row = execute(spec)
-            assert row["status"] == "done", row
-            store.insert(row)
+    run_into_store(cfg, tmp_path / "results")
     out = tmp_path / "submission"
     write_report(tmp_path / "results", out, formats="qoblib-submission", submitter="Ada")
     sols = sorted(out.glob("*/*/solutions/*.sol"))

@@ -20,8 +20,8 @@ import pytest
 from qopt.experiments.config import parse_config
 from qopt.experiments.qoblib import QOBLIB_COLUMNS
 from qopt.experiments.report import write_report
-from qopt.experiments.runners import execute
 from qopt.experiments.store import ResultStore
+from tests.sweep_runs import run_into_store
 
 HERE = Path(__file__).parent / "qoblib"
 DATA = Path(__file__).parents[1] / "qopt" / "problems" / "data"
@@ -56,12 +56,7 @@ options = {{ p = 1, maxiter = 15 }}
 backends = ["statevector"]
 """
     cfg = parse_config(config, source="qoblib.toml", base_dir=tmp)
-    with ResultStore(tmp / "results" / "results.sqlite") as store:
-        for spec in cfg.runs:
-            row = execute(spec)
-            assert row["status"] == "done", row
-            store.insert(row)
-    return tmp / "results"
+    return run_into_store(cfg, tmp / "results")
 
 
 @pytest.fixture(scope="module")
@@ -262,11 +257,7 @@ def test_labs_submission_names_the_instance_and_the_model_solved(tmp_path):
                        '[[solvers]]\nname = "qaoa"\noptions = { maxiter = 2 }\n'
                        '[[solvers]]\nname = "ma-qaoa"\noptions = { maxiter = 2 }\n',
                        source="labs.toml", base_dir=tmp_path)
-    with ResultStore(tmp_path / "results" / "results.sqlite") as store:
-        for spec in cfg.runs:
-            row = execute(spec)
-            assert row["status"] == "done", row
-            store.insert(row)
+    run_into_store(cfg, tmp_path / "results")
     out = tmp_path / "submission"
     write_report(tmp_path / "results", out, formats="qoblib-submission")
     rows = {}

@@ -101,16 +101,23 @@ def fixed_parameters(ansatz, angles) -> np.ndarray:
     return np.concatenate([out[0] / ansatz.gamma_scale, out[1]])
 
 
+def read_json(path: Path, what: str, missing: Exception):
+    """The JSON document in ``path``; ``missing`` is raised when there is no such file, and a
+    :class:`~qopt.errors.ConfigError` naming the file and ``what`` it should be when it
+    cannot be read or parsed."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise missing from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{path}: not a readable JSON {what} ({exc})") from None
+
+
 def read_angles(path) -> dict:
     """The angles stored in a JSON file (CLI ``--angles FILE.json``): an object with ``gamma``
     and ``beta``; a bad file is a :class:`~qopt.errors.ConfigError` naming it."""
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: angles file not found") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"{path}: not a JSON angles file ({exc})") from None
+    data = read_json(path, "angles file", ConfigError(f"{path}: angles file not found"))
     if not isinstance(data, dict) or set(data) != set(KEYS):
         raise ConfigError(f"{path}: an angles file is one JSON object with exactly the keys "
                           "'gamma' and 'beta' (lists of true angles, one per layer)")

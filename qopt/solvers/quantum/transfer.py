@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from qopt.errors import ConfigError, OptionError
+from qopt.solvers.quantum.angles import read_json
 
 SCHEDULE_FORMAT = "qopt-qaoa-schedule"
 #: init used to optimise the source instance
@@ -90,12 +91,8 @@ def read_schedule(path) -> Schedule:
     """A schedule file: JSON ``{"format": "qopt-qaoa-schedule", "gammas": [...], "betas":
     [...]}`` with normalised gammas, plus optional ``source`` and other keys (kept)."""
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise OptionError(f"transfer_from: schedule file {path} does not exist") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"{path}: not a readable JSON schedule ({exc})") from None
+    data = read_json(path, "schedule", OptionError(f"transfer_from: schedule file {path} does "
+                                                   "not exist"))
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: a schedule is a JSON object with 'gammas' and 'betas'")
     arrays = []
