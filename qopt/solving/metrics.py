@@ -46,7 +46,8 @@ def oriented_ratio(sense: str, value: float, optimum: float) -> float | None:
 #: solvers whose final samples are measurements of one final quantum state (an expectation
 #: ratio of that state means something); others may still report ``info["expectation"]``
 #: with ``info["expectation_exact"]``
-STATE_SOLVERS = frozenset({"qaoa", "cvar-qaoa", "ma-qaoa", "ws-qaoa", "vqe", "cvar-vqe"})
+STATE_SOLVERS = frozenset({"qaoa", "cvar-qaoa", "ma-qaoa", "ws-qaoa", "th-qaoa", "vqe",
+                           "cvar-vqe"})
 
 
 @dataclass(frozen=True)

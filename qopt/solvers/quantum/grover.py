@@ -267,7 +267,10 @@ def grover_diagnostics(task: Task, cost, hist, sim, X, p: int, shots: int, rng) 
         "max_state_probability": mp, "state_entropy": sim.state_entropy(),
         "state_entropy_unit": "bits", "initial_state_entropy": math.log2(hist.size),
         **concentration_note(mp), "initial_expectation": float(uni @ hist.levels),
-        "sample_feasible_fraction": 1.0}
+        "expectation_exact": True,      # <H> of the level amplitudes, not of the samples
+        # rows the mixer does not preserve can be violated: the samples are checked
+        "sample_feasible_fraction": float(np.mean(task.program.is_feasible(X))) if len(X)
+        else None}
     problem = task.problem
     amap = _native_map(problem, task.program, cost, X)
     if amap is None:                     # penalised rows: the cost is not the objective
