@@ -347,9 +347,10 @@ def test_results_are_bit_identical_for_any_thread_count():
 
 @pytest.mark.parametrize("integer", [True, False])
 def test_complex64_matches_complex128(integer):
-    """complex64 stores each amplitude to 2^-24 relative (tiles compute in float64); over the
-    3 passes of each of p = 3 layers the rounding errors add up to a few 1e-7 of each
-    amplitude, so values and gradients agree to 1e-5 of the diagonal's scale."""
+    """complex64 stores each amplitude to 2^-24 relative (the X-mixer tiles compute in float32
+    too, sums in float64); over the 3 passes of each of p = 3 layers the rounding errors add
+    up to a few 1e-7 of each amplitude, so values and gradients agree to 1e-5 of the
+    diagonal's scale."""
     n = 15
     d = random_qubo(n, 8).diagonal()
     if integer:

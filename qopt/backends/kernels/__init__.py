@@ -7,21 +7,24 @@ State layout: ``psi[s]`` is the amplitude of basis state ``s``; qubit ``i`` is b
 buffer, applies all of the group's one-qubit gates there and scatters back. One pass over the
 state therefore applies a whole group of qubits, not one qubit.
 
-One-qubit gates on every qubit are given as ``mats``, shape (n, 2, 2) complex128, with
-``mode == 0`` meaning "each matrix is an X rotation ``[[c, -is], [-is, c]]``" (the QAOA mixer,
-taken from ``mats[k, 0, 0].real`` and ``-mats[k, 0, 1].imag``) and ``mode == 1`` a general 2x2
+One-qubit gates on every qubit are given as ``mats``, shape (n, 2, 2) complex128, with ``mode
+== 0`` meaning "each matrix is an X rotation ``[[c, -is], [-is, c]]``" (the QAOA mixer, taken
+from ``mats[k, 0, 0].real`` and ``-mats[k, 0, 1].imag``) and ``mode == 1`` a general 2x2
 matrix. X rotations run unnormalised, ``c (I - i t X)`` with ``|t| <= 1`` (one FMA per output;
 the factor ``c`` of every qubit of a pass, and the flip of the qubits with ``|s| > |c|``, are
 applied when the tile is written back: a scaled unitary per step, so the rounding error stays
 at a few ulp per gate, and at n = 24 the engine matches numpy / Aer to ~1e-12 relative). The
-phase ``exp(-i gamma d)`` comes from a per-layer table ``(cos, sin)(gamma k)`` (numpy, exact to
-an ulp) when the diagonal is integer-valued with at most 2^14 levels (checked per call), else
-from a branch-free polynomial ``sincos``. ``fastmath`` is on in the pass kernels: it licenses
-FMA contraction, reassociation of the tile sums (expectation, overlaps: float64 accumulation
-per part) and vectorisation; measured phase error of the inlined ``sincos`` under it: about one
-ulp of ``|gamma d|`` (2.7e-15 at |gamma d| ~ 30, 4e-13 at ~ 3000), i.e. the rounding of the
-product itself. No kernel relies on NaN / inf semantics (:func:`integer_range`, which must see
-NaN, is compiled without it).
+tiles of the X-rotation passes are in the state's precision: float32 for a complex64 state
+(half the cache traffic, twice the SIMD lanes; expectations and overlaps still sum in float64),
+float64 for complex128. The low pass applies the qubits of each L1-sized block before the
+qubits above it (``apply.L1_QUBITS``). The phase ``exp(-i gamma d)`` comes from a per-layer
+table ``(cos, sin)(gamma k)`` (numpy, exact to an ulp) when the diagonal is integer-valued with
+at most 2^14 levels (checked per call), else from a branch-free polynomial ``sincos``.
+``fastmath`` is on in the pass kernels: it licenses FMA contraction, reassociation of the tile
+sums (expectation, overlaps: float64 accumulation per part) and vectorisation; measured phase
+error of the inlined ``sincos`` under it: about one ulp of ``|gamma d|`` (2.7e-15 at |gamma d|
+~ 30, 4e-13 at ~ 3000), i.e. the rounding of the product itself. No kernel relies on NaN / inf
+semantics (:func:`integer_range`, which must see NaN, is compiled without it).
 
 Modules: :mod:`.phase` (phase factors), :mod:`.tiles` (tile moves and in-tile gates),
 :mod:`.apply` (forward passes), :mod:`.adjoint` (backward passes of the adjoint gradient),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from qopt.backends.kernels.apply import L1_QUBITS
 from qopt.backends.kernels.phase import sincos, sincos_run
 from qopt.backends.kernels.tiles import (
     gather,
@@ -171,6 +172,29 @@ def _ovl_lanes(pr, pi, lr, li, count):
     return a0, a1
 
 
+@nb.njit(inline="always", **_OPTS)
+def _ovl_sweeps(pre, pim, lre, lim, size, k0, k1, L, tq, acc):
+    """Overlaps ``acc[k] += Im <lam|X_k|phi>`` of tile qubits k0..k1-1 (rows of L columns)
+    on the tiles [:size], each taken just before the qubit's undo rotation (tq) on both
+    states; two qubits per sweep, an odd last one alone."""
+    k = k0
+    while k + 1 < k1:
+        h = (1 << k) * L
+        for blk in range(0, size, 4 * h):
+            o1, o2 = _ovl_quad(pre, pim, lre, lim, blk, h, h)
+            acc[k] += o1
+            acc[k + 1] += o2
+            xt4(pre, pim, blk, h, h, tq[k], tq[k + 1])
+            xt4(lre, lim, blk, h, h, tq[k], tq[k + 1])
+        k += 2
+    if k < k1:
+        h = (1 << k) * L
+        for blk in range(0, size, 2 * h):
+            acc[k] += _ovl_pair(pre, pim, lre, lim, blk, blk + h, h)
+            xt2(pre, pim, blk, blk + h, h, tq[k])
+            xt2(lre, lim, blk, blk + h, h, tq[k])
+
+
 @nb.njit(fastmath=True, **_OPTS)
 def x_backward(phi, lam, n, q0, nbits, mats_inv, diag, gamma, do_phase, tile, tab, tmin,
                nparts, partial, lo, hi):
@@ -190,17 +214,25 @@ def x_backward(phi, lam, n, q0, nbits, mats_inv, diag, gamma, do_phase, tile, ta
         L = 1 << lbits
     rows = 1 << nbits
     ntiles = 1 << (n - nbits - lbits)
-    tq = np.zeros(nbits)
+    f = phi.real.dtype                     # tiles in the states' precision
+    tq = np.zeros(nbits, f)
     _, fr, _ = xfactors(mats_inv, q0, nbits, tq)
     size = rows * L
     sub = min(size, 512)
-    pre = np.empty(size)
-    pim = np.empty(size)
-    lre = np.empty(size)
-    lim = np.empty(size)
-    cb = np.empty(max(sub, L))
-    sb = np.empty(max(sub, L))
+    pre = np.empty(size, f)
+    pim = np.empty(size, f)
+    lre = np.empty(size, f)
+    lim = np.empty(size, f)
+    cb = np.empty(max(sub, L), f)
+    sb = np.empty(max(sub, L), f)
     acc = np.zeros(nbits + 1)
+    # the group at q0 = 0: its qubits below ``inner`` per L1-sized block (an even count, so
+    # the qubits pair as without the split and x_backward_scale holds), the rest over the
+    # whole chunk
+    inner = min(nbits, L1_QUBITS) if q0 == 0 else 0
+    if inner % 2 and inner < nbits:
+        inner -= 1
+    blk1 = 1 << inner
     for part in range(lo, hi):
         acc[:] = 0.0
         for t in range(part * ntiles // nparts, (part + 1) * ntiles // nparts):
@@ -208,20 +240,26 @@ def x_backward(phi, lam, n, q0, nbits, mats_inv, diag, gamma, do_phase, tile, ta
                 base = t * rows
                 xp = phi[base:base + rows]
                 xl = lam[base:base + rows]
-                for j in range(rows):
-                    v = xp[j]
-                    pre[j] = v.real
-                    pim[j] = v.imag
-                for j in range(rows):
-                    v = xl[j]
-                    lre[j] = v.real
-                    lim[j] = v.imag
-                a0, a1 = _ovl_lanes(pre, pim, lre, lim, rows)
-                acc[0] += a0
-                acc[1] += a1
-                lanes_xt(pre, pim, rows, tq[0], tq[1])
-                lanes_xt(lre, lim, rows, tq[0], tq[1])
-                k = 2
+                for s0 in range(0, rows, blk1):
+                    for j in range(s0, s0 + blk1):
+                        v = xp[j]
+                        pre[j] = v.real
+                        pim[j] = v.imag
+                    for j in range(s0, s0 + blk1):
+                        v = xl[j]
+                        lre[j] = v.real
+                        lim[j] = v.imag
+                    bpr = pre[s0:s0 + blk1]
+                    bpi = pim[s0:s0 + blk1]
+                    blr = lre[s0:s0 + blk1]
+                    bli = lim[s0:s0 + blk1]
+                    a0, a1 = _ovl_lanes(bpr, bpi, blr, bli, blk1)
+                    acc[0] += a0
+                    acc[1] += a1
+                    lanes_xt(bpr, bpi, blk1, tq[0], tq[1])
+                    lanes_xt(blr, bli, blk1, tq[0], tq[1])
+                    _ovl_sweeps(bpr, bpi, blr, bli, blk1, 2, inner, 1, tq, acc)
+                k = inner
             else:
                 base = tile_base(t, q0, nbits, c0, lbits)
                 for m in range(rows):
@@ -237,21 +275,7 @@ def x_backward(phi, lam, n, q0, nbits, mats_inv, diag, gamma, do_phase, tile, ta
                         lre[m * L + col] = v.real
                         lim[m * L + col] = v.imag
                 k = 0
-            while k + 1 < nbits:
-                h = (1 << k) * L
-                for blk in range(0, size, 4 * h):
-                    o1, o2 = _ovl_quad(pre, pim, lre, lim, blk, h, h)
-                    acc[k] += o1
-                    acc[k + 1] += o2
-                    xt4(pre, pim, blk, h, h, tq[k], tq[k + 1])
-                    xt4(lre, lim, blk, h, h, tq[k], tq[k + 1])
-                k += 2
-            if k < nbits:
-                h = (1 << k) * L
-                for blk in range(0, size, 2 * h):
-                    acc[k] += _ovl_pair(pre, pim, lre, lim, blk, blk + h, h)
-                    xt2(pre, pim, blk, blk + h, h, tq[k])
-                    xt2(lre, lim, blk, blk + h, h, tq[k])
+            _ovl_sweeps(pre, pim, lre, lim, size, k, nbits, L, tq, acc)
             if do_phase:
                 od = 0.0
                 for j0 in range(0, size, sub):      # q0 == 0 here: contiguous chunk

@@ -26,6 +26,25 @@ from qopt.backends.kernels.tiles import (
 )
 
 _OPTS = {"cache": True, "nogil": True}
+#: qubits of the low pass applied per L1-sized block (2^11 amplitudes: 16 KiB of float32 or
+#: 32 KiB of float64 tiles) before the qubits above them are applied over the whole chunk
+L1_QUBITS = 11
+
+
+@nb.njit(inline="always", **_OPTS)
+def _x_sweeps(re, im, size, k0, k1, tq):
+    """Unnormalised X rotations (tq) of tile qubits k0..k1-1 on re / im[:size], two qubits
+    per sweep (:func:`xt4`), an odd last one alone (:func:`xt2`)."""
+    k = k0
+    while k + 1 < k1:
+        h = 1 << k
+        for blk in range(0, size, 4 * h):
+            xt4(re, im, blk, h, h, tq[k], tq[k + 1])
+        k += 2
+    if k < k1:
+        h = 1 << k
+        for blk in range(0, size, 2 * h):
+            xt2(re, im, blk, blk + h, h, tq[k])
 
 
 @nb.njit(fastmath=True, **_OPTS)
@@ -53,7 +72,9 @@ def group_apply(psi, n, q0, nbits, mats, mode, diag, gamma, do_phase, tile, expe
     L = 1 << lbits
     rows = 1 << nbits
     ntiles = 1 << (n - nbits - lbits)
-    tq = np.zeros(max(nbits, 1))
+    re = np.empty(rows * L, psi.real.dtype)       # tiles in the state's precision
+    im = np.empty(rows * L, psi.real.dtype)
+    tq = np.zeros(max(nbits, 1), re.dtype)
     mask = 0
     g1 = g2 = 1.0
     swap = False
@@ -66,10 +87,8 @@ def group_apply(psi, n, q0, nbits, mats, mode, diag, gamma, do_phase, tile, expe
         g2 = fr if r in (0, 3) else -fr
     # the common high pass: rows of contiguous runs, no phase, real factor
     plain = mode == 0 and rs != 1 and do_phase == 0 and not swap and g1 == g2
-    re = np.empty(rows * L)
-    im = np.empty(rows * L)
-    cbuf = np.empty(max(rows, L))
-    sbuf = np.empty(max(rows, L))
+    cbuf = np.empty(max(rows, L), re.dtype)
+    sbuf = np.empty(max(rows, L), re.dtype)
     for part in range(lo, hi):
         acc = 0.0
         for t in range(part * ntiles // nparts, (part + 1) * ntiles // nparts):
@@ -119,58 +138,61 @@ def low_apply(x, n, nbits, mats, diag, gamma, do_phase, expect, amp, tab, tmin, 
     ``expect``, ``amp``, ``tab``, ``tmin``, parts as group_apply."""
     chunk = 1 << nbits
     nch = 1 << (n - nbits)
-    tq = np.zeros(nbits)
+    tq = np.zeros(nbits, x.dtype)
     mask, fr, nmi = xfactors(mats, 0, nbits, tq)
     r = nmi % 4
     swap = r % 2 == 1
-    g1 = fr if r in (0, 1) else -fr
-    g2 = fr if r in (0, 3) else -fr
+    gg = np.empty(2, x.dtype)                   # write-back factors in the tiles' precision
+    gg[0] = fr if r in (0, 1) else -fr
+    gg[1] = fr if r in (0, 3) else -fr
+    g1 = gg[0]
+    g2 = gg[1]
     plain = mask == 0 and not swap
     t1 = tq[0]
     t2 = tq[1]
-    sub = min(chunk, 512)
-    re = np.empty(chunk)
-    im = np.empty(chunk)
-    cb = np.empty(sub)
-    sb = np.empty(sub)
+    inner = min(nbits, L1_QUBITS)
+    if (nbits - inner) % 2 and inner > 2:
+        inner -= 1                              # qubits in pairs on both sides of the split
+    blk1 = 1 << inner
+    sub = min(blk1, 512)
+    re = np.empty(chunk, x.dtype)               # tiles in the state's precision
+    im = np.empty(chunk, x.dtype)
+    cb = np.empty(sub, x.dtype)
+    sb = np.empty(sub, x.dtype)
     for part in range(lo, hi):
         acc = 0.0
         for t in range(part * nch // nparts, (part + 1) * nch // nparts):
             base = t * chunk
             xv = x[2 * base:2 * base + 2 * chunk]
-            if do_phase == 0:
-                for j in range(chunk):
-                    re[j] = xv[2 * j]
-                    im[j] = xv[2 * j + 1]
-            else:
-                for j0 in range(0, chunk, sub):
-                    sincos_run(diag, base + j0, sub, gamma, cb, sb, tab, tmin)
-                    rr = re[j0:j0 + sub]
-                    ii = im[j0:j0 + sub]
-                    if do_phase == 2:
-                        for j in range(sub):
-                            rr[j] = amp * cb[j]
-                            ii[j] = -amp * sb[j]
-                    else:
-                        xs = xv[2 * j0:2 * j0 + 2 * sub]
-                        for j in range(sub):
-                            vr = xs[2 * j]
-                            vi = xs[2 * j + 1]
-                            c = cb[j]
-                            s = sb[j]
-                            rr[j] = vr * c + vi * s
-                            ii[j] = vi * c - vr * s
-            lanes_xt(re, im, chunk, t1, t2)              # qubits 0 and 1: runs of 4
-            k = 2
-            while k + 1 < nbits:
-                h = 1 << k
-                for blk in range(0, chunk, 4 * h):
-                    xt4(re, im, blk, h, h, tq[k], tq[k + 1])
-                k += 2
-            if k < nbits:
-                h = 1 << k
-                for blk in range(0, chunk, 2 * h):
-                    xt2(re, im, blk, blk + h, h, tq[k])
+            for s0 in range(0, chunk, blk1):
+                # one L1-sized block: loaded (phase applied), its qubits rotated
+                if do_phase == 0:
+                    for j in range(s0, s0 + blk1):
+                        re[j] = xv[2 * j]
+                        im[j] = xv[2 * j + 1]
+                else:
+                    for j0 in range(s0, s0 + blk1, sub):
+                        sincos_run(diag, base + j0, sub, gamma, cb, sb, tab, tmin)
+                        rr = re[j0:j0 + sub]
+                        ii = im[j0:j0 + sub]
+                        if do_phase == 2:
+                            for j in range(sub):
+                                rr[j] = amp * cb[j]
+                                ii[j] = -amp * sb[j]
+                        else:
+                            xs = xv[2 * j0:2 * j0 + 2 * sub]
+                            for j in range(sub):
+                                vr = xs[2 * j]
+                                vi = xs[2 * j + 1]
+                                c = cb[j]
+                                s = sb[j]
+                                rr[j] = vr * c + vi * s
+                                ii[j] = vi * c - vr * s
+                rb = re[s0:s0 + blk1]
+                ib = im[s0:s0 + blk1]
+                lanes_xt(rb, ib, blk1, t1, t2)          # qubits 0 and 1: runs of 4
+                _x_sweeps(rb, ib, blk1, 2, inner, tq)
+            _x_sweeps(re, im, chunk, inner, nbits, tq)  # the rest over the whole chunk
             if plain and not expect:
                 for j in range(chunk):
                     xv[2 * j] = re[j] * g1
