@@ -23,7 +23,10 @@ def add_parser(sub, solver_help: str = "") -> None:
         epilog="Solver options are given as flags, e.g. --p 3 --alpha 0.25.\n\n"
                "Run 'qopt list' to see every solver's options.\n\n" + status_table()
                + solver_help)
-    p.add_argument("kind", nargs="?", help="problem class: mdkp, mis, qap, maxcut, msp")
+    from qopt.problems.registry import kinds
+
+    p.add_argument("kind", nargs="?", help=f"problem class ({', '.join(kinds())}) or a model "
+                   "file (LP / MPS / QOBLIB .qs)")
     p.add_argument("--instance", help="a shipped instance name or a file path")
     p.add_argument("--size", help="generate an instance of this size (with --instance-seed)")
     p.add_argument("--lp", help="a model file (LP / MPS / QOBLIB .qs) instead of a "
