@@ -433,6 +433,33 @@ def test_api_reference_covers_the_public_api():
     assert not undocumented, f"no docstring of their own: {undocumented}"
 
 
+def _example_imports(text: str) -> set[str]:
+    """``module.name`` of every ``from qopt... import name`` in the Python blocks of ``text``."""
+    out = set()
+    for block in re.findall(r"```python\n(.*?)```", text, re.S):
+        for m in re.finditer(r"^\s*from (qopt[\w.]*) import (\([^)]*\)|.*)$", block, re.M):
+            names = m[2].strip("()").replace("\n", " ").split("#")[0]
+            out |= {f"{m[1]}.{n.split(' as ')[0].strip()}" for n in names.split(",") if n.strip()}
+    return out
+
+
+def test_api_reference_covers_what_the_examples_import():
+    """A class or function of qopt that an example of the README or a page imports is one a
+    user meets, so the API reference renders it."""
+    import inspect
+
+    documented = {id(o) for o in _documented()}
+    missing = []
+    for page in [REPO / "README.md", *sorted(DOCS.rglob("*.md"))]:
+        for name in sorted(_example_imports(page.read_text())):
+            obj = _resolve(name)
+            if (inspect.isclass(obj) or inspect.isfunction(obj)) and id(obj) not in documented:
+                missing.append(f"{page.relative_to(REPO)}: {name}")
+    assert not missing, "imported by an example, not in the API reference:\n" + "\n".join(missing)
+    assert _example_imports("```python\nfrom qopt.a import (b,\n  c)\nfrom qopt import d  # x\n```"
+                            ) == {"qopt.a.b", "qopt.a.c", "qopt.d"}
+
+
 def test_api_reference_check_sees_a_missing_name():
     objs = _documented()
     import qopt
