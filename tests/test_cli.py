@@ -115,6 +115,18 @@ def test_console_script_runs():
     assert json.loads(proc.stdout)["objective"] == 4.0
 
 
+def test_a_closed_pipe_is_no_traceback():
+    """``qopt solve ... --json | head -c 100``: the reader closes the pipe before the result is
+    written; qopt stops quietly (exit 1), without a traceback."""
+    proc = subprocess.Popen([sys.executable, "-m", "qopt.cli", "solve", "maxcut", "--size", "6",
+                             "--solver", "exact", "--json"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) == 1
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err
+
+
 def test_partition_problem_json(capsys):
     code, out, _ = run(capsys, "partition", "--problem", "maxcut", "--size", "40", "--seed", "2",
                        "--k", "4", "--qubits-per-qpu", "12", "--json")

@@ -9,6 +9,7 @@ does not know (``solve``: the solver's options) also sets ``takes_extra=True`` a
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 from collections.abc import Sequence
@@ -50,7 +51,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 previous(message, category, filename, lineno, file, line)
 
         warnings.showwarning = show
-        return _main(argv)
+        try:
+            return _main(argv)
+        except BrokenPipeError:
+            # the reader went away (`qopt solve ... --json | head`): nothing left to say, and
+            # Python's flush at exit must not fail on the closed pipe either
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 1
 
 
 def _main(argv: Sequence[str] | None = None) -> int:
