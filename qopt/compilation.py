@@ -118,8 +118,13 @@ class CompileClock:
     """Seconds spent inside numba's compiler lock (compiling or loading cached kernels).
 
     ``total`` only grows; measure a stretch of work as the difference of two readings
-    (:meth:`measure`). Optional hooks ``on_start()`` / ``on_end(seconds)`` are called at the
-    outermost acquire / release (from the compiling thread).
+    (:meth:`measure`). It counts the wall seconds during which at least one thread is inside
+    numba's compiler lock or waiting for it (numba signals the acquire before taking the
+    lock): kernel threads that reach a kernel at the same time, one compiling and the others
+    waiting, count those seconds once (summing per thread counted them once per thread, and a
+    cold two-thread anneal reported more compile seconds than the process lived). Optional
+    hooks ``on_start()`` / ``on_end(seconds)`` are called when the first thread enters and
+    the last one leaves.
     """
 
     def __init__(self) -> None:
@@ -127,30 +132,41 @@ class CompileClock:
         self.events = 0
         self._local = threading.local()
         self._lock = threading.Lock()
+        self._active = 0                 # threads inside the compiler lock or waiting for it
+        self._t0 = 0.0
         self.on_start: Callable[[], None] | None = None
         self.on_end: Callable[[float], None] | None = None
         self._installed = False
 
     def _enter(self) -> None:
         depth = getattr(self._local, "depth", 0)
-        if depth == 0:
-            self._local.t0 = time.perf_counter()
-            if self.on_start is not None:
-                self.on_start()
         self._local.depth = depth + 1
+        if depth:
+            return
+        with self._lock:
+            self._active += 1
+            first = self._active == 1
+            if first:
+                self._t0 = time.perf_counter()
+        if first and self.on_start is not None:
+            self.on_start()
 
     def _exit(self) -> None:
         depth = getattr(self._local, "depth", 0)
         if depth <= 0:
             return
         self._local.depth = depth - 1
-        if depth == 1:
-            seconds = time.perf_counter() - self._local.t0
-            with self._lock:
+        if depth != 1:
+            return
+        with self._lock:
+            self._active -= 1
+            last = self._active == 0
+            if last:
+                seconds = time.perf_counter() - self._t0
                 self.total += seconds
                 self.events += 1
-            if self.on_end is not None:
-                self.on_end(seconds)
+        if last and self.on_end is not None:
+            self.on_end(seconds)
 
     def install(self) -> bool:
         """Start listening (imports numba); False when numba is not installed."""

@@ -112,6 +112,39 @@ def test_compile_clock_counts_a_fresh_kernel_and_solve_reports_it_apart():
     assert res.wall_time >= sum(v for k, v in res.time.items() if k != "compile") - 1e-9
 
 
+
+def test_compile_clock_counts_threads_waiting_for_the_compiler_once():
+    """numba signals a compile before taking its lock: two threads reaching a cold kernel
+    together (one compiling, one waiting) must count the overlap once, never more seconds
+    than passed; hooks fire when the first thread enters and the last leaves."""
+    import threading
+
+    from qopt.compilation import CompileClock
+
+    c = CompileClock()
+    calls: list[str] = []
+    c.on_start = lambda: calls.append("start")
+    c.on_end = lambda s: calls.append("end")
+    inside = threading.Barrier(2)
+
+    def work():
+        c._enter()
+        c._enter()                      # nested acquire of the same thread
+        inside.wait()
+        time.sleep(0.2)
+        c._exit()
+        c._exit()
+
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - t0
+    assert 0.2 <= c.total <= elapsed and c.events == 1
+    assert calls == ["start", "end"]
+
 # ---- progress -----------------------------------------------------------------------------
 def test_solve_progress_callback_sees_every_evaluation_within_budget():
     seen: list[progress.ProgressEvent] = []
