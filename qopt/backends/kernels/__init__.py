@@ -33,7 +33,7 @@ Modules: :mod:`.phase` (phase factors), :mod:`.tiles` (tile moves and in-tile ga
 """
 
 from qopt.backends.kernels.adjoint import group_backward, x_backward, x_backward_scale
-from qopt.backends.kernels.apply import group_apply, low_apply
+from qopt.backends.kernels.apply import group_apply, low_apply, x_group_apply
 from qopt.backends.kernels.elementwise import (
     copy_mul,
     expval_diag,
@@ -49,5 +49,5 @@ from qopt.backends.kernels.phase import sincos
 __all__ = [
     "copy_mul", "expval_diag", "group_apply", "group_backward", "low_apply", "mul_diag",
     "part_mass", "phase_apply", "probabilities", "range_parts", "sample_parts", "sincos",
-    "x_backward", "x_backward_scale",
+    "x_backward", "x_backward_scale", "x_group_apply",
 ]

@@ -47,48 +47,73 @@ def _x_sweeps(re, im, size, k0, k1, tq):
             xt2(re, im, blk, blk + h, h, tq[k])
 
 
+@nb.njit(inline="always", **_OPTS)
+def _tiles(psi, n, q0, nbits, tile):
+    """Layout of a group's tiles (:func:`layout`) and their buffers in the state's precision:
+    (c0, lbits, rs, cs, L, rows, ntiles, re, im, cbuf, sbuf)."""
+    c0, lbits, rs, cs = layout(n, q0, nbits, tile)
+    L = 1 << lbits
+    rows = 1 << nbits
+    ntiles = 1 << (n - nbits - lbits)
+    re = np.empty(rows * L, psi.real.dtype)
+    im = np.empty(rows * L, psi.real.dtype)
+    cbuf = np.empty(max(rows, L), psi.real.dtype)
+    sbuf = np.empty(max(rows, L), psi.real.dtype)
+    return c0, lbits, rs, cs, L, rows, ntiles, re, im, cbuf, sbuf
+
+
 @nb.njit(fastmath=True, **_OPTS)
 def group_apply(psi, n, q0, nbits, mats, mode, diag, gamma, do_phase, tile, expect, amp, tab,
                 tmin, out1, out2, nparts, partial, lo, hi):
     """Optional phase exp(-i gamma diag) (do it only in a pass that touches every amplitude
-    once), then the one-qubit gates of qubits q0..q0+nbits-1, one pass over the state.
+    once), then the one-qubit gates ``mats`` (general 2x2, ``mode`` 1; X rotations go to
+    :func:`x_group_apply`) of qubits q0..q0+nbits-1, one pass over the state.
 
     ``do_phase``: 0 no phase, 1 phase, 2 phase applied to the uniform state of amplitude
     ``amp`` (the input psi is ignored: |+>^n and the first cost layer in one pass). Returns
     ``sum |psi|^2 diag`` of the output when ``expect`` (else 0). ``tab``, ``tmin``: phase
     table of an integer-valued diagonal (:func:`sincos_run`; empty: polynomial sincos).
-    ``out1``, ``out2``: empty, or (with ``expect``, on the plain high pass only, see
-    ``plain`` below) state-sized arrays that also receive psi and diag * psi (the adjoint's
-    phi and lam) while the tile is written back.
+    ``out1``, ``out2``: used by :func:`x_group_apply` only (same signature).
 
     Tiles hold 2^nbits rows (the group's qubits) x L = ``tile`` columns (other qubits: the
     lowest ones, or, for the group at q0 = 0, the qubits just above it). The tiles are
     shared out over ``nparts`` parts; this call does parts ``lo..hi-1`` and writes each
-    part's expectation sum to ``partial[part]`` (see :func:`qopt.threads.run_parts`).
-    Mode 0 (X rotations) runs the rotations unnormalised (``R_t = I - i t X``, one FMA per
-    output, see :func:`xfactors`) and applies the common factor and the flips when the
-    tile is written back."""
-    c0, lbits, rs, cs = layout(n, q0, nbits, tile)
-    L = 1 << lbits
-    rows = 1 << nbits
-    ntiles = 1 << (n - nbits - lbits)
-    re = np.empty(rows * L, psi.real.dtype)       # tiles in the state's precision
-    im = np.empty(rows * L, psi.real.dtype)
+    part's expectation sum to ``partial[part]`` (see :func:`qopt.threads.run_parts`). The
+    two kernels are separate so that a solve compiles only the one it uses."""
+    c0, lbits, rs, cs, L, rows, ntiles, re, im, cbuf, sbuf = _tiles(psi, n, q0, nbits, tile)
+    for part in range(lo, hi):
+        acc = 0.0
+        for t in range(part * ntiles // nparts, (part + 1) * ntiles // nparts):
+            base = tile_base(t, q0, nbits, c0, lbits)
+            gather(psi, re, im, base, rows, L, rs, cs, diag, gamma, do_phase, cbuf, sbuf,
+                   amp, tab, tmin)
+            for k in range(nbits):
+                h = 1 << k
+                for blk in range(0, rows, 2 * h):     # rows blk.. and blk+h.. are contiguous
+                    rows_rot(re, im, blk * L, (blk + h) * L, h * L, mats, q0 + k, mode)
+            acc += scatter_x(psi, re, im, base, rows, L, rs, cs, 0, 1.0, 1.0, False,
+                             diag, expect)
+        partial[part] = acc
+
+
+@nb.njit(fastmath=True, **_OPTS)
+def x_group_apply(psi, n, q0, nbits, mats, mode, diag, gamma, do_phase, tile, expect, amp,
+                  tab, tmin, out1, out2, nparts, partial, lo, hi):
+    """:func:`group_apply` for X rotations (``mode`` 0): run unnormalised (``R_t = I - i t
+    X``, one FMA per output, see :func:`xfactors`), two qubits per sweep; the common factor
+    and the flips are applied when the tile is written back. On the plain high pass (rows of
+    contiguous runs, no phase, real factor) with ``expect``, non-empty ``out1`` / ``out2``
+    (state-sized) also receive psi and diag * psi (the adjoint's phi and lam) while the tile
+    is written back."""
+    c0, lbits, rs, cs, L, rows, ntiles, re, im, cbuf, sbuf = _tiles(psi, n, q0, nbits, tile)
     tq = np.zeros(max(nbits, 1), re.dtype)
-    mask = 0
-    g1 = g2 = 1.0
-    swap = False
-    if mode == 0:
-        mask, fr, nmi = xfactors(mats, q0, nbits, tq)
-        # fr (-i)^nmi (x + iy): 0 -> (fr x, fr y); 1 -> (fr y, -fr x); 2 -> negated; 3 -> ...
-        r = nmi % 4
-        swap = r % 2 == 1
-        g1 = fr if r in (0, 1) else -fr
-        g2 = fr if r in (0, 3) else -fr
-    # the common high pass: rows of contiguous runs, no phase, real factor
-    plain = mode == 0 and rs != 1 and do_phase == 0 and not swap and g1 == g2
-    cbuf = np.empty(max(rows, L), re.dtype)
-    sbuf = np.empty(max(rows, L), re.dtype)
+    mask, fr, nmi = xfactors(mats, q0, nbits, tq)
+    # fr (-i)^nmi (x + iy): 0 -> (fr x, fr y); 1 -> (fr y, -fr x); 2 -> negated; 3 -> ...
+    r = nmi % 4
+    swap = r % 2 == 1
+    g1 = fr if r in (0, 1) else -fr
+    g2 = fr if r in (0, 3) else -fr
+    plain = rs != 1 and do_phase == 0 and not swap and g1 == g2
     for part in range(lo, hi):
         acc = 0.0
         for t in range(part * ntiles // nparts, (part + 1) * ntiles // nparts):
@@ -97,33 +122,23 @@ def group_apply(psi, n, q0, nbits, mats, mode, diag, gamma, do_phase, tile, expe
                 gather_rows(psi, re, im, base, rows, L, rs)
             else:
                 gather(psi, re, im, base, rows, L, rs, cs, diag, gamma, do_phase, cbuf, sbuf,
-                        amp, tab, tmin)
+                       amp, tab, tmin)
             k = 0
-            if mode == 0:                             # X rotations: two qubits per sweep
-                while k + 1 < nbits:
-                    h = 1 << k
-                    for blk in range(0, rows, 4 * h):
-                        xt4(re, im, blk * L, h * L, h * L, tq[k], tq[k + 1])
-                    k += 2
-                if k < nbits:
-                    h = 1 << k
-                    for blk in range(0, rows, 2 * h):
-                        xt2(re, im, blk * L, (blk + h) * L, h * L, tq[k])
-                if plain:
-                    got = scatter_rows(psi, re, im, base, rows, L, rs, mask, g1, diag, expect,
-                                        out1, out2)
-                else:
-                    got = scatter_x(psi, re, im, base, rows, L, rs, cs, mask, g1, g2, swap,
-                                     diag, expect)
-                acc += got
-                continue
-            while k < nbits:
+            while k + 1 < nbits:
                 h = 1 << k
-                for blk in range(0, rows, 2 * h):     # rows blk.. and blk+h.. are contiguous
-                    rows_rot(re, im, blk * L, (blk + h) * L, h * L, mats, q0 + k, mode)
-                k += 1
-            acc += scatter_x(psi, re, im, base, rows, L, rs, cs, 0, 1.0, 1.0, False,
-                              diag, expect)
+                for blk in range(0, rows, 4 * h):
+                    xt4(re, im, blk * L, h * L, h * L, tq[k], tq[k + 1])
+                k += 2
+            if k < nbits:
+                h = 1 << k
+                for blk in range(0, rows, 2 * h):
+                    xt2(re, im, blk * L, (blk + h) * L, h * L, tq[k])
+            if plain:
+                acc += scatter_rows(psi, re, im, base, rows, L, rs, mask, g1, diag, expect,
+                                    out1, out2)
+            else:
+                acc += scatter_x(psi, re, im, base, rows, L, rs, cs, mask, g1, g2, swap,
+                                 diag, expect)
         partial[part] = acc
 
 
@@ -221,4 +236,4 @@ def low_apply(x, n, nbits, mats, diag, gamma, do_phase, expect, amp, tab, tmin, 
         partial[part] = acc
 
 
-__all__ = ["group_apply", "low_apply"]
+__all__ = ["group_apply", "low_apply", "x_group_apply"]

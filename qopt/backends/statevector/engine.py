@@ -298,7 +298,7 @@ class StatevectorEngine(QAOAMixin, ReadoutMixin, CircuitMixin):
         """One numba pass over the state: qubits q0..q0+k-1 (see :mod:`kernels`); returns
         ``<psi|D|psi>`` of the result when ``expect``. ``outs``: (phi, lam) also filled with
         psi and D psi (only on the plain X-mixer high pass with ``expect``, see
-        :func:`kernels.group_apply`)."""
+        :func:`kernels.x_group_apply`)."""
         tab = _NO_TABLE if tab is None else tab
         if mode == 0 and q0 == 0 and k >= 2:
             x = psi.view(psi.real.dtype)
@@ -306,7 +306,8 @@ class StatevectorEngine(QAOAMixin, ReadoutMixin, CircuitMixin):
                                    phase, expect, amp, tab, tmin))
         none = _NO_STATE[psi.dtype]
         o1, o2 = (none, none) if outs is None else (none if o is None else o for o in outs)
-        return float(self._sum(self._k.group_apply, psi, self.num_qubits, q0, k, mats, mode, d,
+        kernel = self._k.x_group_apply if mode == 0 else self._k.group_apply
+        return float(self._sum(kernel, psi, self.num_qubits, q0, k, mats, mode, d,
                                gamma, phase, self.tile if tile is None else tile, expect, amp,
                                tab, tmin, o1, o2))
 

@@ -63,7 +63,7 @@ class QAOAMixin:
         start, |+>^n is never written (the first pass builds exp(-i gamma_1 D)|+> directly);
         with ``expect`` the last pass also returns <psi|D|psi>. ``outs`` = (phi, lam): the
         last pass also writes psi and D psi there when it is a plain X-mixer high pass (see
-        :func:`kernels.group_apply`; ``phi`` may be None); returns (value, whether it did).
+        :func:`kernels.x_group_apply`; ``phi`` may be None); returns (value, whether it did).
         ``d``: a checked diagonal (float64 or :class:`LevelDiagonal`)."""
         n = self.num_qubits
         kd = self._kd(d)
