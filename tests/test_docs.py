@@ -27,7 +27,7 @@ import pending  # noqa: E402
 
 
 def _mkdocs(config: Path, site: Path, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1",
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "QOPT_DOCS_EXECUTE": "true",
            "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
     return subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-f",
                            str(config), "-d", str(site)], capture_output=True, text=True,
@@ -47,6 +47,7 @@ def _config() -> dict:
         pass
 
     Loader.add_multi_constructor("tag:", lambda loader, suffix, node: None)
+    Loader.add_constructor("!ENV", lambda loader, node: None)
     return yaml.load((REPO / "mkdocs.yml").read_text(), Loader=Loader)
 
 
@@ -62,6 +63,8 @@ def test_site_builds_strictly(tmp_path):
         html = site / re.sub(r"(index)?\.(md|ipynb)$", "", page) / "index.html" \
             if not page.endswith("index.md") else site / page.replace(".md", ".html")
         assert html.is_file(), f"{page} was not built ({html})"
+        if page.endswith(".ipynb"):     # run at build time: the page shows its outputs
+            assert 'class="jp-RenderedText jp-OutputArea-output' in html.read_text(), page
 
 
 def test_strict_build_fails_on_a_broken_link(tmp_path):
