@@ -54,7 +54,9 @@ def reference(mixer, cost):
 def full_state_gm(E, gammas, betas, threshold=None):
     """GM-QAOA / threshold QAOA on the full state over F (one amplitude per feasible state)."""
     N = E.size
-    d = E if threshold is None else (threshold >= E).astype(float)
+    # threshold: a phase on cost <= threshold (E in floats, the levels on an integer grid)
+    d = E if threshold is None else \
+        (threshold + 1e-9 * max(1.0, abs(threshold)) >= E).astype(float)
     psi = np.full(N, 1 / np.sqrt(N), complex)
     for g, b in zip(gammas, betas, strict=True):
         psi = psi * np.exp(-1j * g * d)

@@ -11,6 +11,7 @@ import pytest
 
 import qopt
 from qopt.backends.subspace import FeasibleSubspace
+from qopt.problems.mdkp import MDKP
 from qopt.problems.mis import MIS
 from qopt.problems.qap import QAP
 from qopt.solvers.base import Task
@@ -53,3 +54,97 @@ def test_expectation_and_ratio_are_exact(make, solver):
     assert r.expectation_ratio == pytest.approx(oriented_ratio(problem.sense, sign * exact, opt),
                                                 rel=1e-10)
     assert r.expectation_ratio_se == 0.0
+
+
+def with_row(program, seed: int, sense: str):
+    """A copy of ``program`` with one more linear row of mixed-sign integer weights (no mixer
+    preserves it: a penalty), its bound near the median activity so both sides are common."""
+    rng = np.random.default_rng(seed)
+    w = rng.integers(-3, 6, program.num_vars).astype(float)
+    p = program.copy()
+    p.name = f"{program.name}+row"
+    bound = float(np.floor(w.clip(0).sum() / 3))
+    p.add_constraint(w, sense, bound, "extra")
+    return p
+
+
+def penalised_cases():
+    from tests.test_mixers import one_hot_program
+
+    return {
+        "onehot+cap": lambda: with_row(one_hot_program((3, 2, 3), 2, 0), 1, "<="),
+        "mis+row": lambda: with_row(MIS.generate((11, 0.3), seed=2).to_program(), 2, ">="),
+        "qap+row": lambda: with_row(QAP.generate(5, seed=3).to_program(), 3, "<="),
+    }
+
+
+CASES = {"qap": lambda: QAP.generate(6, seed=9), "mis": lambda: MIS.generate((12, 0.3), seed=1),
+         "mdkp": lambda: MDKP.generate(11, seed=4)}
+
+
+def problem_of(name):
+    make = {**CASES, **penalised_cases()}[name]
+    return qopt.load(make()) if name.endswith(("row", "cap")) else make()
+
+
+@pytest.mark.parametrize("name", ["onehot+cap", "mis+row", "qap+row"])
+def test_histogram_tallies_equal_brute_force(name):
+    """Per cost level: the states satisfying every row, their least objective and its
+    multiplicity, as the pass tallies them, equal brute force over F."""
+    from qopt.backends.histogram import build_histogram
+    from qopt.solvers.quantum.grover import tracking
+
+    problem = problem_of(name)
+    task = Task(problem)
+    mixer = feasible_mixer(task)
+    assert len(mixer.preserved_rows) < task.program.num_constraints      # a penalised row
+    cost = constrained_cost(task.program, mixer)
+    E, _B, obj, feas = dense(problem)
+    minobj = obj if problem.sense == "min" else -obj
+    levels, inv = np.unique(np.round(E, 9), return_inverse=True)
+    objective, rows = tracking(task.program, mixer)
+    for threads in (1, 2):
+        h = build_histogram(mixer, cost, threads=threads, objective=objective, rows=rows)
+        np.testing.assert_allclose(h.levels, levels, atol=1e-9)
+        np.testing.assert_array_equal(h.feasible_counts, np.bincount(inv, feas))
+        for c in range(levels.size):
+            mine = minobj[(inv == c) & feas]
+            if mine.size == 0:
+                assert h.best_objective[c] == np.inf and h.best_counts[c] == 0
+            else:
+                assert h.best_objective[c] == pytest.approx(mine.min(), abs=1e-9)
+                assert h.best_counts[c] == np.sum(np.isclose(mine, mine.min(), atol=1e-9))
+
+
+@pytest.mark.parametrize("name", ["qap", "mis", "mdkp", "onehot+cap", "mis+row", "qap+row"])
+@pytest.mark.parametrize("solver", ["qaoa", "th-qaoa"])
+def test_reported_probabilities_equal_full_state(name, solver):
+    """What the solvers report equals the same ansatz run as a full state over F at the
+    reported angles: P(feasible optimum) (rows left as penalties included: the feasible
+    optimum, not the lowest cost), P(feasible), their initial values (the brute-force shares),
+    <H>; P(opt) within the Grover bound; the samples' feasibility measured."""
+    problem = problem_of(name)
+    E, _B, obj, feas = dense(problem)
+    sign = 1.0 if problem.sense == "min" else -1.0
+    best = float(sign * np.min(sign * obj[feas]))
+    optimal = feas & np.isclose(obj, best, rtol=1e-9, atol=1e-9)
+    kw = {"mixer": "grover"} if solver == "qaoa" else {}
+    r = qopt.solve(problem, solver, p=2, seed=5, shots=400, optimum=best, **kw)
+    i = r.info
+    p_full = np.abs(full_state_gm(E, i["gammas"], i["betas"], i.get("threshold"))) ** 2
+    assert i["histogram_best_objective"] == pytest.approx(best, abs=1e-9)
+    assert i["probability_optimum_exact"] == pytest.approx(p_full[optimal].sum(), abs=1e-10)
+    assert i["probability_optimum_initial"] == pytest.approx(optimal.mean(), abs=1e-12)
+    assert i["optimum_multiplicity"] == optimal.sum()
+    assert i["probability_feasible_exact"] == pytest.approx(p_full[feas].sum(), abs=1e-10)
+    assert i["probability_feasible_initial"] == pytest.approx(feas.mean(), abs=1e-12)
+    assert i["expectation"] == pytest.approx(p_full @ E, rel=1e-10, abs=1e-10)
+    assert i["probability_optimum_exact"] <= i["grover_bound"] + 1e-12
+    assert "optimum_note" not in i
+    # the samples' feasible share: every sample when no row is penalised, else the exact
+    # P(feasible) within five binomial standard deviations of 400 shots
+    frac, pf = i["sample_feasible_fraction"], p_full[feas].sum()
+    if not i["penalised_rows"]:
+        assert frac == 1.0
+    else:
+        assert abs(frac - pf) <= 5 * np.sqrt(pf * (1 - pf) / 400) + 1 / 400

@@ -16,7 +16,11 @@ in one pass over F (numba, :mod:`qopt.backends.histogram_kernels`) with memory O
 - F is cut into :data:`CHUNKS` fixed chunks of prefixes (positions for permutations, first two
   elements for sets, last digits for products), walked by a thread pool of ``threads`` threads
   (the kernels release the GIL); each chunk counts into its own table. The chunking does not
-  depend on ``threads``, so a seed gives the same samples on any machine.
+  depend on ``threads``, so a seed gives the same samples on any machine;
+- rows the mixer does not preserve (``objective=`` and ``rows=`` given): the pass also tallies
+  per level the states that satisfy them, their least objective and its multiplicity
+  (:mod:`qopt.backends.histogram_walk`), so the feasible optimum's share of each level is
+  exact (``feasible_counts``, ``best_objective``, ``best_counts``).
 
 Exact sampling (:meth:`CostHistogram.sample_states`): a level per shot is drawn by the caller;
 for a level of multiplicity m_c with k draws, k ranks uniform in [0, m_c) are drawn and a second
@@ -30,241 +34,21 @@ import math
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from fractions import Fraction
 
 import numpy as np
 
 from qopt.backends import histogram_kernels as HK
+from qopt.backends.histogram_walk import CHUNKS, Walk, integer_quantum
 from qopt.errors import OptionError, SizeLimitError
 from qopt.limits import memory_limit
 from qopt.resources import ResourcePlan
 
-#: fixed number of chunks a feasible set is cut into (independent of the thread count)
-CHUNKS = 32
 #: first size of a chunk's level table (slots; it doubles while half full)
 _FIRST_SLOTS = 1 << 10
-#: bytes per table slot: key and count, twice during a rehash, plus the sampling counters
-_SLOT_BYTES = 4 * 16
+#: bytes per table slot: key and tallies, twice during a rehash, plus the sampling counters
+_SLOT_BYTES = 2 * 8 * (2 + HK.TALLIES) + 3 * 8
 #: rough single-thread cost per state of the walks (seconds), for the time plan
 _SECONDS_PER_STATE = {"permutation": 2e-8, "packing": 1e-8, "one-hot": 1e-8}
-#: largest denominator tried when scaling costs to integers
-_MAX_DENOMINATOR = 1 << 24
-
-
-def integer_quantum(values) -> tuple[float, bool]:
-    """(q, exact): every value is an integer multiple of q (exact) or, failing that, q is a
-    grid of 2^-40 of the largest magnitude (values rounded to it, ``exact`` False)."""
-    v = np.unique(np.abs(np.asarray(values, dtype=float)))
-    v = v[v > 0]
-    if v.size == 0:
-        return 1.0, True
-    if np.all(v == np.rint(v)):
-        return 1.0, True
-    big = float(v.max())
-    den = 1
-    for x in v[v != np.rint(v)][:4096]:
-        f = Fraction(float(x)).limit_denominator(_MAX_DENOMINATOR)
-        if abs(float(f) - x) > 1e-12 * max(1.0, x):
-            den = 0
-            break
-        den = den * f.denominator // math.gcd(den, f.denominator)
-        if den > _MAX_DENOMINATOR:
-            den = 0
-            break
-    if den and big * den < 2.0**52 and np.all(np.abs(v * den - np.rint(v * den)) <= 1e-6):
-        return 1.0 / den, True
-    return big * 2.0**-40, False
-
-
-def _split_qubo(qubo):
-    """(L (n,), Qsym (n, n) zero diagonal, offset) of a QUBO: E = offset + L x + x'Qsym x / 2."""
-    U = qubo.quadratic.toarray()
-    L = np.asarray(qubo.linear, dtype=float) + np.diag(U)
-    Q = U + U.T
-    np.fill_diagonal(Q, 0.0)
-    return L, Q, float(qubo.offset)
-
-
-@dataclass
-class Walk:
-    """One feasible set prepared for the kernels: ``kind``, its size when known in advance
-    (None for packing sets), integer cost tables and the prefixes of each chunk."""
-
-    kind: str
-    n: int
-    size_hint: int | None
-    quantum: float
-    exact_levels: bool
-    offset: float
-    arrays: dict = field(repr=False)
-    chunks: list = field(repr=False)
-
-    @classmethod
-    def from_mixer(cls, mixer, qubo) -> Walk:
-        """The walk of ``mixer``'s feasible set (``mixer.subspace``) under ``qubo``'s cost."""
-        n = int(mixer.num_qubits)
-        if qubo.num_vars != n:
-            raise OptionError(f"cost has {qubo.num_vars} variables, mixer {n}")
-        L, Q, offset = _split_qubo(qubo)
-        kind = mixer.subspace
-        s = mixer.structure
-        if kind == "permutation":
-            if getattr(qubo, "terms", None):
-                raise OptionError("--mixer grover on permutations takes costs of degree <= 2 "
-                                  f"(this cost has degree {qubo.degree})")
-            index = np.asarray(s.permutation, dtype=np.int64)
-            m = index.shape[0]
-            if n != m * m:
-                raise OptionError(f"--mixer grover: {n - m * m} variables outside the "
-                                  "permutation encoding are not supported")
-            flat = index.reshape(-1)                     # item i at position p: i * m + p
-            Lp, Cp = L[flat].reshape(m, m), Q[np.ix_(flat, flat)]
-            q, exact = integer_quantum(np.r_[Lp.ravel(), Cp.ravel()])
-            arrays = {"m": m, "index": index, "L": _ints(Lp, q), "C": _ints(Cp, q)}
-            d = 1 if m <= 4 else 2
-            pref = _permutation_prefixes(m, d)
-            size = math.factorial(m)
-        elif kind in ("packing", "one-hot"):
-            if n > 64:
-                raise OptionError(f"--mixer grover on {n} variables: sets of at most 64 "
-                                  "variables outside a permutation encoding")
-            hptr, hmask, hcoef = _higher_terms(qubo, n)
-            q, exact = integer_quantum(np.r_[L, Q[np.triu_indices(n, 1)], hcoef])
-            arrays = {"L": _ints(L, q), "Q": _ints(Q, q), "hptr": hptr, "hmask": hmask,
-                      "hcoef": _ints(hcoef, q)}
-            if kind == "packing":
-                from qopt.backends.subspace import _packing_arrays
-
-                nbr, A, b = _packing_arrays(mixer, n)
-                arrays.update(nbr=nbr, A=A, b=b)
-                pref = _set_prefixes(nbr, A, b)
-                size = None
-            else:
-                options, radix = _product_digits(s.one_hot_groups, n)
-                arrays.update(options=options, radix=radix)
-                pref = _product_prefixes(radix)
-                size = int(np.prod(radix.astype(object)))
-        else:
-            raise OptionError(f"--mixer grover needs a structured feasible set, not "
-                              f"{kind!r}")
-        chunks = [pref[c::CHUNKS] for c in range(min(CHUNKS, len(pref)))]
-        return cls(kind, n, size, q, exact, offset, arrays, chunks)
-
-    def run(self, c: int, mode: int, keys, counts, seen=None, tstart=None, tend=None,
-            tranks=None, out=None, cap: int = 1 << 62):
-        """Chunk ``c`` through its kernel (see :mod:`qopt.backends.histogram_kernels`)."""
-        a = self.arrays
-        pref = self.chunks[c]
-        if seen is None:
-            seen = tstart = tend = np.zeros(keys.size, np.int64)
-            tranks = np.zeros(0, np.int64)
-            out = np.zeros((0, 1), np.int64)
-        if self.kind == "permutation":
-            return HK.permutation_pass(a["m"], a["L"], a["C"], 0, pref, mode, cap, keys,
-                                       counts, seen, tstart, tend, tranks, out)
-        if self.kind == "packing":
-            if out.dtype != np.uint64:
-                out = np.zeros(0, np.uint64)
-            return HK.packing_pass(self.n, a["L"], a["Q"], a["hptr"], a["hmask"], a["hcoef"], 0,
-                                   a["nbr"], a["A"], a["b"], pref,
-                                   mode, cap, keys, counts, seen, tstart, tend, tranks, out)
-        return HK.product_pass(a["L"], a["Q"], a["hptr"], a["hmask"], a["hcoef"], 0,
-                               a["options"], a["radix"], pref, mode, cap,
-                               keys, counts, seen, tstart, tend, tranks, out)
-
-    def empty_out(self, k: int) -> np.ndarray:
-        """Buffer of k sampled states in the kernel's form."""
-        if self.kind == "packing":
-            return np.zeros(k, np.uint64)
-        width = self.arrays["m"] if self.kind == "permutation" else self.arrays["radix"].size
-        return np.zeros((k, width), np.int64)
-
-    def to_bits(self, out: np.ndarray) -> np.ndarray:
-        """Bit rows (k, n) uint8 of sampled states in the kernel's form."""
-        k = len(out)
-        bits = np.zeros((k, self.n), dtype=np.uint8)
-        if self.kind == "permutation":
-            m = self.arrays["m"]
-            rows = np.repeat(np.arange(k), m)
-            bits[rows, self.arrays["index"][out.reshape(-1), np.tile(np.arange(m), k)]] = 1
-        elif self.kind == "packing":
-            by = out.astype("<u8").view(np.uint8).reshape(k, 8)
-            bits[:] = np.unpackbits(by, axis=1, bitorder="little")[:, :self.n]
-        else:
-            var = self.arrays["options"][np.arange(out.shape[1])[None, :], out]
-            rows = np.repeat(np.arange(k), out.shape[1])
-            ok = var.reshape(-1) >= 0
-            bits[rows[ok], var.reshape(-1)[ok]] = 1
-        return bits
-
-
-def _higher_terms(cost, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Terms of degree >= 3 of a HUBO cost (``cost.terms``; none for a QUBO) per variable, CSR:
-    (ptr (n + 1,) int64, masks of each term's other variables (E,) uint64, coefficients (E,))."""
-    rows, masks, coefs = [np.zeros(0, np.int64)], [np.zeros(0, np.uint64)], [np.zeros(0)]
-    for idx, coef in (getattr(cost, "terms", None) or {}).values():
-        idx = np.asarray(idx, dtype=np.uint64)
-        full = np.bitwise_or.reduce(np.uint64(1) << idx, axis=1)
-        for c in range(idx.shape[1]):
-            rows.append(idx[:, c].astype(np.int64))
-            masks.append(full ^ (np.uint64(1) << idx[:, c]))
-            coefs.append(np.asarray(coef, dtype=float))
-    r, m, c = np.concatenate(rows), np.concatenate(masks), np.concatenate(coefs)
-    order = np.argsort(r, kind="stable")
-    ptr = np.r_[0, np.cumsum(np.bincount(r, minlength=n))].astype(np.int64)
-    return ptr, np.ascontiguousarray(m[order]), c[order]
-
-
-def _ints(x: np.ndarray, q: float) -> np.ndarray:
-    return np.ascontiguousarray(np.rint(np.asarray(x, dtype=float) / q).astype(np.int64))
-
-
-def _permutation_prefixes(m: int, d: int) -> np.ndarray:
-    """All ordered choices of d distinct items (rows), lexicographic."""
-    import itertools
-
-    d = min(d, m)
-    rows = list(itertools.permutations(range(m), d))
-    return np.array(rows, dtype=np.int64).reshape(len(rows), d)
-
-
-def _set_prefixes(nbr, A, b) -> np.ndarray:
-    """(-1, -1) (the empty set), (j, -1) for feasible singletons, (j, k) for feasible pairs."""
-    n = nbr.size
-    single = np.all(b[:, None] + 1e-9 >= A, axis=0) if A.size else np.ones(n, bool)
-    rows = [(-1, -1)] + [(j, -1) for j in range(n) if single[j]]
-    js, ks = np.triu_indices(n, 1)
-    ok = single[js] & single[ks]
-    ok &= ((nbr[js] >> ks.astype(np.uint64)) & np.uint64(1)) == 0
-    if A.size:
-        ok &= np.all(A[:, js] + A[:, ks] <= b[:, None] + 1e-9, axis=0)
-    rows += list(zip(js[ok].tolist(), ks[ok].tolist(), strict=True))
-    return np.array(rows, dtype=np.int64)
-
-
-def _product_digits(groups, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """(options (G, R) int64, radix (G,)): one digit per one-hot group (one variable per
-    option), one per free variable (options none / itself)."""
-    used = {v for g in groups for v in g}
-    digits = [list(g) for g in groups] + [[-1, q] for q in range(n) if q not in used]
-    R = max((len(d) for d in digits), default=1)
-    options = np.full((len(digits), R), -1, dtype=np.int64)
-    for g, d in enumerate(digits):
-        options[g, :len(d)] = d
-    return options, np.array([len(d) for d in digits], dtype=np.int64)
-
-
-def _product_prefixes(radix: np.ndarray) -> np.ndarray:
-    """Assignments of the last D digits, D the fewest giving >= 4 * CHUNKS prefixes."""
-    G = radix.size
-    D, total = 0, 1
-    while D < G and total < 4 * CHUNKS:
-        total *= int(radix[G - 1 - D])
-        D += 1
-    if D == 0:
-        return np.zeros((1, 0), np.int64)
-    grids = np.meshgrid(*[np.arange(r) for r in radix[G - D:]], indexing="ij")
-    return np.stack([g.reshape(-1) for g in grids], axis=1).astype(np.int64)
 
 
 @dataclass
@@ -281,6 +65,12 @@ class CostHistogram:
     keys: np.ndarray = field(repr=False)
     pass_time: float = 0.0
     threads: int = 1
+    #: per level: states satisfying every row (the tracked ones; all when nothing is tracked)
+    feasible_counts: np.ndarray | None = None
+    #: per level: least objective (minimisation form) of those states, inf where none
+    best_objective: np.ndarray | None = None
+    #: per level: how many of them reach it
+    best_counts: np.ndarray | None = None
 
     @property
     def size(self) -> int:
@@ -298,6 +88,8 @@ class CostHistogram:
     def describe(self) -> dict:
         return {"feasible_size": self.size, "cost_levels": self.num_levels,
                 "feasible_set": self.walk.kind, "levels_exact": self.walk.exact_levels,
+                "rows_tracked": int(self.walk.arrays["lo"].size),
+                "tracking_exact": self.walk.exact_tracking,
                 "cost_quantum": self.walk.quantum, "histogram_pass_time": self.pass_time,
                 "histogram_threads": self.threads}
 
@@ -340,8 +132,8 @@ class CostHistogram:
             got = self.walk.run(c, 1, keys, np.zeros(keys.size, np.int64),
                                 np.zeros(keys.size, np.int64), tstart, tend,
                                 np.ascontiguousarray(t[1]), out)
-            if got[3] != t.shape[1]:
-                raise RuntimeError(f"second pass found {got[3]} of {t.shape[1]} states")
+            if got[4] != t.shape[1]:
+                raise RuntimeError(f"second pass found {got[4]} of {t.shape[1]} states")
             return out
 
         with ThreadPoolExecutor(max(1, int(threads))) as pool:
@@ -383,14 +175,16 @@ def plan_histogram(plan: ResourcePlan, walk: Walk, *, shots: int, threads: int,
 
 
 def build_histogram(mixer, qubo, *, threads: int = 1, shots: int = 0, limit: int | None = None,
-                    context: str = "grover", plan: ResourcePlan | None = None
-                    ) -> CostHistogram:
-    """The cost histogram of ``mixer``'s feasible set under ``qubo`` (module docstring).
+                    context: str = "grover", plan: ResourcePlan | None = None,
+                    objective=None, rows=None) -> CostHistogram:
+    """The cost histogram of ``mixer``'s feasible set under ``qubo`` (module docstring); with
+    ``objective`` (minimisation form) and ``rows`` ((A, senses, rhs) of the rows the mixer
+    does not preserve) also the per-level tallies of the states satisfying them.
 
     Plans memory (cost tables, level tables, ``shots`` sampled states) and, where |F| is known,
     the pass time, refusing (SizeLimitError) before the pass; refuses during the pass when a
     chunk's level table would outgrow the memory left (more levels than the limit allows)."""
-    walk = Walk.from_mixer(mixer, qubo)
+    walk = Walk.from_mixer(mixer, qubo, objective, rows)
     plan = ResourcePlan(context) if plan is None else plan
     max_slots = plan_histogram(plan, walk, shots=shots, threads=threads, limit=limit)
     plan.check(limit)
@@ -399,20 +193,48 @@ def build_histogram(mixer, qubo, *, threads: int = 1, shots: int = 0, limit: int
     def one(c):
         keys = np.full(_FIRST_SLOTS, HK.EMPTY, np.int64)
         counts = np.zeros(_FIRST_SLOTS, np.int64)
-        keys, counts, states, _ = walk.run(c, 0, keys, counts, cap=max_slots)
+        tally = np.zeros((_FIRST_SLOTS, HK.TALLIES), np.int64) if walk.tracked else None
+        keys, counts, tally, states, _ = walk.run(c, 0, keys, counts, cap=max_slots,
+                                                  tally=tally)
         if states < 0:
             raise SizeLimitError(f"{context}: the feasible set has more than "
                                  f"{keys.size // 4:,} distinct cost levels in one chunk; the "
                                  f"level tables would pass the memory limit (set "
                                  "QOPT_MEMORY_LIMIT)")
-        return keys, counts
+        return keys, counts, tally
 
     with ThreadPoolExecutor(max(1, int(threads))) as pool:
-        tables = list(pool.map(one, range(len(walk.chunks))))
+        results = list(pool.map(one, range(len(walk.chunks))))
+    tables = [(k, n) for k, n, _ in results]
     allk = np.concatenate([k[k != HK.EMPTY] for k, _ in tables])
-    alln = np.concatenate([n[k != HK.EMPTY] for k, n in tables])
     keys, inv = np.unique(allk, return_inverse=True)
-    counts = np.bincount(inv, weights=alln, minlength=keys.size).astype(np.int64)
+    counts = np.zeros(keys.size, np.int64)
+    np.add.at(counts, inv, np.concatenate([n[k != HK.EMPTY] for k, n in tables]))
     levels = walk.offset + keys.astype(float) * walk.quantum
+    if walk.tracked:
+        rows = np.concatenate([t[k != HK.EMPTY] for k, _, t in results])
+        feas, best, bestn = _merge_tallies(inv, rows, keys.size)
+        best_obj = np.where(feas > 0, walk.obj_offset + best.astype(float) * walk.obj_quantum,
+                            np.inf)
+    else:               # nothing tallied: every state satisfies every row, objective = cost
+        feas, best_obj, bestn = counts, levels.copy(), counts
     return CostHistogram(levels, counts, walk, tables, keys, time.perf_counter() - t0,
-                         int(threads))
+                         int(threads), feas, best_obj, bestn)
+
+
+def _merge_tallies(inv, rows, size: int):
+    """(states satisfying the rows, least objective (integer), its multiplicity) per level
+    from the chunks' tally rows (k, TALLIES) mapped to levels by ``inv``."""
+    feas = np.zeros(size, np.int64)
+    np.add.at(feas, inv, rows[:, 0])
+    has = rows[:, 0] > 0
+    best = np.full(size, np.iinfo(np.int64).max, np.int64)
+    np.minimum.at(best, inv[has], rows[has, 1])
+    at = has & (rows[:, 1] == best[inv])
+    bestn = np.zeros(size, np.int64)
+    np.add.at(bestn, inv[at], rows[at, 2])
+    return feas, best, bestn
+
+
+__all__ = ["CHUNKS", "CostHistogram", "Walk", "build_histogram", "integer_quantum",
+           "plan_histogram"]

@@ -7,16 +7,17 @@ either counts costs into a growing open-addressing hash table (``mode = 0``: the
 per-level rank within the chunk was drawn (exact sampling by a second pass). Costs are integers:
 the cost polynomial is scaled to integer coefficients by the caller (exact sums, no drift).
 
-Walks:
+Walks: permutations here (``item_at[p]`` = item at position p): a prefix fixes the first
+positions, Heap's algorithm enumerates the rest by one transposition per state; a transposition
+of positions p, q moves items u, v and changes the cost by an O(m) sum over the other
+positions. Sets and products: :mod:`qopt.backends.histogram_set_kernels`.
 
-- permutations (``item_at[p]`` = item at position p): a prefix fixes the first positions, Heap's
-  algorithm enumerates the rest by one transposition per state; a transposition of positions
-  p, q moves items u, v and changes the cost by an O(m) sum over the other positions;
-- sets of n <= 64 variables closed under removal (no conflict pair, packing rows ``A x <= b``
-  with A >= 0): depth-first over sorted element lists; adding j changes the cost by
-  ``L[j] + sum_{i in S} Q[i, j]``;
-- products of choices (one-hot groups, free bits): a mixed-radix odometer over "digits", each
-  option setting at most one variable.
+Tracking (``track``; mode 0): when the mixer leaves rows to penalties the walk also follows
+the objective (integer tables of its own, the same deltas) and the integer activities of those
+rows, and each table slot tallies, beside its state count, the states within the rows'
+bounds, their least objective and how many reach it (``tally`` (slots, :data:`TALLIES`)).
+Without tracking ``tally`` and the tracked tables are None: the kernels compile apart for
+that case with the tracking branches pruned (the untracked pass costs what it did before).
 
 Written by hand: no library streams a feasible set with incremental costs into a histogram
 (numpy / scipy have no enumeration kernels; networkx yields Python objects, too slow for 1e8
@@ -32,6 +33,9 @@ _OPTS = {"cache": True, "nogil": True}
 
 #: empty slot of the hash tables
 EMPTY = np.iinfo(np.int64).min
+#: columns of a table's tallies: states satisfying the tracked rows, their least objective,
+#: how many of them reach it
+TALLIES = 3
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
 
@@ -47,28 +51,69 @@ def _slot(keys, key):
 
 
 @nb.njit(**_OPTS)
-def _grown(keys, counts):
-    """The table rehashed into twice the size."""
+def _grown(keys, counts, tally):
+    """The table (and its tallies, unless None) rehashed into twice the size."""
     nk = np.full(keys.size * 2, EMPTY, np.int64)
     nc = np.zeros(keys.size * 2, np.int64)
+    if tally is None:
+        nt = None
+    else:
+        nt = np.zeros((keys.size * 2, TALLIES), np.int64)
     for s in range(keys.size):
         if keys[s] != EMPTY:
             h = _slot(nk, keys[s])
             nk[h] = keys[s]
             nc[h] = counts[s]
-    return nk, nc
+            if tally is not None:
+                nt[h] = tally[s]
+    return nk, nc, nt
 
 
 @nb.njit(inline="always", **_OPTS)
 def _record(keys, counts, used, cost):
-    """Count one state of ``cost`` (mode 0); returns the number of used slots (the caller grows
-    the table when it passes half)."""
+    """Count one state of ``cost`` (mode 0); returns (used slots, the state's slot) (the
+    caller grows the table when it passes half)."""
     h = _slot(keys, cost)
     if keys[h] == EMPTY:
         keys[h] = cost
         used += 1
     counts[h] += 1
-    return used
+    return used, h
+
+
+@nb.njit(inline="always", **_OPTS)
+def _tally(tally, h, obj):
+    """A state of slot h that satisfies the tracked rows, of objective ``obj``."""
+    tally[h, 0] += 1
+    if tally[h, 0] == 1 or obj < tally[h, 1]:
+        tally[h, 1] = obj
+        tally[h, 2] = 1
+    elif obj == tally[h, 1]:
+        tally[h, 2] += 1
+
+
+@nb.njit(inline="always", **_OPTS)
+def _rows_ok(loads, lo, hi):
+    """Whether integer row activities lie within their bounds (every tracked row holds)."""
+    for r in range(loads.size):  # noqa: SIM110 (numba compiles no generator expression)
+        if loads[r] < lo[r] or loads[r] > hi[r]:
+            return False
+    return True
+
+
+@nb.njit(inline="always", **_OPTS)
+def _row_loads(tr):
+    """Activities of the tracked rows (``tr`` = (RA, ...)), zero; none without tracking."""
+    if tr is None:
+        return np.zeros(0, np.int64)
+    return np.zeros(tr[0].shape[0], np.int64)
+
+
+@nb.njit(inline="always", **_OPTS)
+def _move(loads, RA, col, sign):
+    """Row activities when variable ``col`` is set (sign 1) or cleared (sign -1)."""
+    for r in range(loads.size):
+        loads[r] += sign * RA[r, col]
 
 
 @nb.njit(inline="always", **_OPTS)
@@ -97,19 +142,24 @@ def _used(keys):
 
 
 @nb.njit(inline="always", **_OPTS)
-def _visit(mode, cap, keys, counts, used, seen, tstart, tend, tranks, cost):
-    """One state of ``cost``. Mode 0: count it, growing the table (``used`` = -1 when it
-    would pass ``cap`` slots); mode 1: ``hits`` = how many drawn shots take it. Returns
-    (keys, counts, used, hits)."""
-    if mode == 0:
-        used = _record(keys, counts, used, cost)
-        if 2 * used > keys.size:
-            if 2 * keys.size > cap:
-                return keys, counts, -1, 0
-            keys, counts = _grown(keys, counts)
-        return keys, counts, used, 0
+def _count(keys, counts, tally, used, cost, obj, tr, loads):
+    """Mode 0: count a state of ``cost`` and, tracking (``tr`` = (RA, lo, hi, ...)) when it
+    satisfies the tracked rows, tally its objective; returns the used slots."""
+    used, h = _record(keys, counts, used, cost)
+    if tr is not None and _rows_ok(loads, tr[1], tr[2]):
+        _tally(tally, h, obj)
+    return used
+
+
+@nb.njit(inline="always", **_OPTS)
+def _copies(keys, seen, tstart, tend, tranks, cost, out, filled, row):
+    """Mode 1: copy the state (``row``, its form in ``out``) once per drawn shot that takes
+    it; returns the filled rows."""
     _h, hits = _pick(keys, seen, tstart, tend, tranks, cost)
-    return keys, counts, used, hits
+    for _ in range(hits):
+        out[filled] = row
+        filled += 1
+    return filled
 
 
 # ---- permutations -----------------------------------------------------------------------------
@@ -137,19 +187,33 @@ def _swap_delta(a, m, L, C, p, q):
     return d + C[uq, vp] - C[up, vq]
 
 
+@nb.njit(inline="always", **_OPTS)
+def _swap_rows(loads, RA, a, m, p, q):
+    """Row activities when the items at positions p and q exchange places."""
+    u = a[p]
+    v = a[q]
+    for r in range(loads.size):
+        loads[r] += RA[r, u * m + q] - RA[r, u * m + p] + RA[r, v * m + p] - RA[r, v * m + q]
+
+
 @nb.njit(**_OPTS)
 def permutation_pass(m, L, C, offset, prefixes, mode, cap, keys, counts, seen, tstart, tend,
-                     tranks, out):
+                     tranks, out, tally, tr):
     """Walk every permutation extending each row of ``prefixes`` (P, d) (items at positions
     0..d-1), Heap's algorithm on the rest.
 
     Cost of ``item_at`` = offset + sum_p L[item_at[p], p] + sum_{p<r} C[i*m+p, j*m+r] (int64;
     C symmetric). Mode 0: count into (keys, counts), growing them; returns (keys, counts,
-    states, 0), states = -1 when the table would pass ``cap`` slots. Mode 1 (keys fixed):
-    copy the states of the drawn ranks (``tranks[tstart[slot]:tend[slot]]`` per level slot)
-    into the rows of ``out`` (int64 item_at rows); returns (keys, counts, states, filled)."""
+    tally, states, 0), states = -1 when the table would pass ``cap`` slots. Tracking
+    (``tally`` (slots, TALLIES) and ``tr`` = (RA, lo, hi, OL, OC), else both None, and the
+    walk compiles without it): the objective (tables OL, OC as L, C) and the activities of
+    the tracked rows (RA (R, m*m), column i*m+p) follow each swap too, and the states with
+    lo <= activities <= hi are tallied (:func:`_tally`). Mode 1 (keys fixed): copy the
+    states of the drawn ranks (``tranks[tstart[slot]:tend[slot]]`` per level slot) into the
+    rows of ``out`` (int64 item_at rows); returns (keys, counts, tally, states, filled)."""
     a = np.empty(m, np.int64)
     c = np.zeros(m, np.int64)
+    loads = _row_loads(tr)
     used = _used(keys)
     states = 0
     filled = 0
@@ -166,209 +230,48 @@ def permutation_pass(m, L, C, offset, prefixes, mode, cap, keys, counts, seen, t
                 a[t] = i
                 t += 1
         cost = offset + _perm_cost(a, m, L, C)
+        obj = cost
+        if tr is not None:
+            obj = _perm_cost(a, m, tr[3], tr[4])
+            loads[:] = 0
+            for p in range(m):
+                _move(loads, tr[0], a[p] * m + p, 1)
         c[:] = 0
         i = 1
-        while True:
-            states += 1
-            keys, counts, used, hits = _visit(mode, cap, keys, counts, used, seen, tstart,
-                                              tend, tranks, cost)
-            if used < 0:
-                return keys, counts, -1, 0
-            for _ in range(hits):
-                out[filled] = a
-                filled += 1
-            if mode == 1 and filled >= out.shape[0]:
-                return keys, counts, states, filled
-            # next permutation of a[d:] (Heap, iterative)
-            while i < k and c[i] >= i:
-                c[i] = 0
-                i += 1
-            if i >= k:
-                break
-            j = 0 if i % 2 == 0 else c[i]
-            p, q = d + j, d + i
-            cost += _swap_delta(a, m, L, C, p, q)
-            tmp = a[p]
-            a[p] = a[q]
-            a[q] = tmp
-            c[i] += 1
-            i = 1
-    return keys, counts, states, filled
-
-
-# ---- sets closed under removal (independent / packing-feasible) -----------------------------
-@nb.njit(inline="always", **_OPTS)
-def _higher_gain(j, mask, hptr, hmask, hcoef):
-    """Cost of the terms of degree >= 3 that setting variable j completes: those of j's terms
-    (``hmask[e]``: the term's other variables, e in hptr[j]:hptr[j+1]) already set in mask."""
-    g = 0
-    for e in range(hptr[j], hptr[j + 1]):
-        if (hmask[e] & mask) == hmask[e]:
-            g += hcoef[e]
-    return g
-
-
-
-@nb.njit(inline="always", **_OPTS)
-def _fits(j, mask, nbr, load, A, b):
-    if (nbr[j] & mask) != 0:
-        return False
-    for r in range(b.size):  # noqa: SIM110 (numba compiles no generator expression)
-        if load[r] + A[r, j] > b[r] + 1e-9:
-            return False
-    return True
-
-
-@nb.njit(**_OPTS)
-def packing_pass(n, L, Q, hptr, hmask, hcoef, offset, nbr, A, b, prefixes, mode, cap, keys,
-                 counts, seen, tstart, tend, tranks, out):
-    """Walk the sets of ``prefixes`` (P, 2) int64: (-1, -1) the empty set alone, (j, -1) the
-    set {j} alone, (j, k) (j < k, a feasible pair) every feasible superset of {j, k} whose
-    other elements exceed k. Feasible: no conflict (``nbr[j]`` mask of j's partners) and
-    ``A x <= b``. Cost = offset + sum_{j in S} L[j] + sum_{i<j in S} Q[i, j] (int64, Q
-    symmetric) + the terms of degree >= 3 inside S (:func:`_higher_gain`). Modes and returns
-    as :func:`permutation_pass`; ``out`` holds uint64 masks."""
-    load = np.zeros(b.size)
-    chosen = np.zeros(n + 1, np.int64)
-    nxt = np.zeros(n + 1, np.int64)
-    costs = np.zeros(n + 1, np.int64)
-    used = _used(keys)
-    states = 0
-    filled = 0
-    one = np.uint64(1)
-    for row in range(prefixes.shape[0]):
-        load[:] = 0.0
-        mask = np.uint64(0)
-        depth = 0
-        cost = offset
-        for t in range(2):
-            j = prefixes[row, t]
-            if j < 0:
-                continue
-            for i in range(depth):
-                cost += Q[chosen[i], j]
-            cost += L[j] + _higher_gain(j, mask, hptr, hmask, hcoef)
-            chosen[depth] = j
-            depth += 1
-            mask |= one << np.uint64(j)
-            for r in range(b.size):
-                load[r] += A[r, j]
-        expand = depth == 2
-        base = depth
-        nxt[depth] = chosen[depth - 1] + 1 if depth > 0 else n
-        while True:
-            states += 1          # the set chosen[:depth] is a new state
-            keys, counts, used, hits = _visit(mode, cap, keys, counts, used, seen, tstart,
-                                              tend, tranks, cost)
-            if used < 0:
-                return keys, counts, -1, 0
-            for _ in range(hits):
-                out[filled] = mask
-                filled += 1
-            if mode == 1 and filled >= out.shape[0]:
-                return keys, counts, states, filled
-            if not expand:
-                break
-            # advance to the next set in depth-first order
-            moved = False
-            while not moved:
-                j = nxt[depth]
-                if j >= n:
-                    if depth == base:
-                        break
-                    depth -= 1
-                    e = chosen[depth]
-                    mask ^= one << np.uint64(e)
-                    cost = costs[depth]
-                    for r in range(b.size):
-                        load[r] -= A[r, e]
-                    continue
-                nxt[depth] = j + 1
-                if _fits(j, mask, nbr, load, A, b):
-                    costs[depth] = cost
-                    add = L[j] + _higher_gain(j, mask, hptr, hmask, hcoef)
-                    for i in range(depth):
-                        add += Q[chosen[i], j]
-                    cost += add
-                    chosen[depth] = j
-                    mask |= one << np.uint64(j)
-                    for r in range(b.size):
-                        load[r] += A[r, j]
-                    depth += 1
-                    nxt[depth] = j + 1
-                    moved = True
-            if not moved:
-                break
-    return keys, counts, states, filled
-
-
-# ---- products of choices (one-hot groups and free bits) --------------------------------------
-@nb.njit(**_OPTS)
-def product_pass(L, Q, hptr, hmask, hcoef, offset, options, radix, prefixes, mode, cap, keys,
-                 counts, seen, tstart, tend, tranks, out):
-    """Walk every product of choices: digit g takes option o < ``radix[g]``, setting variable
-    ``options[g, o]`` (-1: none). ``prefixes`` (P, D) fix the last D digits; the others run
-    as an odometer (digit 0 fastest). Cost as :func:`packing_pass`. Modes and returns as
-    :func:`permutation_pass`; ``out`` rows hold the option index of every digit (int64)."""
-    G = radix.size
-    D = prefixes.shape[1]
-    free = G - D
-    digit = np.zeros(G, np.int64)
-    used = _used(keys)
-    states = 0
-    filled = 0
-    one = np.uint64(1)
-    for row in range(prefixes.shape[0]):
-        digit[:] = 0
-        for t in range(D):
-            digit[free + t] = prefixes[row, t]
-        cost = offset
-        mask = np.uint64(0)
-        for g in range(G):
-            v = options[g, digit[g]]
-            if v >= 0:
-                cost += L[v] + _higher_gain(v, mask, hptr, hmask, hcoef)
-                mask |= one << np.uint64(v)
-                for h in range(g):
-                    w = options[h, digit[h]]
-                    if w >= 0:
-                        cost += Q[w, v]
-        while True:
-            states += 1
-            keys, counts, used, hits = _visit(mode, cap, keys, counts, used, seen, tstart,
-                                              tend, tranks, cost)
-            if used < 0:
-                return keys, counts, -1, 0
-            for _ in range(hits):
-                out[filled] = digit
-                filled += 1
-            if mode == 1 and filled >= out.shape[0]:
-                return keys, counts, states, filled
-            g = 0
-            while g < free and digit[g] + 1 >= radix[g]:
-                g += 1
-            if g >= free:
-                break
-            # digits 0..g-1 wrap to 0, digit g steps up: change each variable in turn
-            for h in range(g + 1):
-                old = options[h, digit[h]]
-                new = options[h, digit[h] + 1] if h == g else options[h, 0]
-                if old == new:
-                    digit[h] = digit[h] + 1 if h == g else 0
-                    continue
-                if old >= 0:
-                    mask ^= one << np.uint64(old)
-                    cost -= L[old] + _higher_gain(old, mask, hptr, hmask, hcoef)
-                    for e in range(G):
-                        w = options[e, digit[e]]
-                        if e != h and w >= 0:
-                            cost -= Q[w, old]
-                digit[h] = digit[h] + 1 if h == g else 0
-                if new >= 0:
-                    cost += L[new] + _higher_gain(new, mask, hptr, hmask, hcoef)
-                    mask |= one << np.uint64(new)
-                    for e in range(G):
-                        w = options[e, digit[e]]
-                        if e != h and w >= 0:
-                            cost += Q[w, new]
-    return keys, counts, states, filled
+        more = True
+        while more:
+            # states until the walk ends or the table passes half full; the arrays are
+            # reassigned only out here (reassigned inside, they cost ~30 % per state)
+            while True:
+                states += 1
+                if mode == 0:
+                    used = _count(keys, counts, tally, used, cost, obj, tr, loads)
+                else:
+                    filled = _copies(keys, seen, tstart, tend, tranks, cost, out, filled, a)
+                    if filled >= out.shape[0]:
+                        return keys, counts, tally, states, filled
+                # next permutation of a[d:] (Heap, iterative)
+                while i < k and c[i] >= i:
+                    c[i] = 0
+                    i += 1
+                if i >= k:
+                    more = False
+                    break
+                j = 0 if i % 2 == 0 else c[i]
+                p, q = d + j, d + i
+                cost += _swap_delta(a, m, L, C, p, q)
+                if tr is not None:
+                    obj += _swap_delta(a, m, tr[3], tr[4], p, q)
+                    _swap_rows(loads, tr[0], a, m, p, q)
+                tmp = a[p]
+                a[p] = a[q]
+                a[q] = tmp
+                c[i] += 1
+                i = 1
+                if 2 * used > keys.size:
+                    break
+            if 2 * used > keys.size:
+                if 2 * keys.size > cap:
+                    return keys, counts, tally, -1, 0
+                keys, counts, tally = _grown(keys, counts, tally)
+    return keys, counts, tally, states, filled

@@ -16,11 +16,17 @@ packing-feasible subsets, one-hot products), the cost the constrained cost the o
    level by a second pass: every sample lies in F.
 
 ``info`` adds, beside the QAOA keys: ``histogram`` (|F|, levels, pass time), ``threshold``
-(th-qaoa), ``probability_optimum_exact`` / ``probability_optimum_initial`` (= m_opt / |F|),
+(th-qaoa), ``expectation`` (exact, ``expectation_exact``), ``probability_optimum_exact`` /
+``probability_optimum_initial`` (= m_opt / |F|) of the feasible optimum,
+``probability_feasible_exact`` / ``_initial``, ``sample_feasible_fraction`` (measured),
 ``grover_bound`` ((2p + 1)^2 m_opt / |F|), ``max_state_probability``, ``state_entropy`` (bits),
 and the uniform-sampling baseline with the same shots: ``uniform_best_objective``,
 ``uniform_best_gap``, ``uniform_probability_optimum_in_shots`` beside
 ``probability_optimum_in_shots`` of the optimised state.
+
+Rows the mixer leaves to penalties: the pass tracks the objective and those rows
+(:func:`tracking`), so "optimum" is the feasible optimum and "feasible" satisfies every row
+(:func:`~qopt.solvers.quantum.grover_diagnostics.grover_diagnostics`).
 """
 
 from __future__ import annotations
@@ -86,8 +92,37 @@ def plan_grover(plan, task: Task, shots: int, threads: int = 1) -> None:
     from qopt.solvers.quantum.qaoa_subspace import constrained_cost
 
     mixer = feasible_mixer(task)
-    walk = Walk.from_mixer(mixer, constrained_cost(task.program, mixer, task.penalty))
+    walk = Walk.from_mixer(mixer, constrained_cost(task.program, mixer, task.penalty),
+                           *tracking(task.program, mixer))
     plan_histogram(plan, walk, shots=shots, threads=threads)
+
+
+def tracking(program, mixer) -> tuple:
+    """(objective, rows) the histogram pass tallies beside the cost when the mixer leaves rows
+    to penalties: the objective in minimisation form and (A, senses, rhs) of those rows; (None,
+    None) when it preserves every row (the cost is then the objective)."""
+    from qopt.model.convert import program_to_hubo
+    from qopt.solvers.quantum.qaoa_subspace import objective_program
+
+    kept = [r for r in range(program.num_constraints) if r not in set(mixer.preserved_rows)]
+    if not kept:
+        return None, None
+    rows = (program.A[kept].toarray(), [program.constraint_senses[r] for r in kept],
+            program.rhs[kept])
+    return program_to_hubo(objective_program(program), penalty="auto"), rows
+
+
+def grover_histogram(solver_name: str, task: Task, mixer, cost, *, threads: int, shots: int):
+    """The pass over ``mixer``'s feasible set under ``cost``, tracking the objective and the
+    penalised rows where there are any (:func:`tracking`); returns (histogram, objective: the
+    polynomial whose values the histogram's ``best_objective`` holds)."""
+    from qopt.backends.histogram import build_histogram
+
+    objective, rows = tracking(task.program, mixer)
+    hist = build_histogram(mixer, cost, threads=threads, shots=shots, objective=objective,
+                           rows=rows,
+                           context=f"{solver_name} --mixer grover on {task.problem.name}")
+    return hist, cost if objective is None else objective
 
 
 def threshold_candidates(hist, k: int = MAX_THRESHOLDS) -> np.ndarray:
@@ -162,38 +197,26 @@ def _starts(o, p: int, scale: float, rng) -> list[np.ndarray]:
                       for _ in range(o.restarts - 1)]
 
 
-def _native_map(problem, program, cost, X) -> tuple[float, float] | None:
-    """(sign, k) with cost = sign * native + k on the sampled states, or None when the cost is
-    not an affine image of the objective there (rows kept as penalties)."""
-    sign = 1.0 if problem.sense == "min" else -1.0
-    if len(X) == 0:
-        return None
-    k = cost.energy(X) - sign * np.asarray(problem.evaluate_batch(X), float)
-    if not np.allclose(k, k[0], rtol=0, atol=1e-6 * max(1.0, abs(float(k[0])))):
-        return None
-    return sign, float(k[0])
-
-
 def run_threshold(solver, task: Task, *, backend=None, optimizer=None, seed=None,
                   budget=None) -> SolverOutput:
     """The threshold-QAOA run (module docstring); GM-QAOA runs in the QAOA skeleton
     (:class:`~qopt.solvers.quantum.grover_run.GroverRun`)."""
     from qopt.backends.grover import GroverSimulator
-    from qopt.backends.histogram import build_histogram
     from qopt.solvers.optimizers import get_optimizer
+    from qopt.solvers.quantum.grover_diagnostics import grover_diagnostics
     from qopt.solvers.quantum.qaoa_subspace import constrained_cost
 
     o = solver.options
     check_backend(backend, solver.name)
-    problem, program = task.problem, task.program
+    program = task.program
     shots = final_shots(o.shots, budget)
     rng = rng_from(seed)
     threads = kernel_threads.current()
     t0 = time.perf_counter()
     mixer = feasible_mixer(task)
     cost = constrained_cost(program, mixer, task.penalty)
-    hist = build_histogram(mixer, cost, threads=threads, shots=shots,
-                           context=f"{solver.name} --mixer grover on {problem.name}")
+    hist, objective = grover_histogram(solver.name, task, mixer, cost, threads=threads,
+                                       shots=shots)
     fixed = getattr(o, "angles", None) is not None and o.maxiter == 0
     qplan = plan_quantum_budget(budget, max(o.maxiter, 1), shots=None, reserved=shots,
                                 reserved_for=f"the final samples (shots={shots})")
@@ -236,7 +259,7 @@ def run_threshold(solver, task: Task, *, backend=None, optimizer=None, seed=None
             "cvar": sim.cvar(o.alpha), "alpha": o.alpha, "optimizer": getattr(opt, "name", ""),
             "circuit_evaluations": evaluations, "sampling_time": t_sample,
             "threshold": float(th), "thresholds_tried": tried,
-            **grover_diagnostics(task, cost, hist, sim, X, p, shots, rng)}
+            **grover_diagnostics(task, objective, hist, sim, X, p, shots, rng)}
     counts = np.ones(len(X))
     out_samples = Samples(task.qubo.complete(X), counts)
     timing = {"simulation": t_sim + t_sample + hist.pass_time}
@@ -251,49 +274,6 @@ def _fixed(obj: _Objective, o, p: int):
     """``angles`` with ``maxiter=0``: the given angles valued once."""
     x = _starts(o, p, obj.scale, None)[0]
     return x, obj.value(x), 1, False
-
-
-def grover_diagnostics(task: Task, cost, hist, sim, X, p: int, shots: int, rng) -> dict:
-    """Info of an optimised GM- / threshold-QAOA state ``sim`` on ``hist`` with final samples
-    X (program rows): concentration (bits), initial values, P(optimum) exact and initial, the
-    Grover bound and the uniform-sampling baseline with the same shots (module doc)."""
-    from qopt.backends.grover import grover_bound, probability_best_of_shots
-    from qopt.solvers.quantum.concentration import concentration_note
-
-    prob, uni = sim.probabilities(), sim.uniform_probabilities()
-    uniform_draws = sim.draw_levels(shots, rng, uni)
-    mp = sim.max_state_probability()
-    out: dict[str, Any] = {
-        "max_state_probability": mp, "state_entropy": sim.state_entropy(),
-        "state_entropy_unit": "bits", "initial_state_entropy": math.log2(hist.size),
-        **concentration_note(mp), "initial_expectation": float(uni @ hist.levels),
-        "expectation_exact": True,      # <H> of the level amplitudes, not of the samples
-        # rows the mixer does not preserve can be violated: the samples are checked
-        "sample_feasible_fraction": float(np.mean(task.program.is_feasible(X))) if len(X)
-        else None}
-    problem = task.problem
-    amap = _native_map(problem, task.program, cost, X)
-    if amap is None:                     # penalised rows: the cost is not the objective
-        return out
-    sign, k = amap
-    if problem.optimum is not None:
-        opt_cost = sign * float(problem.optimum) + k
-        hit = hist.levels <= opt_cost + 1e-9 * max(1.0, abs(opt_cost))
-    else:
-        hit = np.arange(hist.num_levels) == 0
-    p_opt, p_init = float(prob[hit].sum()), float(uni[hit].sum())
-    best = sign * (float(hist.levels[0]) - k)
-    uniform_best = sign * (float(hist.levels[np.flatnonzero(uniform_draws)[0]]) - k)
-    ref = problem.optimum if problem.optimum is not None else best
-    out.update({
-        "probability_optimum_exact": p_opt, "probability_optimum_initial": p_init,
-        "optimum_multiplicity": int(hist.counts[hit].sum()),
-        "grover_bound": grover_bound(p, p_init), "histogram_best_objective": best,
-        "probability_optimum_in_shots": probability_best_of_shots(p_opt, shots),
-        "uniform_best_objective": uniform_best,
-        "uniform_best_gap": abs(uniform_best - ref) / abs(ref) if ref else None,
-        "uniform_probability_optimum_in_shots": probability_best_of_shots(p_init, shots)})
-    return out
 
 
 @dataclass

@@ -90,18 +90,15 @@ class GroverRun(QAOARun):
     def build_cost(self):
         """The constrained cost over the program's variables, and its histogram (the pass)."""
         from qopt import threads as kernel_threads
-        from qopt.backends.histogram import build_histogram
-        from qopt.solvers.quantum.grover import feasible_mixer
+        from qopt.solvers.quantum.grover import feasible_mixer, grover_histogram
         from qopt.solvers.quantum.qaoa_subspace import constrained_cost
 
         task = self.task
         self.mixer = feasible_mixer(task)
         cost = constrained_cost(task.program, self.mixer, task.penalty)
         self.threads = kernel_threads.current()
-        self.hist = build_histogram(
-            self.mixer, cost, threads=self.threads, shots=self.shots,
-            context=f"{self.solver.name} --mixer grover on {task.problem.name}")
-        self.grover_cost = cost
+        self.hist, self.objective = grover_histogram(self.solver.name, task, self.mixer, cost,
+                                                     threads=self.threads, shots=self.shots)
         self.info.update(cost.describe())     # this cost, not the Task's QUBO, is the one run
         return cost
 
@@ -125,10 +122,10 @@ class GroverRun(QAOARun):
         return GroverEvaluator(ansatz, self.hist, self.o.alpha, threads=self.threads)
 
     def diagnostics(self, evaluator, x, samples: Samples) -> dict:
-        from qopt.solvers.quantum.grover import grover_diagnostics
+        from qopt.solvers.quantum.grover_diagnostics import grover_diagnostics
 
         e, c = evaluator.expectation_and_cvar(x)
-        out = grover_diagnostics(self.task, self.grover_cost, self.hist, evaluator.sim,
+        out = grover_diagnostics(self.task, self.objective, self.hist, evaluator.sim,
                                  samples.bits, self.o.p, self.shots, self.rng)
         return {"expectation": e, "cvar": c, "sampling_time": evaluator.sampling_time, **out}
 

@@ -34,16 +34,13 @@ def constrained_cost(program: BinaryProgram, mixer: Mixer, penalty="auto"):
     ``"preserved by the <mixer> mixer"``."""
     from qopt.model.convert import program_to_hubo
     from qopt.model.penalty import resolve_penalties
-    from qopt.model.poly import group_to_mapping
 
     kept = [r for r in range(program.num_constraints) if r not in set(mixer.preserved_rows)]
     poly = [r for r in kept if r in program.row_terms]
     if poly:
         raise OptionError(f"constraint {program.constraint_names[poly[0]]!r} is not linear; the "
                           f"{mixer.name!r} mixer penalises linear rows only (use mixer='x')")
-    sub = BinaryProgram(program.num_vars, program.linear, program.quadratic, program.offset,
-                        program.sense, program.var_names, program.name,
-                        terms=group_to_mapping(program.terms) if program.terms else None)
+    sub = objective_program(program)
     if kept:
         weights = resolve_penalties(program, penalty)[kept]
         A = program.A[kept]
@@ -58,6 +55,16 @@ def constrained_cost(program: BinaryProgram, mixer: Mixer, penalty="auto"):
         name: kept_as.get(name, f"preserved by the {mixer.name} mixer")
         for name in program.constraint_names}
     return cost
+
+
+def objective_program(program: BinaryProgram) -> BinaryProgram:
+    """The program's objective alone (no rows): its QUBO / HUBO form is the objective in
+    minimisation form."""
+    from qopt.model.poly import group_to_mapping
+
+    return BinaryProgram(program.num_vars, program.linear, program.quadratic, program.offset,
+                         program.sense, program.var_names, program.name,
+                         terms=group_to_mapping(program.terms) if program.terms else None)
 
 
 def subspace_energies(space, cost) -> np.ndarray:
