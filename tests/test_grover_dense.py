@@ -148,3 +148,33 @@ def test_reported_probabilities_equal_full_state(name, solver):
         assert frac == 1.0
     else:
         assert abs(frac - pf) <= 5 * np.sqrt(pf * (1 - pf) / 400) + 1 / 400
+
+
+@pytest.mark.parametrize("penalty", [0.5, 1.0])
+def test_optimum_probability_does_not_depend_on_the_samples(penalty):
+    """An equality row left to a weak penalty, two shots: P(opt) and its initial share count
+    only the feasible optimum, whatever the samples are (the pass decides, not the samples;
+    before, two samples whose cost minus objective agreed had that constant taken for the
+    objective's offset, and P(opt) was 0.375 for a true 0.125, the share 0.111 for 0.037)."""
+    from tests.test_mixers import one_hot_program
+
+    prog = one_hot_program((3, 3, 3), 0, 4)
+    w = np.zeros(prog.num_vars)
+    w[[0, 3, 6]] = 1
+    prog.add_constraint(w, "==", 1, name="eq")
+    problem = qopt.load(prog)
+    task = Task(problem, penalty=penalty)
+    mixer = feasible_mixer(task)
+    space = FeasibleSubspace.build(mixer)
+    B = space.bits(np.arange(space.size))
+    E = subspace_energies(space, constrained_cost(task.program, mixer, penalty))
+    obj = problem.evaluate_batch(B)
+    feas = problem.violation_batch(B) <= 1e-9
+    optimal = feas & np.isclose(obj, obj[feas].min())
+    r = qopt.solve(problem, "th-qaoa", p=1, seed=0, shots=2, penalty=penalty,
+                   optimum=float(obj[feas].min()))
+    i = r.info
+    p_full = np.abs(full_state_gm(E, i["gammas"], i["betas"], i["threshold"])) ** 2
+    assert i["probability_optimum_exact"] == pytest.approx(p_full[optimal].sum(), abs=1e-10)
+    assert i["probability_optimum_initial"] == pytest.approx(optimal.mean(), abs=1e-12)
+    assert i["probability_feasible_exact"] == pytest.approx(p_full[feas].sum(), abs=1e-10)
