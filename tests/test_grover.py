@@ -77,7 +77,7 @@ def test_histogram_equals_enumeration(kind, seed):
         np.testing.assert_array_equal(h.counts, counts)
 
 
-@pytest.mark.parametrize("kind", ["qap", "mis", "onehot"])
+@pytest.mark.parametrize("kind", ["qap", "mis", "mdkp", "onehot"])
 @pytest.mark.parametrize("threshold", [False, True])
 def test_level_simulation_equals_full_state(kind, threshold):
     _program, mixer, cost, _ = case(kind, 2)
@@ -126,16 +126,20 @@ def test_level_gradient_matches_finite_differences(alpha):
 
 
 @pytest.mark.parametrize("kind", ["qap", "mis", "mdkp", "onehot"])
-def test_exact_sampling_matches_state_distribution(kind):
-    """Second-pass samples: every one feasible, and their frequencies over F fit the full-state
-    probabilities (chi-square over the states, pooled where expected counts are small)."""
+@pytest.mark.parametrize("threshold", [False, True])
+def test_exact_sampling_matches_state_distribution(kind, threshold):
+    """Second-pass samples of GM- and threshold-QAOA states: every one feasible, and their
+    frequencies over F fit the full-state probabilities (chi-square over the states, pooled
+    where expected counts are small)."""
     program, mixer, cost, _ = case(kind, 5)
     E, B = reference(mixer, cost)
     h = build_histogram(mixer, cost, threads=2)
-    sim = GroverSimulator(h.levels, h.counts)
-    g, b = np.array([0.7, 0.4]) / E.std(), np.array([1.1, 0.6])
+    th = float(np.quantile(E, 0.1)) if threshold else None
+    sim = GroverSimulator(h.levels, h.counts, threshold=th)
+    g = np.array([2.1, 1.3]) if threshold else np.array([0.7, 0.4]) / E.std()
+    b = np.array([1.1, 0.6])
     sim.state(g, b)
-    p_full = np.abs(full_state_gm(E, g, b)) ** 2
+    p_full = np.abs(full_state_gm(E, g, b, th)) ** 2
     rng = np.random.default_rng(11)
     shots = 20000
     X = h.sample_states(sim.draw_levels(shots, rng), rng, threads=2)

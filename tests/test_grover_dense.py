@@ -141,8 +141,11 @@ def test_reported_probabilities_equal_full_state(name, solver):
     assert i["expectation"] == pytest.approx(p_full @ E, rel=1e-10, abs=1e-10)
     assert i["probability_optimum_exact"] <= i["grover_bound"] + 1e-12
     assert "optimum_note" not in i
-    # the samples' feasible share: every sample when no row is penalised, else the exact
-    # P(feasible) within five binomial standard deviations of 400 shots
+    # the samples' shares: optimal ones (the result's P(opt) from the samples) near the exact
+    # P(opt); feasible ones all when no row is penalised, else near the exact P(feasible)
+    # (five binomial standard deviations of 400 shots)
+    po = p_full[optimal].sum()
+    assert abs(r.probability_optimum - po) <= 5 * np.sqrt(po * (1 - po) / 400) + 1 / 400
     frac, pf = i["sample_feasible_fraction"], p_full[feas].sum()
     if not i["penalised_rows"]:
         assert frac == 1.0
