@@ -5,6 +5,8 @@ measurement of sequential mixers (issue 24). Run by hand, from the repository ro
         [--kind qap|mis|mdkp] [--instances a,b] [--json OUT]
     nice -n 5 python benchmarks/grover_qaoa.py tai12a
     nice -n 5 python benchmarks/grover_qaoa.py collapse [--p 3] [--sizes 16,24] [--seeds 101,102]
+    nice -n 5 python benchmarks/grover_qaoa.py pass [--instance tai10a] [--repeats 5]
+        [--compare DIR ...]
 
 ``study``: the rows of experiments/paper.toml's Grover section (all 11 QAP, MIS up to 1et.64,
 MDKP pb1 / pb4) with the paper's budget (1000 evaluations: 500 final shots): |F|, cost levels,
@@ -16,6 +18,11 @@ grover --p 3 --seed 1 --json`` run through the CLI, its pass time printed apart.
 the capacity mixer at p = 3: default (fixed order, from the empty set) against
 ``mixer_order`` reversed / random and ``init_state="uniform"``; raw gap, <H> vs the raw sample's
 energy, max_state_probability, entropy (bits), and anneal's gap beside.
+``pass``: the histogram pass alone (one thread, warm kernels) on a QAP instance, plain and
+with a side row left to a penalty (the tracked pass: objective and row followed too); with
+``--compare DIR`` the same plain pass of the qopt tree at DIR (e.g. an older commit's
+``git archive``) in alternating rounds of the same run: wall min / median / max of the
+repeats, CPU ns per permutation, load before and after.
 """
 
 from __future__ import annotations
@@ -150,6 +157,71 @@ def collapse(args) -> None:
                           flush=True)
 
 
+def _pass_child(instance: str, tracked: bool, repeats: int) -> dict:
+    """Wall and CPU seconds of ``repeats`` histogram passes (after one warm-up)."""
+    import numpy as np
+
+    from qopt.backends.histogram import build_histogram
+    from qopt.solvers.base import Task
+    from qopt.solvers.quantum.grover import feasible_mixer
+    from qopt.solvers.quantum.qaoa_subspace import constrained_cost
+
+    problem = qopt.load(f"qap:{instance}")
+    extra = {}
+    if tracked:
+        from qopt.solvers.quantum.grover import tracking
+
+        program = problem.to_program().copy()
+        w = np.random.default_rng(0).integers(-3, 6, program.num_vars).astype(float)
+        program.add_constraint(w, "<=", float(w.clip(0).sum() // 3), "side")
+        problem = qopt.load(program)
+    task = Task(problem)
+    mixer = feasible_mixer(task)
+    cost = constrained_cost(task.program, mixer)
+    if tracked:
+        extra = dict(zip(("objective", "rows"), tracking(task.program, mixer), strict=True))
+    h = build_histogram(mixer, cost, threads=1, **extra)
+    walls, cpus = [], []
+    for _ in range(repeats):
+        t0, c0 = time.perf_counter(), time.process_time()
+        build_histogram(mixer, cost, threads=1, **extra)
+        walls.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
+    return {"size": h.size, "levels": h.num_levels, "walls": walls, "cpus": cpus}
+
+
+def pass_times(args) -> None:
+    if args.child:
+        print(json.dumps(_pass_child(args.instance, args.tracked, args.repeats)))
+        return
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    runs = [("this tree, plain", here, False), ("this tree, tracked (side row)", here, True)]
+    runs += [(f"{d}, plain", d, False) for d in args.compare or []]
+    out: dict[str, list] = {label: [] for label, _, _ in runs}
+    load0 = _load()
+    for _ in range(args.rounds):
+        for label, tree, tracked in runs:
+            cmd = [sys.executable, os.path.abspath(__file__), "pass", "--child", "--instance",
+                   args.instance, "--repeats", str(args.repeats)] + (["--tracked"] if tracked
+                                                                     else [])
+            env = {**os.environ, "PYTHONPATH": tree}
+            r = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True,
+                                          env=env).stdout)
+            out[label].append(r)
+    print(f"qap:{args.instance}, one thread, {args.rounds} rounds x {args.repeats} passes; "
+          f"load {load0} -> {_load()}")
+    print("| code | feasible states | levels | wall min (s) | wall median (s) | wall max (s) | "
+          "CPU ns / state (median) |")
+    print("|" + "---|" * 7)
+    for label, rs in out.items():
+        walls = sorted(w for r in rs for w in r["walls"])
+        cpus = sorted(c for r in rs for c in r["cpus"])
+        size = rs[0]["size"]
+        print(f"| {label} | {size:.3g} | {rs[0]['levels']} | {walls[0]:.3f} | "
+              f"{walls[len(walls) // 2]:.3f} | {walls[-1]:.3f} | "
+              f"{1e9 * cpus[len(cpus) // 2] / size:.0f} |")
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -165,8 +237,15 @@ def main(argv=None) -> None:
     c.add_argument("--p", type=int, default=3)
     c.add_argument("--sizes", default="16,24")
     c.add_argument("--seeds", default="101,102")
+    t = sub.add_parser("pass")
+    t.add_argument("--instance", default="tai10a")
+    t.add_argument("--repeats", type=int, default=5)
+    t.add_argument("--rounds", type=int, default=2)
+    t.add_argument("--compare", action="append")
+    t.add_argument("--tracked", action="store_true")
+    t.add_argument("--child", action="store_true")
     args = ap.parse_args(argv)
-    {"study": study, "tai12a": tai12a, "collapse": collapse}[args.cmd](args)
+    {"study": study, "tai12a": tai12a, "collapse": collapse, "pass": pass_times}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -181,3 +181,18 @@ def test_optimum_probability_does_not_depend_on_the_samples(penalty):
     assert i["probability_optimum_exact"] == pytest.approx(p_full[optimal].sum(), abs=1e-10)
     assert i["probability_optimum_initial"] == pytest.approx(optimal.mean(), abs=1e-12)
     assert i["probability_feasible_exact"] == pytest.approx(p_full[feas].sum(), abs=1e-10)
+
+
+def test_no_feasible_state_is_said():
+    """A penalised row no state of F satisfies: P(feasible) is 0, there is no feasible optimum
+    to measure, and the result says why instead of a probability."""
+    from tests.test_mixers import one_hot_program
+
+    prog = one_hot_program((3, 2), 1, 0)
+    prog.add_constraint(np.ones(prog.num_vars), ">=", 4, name="impossible")
+    r = qopt.solve(qopt.load(prog), "th-qaoa", p=1, seed=0, shots=20)
+    i = r.info
+    assert i["probability_feasible_exact"] == 0.0 and i["sample_feasible_fraction"] == 0.0
+    assert "probability_optimum_exact" not in i
+    assert r.unavailable["probability_optimum_exact"] == i["optimum_note"]
+    assert "no state" in i["optimum_note"]

@@ -176,7 +176,7 @@ def quality_fields(problem: Problem, solver: str, settings: SolveSettings, out: 
     if prob_opt is None and "probability_optimum" not in why:
         why["probability_optimum"] = "no samples"
     if settings.quantum and out.info.get("probability_optimum_exact") is None:
-        why["probability_optimum_exact"] = (
+        why["probability_optimum_exact"] = out.info.get("optimum_note") or (
             NO_REFERENCE if problem.optimum is None else
             "only exact simulators give it (statevector engine, feasible subspace)")
     return {"reference": ref.to_dict(), "expected_objective": sq.expected_objective,
