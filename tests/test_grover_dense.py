@@ -75,6 +75,7 @@ def penalised_cases():
         "onehot+cap": lambda: with_row(one_hot_program((3, 2, 3), 2, 0), 1, "<="),
         "mis+row": lambda: with_row(MIS.generate((11, 0.3), seed=2).to_program(), 2, ">="),
         "qap+row": lambda: with_row(QAP.generate(5, seed=3).to_program(), 3, "<="),
+        "mdkp+row": lambda: with_row(MDKP.generate((10, 2), seed=5).to_program(), 4, ">="),
     }
 
 
@@ -87,7 +88,7 @@ def problem_of(name):
     return qopt.load(make()) if name.endswith(("row", "cap")) else make()
 
 
-@pytest.mark.parametrize("name", ["onehot+cap", "mis+row", "qap+row"])
+@pytest.mark.parametrize("name", ["onehot+cap", "mis+row", "qap+row", "mdkp+row"])
 def test_histogram_tallies_equal_brute_force(name):
     """Per cost level: the states satisfying every row, their least objective and its
     multiplicity, as the pass tallies them, equal brute force over F."""
@@ -116,7 +117,8 @@ def test_histogram_tallies_equal_brute_force(name):
                 assert h.best_counts[c] == np.sum(np.isclose(mine, mine.min(), atol=1e-9))
 
 
-@pytest.mark.parametrize("name", ["qap", "mis", "mdkp", "onehot+cap", "mis+row", "qap+row"])
+@pytest.mark.parametrize("name", ["qap", "mis", "mdkp", "onehot+cap", "mis+row", "qap+row",
+                                  "mdkp+row"])
 @pytest.mark.parametrize("solver", ["qaoa", "th-qaoa"])
 def test_reported_probabilities_equal_full_state(name, solver):
     """What the solvers report equals the same ansatz run as a full state over F at the
