@@ -118,3 +118,13 @@ def test_plan_takes_every_keyword_of_solve():
     assert pl.num_qubits == 8
     with pytest.raises(qopt.errors.OptionError, match="seed"):
         plan(problem, "qaoa", maxiter=3, seed=-1, measure=False)
+
+
+def test_grover_mixer_is_planned_without_a_subspace_estimate():
+    """``qopt solve qap --instance tai12a --solver qaoa --mixer grover`` (the Grover-mixer
+    page's command) planned its time on the subspace simulator, which refuses the Grover
+    mixer: the CLI stopped with that error before the run."""
+    plan = qopt.plan("qap:tai12a", "qaoa", mixer="grover", p=3, seed=1)
+    assert plan.refused is None
+    assert plan.to_dict()["estimated_seconds"] is None
+    assert "Grover mixer" in plan.to_dict()["time"]["model"]

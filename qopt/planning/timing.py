@@ -184,7 +184,11 @@ def estimate(slv, task, *, backend=None, optimizer=None, budget=None) -> TimeEst
     name = getattr(slv, "name", "")
     opts = getattr(slv, "options", None)
     engine = backend is None or backend == "statevector"
-    if name in ("qaoa", "cvar-qaoa", "ma-qaoa", "ws-qaoa") and engine:
+    if getattr(opts, "mixer", None) == "grover":
+        est = TimeEstimate(None, model=f"no time model for {name} with the Grover mixer: it runs "
+                                       "on the cost histogram (one pass over the feasible set, "
+                                       "planned for memory), not on the subspace simulator")
+    elif name in ("qaoa", "cvar-qaoa", "ma-qaoa", "ws-qaoa") and engine:
         est = (_qaoa_engine(slv, task, optimizer, budget) if getattr(opts, "mixer", "x") == "x"
                else _qaoa_subspace(slv, task, optimizer, budget))
     elif name in ("vqe", "cvar-vqe") and engine:
