@@ -22,7 +22,8 @@ energy, max_state_probability, entropy (bits), and anneal's gap beside.
 with a side row left to a penalty (the tracked pass: objective and row followed too); with
 ``--compare DIR`` the same plain pass of the qopt tree at DIR (e.g. an older commit's
 ``git archive``) in alternating rounds of the same run: wall min / median / max of the
-repeats, CPU ns per permutation, load before and after.
+repeats, CPU ns per permutation, the second (sampling) pass for 500 uniform draws, load before
+and after.
 """
 
 from __future__ import annotations
@@ -181,13 +182,19 @@ def _pass_child(instance: str, tracked: bool, repeats: int) -> dict:
     if tracked:
         extra = dict(zip(("objective", "rows"), tracking(task.program, mixer), strict=True))
     h = build_histogram(mixer, cost, threads=1, **extra)
-    walls, cpus = [], []
+    draws = np.random.default_rng(0).multinomial(500, h.counts / h.size)
+    h.sample_states(draws, np.random.default_rng(1))
+    walls, cpus, samples = [], [], []
     for _ in range(repeats):
         t0, c0 = time.perf_counter(), time.process_time()
         build_histogram(mixer, cost, threads=1, **extra)
         walls.append(time.perf_counter() - t0)
         cpus.append(time.process_time() - c0)
-    return {"size": h.size, "levels": h.num_levels, "walls": walls, "cpus": cpus}
+        t0 = time.perf_counter()
+        h.sample_states(draws, np.random.default_rng(1))
+        samples.append(time.perf_counter() - t0)
+    return {"size": h.size, "levels": h.num_levels, "walls": walls, "cpus": cpus,
+            "samples": samples}
 
 
 def pass_times(args) -> None:
@@ -210,16 +217,21 @@ def pass_times(args) -> None:
             out[label].append(r)
     print(f"qap:{args.instance}, one thread, {args.rounds} rounds x {args.repeats} passes; "
           f"load {load0} -> {_load()}")
-    print("| code | feasible states | levels | wall min (s) | wall median (s) | wall max (s) | "
-          "CPU ns / state (median) |")
-    print("|" + "---|" * 7)
+    print("| code | feasible states | levels | pass wall min / median / max (s) | "
+          "CPU ns / state (median) | 500 samples: second pass min / median / max (s) |")
+    print("|" + "---|" * 6)
+
+    def spread(xs):
+        xs = sorted(xs)
+        return f"{xs[0]:.3f} / {xs[len(xs) // 2]:.3f} / {xs[-1]:.3f}"
+
     for label, rs in out.items():
-        walls = sorted(w for r in rs for w in r["walls"])
         cpus = sorted(c for r in rs for c in r["cpus"])
         size = rs[0]["size"]
-        print(f"| {label} | {size:.3g} | {rs[0]['levels']} | {walls[0]:.3f} | "
-              f"{walls[len(walls) // 2]:.3f} | {walls[-1]:.3f} | "
-              f"{1e9 * cpus[len(cpus) // 2] / size:.0f} |")
+        print(f"| {label} | {size:.3g} | {rs[0]['levels']} | "
+              f"{spread([w for r in rs for w in r['walls']])} | "
+              f"{1e9 * cpus[len(cpus) // 2] / size:.0f} | "
+              f"{spread([w for r in rs for w in r['samples']])} |")
 
 
 def main(argv=None) -> None:

@@ -2,22 +2,25 @@
 
 Each kernel walks one *chunk* of a feasible set (a list of prefixes) state by state, keeping the
 current state's cost up to date with an O(m) or O(|S|) delta instead of re-evaluating it, and
-either counts costs into a growing open-addressing hash table (``mode = 0``: the histogram) or
-(``mode = 1``) replays the same walk in the same order and copies out the states whose
-per-level rank within the chunk was drawn (exact sampling by a second pass). Costs are integers:
-the cost polynomial is scaled to integer coefficients by the caller (exact sums, no drift).
+either counts costs into a growing open-addressing hash table (counting: ``out`` None) or
+replays the same walk in the same order and copies out the states whose per-level rank within
+the chunk was drawn (sampling, ``out`` an array: exact sampling by a second pass). Costs are
+integers: the cost polynomial is scaled to integer coefficients by the caller (exact sums, no
+drift).
 
 Walks: permutations here (``item_at[p]`` = item at position p): a prefix fixes the first
 positions, Heap's algorithm enumerates the rest by one transposition per state; a transposition
 of positions p, q moves items u, v and changes the cost by an O(m) sum over the other
 positions. Sets and products: :mod:`qopt.backends.histogram_set_kernels`.
 
-Tracking (``track``; mode 0): when the mixer leaves rows to penalties the walk also follows
+Tracking (counting only): when the mixer leaves rows to penalties the walk also follows
 the objective (integer tables of its own, the same deltas) and the integer activities of those
 rows, and each table slot tallies, beside its state count, the states within the rows'
 bounds, their least objective and how many reach it (``tally`` (slots, :data:`TALLIES`)).
-Without tracking ``tally`` and the tracked tables are None: the kernels compile apart for
-that case with the tracking branches pruned (the untracked pass costs what it did before).
+Without tracking ``tally`` and the tracked tables are None. numba compiles a kernel apart for
+each combination of None-typed arguments and prunes the branches on them, so counting,
+tracked counting and sampling each run a loop with only their own work (measured: a runtime
+``mode`` flag, or helpers handing arrays back per state, cost 30-150 % per state).
 
 Written by hand: no library streams a feasible set with incremental costs into a histogram
 (numpy / scipy have no enumeration kernels; networkx yields Python objects, too slow for 1e8
@@ -71,7 +74,7 @@ def _grown(keys, counts, tally):
 
 @nb.njit(inline="always", **_OPTS)
 def _record(keys, counts, used, cost):
-    """Count one state of ``cost`` (mode 0); returns (used slots, the state's slot) (the
+    """Count one state of ``cost``; returns (used slots, the state's slot) (the
     caller grows the table when it passes half)."""
     h = _slot(keys, cost)
     if keys[h] == EMPTY:
@@ -118,7 +121,7 @@ def _move(loads, RA, col, sign):
 
 @nb.njit(inline="always", **_OPTS)
 def _pick(keys, seen, tstart, tend, tranks, cost):
-    """Mode 1: count the state as the next rank of its level in this chunk and return
+    """Sampling: count the state as the next rank of its level in this chunk and return
     (slot, how many drawn shots take this rank): the caller copies the state to each."""
     h = _slot(keys, cost)
     r = seen[h]
@@ -139,27 +142,6 @@ def _used(keys):
         if keys[s] != EMPTY:
             u += 1
     return u
-
-
-@nb.njit(inline="always", **_OPTS)
-def _count(keys, counts, tally, used, cost, obj, tr, loads):
-    """Mode 0: count a state of ``cost`` and, tracking (``tr`` = (RA, lo, hi, ...)) when it
-    satisfies the tracked rows, tally its objective; returns the used slots."""
-    used, h = _record(keys, counts, used, cost)
-    if tr is not None and _rows_ok(loads, tr[1], tr[2]):
-        _tally(tally, h, obj)
-    return used
-
-
-@nb.njit(inline="always", **_OPTS)
-def _copies(keys, seen, tstart, tend, tranks, cost, out, filled, row):
-    """Mode 1: copy the state (``row``, its form in ``out``) once per drawn shot that takes
-    it; returns the filled rows."""
-    _h, hits = _pick(keys, seen, tstart, tend, tranks, cost)
-    for _ in range(hits):
-        out[filled] = row
-        filled += 1
-    return filled
 
 
 # ---- permutations -----------------------------------------------------------------------------
@@ -197,18 +179,19 @@ def _swap_rows(loads, RA, a, m, p, q):
 
 
 @nb.njit(**_OPTS)
-def permutation_pass(m, L, C, offset, prefixes, mode, cap, keys, counts, seen, tstart, tend,
+def permutation_pass(m, L, C, offset, prefixes, cap, keys, counts, seen, tstart, tend,
                      tranks, out, tally, tr):
     """Walk every permutation extending each row of ``prefixes`` (P, d) (items at positions
     0..d-1), Heap's algorithm on the rest.
 
     Cost of ``item_at`` = offset + sum_p L[item_at[p], p] + sum_{p<r} C[i*m+p, j*m+r] (int64;
-    C symmetric). Mode 0: count into (keys, counts), growing them; returns (keys, counts,
-    tally, states, 0), states = -1 when the table would pass ``cap`` slots. Tracking
+    C symmetric). Counting (``out`` None): count into (keys, counts), growing them; returns
+    (keys, counts, tally, states, 0), states = -1 when the table would pass ``cap`` slots.
+    Tracking
     (``tally`` (slots, TALLIES) and ``tr`` = (RA, lo, hi, OL, OC), else both None, and the
     walk compiles without it): the objective (tables OL, OC as L, C) and the activities of
     the tracked rows (RA (R, m*m), column i*m+p) follow each swap too, and the states with
-    lo <= activities <= hi are tallied (:func:`_tally`). Mode 1 (keys fixed): copy the
+    lo <= activities <= hi are tallied (:func:`_tally`). Sampling (keys fixed): copy the
     states of the drawn ranks (``tranks[tstart[slot]:tend[slot]]`` per level slot) into the
     rows of ``out`` (int64 item_at rows); returns (keys, counts, tally, states, filled)."""
     a = np.empty(m, np.int64)
@@ -244,10 +227,15 @@ def permutation_pass(m, L, C, offset, prefixes, mode, cap, keys, counts, seen, t
             # reassigned only out here (reassigned inside, they cost ~30 % per state)
             while True:
                 states += 1
-                if mode == 0:
-                    used = _count(keys, counts, tally, used, cost, obj, tr, loads)
+                if out is None:       # counting; sampling compiles apart (out an array)
+                    used, h = _record(keys, counts, used, cost)
+                    if tr is not None and _rows_ok(loads, tr[1], tr[2]):
+                        _tally(tally, h, obj)
                 else:
-                    filled = _copies(keys, seen, tstart, tend, tranks, cost, out, filled, a)
+                    _h, hits = _pick(keys, seen, tstart, tend, tranks, cost)
+                    for _ in range(hits):
+                        out[filled] = a
+                        filled += 1
                     if filled >= out.shape[0]:
                         return keys, counts, tally, states, filled
                 # next permutation of a[d:] (Heap, iterative)

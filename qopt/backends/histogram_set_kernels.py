@@ -1,7 +1,7 @@
 """Numba kernels of the streaming cost-histogram passes over sets (:mod:`qopt.backends.histogram`):
 sets closed under removal (independent / packing-feasible) and products of choices (one-hot
-groups and free bits). Tables, modes and tracking as in :mod:`qopt.backends.histogram_kernels`
-(permutations and the shared hash-table helpers).
+groups and free bits). Tables, counting / sampling and tracking as in
+:mod:`qopt.backends.histogram_kernels` (permutations and the shared hash-table helpers).
 
 - sets of n <= 64 variables closed under removal (no conflict pair, packing rows ``A x <= b``
   with A >= 0): depth-first over sorted element lists; adding j changes the cost by
@@ -17,11 +17,13 @@ import numpy as np
 
 from qopt.backends.histogram_kernels import (
     _OPTS,
-    _copies,
-    _count,
     _grown,
     _move,
+    _pick,
+    _record,
     _row_loads,
+    _rows_ok,
+    _tally,
     _used,
 )
 
@@ -59,7 +61,7 @@ def _set_gain(j, mask, chosen, depth, L, Q, hptr, hmask, hcoef):
 
 
 @nb.njit(**_OPTS)
-def packing_pass(n, L, Q, hptr, hmask, hcoef, offset, nbr, A, b, prefixes, mode, cap, keys,
+def packing_pass(n, L, Q, hptr, hmask, hcoef, offset, nbr, A, b, prefixes, cap, keys,
                  counts, seen, tstart, tend, tranks, out, tally, tr):
     """Walk the sets of ``prefixes`` (P, 2) int64: (-1, -1) the empty set alone, (j, -1) the
     set {j} alone, (j, k) (j < k, a feasible pair) every feasible superset of {j, k} whose
@@ -67,8 +69,8 @@ def packing_pass(n, L, Q, hptr, hmask, hcoef, offset, nbr, A, b, prefixes, mode,
     ``A x <= b``. Cost = offset + sum_{j in S} L[j] + sum_{i<j in S} Q[i, j] (int64, Q
     symmetric) + the terms of degree >= 3 inside S (:func:`_higher_gain`). Tracking as in
     :func:`~qopt.backends.histogram_kernels.permutation_pass` with ``tr`` = (RA (R, n), lo,
-    hi, OL, OQ, ohptr, ohmask, ohcoef). Modes and returns as there; ``out`` holds uint64
-    masks."""
+    hi, OL, OQ, ohptr, ohmask, ohcoef). Counting / sampling and returns as there; ``out``
+    holds uint64 masks."""
     load = np.zeros(b.size)
     loads = _row_loads(tr)
     chosen = np.zeros(n + 1, np.int64)
@@ -108,10 +110,15 @@ def packing_pass(n, L, Q, hptr, hmask, hcoef, offset, nbr, A, b, prefixes, mode,
             # reassigned only out here: see permutation_pass)
             while True:
                 states += 1          # the set chosen[:depth] is a new state
-                if mode == 0:
-                    used = _count(keys, counts, tally, used, cost, obj, tr, loads)
+                if out is None:       # counting; sampling compiles apart (out an array)
+                    used, h = _record(keys, counts, used, cost)
+                    if tr is not None and _rows_ok(loads, tr[1], tr[2]):
+                        _tally(tally, h, obj)
                 else:
-                    filled = _copies(keys, seen, tstart, tend, tranks, cost, out, filled, mask)
+                    _h, hits = _pick(keys, seen, tstart, tend, tranks, cost)
+                    for _ in range(hits):
+                        out[filled] = mask
+                        filled += 1
                     if filled >= out.shape[0]:
                         return keys, counts, tally, states, filled
                 if not expand:
@@ -176,13 +183,13 @@ def _digit_gain(v, h, digit, options, mask, L, Q, hptr, hmask, hcoef, upto):
 
 
 @nb.njit(**_OPTS)
-def product_pass(L, Q, hptr, hmask, hcoef, offset, options, radix, prefixes, mode, cap, keys,
+def product_pass(L, Q, hptr, hmask, hcoef, offset, options, radix, prefixes, cap, keys,
                  counts, seen, tstart, tend, tranks, out, tally, tr):
     """Walk every product of choices: digit g takes option o < ``radix[g]``, setting variable
     ``options[g, o]`` (-1: none). ``prefixes`` (P, D) fix the last D digits; the others run
-    as an odometer (digit 0 fastest). Cost and tracking as :func:`packing_pass`. Modes and
-    returns as :func:`~qopt.backends.histogram_kernels.permutation_pass`; ``out`` rows hold
-    the option index of every digit (int64)."""
+    as an odometer (digit 0 fastest). Cost and tracking as :func:`packing_pass`. Counting /
+    sampling and returns as :func:`~qopt.backends.histogram_kernels.permutation_pass`;
+    ``out`` rows hold the option index of every digit (int64)."""
     G = radix.size
     D = prefixes.shape[1]
     free = G - D
@@ -214,10 +221,15 @@ def product_pass(L, Q, hptr, hmask, hcoef, offset, options, radix, prefixes, mod
             # states until the walk ends or the table passes half full (see permutation_pass)
             while True:
                 states += 1
-                if mode == 0:
-                    used = _count(keys, counts, tally, used, cost, obj, tr, loads)
+                if out is None:       # counting; sampling compiles apart (out an array)
+                    used, h = _record(keys, counts, used, cost)
+                    if tr is not None and _rows_ok(loads, tr[1], tr[2]):
+                        _tally(tally, h, obj)
                 else:
-                    filled = _copies(keys, seen, tstart, tend, tranks, cost, out, filled, digit)
+                    _h, hits = _pick(keys, seen, tstart, tend, tranks, cost)
+                    for _ in range(hits):
+                        out[filled] = digit
+                        filled += 1
                     if filled >= out.shape[0]:
                         return keys, counts, tally, states, filled
                 g = 0

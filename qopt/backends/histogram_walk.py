@@ -147,30 +147,27 @@ class Walk:
 
     def run(self, c: int, mode: int, keys, counts, seen=None, tstart=None, tend=None,
             tranks=None, out=None, cap: int = 1 << 62, tally=None):
-        """Chunk ``c`` through its kernel (:mod:`qopt.backends.histogram_kernels`); tracking
-        when ``tally`` (slots, TALLIES) is given (mode 0 of a tracked walk)."""
+        """Chunk ``c`` through its kernel (:mod:`qopt.backends.histogram_kernels`): mode 0
+        counts (tracking when ``tally`` (slots, TALLIES) is given), mode 1 samples into
+        ``out``."""
         a = self.arrays
         pref = self.chunks[c]
-        if seen is None:
-            seen = tstart = tend = np.zeros(keys.size, np.int64)
-            tranks = np.zeros(0, np.int64)
-            out = np.zeros((0, 1), np.int64)
+        if mode == 0:
+            seen = tstart = tend = tranks = np.zeros(1, np.int64)
+            out = None
         if self.kind == "permutation":
             tr = None if tally is None else (a["RA"], a["lo"], a["hi"], a["OL"], a["OQ"])
-            return HK.permutation_pass(a["m"], a["L"], a["Q"], 0, pref, mode, cap, keys,
-                                       counts, seen, tstart, tend, tranks, out, tally, tr)
+            return HK.permutation_pass(a["m"], a["L"], a["Q"], 0, pref, cap, keys, counts,
+                                       seen, tstart, tend, tranks, out, tally, tr)
         tr = None if tally is None else (a["RA"], a["lo"], a["hi"], a["OL"], a["OQ"],
                                          a["Ohptr"], a["Ohmask"], a["Ohcoef"])
         if self.kind == "packing":
-            if out.dtype != np.uint64:
-                out = np.zeros(0, np.uint64)
             return SK.packing_pass(self.n, a["L"], a["Q"], a["hptr"], a["hmask"], a["hcoef"], 0,
-                                   a["nbr"], a["A"], a["b"], pref,
-                                   mode, cap, keys, counts, seen, tstart, tend, tranks, out,
-                                   tally, tr)
+                                   a["nbr"], a["A"], a["b"], pref, cap, keys, counts, seen,
+                                   tstart, tend, tranks, out, tally, tr)
         return SK.product_pass(a["L"], a["Q"], a["hptr"], a["hmask"], a["hcoef"], 0,
-                               a["options"], a["radix"], pref, mode, cap,
-                               keys, counts, seen, tstart, tend, tranks, out, tally, tr)
+                               a["options"], a["radix"], pref, cap, keys, counts, seen,
+                               tstart, tend, tranks, out, tally, tr)
 
     def empty_out(self, k: int) -> np.ndarray:
         """Buffer of k sampled states in the kernel's form."""
