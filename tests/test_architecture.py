@@ -157,7 +157,8 @@ FORBIDDEN = {
     "experiments": {"cli"},
 }
 #: layers only these layers may import, whatever FORBIDDEN lists (a layer added later too)
-ONLY_FROM = {"cli": {"cli"}, "experiments": {"experiments", "cli"}}
+#: (``qopt.__main__``, ``python -m qopt``, is the command's entry point: above every layer)
+ONLY_FROM = {"cli": {"cli", "__main__"}, "experiments": {"experiments", "cli", "__main__"}}
 
 
 def layer(module: str) -> str:

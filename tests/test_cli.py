@@ -145,3 +145,10 @@ def test_partition_capacity_error(capsys, tmp_path):
     qasm.write_text('OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[6];\ncz q[0],q[1];\n')
     code, _, err = run(capsys, "partition", str(qasm), "--k", "2", "--qubits-per-qpu", "2")
     assert code == 2 and "6" in err
+
+
+def test_python_dash_m_qopt_is_the_command():
+    proc = subprocess.run([sys.executable, "-m", "qopt", "solve", "nope"], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 2 and proc.stderr.startswith("qopt: error:")
+    assert "nope" in proc.stderr
