@@ -7,7 +7,9 @@ container or CI runner) and reports:
 * ``compile_s``: the solve's ``compile_time`` (wall seconds inside numba's compiler lock, see
   :mod:`qopt.compilation`), reported apart from ``solve_s`` (its ``wall_time``);
 * ``import_s``: ``import qopt`` in that process; ``process_s``: the process's whole life as the
-  parent saw it (interpreter start to exit);
+  parent saw it (interpreter start to exit); ``cpu_s``: the CPU seconds the process used
+  (all its threads; compiling is single-threaded, so on a loaded machine ``cpu_s`` moves
+  far less than the wall times and is the number to compare between runs);
 * with ``--warm``: the same solve again in another new process on the cache the first one
   filled (``warm_compile_s``: loading the cached kernels).
 
@@ -23,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -64,14 +67,18 @@ print(json.dumps({"compile_s": res.compile_time, "solve_s": res.wall_time,
 
 def run_child(problem: str, solver: str, options: dict, cache: str) -> dict:
     env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", CHILD, problem, solver, json.dumps(options)],
                          env=env, capture_output=True, text=True)
     process = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     if out.returncode:
         raise SystemExit(f"{solver} on {problem} failed:\n{out.stderr[-2000:]}")
     row = json.loads(out.stdout.strip().splitlines()[-1])
     row["process_s"] = process
+    row["cpu_s"] = cpu
     return row
 
 
@@ -86,7 +93,8 @@ def main(argv=None) -> list[dict]:
              if not args.only or c[2] in args.only or c[0] in args.only]
     print(f"# load average before: {os.getloadavg()[0]:.2f} (cores: {os.cpu_count()}); "
           f"python {sys.version.split()[0]}", flush=True)
-    head = f"{'case':<28} {'compile_s':>9} {'solve_s':>8} {'import_s':>8} {'process_s':>9}"
+    head = (f"{'case':<28} {'compile_s':>9} {'solve_s':>8} {'import_s':>8} {'process_s':>9} "
+            f"{'cpu_s':>6}")
     print(head + (f" {'warm_compile_s':>14} {'warm_process_s':>14}" if args.warm else ""))
     rows = []
     for label, problem, solver, options in cases:
@@ -95,7 +103,7 @@ def main(argv=None) -> list[dict]:
             warm = run_child(problem, solver, options, cache) if args.warm else None
         row["case"] = label
         line = (f"{label:<28} {row['compile_s']:9.2f} {row['solve_s']:8.2f} "
-                f"{row['import_s']:8.2f} {row['process_s']:9.2f}")
+                f"{row['import_s']:8.2f} {row['process_s']:9.2f} {row['cpu_s']:6.2f}")
         if warm is not None:
             row["warm_compile_s"], row["warm_process_s"] = warm["compile_s"], warm["process_s"]
             line += f" {warm['compile_s']:14.2f} {warm['process_s']:14.2f}"
