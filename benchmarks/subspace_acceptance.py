@@ -76,12 +76,14 @@ def karate(p: int, seed: int) -> dict:
     info = res.info
     out = {"wall_s": wall, "cpu_s": cpu, "compile_s": res.compile_time, "solve_s": res.wall_time,
            "evaluations": res.evaluations, "objective": res.objective,
+           "parameter_sets": info.get("circuit_evaluations"),
            "threads": info.get("threads"), "subspace": info.get("subspace_size"),
            "optimizer": info.get("optimizer")}
     print(f"[karate] subspace {out['subspace']} states, threads {out['threads']}, optimizer "
           f"{out['optimizer']}: {wall:.1f} s in all, CPU {cpu:.1f} s (all threads; CPU / threads "
           f"is about the wall time on an idle machine) (compile {res.compile_time:.1f} s, solve "
-          f"{res.wall_time:.1f} s), {res.evaluations} evaluations, objective {res.objective} "
+          f"{res.wall_time:.1f} s), {res.evaluations} evaluations ({out['parameter_sets']} "
+          f"parameter sets), objective {res.objective} "
           f"(optimum 20), time split {res.time}; load after {os.getloadavg()[0]:.2f}",
           flush=True)
     return out

@@ -16,10 +16,7 @@ from pathlib import Path
 log = logging.getLogger("mkdocs.hooks.pending")
 
 #: page (relative to docs/) -> its owner
-PENDING: dict[str, str] = {
-    "guide/performance.md": "speed",
-    "benchmarks/speed.md": "speed",
-}
+PENDING: dict[str, str] = {}
 
 LINK = re.compile(r"\[(?P<text>[^\]]+)\]\((?P<target>[^)#\s]+\.md)(?P<anchor>#[^)\s]*)?\)")
 
