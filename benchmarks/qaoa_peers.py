@@ -37,10 +37,8 @@ import importlib.metadata
 import os
 import time
 
-import networkx as nx
-import numpy as np
 from labs_scaling import QOKitC
-from qaoa_speed import aer_time, lightning_time, maxcut_qubo
+from qaoa_speed import aer_time, instance, lightning_time
 
 
 def timed(fn, repeats: int) -> tuple[float, float, float]:
@@ -89,12 +87,7 @@ def main(argv=None) -> str:
     from qopt.solvers.quantum.labs_angles import qopt_to_qokit
     from qopt.solvers.quantum.qaoa_evaluators import engine_diagonal
 
-    G = nx.random_regular_graph(3, n, seed=0) if args.graph == "regular3" else \
-        nx.complete_graph(n)
-    qubo = maxcut_qubo(G)
-    rng = np.random.default_rng(0)
-    gammas = rng.uniform(0.1, 0.6, p)
-    betas = rng.uniform(0.1, 0.6, p)
+    qubo, gammas, betas = instance(args.graph, n, p)
     print(f"# n={n} p={p} {args.graph} MaxCut; load average before: "
           f"{os.getloadavg()[0]:.2f} (cores: {os.cpu_count()})", flush=True)
 
