@@ -128,3 +128,36 @@ def test_grover_mixer_is_planned_without_a_subspace_estimate():
     assert plan.refused is None
     assert plan.to_dict()["estimated_seconds"] is None
     assert "Grover mixer" in plan.to_dict()["time"]["model"]
+
+
+def test_a_long_call_that_compiles_nothing_is_timed_once(monkeypatch):
+    """Large subspaces: one evaluation can take a minute, and the plan used to run it twice
+    (warm-up, then the timed call) and twice more for the final state."""
+    from qopt.planning import timing
+
+    calls = []
+
+    def slow():
+        calls.append(1)
+        time.sleep(0.03)
+
+    monkeypatch.setattr(timing, "LONG_CALL", 0.01)
+    assert timing._median_time(slow) >= 0.03 and len(calls) == 1
+    monkeypatch.setattr(timing, "LONG_CALL", 10.0)
+    calls.clear()
+    timing._median_time(slow)
+    assert len(calls) >= 1 + timing.REPEATS
+
+
+def test_the_plan_counts_the_feasible_subspace_memory():
+    """The subspace's size is known only once it is enumerated: the plan adds what the
+    measurement built (it said 300 KiB for an 8e7-state MDKP subspace of 6 GiB)."""
+    from qopt.backends.subspace import STATE_BYTES
+
+    pl = plan(knapsack(), "qaoa", p=1, mixer="capacity", maxiter=40)
+    states = pl.time.measured_states
+    sub = [i for i in pl.memory_items if i["what"].startswith("feasible subspace")]
+    assert states and sub
+    assert sum(i["bytes"] for i in sub) >= (STATE_BYTES + 8) * states
+    assert pl.memory_bytes >= sum(i["bytes"] for i in sub)
+    assert pl.state_memory_bytes >= 48 * states

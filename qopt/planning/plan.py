@@ -235,6 +235,8 @@ def plan(target, solver="exact", *, kind: str | None = None, backend=None, optim
         est = TimeEstimate(None, model="not measured" + (" (refused)" if refused else ""))
     else:
         est = estimate(slv, task, backend=backend, optimizer=optimizer, budget=budget)
+    for item in est.measured_memory or ():
+        rp.add(item["what"], item["bytes"], option=item["option"])
     secs = None if est.seconds is None else est.seconds + float(ref.get("estimated_seconds")
                                                                 or 0.0)
     state = sum(i.amount for i in rp.memory if any(w in i.what for w in _STATE_WORDS))
