@@ -161,3 +161,12 @@ def test_the_plan_counts_the_feasible_subspace_memory():
     assert sum(i["bytes"] for i in sub) >= (STATE_BYTES + 8) * states
     assert pl.memory_bytes >= sum(i["bytes"] for i in sub)
     assert pl.state_memory_bytes >= 48 * states
+
+
+def test_a_subspace_over_the_limit_is_a_refused_plan(monkeypatch):
+    """A feasible set too big for memory shows only when it is counted, inside the
+    measurement: the plan (``--dry-run``) reports it as refused instead of raising."""
+    monkeypatch.setenv("QOPT_MEMORY_LIMIT", "3M")      # the plan's other buffers fit
+    pl = plan(qopt.generate("mis", 40, 1), "qaoa", p=1, mixer="independent-set")
+    assert pl.refused is not None and "feasible set" in pl.refused
+    assert pl.estimated_seconds is None and "refused" in pl.time.model

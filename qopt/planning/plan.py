@@ -234,7 +234,11 @@ def plan(target, solver="exact", *, kind: str | None = None, backend=None, optim
     if skip:
         est = TimeEstimate(None, model="not measured" + (" (refused)" if refused else ""))
     else:
-        est = estimate(slv, task, backend=backend, optimizer=optimizer, budget=budget)
+        try:
+            est = estimate(slv, task, backend=backend, optimizer=optimizer, budget=budget)
+        except SizeLimitError as exc:      # found while measuring: a subspace over the limit
+            refused = str(exc)
+            est = TimeEstimate(None, model="not measured (refused)")
     for item in est.measured_memory or ():
         rp.add(item["what"], item["bytes"], option=item["option"])
     secs = None if est.seconds is None else est.seconds + float(ref.get("estimated_seconds")
