@@ -36,7 +36,6 @@ from qopt.errors import OptionError, SizeLimitError
 from qopt.limits import check_allocation
 
 try:  # numba is a core dependency; the numpy path below is the reference and the fallback
-    import numba  # noqa: F401  (the kernel below; its absence selects the numpy path)
     from numba import njit
 
     _HAVE_NUMBA = True
@@ -285,11 +284,6 @@ if _HAVE_NUMBA:
                 g[j] += offset
 else:  # pragma: no cover
     _diagonal_kernel = None
-
-
-def numba_threads() -> int:
-    """Threads the kernel runs on (:func:`qopt.threads.current`; 1 without numba)."""
-    return _threads.current() if _HAVE_NUMBA else 1
 
 
 def transform_flops(num_vars: int) -> float:
