@@ -67,40 +67,35 @@ def test_site_builds_strictly(tmp_path):
             assert 'class="jp-RenderedText jp-OutputArea-output' in html.read_text(), page
 
 
-def test_strict_build_fails_on_a_broken_link(tmp_path):
+def _tiny_build(tmp_path, pages: dict[str, str], **config) -> subprocess.CompletedProcess:
+    """A strict build of a site of ``pages`` (name -> Markdown) with ``config`` added."""
     docs = tmp_path / "docs"
     docs.mkdir()
-    (docs / "index.md").write_text("# t\n\n[gone](nowhere.md)\n")
-    cfg = _config()
-    config = {"site_name": "t", "docs_dir": str(docs), "strict": True,
-              "validation": cfg["validation"]}
+    for name, text in pages.items():
+        (docs / name).write_text(text)
+    config = {"site_name": "t", "docs_dir": str(docs), "strict": True, **config}
     (tmp_path / "mkdocs.yml").write_text(yaml.safe_dump(config))
-    proc = _mkdocs(tmp_path / "mkdocs.yml", tmp_path / "site", tmp_path)
+    return _mkdocs(tmp_path / "mkdocs.yml", tmp_path / "site", tmp_path)
+
+
+def test_strict_build_fails_on_a_broken_link(tmp_path):
+    proc = _tiny_build(tmp_path, {"index.md": "# t\n\n[gone](nowhere.md)\n"},
+                       validation=_config()["validation"])
     assert proc.returncode != 0
     assert "nowhere.md" in proc.stderr
 
 
 def test_strict_build_fails_on_a_page_missing_from_the_nav(tmp_path):
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "index.md").write_text("# t\n")
-    (docs / "forgotten.md").write_text("# f\n")
-    config = {"site_name": "t", "docs_dir": str(docs), "strict": True, "nav": ["index.md"],
-              "validation": _config()["validation"]}
-    (tmp_path / "mkdocs.yml").write_text(yaml.safe_dump(config))
-    proc = _mkdocs(tmp_path / "mkdocs.yml", tmp_path / "site", tmp_path)
+    proc = _tiny_build(tmp_path, {"index.md": "# t\n", "forgotten.md": "# f\n"},
+                       nav=["index.md"], validation=_config()["validation"])
     assert proc.returncode != 0
     assert "forgotten.md" in proc.stderr
 
 
 def test_missing_docstring_reference_fails_the_build(tmp_path):
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "index.md").write_text("# t\n\n::: qopt.no_such_name\n")
-    config = {"site_name": "t", "docs_dir": str(docs), "strict": True,
-              "plugins": [{"mkdocstrings": {"handlers": {"python": {"paths": [str(REPO)]}}}}]}
-    (tmp_path / "mkdocs.yml").write_text(yaml.safe_dump(config))
-    proc = _mkdocs(tmp_path / "mkdocs.yml", tmp_path / "site", tmp_path)
+    plugin = {"mkdocstrings": {"handlers": {"python": {"paths": [str(REPO)]}}}}
+    proc = _tiny_build(tmp_path, {"index.md": "# t\n\n::: qopt.no_such_name\n"},
+                       plugins=[plugin])
     assert proc.returncode != 0
     assert "qopt.no_such_name" in proc.stderr
 
