@@ -16,10 +16,12 @@ applied when the tile is written back: a scaled unitary per step, so the roundin
 at a few ulp per gate, and at n = 24 the engine matches numpy / Aer to ~1e-12 relative). The
 tiles of the X-rotation passes are in the state's precision: float32 for a complex64 state
 (half the cache traffic, twice the SIMD lanes; expectations and overlaps still sum in float64),
-float64 for complex128. The low pass applies the qubits of each L1-sized block before the
-qubits above it (``apply.L1_QUBITS``). The phase ``exp(-i gamma d)`` comes from a per-layer
-table ``(cos, sin)(gamma k)`` (numpy, exact to an ulp) when the diagonal is integer-valued with
-at most 2^14 levels (checked per call), else from a branch-free polynomial ``sincos``.
+float64 for complex128. The low pass (:mod:`.low_pass`) works in place on the interleaved
+amplitudes with explicit SIMD vectors (:mod:`.simd`): the qubits inside a vector are lane
+swaps, and each L1-sized block gets its own qubits before the qubits above it are applied.
+The phase ``exp(-i gamma d)`` comes from a per-layer table ``(cos, sin)(gamma k)`` (numpy,
+exact to an ulp) when the diagonal is integer-valued with at most 2^14 levels (checked per
+call), else from a branch-free polynomial ``sincos``.
 ``fastmath`` is on in the pass kernels: it licenses FMA contraction, reassociation of the tile
 sums (expectation, overlaps: float64 accumulation per part) and vectorisation; measured phase
 error of the inlined ``sincos`` under it: about one ulp of ``|gamma d|`` (2.7e-15 at |gamma d|
@@ -27,13 +29,14 @@ error of the inlined ``sincos`` under it: about one ulp of ``|gamma d|`` (2.7e-1
 semantics (:func:`integer_range`, which must see NaN, is compiled without it).
 
 Modules: :mod:`.phase` (phase factors), :mod:`.tiles` (tile moves and in-tile gates),
-:mod:`.apply` (forward passes), :mod:`.adjoint` (backward passes of the adjoint gradient),
-:mod:`.elementwise` (one-pass elementwise kernels). Everything is imported lazily by
+:mod:`.simd` (vector type and operations), :mod:`.low_pass` (the X-mixer pass at qubit 0),
+:mod:`.apply` (the other forward passes), :mod:`.adjoint` (backward passes of the adjoint
+gradient), :mod:`.elementwise` (one-pass elementwise kernels). Everything is imported lazily by
 :mod:`qopt.backends.statevector` when numba is present.
 """
 
 from qopt.backends.kernels.adjoint import group_backward, x_backward, x_backward_scale
-from qopt.backends.kernels.apply import group_apply, low_apply, x_group_apply
+from qopt.backends.kernels.apply import group_apply, x_group_apply
 from qopt.backends.kernels.elementwise import (
     copy_mul,
     expval_diag,
@@ -44,6 +47,7 @@ from qopt.backends.kernels.elementwise import (
     range_parts,
     sample_parts,
 )
+from qopt.backends.kernels.low_pass import low_apply
 from qopt.backends.kernels.phase import sincos
 
 __all__ = [

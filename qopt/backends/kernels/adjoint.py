@@ -11,7 +11,6 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from qopt.backends.kernels.apply import L1_QUBITS
 from qopt.backends.kernels.phase import sincos, sincos_run
 from qopt.backends.kernels.tiles import (
     gather,
@@ -27,6 +26,9 @@ from qopt.backends.kernels.tiles import (
 )
 
 _OPTS = {"cache": True, "nogil": True}
+#: qubits of the low group undone per L1-sized block (2^11 amplitudes: 16 KiB of float32 or
+#: 32 KiB of float64 tiles per state) before the qubits above them over the whole chunk
+L1_QUBITS = 11
 
 
 @nb.njit(inline="always", **_OPTS)
