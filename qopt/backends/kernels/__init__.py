@@ -29,7 +29,8 @@ error of the inlined ``sincos`` under it: about one ulp of ``|gamma d|`` (2.7e-1
 semantics (:func:`integer_range`, which must see NaN, is compiled without it).
 
 Modules: :mod:`.phase` (phase factors), :mod:`.tiles` (tile moves and in-tile gates),
-:mod:`.simd` (vector type and operations), :mod:`.low_pass` (the X-mixer pass at qubit 0),
+:mod:`.simd` (vector type and operations), :mod:`.low_pass` and :mod:`.low_backward` (the
+X-mixer pass at qubit 0, forward and backward),
 :mod:`.apply` (the other forward passes), :mod:`.adjoint` (backward passes of the adjoint
 gradient), :mod:`.elementwise` (one-pass elementwise kernels). Everything is imported lazily by
 :mod:`qopt.backends.statevector` when numba is present.
@@ -47,11 +48,12 @@ from qopt.backends.kernels.elementwise import (
     range_parts,
     sample_parts,
 )
+from qopt.backends.kernels.low_backward import x_backward_low
 from qopt.backends.kernels.low_pass import low_apply
 from qopt.backends.kernels.phase import sincos
 
 __all__ = [
     "copy_mul", "expval_diag", "group_apply", "group_backward", "low_apply", "mul_diag",
     "part_mass", "phase_apply", "probabilities", "range_parts", "sample_parts", "sincos",
-    "x_backward", "x_backward_scale", "x_group_apply",
+    "x_backward", "x_backward_low", "x_backward_scale", "x_group_apply",
 ]

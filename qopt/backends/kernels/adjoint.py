@@ -2,8 +2,9 @@
 phase) on the two states phi and lam and returns the overlaps ``Im <lam|G_q|phi>`` of the
 group's generators (and ``Im <lam|diag|phi>``) on the way.
 
-:func:`x_backward` serves X-rotation mixers without flips (the QAOA case), :func:`group_backward`
-any 2x2 gates with Hermitian generators.
+:func:`x_backward` serves X-rotation mixers without flips (the QAOA case) above the low pass
+(:mod:`.low_backward` has the group at qubit 0), :func:`group_backward` any 2x2 gates with
+Hermitian generators.
 """
 
 from __future__ import annotations
@@ -11,10 +12,9 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from qopt.backends.kernels.phase import sincos, sincos_run
+from qopt.backends.kernels.phase import sincos
 from qopt.backends.kernels.tiles import (
     gather,
-    lanes_xt,
     layout,
     quad,
     rows_rot,
@@ -26,9 +26,6 @@ from qopt.backends.kernels.tiles import (
 )
 
 _OPTS = {"cache": True, "nogil": True}
-#: qubits of the low group undone per L1-sized block (2^11 amplitudes: 16 KiB of float32 or
-#: 32 KiB of float64 tiles per state) before the qubits above them over the whole chunk
-L1_QUBITS = 11
 
 
 @nb.njit(inline="always", **_OPTS)
@@ -161,20 +158,6 @@ def _ovl_quad(pr, pi, lr, li, ia, count, h):
 
 
 @nb.njit(inline="always", **_OPTS)
-def _ovl_lanes(pr, pi, lr, li, count):
-    """Overlaps Im <lam|X_q|phi> of qubits 0 and 1 inside runs of 4 elements."""
-    a0 = 0.0
-    a1 = 0.0
-    for b in range(0, count, 4):
-        for u in range(2):
-            j = b + 2 * u
-            a0 += lr[j] * pi[j + 1] - li[j] * pr[j + 1] + lr[j + 1] * pi[j] - li[j + 1] * pr[j]
-            j = b + u
-            a1 += lr[j] * pi[j + 2] - li[j] * pr[j + 2] + lr[j + 2] * pi[j] - li[j + 2] * pr[j]
-    return a0, a1
-
-
-@nb.njit(inline="always", **_OPTS)
 def _ovl_sweeps(pre, pim, lre, lim, size, k0, k1, L, tq, acc):
     """Overlaps ``acc[k] += Im <lam|X_k|phi>`` of tile qubits k0..k1-1 (rows of L columns)
     on the tiles [:size], each taken just before the qubit's undo rotation (tq) on both
@@ -198,118 +181,53 @@ def _ovl_sweeps(pre, pim, lre, lim, size, k0, k1, L, tq, acc):
 
 
 @nb.njit(fastmath=True, **_OPTS)
-def x_backward(phi, lam, n, q0, nbits, mats_inv, diag, gamma, do_phase, tile, tab, tmin,
-               nparts, partial, lo, hi):
+def x_backward(phi, lam, n, q0, nbits, mats_inv, tile, nparts, partial, lo, hi):
     """:func:`group_backward` for X-rotation mixers (mode 0) whose factors (see
-    :func:`xfactors`) have no flips: unnormalised undo rotations, overlaps of every qubit of
-    the group taken from the tiles as gathered (the group's X_q commute with its rotations),
-    the group at q0 = 0 on contiguous chunks (nbits >= 2) like :func:`low_apply`.
+    :func:`xfactors`) have no flips, for a group above qubit 0 (the group at qubit 0, which
+    also undoes the phase, is :func:`.low_backward.x_backward_low`): unnormalised undo
+    rotations, overlaps of every qubit of the group taken from the tiles as gathered (the
+    group's X_q commute with its rotations).
 
-    Returns ``out`` (nbits + 1,): ``Im <lam|X_{q0+k}|phi>`` and, if ``do_phase``,
-    ``Im <lam|diag|phi>`` between the mixer and the phase; phi and lam are stepped back
-    through the group (and the phase)."""
-    if q0 == 0:
-        c0, lbits, rs = 0, 0, 1
-        L = 1
-    else:
-        c0, lbits, rs, _ = layout(n, q0, nbits, tile)
-        L = 1 << lbits
+    Returns ``out`` (nbits + 1,): ``Im <lam|X_{q0+k}|phi>`` (and 0); phi and lam are stepped
+    back through the group."""
+    c0, lbits, rs, _ = layout(n, q0, nbits, tile)
+    L = 1 << lbits
     rows = 1 << nbits
     ntiles = 1 << (n - nbits - lbits)
     f = phi.real.dtype                     # tiles in the states' precision
     tq = np.zeros(nbits, f)
     _, fr, _ = xfactors(mats_inv, q0, nbits, tq)
     size = rows * L
-    sub = min(size, 512)
     pre = np.empty(size, f)
     pim = np.empty(size, f)
     lre = np.empty(size, f)
     lim = np.empty(size, f)
-    cb = np.empty(max(sub, L), f)
-    sb = np.empty(max(sub, L), f)
     acc = np.zeros(nbits + 1)
-    # the group at q0 = 0: its qubits below ``inner`` per L1-sized block (an even count, so
-    # the qubits pair as without the split and x_backward_scale holds), the rest over the
-    # whole chunk
-    inner = min(nbits, L1_QUBITS) if q0 == 0 else 0
-    if inner % 2 and inner < nbits:
-        inner -= 1
-    blk1 = 1 << inner
     for part in range(lo, hi):
         acc[:] = 0.0
         for t in range(part * ntiles // nparts, (part + 1) * ntiles // nparts):
-            if q0 == 0:
-                base = t * rows
-                xp = phi[base:base + rows]
-                xl = lam[base:base + rows]
-                for s0 in range(0, rows, blk1):
-                    for j in range(s0, s0 + blk1):
-                        v = xp[j]
-                        pre[j] = v.real
-                        pim[j] = v.imag
-                    for j in range(s0, s0 + blk1):
-                        v = xl[j]
-                        lre[j] = v.real
-                        lim[j] = v.imag
-                    bpr = pre[s0:s0 + blk1]
-                    bpi = pim[s0:s0 + blk1]
-                    blr = lre[s0:s0 + blk1]
-                    bli = lim[s0:s0 + blk1]
-                    a0, a1 = _ovl_lanes(bpr, bpi, blr, bli, blk1)
-                    acc[0] += a0
-                    acc[1] += a1
-                    lanes_xt(bpr, bpi, blk1, tq[0], tq[1])
-                    lanes_xt(blr, bli, blk1, tq[0], tq[1])
-                    _ovl_sweeps(bpr, bpi, blr, bli, blk1, 2, inner, 1, tq, acc)
-                k = inner
-            else:
-                base = tile_base(t, q0, nbits, c0, lbits)
-                for m in range(rows):
-                    off = base + m * rs
-                    xp = phi[off:off + L]
-                    xl = lam[off:off + L]
-                    for col in range(L):
-                        v = xp[col]
-                        pre[m * L + col] = v.real
-                        pim[m * L + col] = v.imag
-                    for col in range(L):
-                        v = xl[col]
-                        lre[m * L + col] = v.real
-                        lim[m * L + col] = v.imag
-                k = 0
-            _ovl_sweeps(pre, pim, lre, lim, size, k, nbits, L, tq, acc)
-            if do_phase:
-                od = 0.0
-                for j0 in range(0, size, sub):      # q0 == 0 here: contiguous chunk
-                    sincos_run(diag, base + j0, sub, gamma, cb, sb, tab, tmin)
-                    d = diag[base + j0:base + j0 + sub]
-                    for j in range(sub):
-                        pr = pre[j0 + j]
-                        pi = pim[j0 + j]
-                        lr = lre[j0 + j]
-                        li = lim[j0 + j]
-                        od += d[j] * (lr * pi - li * pr)
-                        c = cb[j]
-                        s = sb[j]
-                        pre[j0 + j] = pr * c - pi * s
-                        pim[j0 + j] = pi * c + pr * s
-                        lre[j0 + j] = lr * c - li * s
-                        lim[j0 + j] = li * c + lr * s
-                acc[nbits] += od
-            if q0 == 0:
-                for j in range(rows):
-                    xp[j] = complex(pre[j] * fr, pim[j] * fr)
-                for j in range(rows):
-                    xl[j] = complex(lre[j] * fr, lim[j] * fr)
-            else:
-                for m in range(rows):
-                    off = base + m * rs
-                    xp = phi[off:off + L]
-                    xl = lam[off:off + L]
-                    for col in range(L):
-                        xp[col] = complex(pre[m * L + col] * fr, pim[m * L + col] * fr)
-                    for col in range(L):
-                        xl[col] = complex(lre[m * L + col] * fr, lim[m * L + col] * fr)
+            base = tile_base(t, q0, nbits, c0, lbits)
+            for m in range(rows):
+                off = base + m * rs
+                xp = phi[off:off + L]
+                xl = lam[off:off + L]
+                for col in range(L):
+                    v = xp[col]
+                    pre[m * L + col] = v.real
+                    pim[m * L + col] = v.imag
+                for col in range(L):
+                    v = xl[col]
+                    lre[m * L + col] = v.real
+                    lim[m * L + col] = v.imag
+            _ovl_sweeps(pre, pim, lre, lim, size, 0, nbits, L, tq, acc)
+            for m in range(rows):
+                off = base + m * rs
+                xp = phi[off:off + L]
+                xl = lam[off:off + L]
+                for col in range(L):
+                    xp[col] = complex(pre[m * L + col] * fr, pim[m * L + col] * fr)
+                for col in range(L):
+                    xl[col] = complex(lre[m * L + col] * fr, lim[m * L + col] * fr)
         partial[part, :] = acc
 
 

@@ -224,3 +224,4 @@ def alt_sum(typingctx, acc):
 
 __all__ = ["VECTOR_BITS", "Vector", "alt_sum", "fma", "load", "mul", "splat", "splat_alt",
            "store", "swap_pairs", "swap_xor1", "swap_xor2", "widen_add", "width", "zeros64"]
+

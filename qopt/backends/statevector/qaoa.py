@@ -266,8 +266,14 @@ class QAOAMixin:
                 q0, k, tile = groups[i]
                 phase = i == 0 and d is not None
                 if fast:
-                    out = self._sum(self._k.x_backward, phi, lam, n, q0, k, mats_inv, dd,
-                                    float(gamma), phase, tile, tab, tmin, width=k + 1)
+                    if q0 == 0:                 # the low pass, with the phase
+                        f = phi.real.dtype
+                        out = self._sum(self._k.x_backward_low, phi.view(f), lam.view(f), n,
+                                        k, mats_inv, dd, float(gamma), phase, tab, tmin,
+                                        width=k + 1)
+                    else:
+                        out = self._sum(self._k.x_backward, phi, lam, n, q0, k, mats_inv, tile,
+                                        width=k + 1)
                     self._k.x_backward_scale(out, mats_inv, q0, k)
                 else:
                     out = self._sum(self._k.group_backward, phi, lam, n, q0, k, mats_inv, mode,
