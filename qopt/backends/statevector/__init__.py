@@ -9,11 +9,12 @@ Conventions (the toolkit's, see :mod:`qopt.bits` and DESIGN.md):
 
 Speed: on CPU with numba, a QAOA layer is a few passes over the state (2 at n = 24: qubits
 0-15 on contiguous chunks (0-16 for complex64) in place with explicit SIMD vectors, then the
-qubits above on tiles of long contiguous runs, see :meth:`StatevectorEngine._xgroups`). The cost phase rides on the first pass (from a per-layer
-table when the diagonal is integer-valued, else a vectorised polynomial ``sincos``), |+>^n is
-never written (the first pass builds the first layer from it) and the expectation is taken in
-the last pass; see :mod:`qopt.backends.kernels`. Without numba (or with ``use_numba=False``)
-the same blocking runs in vectorised numpy on slabs of the state.
+qubits above on tiles of long contiguous runs, see :meth:`StatevectorEngine._xgroups`). The
+cost phase rides on the first pass (from a per-layer table when the diagonal is
+integer-valued, else a vectorised polynomial ``sincos``), |+>^n is never written (the first
+pass builds the first layer from it) and the expectation is taken in the last pass; see
+:mod:`qopt.backends.kernels`. Without numba (or with ``use_numba=False``) the same blocking
+runs in vectorised numpy on slabs of the state.
 
 GPU: pass ``xp=cupy`` (``pip install qopt-toolkit[gpu]``). The state then lives on the device and
 every operation runs through the array module's vectorised path (the numba kernels are CPU only);
