@@ -29,6 +29,17 @@ def _ovl(la, pb, lb, pa):
 
 
 @nb.njit(inline="always", **_OPTS)
+def _undo_store(xp, xl, j, h, pa, pb, la, lb, a1):
+    """``R_t`` (``a1``) on the pairs (pa, pb) and (la, lb), stored at j and j + h."""
+    pa, pb = rot2(pa, pb, a1)
+    la, lb = rot2(la, lb, a1)
+    simd.store(xp, j, pa)
+    simd.store(xp, j + h, pb)
+    simd.store(xl, j, la)
+    simd.store(xl, j + h, lb)
+
+
+@nb.njit(inline="always", **_OPTS)
 def _first(xp, xl, s, size, a0, a1):
     """Overlaps of qubits 0 and 1 on xp / xl[s:s+size], then both undone (``a0``, ``a1``):
     inside each float32 vector, or qubit 0 inside and qubit 1 across float64 vector pairs."""
@@ -58,12 +69,7 @@ def _first(xp, xl, s, size, a0, a1):
             pb = simd.fma(a0, simd.swap_xor1(pb), pb)
             la = simd.fma(a0, simd.swap_xor1(la), la)
             lb = simd.fma(a0, simd.swap_xor1(lb), lb)
-            pa, pb = rot2(pa, pb, a1)
-            la, lb = rot2(la, lb, a1)
-            simd.store(xp, j, pa)
-            simd.store(xp, j + w, pb)
-            simd.store(xl, j, la)
-            simd.store(xl, j + w, lb)
+            _undo_store(xp, xl, j, w, pa, pb, la, lb, a1)
     return simd.alt_sum(acc0), simd.alt_sum(acc1)
 
 
@@ -114,12 +120,7 @@ def _single(xp, xl, s, size, h, a1):
             la = simd.load(xl, j)
             lb = simd.load(xl, j + h)
             acc = simd.widen_add(acc, _ovl(la, pb, lb, pa))
-            pa, pb = rot2(pa, pb, a1)
-            la, lb = rot2(la, lb, a1)
-            simd.store(xp, j, pa)
-            simd.store(xp, j + h, pb)
-            simd.store(xl, j, la)
-            simd.store(xl, j + h, lb)
+            _undo_store(xp, xl, j, h, pa, pb, la, lb, a1)
     return simd.alt_sum(acc)
 
 
