@@ -311,3 +311,37 @@ def test_blocked_runs_and_paired_passes_equal_the_dense_reference(kind, mixer, i
     monkeypatch.setattr(type(single.sim), "_pairable", lambda *a: False)
     v2, g2 = single.value_and_grad(x)
     assert abs(val - v2) <= 1e-10 and np.allclose(grad, g2, atol=1e-10)
+
+
+@pytest.mark.parametrize("kind,mixer", [("mis", "independent-set"), ("mdkp", "capacity")])
+def test_pair_lists_give_the_scanned_blocked_runs_bit_for_bit(kind, mixer, monkeypatch):
+    """A blocked run from its pair lists (qopt.backends.subspace_pairs) performs the scan's
+    rotations in the scan's order: identical states, forward and inverse, with the phase;
+    the lists are in the memory plan, and a limit without room for them leaves the scan."""
+    from qopt.backends import subspace
+
+    monkeypatch.setattr(subspace, "MASK_BLOCK_STATES", 16)
+    _, ansatz, ev = make_case(kind, mixer, "default", seed=3, p=1)
+    space, sim = ev.sim.space, ev.sim
+    assert space.pairs and any("pair lists" in item.what for item in space.plan.memory)
+    for (k0, k1), (first, second, offs) in space.pairs.items():
+        assert np.all(first < second) and offs[-1] == first.size
+        assert first.size == sum(int(np.count_nonzero(space.tables[k] > np.arange(space.size)))
+                                 for k in range(k0, k1))
+    rng = np.random.default_rng(0)
+    betas = rng.uniform(-1, 1, ansatz.mixer.num_partials)
+    start = rng.normal(size=sim.size) + 1j * rng.normal(size=sim.size)
+    table = np.exp(-0.3j * np.arange(64))
+    sim.use_levels(np.arange(sim.size) % 64 * 1.0)
+    for inverse in (False, True):
+        listed = sim.apply_mixer(betas, start.copy(), inverse=inverse, phase=table)
+        kept, space.pairs = space.pairs, {}
+        scanned = sim.apply_mixer(betas, start.copy(), inverse=inverse, phase=table)
+        space.pairs = kept
+        assert np.array_equal(listed, scanned)
+        assert not np.allclose(listed, start)
+    need = space.plan.total_bytes
+    pair_bytes = sum(8 * f.size + 8 * o.size for f, _, o in space.pairs.values())
+    monkeypatch.setenv("QOPT_MEMORY_LIMIT", str(int(need - pair_bytes + 8)))
+    lean = FeasibleSubspace.build(ansatz.mixer)
+    assert lean.tables is not None and not lean.pairs
