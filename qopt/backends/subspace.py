@@ -111,8 +111,7 @@ class FeasibleSubspace:
             self._pos = (np.array([pm.positions[0] for pm in sw], dtype=np.int64),
                          np.array([pm.positions[1] for pm in sw], dtype=np.int64))
         self.tables = None
-        #: (first, second, offsets) of a blocked run's pairs by (k0, k1), when they fit
-        self.pairs: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self.pairs: dict = {}     # (k0, k1) -> a blocked run's pair lists (subspace_pairs)
         #: (k0, k1, bounds): partial mixers k0..k1-1 applied together block by block,
         #: ``bounds`` (int64, first state of each block and the size) holding every partner
         #: of these mixers inside its block; bounds None: one full pass each. Blocked runs
@@ -209,25 +208,8 @@ class FeasibleSubspace:
             masks.sort()
             words = masks[:, None]
         space = cls(mixer, words, kind, tables, plan)
-        space._add_pair_lists(cap_bytes, option)
+        P.add_pair_lists(space, cap_bytes, option)
         return space
-
-    def _add_pair_lists(self, cap_bytes: int, option: str | None) -> None:
-        """Pair lists of the blocked runs (:mod:`qopt.backends.subspace_pairs`) when they fit
-        the memory limit with everything else (else the runs scan their blocks)."""
-        blocked = [(k0, k1, b) for k0, k1, b in self.runs if b is not None]
-        if not blocked:
-            return
-        offs = {(k0, k1): P.count_pairs(self.tables, k0, k1, b) for k0, k1, b in blocked}
-        pairs = sum(int(o[-1]) for o in offs.values())
-        nbytes = 8 * pairs + sum(8 * o.size for o in offs.values())
-        if self.plan.total_bytes + nbytes > cap_bytes:
-            return
-        self.plan.add(f"pair lists of the blocked runs ({pairs:.3g} pairs x 2 int32)", nbytes,
-                      option=option)
-        for k0, k1, b in blocked:
-            o = offs[(k0, k1)]
-            self.pairs[(k0, k1)] = (*P.pair_lists(self.tables, k0, k1, b, o), o)
 
     # ---- partners ----------------------------------------------------------------------------
     def _mask_partner(self, k: int, out: np.ndarray) -> np.ndarray:
@@ -503,13 +485,8 @@ class SubspaceSimulator:
             i += 1
             if bounds is not None:
                 table = _NO_PHASE if phase is None else phase
-                listed = self.space.pairs.get((k0, k1))
-                if listed is not None:
-                    P.rotate_blocked_pairs(psi, *listed, k0, k1, betas_row, bounds, sign,
-                                           self._level_array(), table)
-                else:
-                    K.rotate_blocked(psi, self.space.tables, k0, k1, betas_row, bounds,
-                                     sign, self._level_array(), table)
+                P.rotate_run(self.space, psi, k0, k1, betas_row, bounds, sign,
+                             self._level_array(), table)
                 phase = None
                 continue
             if i < len(runs) and self._pairable(k0, runs[i]):

@@ -18,6 +18,7 @@ import numba as nb
 import numpy as np
 from numba import prange
 
+from qopt.backends import subspace_kernels as K
 from qopt.backends.subspace_kernels import _rotate_pair
 
 _OPTS = {"cache": True, "nogil": True}
@@ -68,6 +69,35 @@ def pair_lists(tables, k0: int, k1: int, bounds, offs) -> tuple[np.ndarray, np.n
     return first, second
 
 
+def add_pair_lists(space, cap_bytes: int, option: str | None) -> None:
+    """Fill ``space.pairs`` for the blocked runs of a :class:`~qopt.backends.subspace.
+    FeasibleSubspace` when the lists fit ``cap_bytes`` with everything in its plan (added
+    to the plan), else leave the runs to scan their blocks."""
+    blocked = [(k0, k1, b) for k0, k1, b in space.runs if b is not None]
+    if not blocked:
+        return
+    offs = {(k0, k1): count_pairs(space.tables, k0, k1, b) for k0, k1, b in blocked}
+    pairs = sum(int(o[-1]) for o in offs.values())
+    nbytes = 8 * pairs + sum(8 * o.size for o in offs.values())
+    if space.plan.total_bytes + nbytes > cap_bytes:
+        return
+    space.plan.add(f"pair lists of the blocked runs ({pairs:.3g} pairs x 2 int32)", nbytes,
+                   option=option)
+    for k0, k1, b in blocked:
+        o = offs[(k0, k1)]
+        space.pairs[(k0, k1)] = (*pair_lists(space.tables, k0, k1, b, o), o)
+
+
+def rotate_run(space, psi, k0, k1, betas, bounds, sign, levels, table) -> None:
+    """The blocked run k0..k1-1 of ``space`` on psi (arguments as
+    :func:`subspace_kernels.rotate_blocked`): from its pair lists when it has them."""
+    listed = space.pairs.get((k0, k1))
+    if listed is None:
+        K.rotate_blocked(psi, space.tables, k0, k1, betas, bounds, sign, levels, table)
+    else:
+        rotate_blocked_pairs(psi, *listed, k0, k1, betas, bounds, sign, levels, table)
+
+
 @nb.njit(parallel=True, **_OPTS)
 def rotate_blocked_pairs(psi, first, second, offs, k0, k1, betas, bounds, sign, levels, table):
     """:func:`subspace_kernels.rotate_blocked` from the run's pair lists (``offs``: see
@@ -87,4 +117,4 @@ def rotate_blocked_pairs(psi, first, second, offs, k0, k1, betas, bounds, sign, 
                 _rotate_pair(psi, first[q], second[q], c, sn)
 
 
-__all__ = ["count_pairs", "pair_lists", "rotate_blocked_pairs"]
+__all__ = ["add_pair_lists", "count_pairs", "pair_lists", "rotate_blocked_pairs", "rotate_run"]
