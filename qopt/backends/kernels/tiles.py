@@ -1,9 +1,10 @@
 """Tiles of the pass kernels: where a tile lies in the state, moving it in and out, and the
-one-qubit gates applied inside it (all inlined into :mod:`.apply` and :mod:`.adjoint`).
+one-qubit gates applied inside it (all inlined into :mod:`.apply` and :mod:`.adjoint`;
+:func:`xfactors` into the SIMD low passes too).
 
 A tile holds ``rows = 2^nbits`` rows (the group's qubits) x ``L`` columns as two float64
 buffers (structure of arrays: real parts, imaginary parts), row m at ``m * L``. The X-rotation
-helpers (:func:`xt4`, :func:`xt2`, :func:`lanes_xt`) apply the unnormalised ``R_t = I - i t X``
+helpers (:func:`xt4`, :func:`xt2`) apply the unnormalised ``R_t = I - i t X``
 of :func:`xfactors`; :func:`rows_rot` applies a general 2x2 gate.
 """
 
@@ -318,26 +319,7 @@ def xt2(re, im, ia, ib, count, t):
         xb[col] = bi - t * ar
 
 
-@nb.njit(inline="always", **_OPTS)
-def lanes_xt(re, im, count, t1, t2):
-    """R_t of qubits 0 (t1) and 1 (t2) inside every run of 4 elements of re / im."""
-    for b in range(0, count, 4):
-        r0, r1, r2, r3 = re[b], re[b + 1], re[b + 2], re[b + 3]
-        i0, i1, i2, i3 = im[b], im[b + 1], im[b + 2], im[b + 3]
-        r0, r1, r2, r3, i0, i1, i2, i3 = (
-            r0 + t1 * i1, r1 + t1 * i0, r2 + t1 * i3, r3 + t1 * i2,
-            i0 - t1 * r1, i1 - t1 * r0, i2 - t1 * r3, i3 - t1 * r2)
-        re[b] = r0 + t2 * i2
-        re[b + 1] = r1 + t2 * i3
-        re[b + 2] = r2 + t2 * i0
-        re[b + 3] = r3 + t2 * i1
-        im[b] = i0 - t2 * r2
-        im[b + 1] = i1 - t2 * r3
-        im[b + 2] = i2 - t2 * r0
-        im[b + 3] = i3 - t2 * r1
-
-
 __all__ = [
-    "gather", "gather_rows", "lanes_xt", "layout", "quad", "rows_rot", "scatter", "scatter_rows",
+    "gather", "gather_rows", "layout", "quad", "rows_rot", "scatter", "scatter_rows",
     "scatter_x", "tile_base", "xfactors", "xt2", "xt4",
 ]
