@@ -19,6 +19,7 @@ from qopt.backends.kernels.tiles import (
     scatter_rows,
     scatter_x,
     tile_base,
+    write_back,
     xfactors,
     xt2,
     xt4,
@@ -88,11 +89,7 @@ def x_group_apply(psi, n, q0, nbits, mats, mode, diag, gamma, do_phase, tile, ex
     c0, lbits, rs, cs, L, rows, ntiles, re, im, cbuf, sbuf = _tiles(psi, n, q0, nbits, tile)
     tq = np.zeros(max(nbits, 1), re.dtype)
     mask, fr, nmi = xfactors(mats, q0, nbits, tq)
-    # fr (-i)^nmi (x + iy): 0 -> (fr x, fr y); 1 -> (fr y, -fr x); 2 -> negated; 3 -> ...
-    r = nmi % 4
-    swap = r % 2 == 1
-    g1 = fr if r in (0, 1) else -fr
-    g2 = fr if r in (0, 3) else -fr
+    swap, g1, g2 = write_back(fr, nmi)
     plain = rs != 1 and do_phase == 0 and not swap and g1 == g2
     for part in range(lo, hi):
         acc = 0.0

@@ -15,7 +15,7 @@ import numba as nb
 import numpy as np
 
 from qopt.backends.kernels import simd
-from qopt.backends.kernels.low_pass import L1_BYTES, PHASE_RUN, rot2, rot4
+from qopt.backends.kernels.low_pass import L1_BYTES, PHASE_RUN, in_vector, rot2, rot4
 from qopt.backends.kernels.phase import sincos_run
 from qopt.backends.kernels.tiles import xfactors
 
@@ -52,10 +52,8 @@ def _first(xp, xl, s, size, a0, a1):
             ll = simd.load(xl, j)
             acc0 = simd.widen_add(acc0, simd.mul(ll, simd.swap_xor1(p)))
             acc1 = simd.widen_add(acc1, simd.mul(ll, simd.swap_xor2(p)))
-            p = simd.fma(a0, simd.swap_xor1(p), p)
-            ll = simd.fma(a0, simd.swap_xor1(ll), ll)
-            simd.store(xp, j, simd.fma(a1, simd.swap_xor2(p), p))
-            simd.store(xl, j, simd.fma(a1, simd.swap_xor2(ll), ll))
+            simd.store(xp, j, in_vector(p, w, a0, a1))
+            simd.store(xl, j, in_vector(ll, w, a0, a1))
     else:
         for j in range(s, s + size, 2 * w):
             pa = simd.load(xp, j)
@@ -65,11 +63,8 @@ def _first(xp, xl, s, size, a0, a1):
             acc0 = simd.widen_add(acc0, simd.fma(la, simd.swap_xor1(pa),
                                                  simd.mul(lb, simd.swap_xor1(pb))))
             acc1 = simd.widen_add(acc1, _ovl(la, pb, lb, pa))
-            pa = simd.fma(a0, simd.swap_xor1(pa), pa)
-            pb = simd.fma(a0, simd.swap_xor1(pb), pb)
-            la = simd.fma(a0, simd.swap_xor1(la), la)
-            lb = simd.fma(a0, simd.swap_xor1(lb), lb)
-            _undo_store(xp, xl, j, w, pa, pb, la, lb, a1)
+            _undo_store(xp, xl, j, w, in_vector(pa, w, a0, a1), in_vector(pb, w, a0, a1),
+                        in_vector(la, w, a0, a1), in_vector(lb, w, a0, a1), a1)
     return simd.alt_sum(acc0), simd.alt_sum(acc1)
 
 

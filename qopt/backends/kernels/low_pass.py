@@ -18,7 +18,7 @@ import numpy as np
 
 from qopt.backends.kernels import simd
 from qopt.backends.kernels.phase import sincos_run
-from qopt.backends.kernels.tiles import xfactors
+from qopt.backends.kernels.tiles import write_back, xfactors
 
 _OPTS = {"cache": True, "nogil": True}
 #: bytes of the block whose own qubits are applied before it leaves L1 (2^11 complex64)
@@ -28,15 +28,21 @@ PHASE_RUN = 512
 
 
 @nb.njit(inline="always", **_OPTS)
+def in_vector(v, w, a0, a1):
+    """``R_t`` of the qubits inside the vector v of w lanes: qubit 0 (``a0``), and qubit 1
+    (``a1``) when w = 8 (float32: four amplitudes per vector)."""
+    v = simd.fma(a0, simd.swap_xor1(v), v)
+    if w == 8:
+        v = simd.fma(a1, simd.swap_xor2(v), v)
+    return v
+
+
+@nb.njit(inline="always", **_OPTS)
 def _lanes(x, s, size, a0, a1):
-    """The in-vector qubits (0 and 1 for float32 vectors, 0 for float64) on x[s:s+size]."""
+    """The in-vector qubits (:func:`in_vector`) on x[s:s+size]."""
     w = simd.width(x)
     for j in range(s, s + size, w):
-        v = simd.load(x, j)
-        v = simd.fma(a0, simd.swap_xor1(v), v)
-        if w == 8:
-            v = simd.fma(a1, simd.swap_xor2(v), v)
-        simd.store(x, j, v)
+        simd.store(x, j, in_vector(simd.load(x, j), w, a0, a1))
 
 
 @nb.njit(inline="always", **_OPTS)
@@ -161,10 +167,7 @@ def low_apply(x, n, nbits, mats, diag, gamma, do_phase, expect, amp, tab, tmin, 
     vq = 2 if w == 8 else 1                     # qubits inside a vector
     tq = np.zeros(nbits, np.float64)
     mask, fr, nmi = xfactors(mats, 0, nbits, tq)
-    r = nmi % 4
-    swap = r % 2 == 1
-    g1 = fr if r in (0, 1) else -fr
-    g2 = fr if r in (0, 3) else -fr
+    swap, g1, g2 = write_back(fr, nmi)
     plain = mask == 0 and not swap
     g = fr if plain else 1.0                    # factor applied with the phase
     inner = nbits
@@ -177,7 +180,7 @@ def low_apply(x, n, nbits, mats, diag, gamma, do_phase, expect, amp, tab, tmin, 
     cb = np.empty(run, x.dtype)
     sb = np.empty(run, x.dtype)
     a0 = simd.splat_alt(x, tq[0])
-    a1 = simd.splat_alt(x, tq[1 if nbits > 1 else 0])
+    a1 = simd.splat_alt(x, tq[1])
     gv = simd.splat(x, g)
     ptab = _scaled_table(tab, g * amp if do_phase == 2 else g, x.dtype)
     for part in range(lo, hi):
@@ -230,4 +233,4 @@ def low_apply(x, n, nbits, mats, diag, gamma, do_phase, expect, amp, tab, tmin, 
         partial[part] = acc
 
 
-__all__ = ["L1_BYTES", "PHASE_RUN", "low_apply", "rot2", "rot4"]
+__all__ = ["L1_BYTES", "PHASE_RUN", "in_vector", "low_apply", "rot2", "rot4"]

@@ -272,6 +272,14 @@ def xfactors(mats, q0, nbits, tq):
 
 
 @nb.njit(inline="always", **_OPTS)
+def write_back(fr, nmi):
+    """(swap, g1, g2): ``fr (-i)^nmi (x + iy)`` of :func:`xfactors` as ``g1 x + i g2 y``
+    (``swap``: ``g1 y + i g2 x``): 0 -> (fr x, fr y); 1 -> (fr y, -fr x); 2 -> negated; 3."""
+    r = nmi % 4
+    return r % 2 == 1, fr if r in (0, 1) else -fr, fr if r in (0, 3) else -fr
+
+
+@nb.njit(inline="always", **_OPTS)
 def quad(a, ia, count, h):
     """Views of the four row blocks of ``a`` at ia, ia + h, ia + 2h, ia + 3h, each ``count``
     long."""
@@ -321,5 +329,5 @@ def xt2(re, im, ia, ib, count, t):
 
 __all__ = [
     "gather", "gather_rows", "layout", "quad", "rows_rot", "scatter", "scatter_rows",
-    "scatter_x", "tile_base", "xfactors", "xt2", "xt4",
+    "scatter_x", "tile_base", "write_back", "xfactors", "xt2", "xt4",
 ]
