@@ -142,22 +142,19 @@ swap_xor1 = _permute_xor(3)
 swap_xor2 = _permute_xor(5)
 
 
-def _llvm_call(name: str, nargs: int):
-    def codegen(context, builder, sig, args):
-        vt = args[0].type
-        suffix = f"v{vt.count}{'f32' if isinstance(vt.element, ir.FloatType) else 'f64'}"
-        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(vt, [vt] * nargs),
-                                            f"llvm.{name}.{suffix}")
-        return builder.call(fn, args)
-    return codegen
-
-
 @intrinsic
 def fma(typingctx, a, b, c):
     """``a * b + c`` lane by lane (fused where the target has FMA: ``llvm.fmuladd``)."""
     if not (isinstance(a, Vector) and a == b == c):
         return None
-    return a(a, b, c), _llvm_call("fmuladd", 3)
+
+    def codegen(context, builder, sig, args):
+        vt = args[0].type
+        suffix = f"v{vt.count}{'f32' if isinstance(vt.element, ir.FloatType) else 'f64'}"
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(vt, [vt] * 3),
+                                            f"llvm.fmuladd.{suffix}")
+        return builder.call(fn, args)
+    return a(a, b, c), codegen
 
 
 @intrinsic
