@@ -162,7 +162,7 @@ def test_partner_tables_and_per_layer_partners_agree(monkeypatch):
     mx = build_mixer("swap", q.constraint_structure(), 25)
     full = FeasibleSubspace.build(mx)
     assert full.tables is not None
-    # room for the states but not for the 10 x 120 int32 tables: computed per layer
+    # room for the states but not for the 10 x 120 uint32 tables: computed per layer
     need = full.plan.total_bytes - 4 * 10 * 120
     monkeypatch.setenv("QOPT_MEMORY_LIMIT", str(int(need) + 100))
     lean = FeasibleSubspace.build(mx)

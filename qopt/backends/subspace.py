@@ -12,8 +12,9 @@ complex128 amplitude per feasible basis state:
   ``"all"`` (2^n masks; for the x mixer in cross-checks);
 - the cost is a diagonal over the set (energies of the cost QUBO, computed in parallel chunks);
 - each partial mixer is a 2x2 rotation between a state and its partner: ``partner[k, s]``
-  (int32) precomputed for every partial mixer when the tables fit in memory, else computed
-  again in each layer;
+  precomputed for every partial mixer when the tables fit in memory, else computed again in
+  each layer (uint32: numba indexes the state with unsigned indices without a negative-index
+  check; 0.74 s against 1.03 s per karate QAOA state with int32);
 - :class:`SubspaceSimulator` offers what the statevector engine offers the QAOA evaluators:
   QAOA state, expectation, CVaR (and its gradient weights), probabilities, sampling (full
   n-bit rows), Z correlators and the exact adjoint gradient for one beta per layer or one
@@ -40,6 +41,7 @@ import numpy as np
 
 from qopt import threads as _threads
 from qopt.backends import subspace_kernels as K
+from qopt.backends import subspace_masks as M
 from qopt.backends import subspace_pairs as P
 from qopt.errors import OptionError, SizeLimitError
 from qopt.limits import memory_limit
@@ -62,7 +64,7 @@ MASK_BLOCK_STATES = 1 << 15
 _NO_PHASE = np.zeros(0, dtype=np.complex128)
 #: partial-mixer kinds that flip one bit of a downward-closed set (or of free bits)
 _SINGLE_FLIPS = ("x", "controlled-x", "capacity")
-_NO_LEVELS = np.zeros(0, dtype=np.int32)
+_NO_LEVELS = np.zeros(0, dtype=np.uint32)
 #: most distinct integer cost levels served by a phase table
 MAX_PHASE_LEVELS = 1 << 20
 
@@ -92,7 +94,7 @@ class FeasibleSubspace:
     """The reachable feasible set of a mixer: ``size`` states, packed bit ``words`` (size, W)
     uint64, and the partner index of every partial mixer.
 
-    Build with :meth:`build`; ``partner(k)`` gives partial mixer k's int32 partner array
+    Build with :meth:`build`; ``partner(k)`` gives partial mixer k's uint32 partner array
     (from the precomputed table or computed on the fly).
     """
 
@@ -119,7 +121,7 @@ class FeasibleSubspace:
         self.runs: list[tuple[int, int, np.ndarray | None]] = [
             (k, k + 1, None) for k in range(mixer.num_partials)]
         if tables:
-            self.tables = np.empty((mixer.num_partials, self.size), dtype=np.int32)
+            self.tables = np.empty((mixer.num_partials, self.size), dtype=np.uint32)
             if kind == "permutation":
                 K.permutation_partners(self._perm.shape[0], *self._pos, self.tables)
                 self.runs = [(k0, k1, None if not block else _fixed_bounds(self.size, block))
@@ -128,7 +130,7 @@ class FeasibleSubspace:
             else:
                 for k in range(mixer.num_partials):
                     self._mask_partner(k, self.tables[k])
-                self.runs = _mask_runs(self.words[:, 0], mixer.partials)
+                self.runs = M.mask_runs(self.words[:, 0], mixer.partials, MASK_BLOCK_STATES)
 
     # ---- construction ------------------------------------------------------------------------
     @classmethod
@@ -179,8 +181,8 @@ class FeasibleSubspace:
         plan.add(f"cost diagonal, work vector and sort order ({size:.3g} states)", 24 * size,
                  option=option)
         plan.add(f"packed states ({size:.3g} x {nw} uint64)", 8 * nw * size, option=option)
-        if size > 2**31 - 1:
-            raise SizeLimitError(f"{context}: {size:,} feasible states exceed the int32 index "
+        if size > 2**32 - 1:
+            raise SizeLimitError(f"{context}: {size:,} feasible states exceed the uint32 index "
                                  f"of the partner tables ({option})")
         if plan.total_bytes > cap_bytes:
             raise SizeLimitError(
@@ -191,7 +193,7 @@ class FeasibleSubspace:
         table_bytes = 4 * mixer.num_partials * size
         tables = plan.total_bytes + table_bytes <= cap_bytes
         if tables:
-            plan.add(f"partner tables ({mixer.num_partials} x {size:.3g} int32)", table_bytes,
+            plan.add(f"partner tables ({mixer.num_partials} x {size:.3g} uint32)", table_bytes,
                      option=option)
         plan.check(limit)
         if kind == "permutation":
@@ -216,15 +218,17 @@ class FeasibleSubspace:
         pm = self.mixer.partials[k]
         masks = self.words[:, 0]
         flip = np.uint64(sum(1 << q for q in pm.qubits))
-        cond = flip if pm.kind == "xy" else np.uint64(0)
-        K.mask_partners(masks, flip, cond, out)
+        if pm.kind != "xy" and len(pm.qubits) == 1:
+            M.single_flip_partners(masks, flip, out)
+        else:
+            K.mask_partners(masks, flip, flip if pm.kind == "xy" else np.uint64(0), out)
         return out
 
     def partner(self, k: int, work: np.ndarray | None = None) -> np.ndarray:
-        """Partner index (int32, shape (size,)) of partial mixer k."""
+        """Partner index (uint32, shape (size,)) of partial mixer k."""
         if self.tables is not None:
             return self.tables[k]
-        out = np.empty(self.size, dtype=np.int32) if work is None else work
+        out = np.empty(self.size, dtype=np.uint32) if work is None else work
         if self.kind == "permutation":
             p, q = self._pos
             K.permutation_partners(self._perm.shape[0], p[k:k + 1], q[k:k + 1], out[None, :])
@@ -279,35 +283,6 @@ class FeasibleSubspace:
 def _fixed_bounds(size: int, block: int) -> np.ndarray:
     """Bounds of aligned blocks of ``block`` states (the last one shorter)."""
     return np.append(np.arange(0, size, block, dtype=np.int64), np.int64(size))
-
-
-def _mask_runs(masks: np.ndarray, partials) -> list[tuple]:
-    """Runs of the partial mixers of a sorted mask subspace: the leading mixers whose flips
-    touch only bits below b form one blocked run over the blocks of states sharing the bits
-    from b up (contiguous in sorted order, and every partner inside its block), b as large as
-    keeps the largest block within :data:`MASK_BLOCK_STATES`; the others one pass each."""
-    K = len(partials)
-    top = [max(pm.qubits) for pm in partials]
-    size = masks.size
-    best = None
-    for b in range(1, 64):
-        k1 = 0
-        while k1 < K and top[k1] < b:
-            k1 += 1
-        if k1 == 0:
-            continue
-        h = masks >> np.uint64(b)
-        starts = np.flatnonzero(h[1:] != h[:-1]) + 1
-        bounds = np.concatenate([[0], starts, [size]]).astype(np.int64)
-        if np.diff(bounds).max() > MASK_BLOCK_STATES:
-            break
-        best = (k1, bounds)
-        if k1 == K:
-            break
-    if best is None or best[0] < 2:
-        return [(k, k + 1, None) for k in range(K)]
-    k1, bounds = best
-    return [(0, k1, bounds)] + [(k, k + 1, None) for k in range(k1, K)]
 
 
 def _permutation_runs(m: int, first_positions: np.ndarray, K: int) -> list[tuple]:
@@ -390,13 +365,13 @@ class SubspaceSimulator:
         self.phi = np.empty(N, dtype=np.complex128)
         self.lam = np.empty(N, dtype=np.complex128)
         self.work = np.empty(N)
-        self._partner_work = None if space.tables is not None else np.empty(N, np.int32)
+        self._partner_work = None if space.tables is not None else np.empty(N, np.uint32)
         self._partner_work2 = None
         self.init = init
         #: per-layer application order of the partial mixers, (p, K) int (None: index order);
         #: set by ``mixer_order`` (see :func:`qopt.solvers.quantum.mixer_order.mixer_orders`)
         self.orders = None
-        self._levels = None          # (diag, int32 levels, base) of an integer-valued cost
+        self._levels = None          # (diag, uint32 levels, base) of an integer-valued cost
         self._init_index = None if init.kind in ("plus", "uniform") else \
             space.index_of(init.bits)
 
@@ -420,7 +395,7 @@ class SubspaceSimulator:
         lo, hi = float(diag.min()), float(diag.max())
         if hi - lo >= MAX_PHASE_LEVELS or not np.all(diag == np.rint(diag)):
             return False
-        levels = (diag - lo).astype(np.int32)
+        levels = (diag - lo).astype(np.uint32)
         self._levels = (diag, levels, lo, int(hi - lo) + 1)
         return True
 
@@ -444,7 +419,7 @@ class SubspaceSimulator:
         the tables are computed on the fly, so two partners can be live at once)."""
         if second and self.space.tables is None:
             if self._partner_work2 is None:
-                self._partner_work2 = np.empty(self.size, np.int32)
+                self._partner_work2 = np.empty(self.size, np.uint32)
             return self.space.partner(k, self._partner_work2)
         return self.space.partner(k, self._partner_work)
 

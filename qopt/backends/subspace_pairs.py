@@ -1,5 +1,6 @@
 """Pair lists of the feasible-subspace simulator's blocked runs: for every block and partial
-mixer of a run, the states s whose partner t is above them, as two int32 arrays.
+mixer of a run, the states s whose partner t is above them, as two uint32 arrays
+(unsigned: no negative-index check when they index the state).
 
 :func:`subspace_kernels.rotate_blocked` scans every state of a block once per partial mixer
 and tests ``t > s``; about a third of the tests pass on the MIS and packing subspaces of the
@@ -61,10 +62,10 @@ def count_pairs(tables, k0: int, k1: int, bounds) -> np.ndarray:
 
 
 def pair_lists(tables, k0: int, k1: int, bounds, offs) -> tuple[np.ndarray, np.ndarray]:
-    """(first, second) int32 states of every pair (first < second) of the run's partial
+    """(first, second) uint32 states of every pair (first < second) of the run's partial
     mixers, grouped as ``offs`` (:func:`count_pairs`) says."""
-    first = np.empty(int(offs[-1]), dtype=np.int32)
-    second = np.empty(int(offs[-1]), dtype=np.int32)
+    first = np.empty(int(offs[-1]), dtype=np.uint32)
+    second = np.empty(int(offs[-1]), dtype=np.uint32)
     _fill_pairs(tables, k0, k1, bounds, offs, first, second)
     return first, second
 
@@ -81,7 +82,7 @@ def add_pair_lists(space, cap_bytes: int, option: str | None) -> None:
     nbytes = 8 * pairs + sum(8 * o.size for o in offs.values())
     if space.plan.total_bytes + nbytes > cap_bytes:
         return
-    space.plan.add(f"pair lists of the blocked runs ({pairs:.3g} pairs x 2 int32)", nbytes,
+    space.plan.add(f"pair lists of the blocked runs ({pairs:.3g} pairs x 2 uint32)", nbytes,
                    option=option)
     for k0, k1, b in blocked:
         o = offs[(k0, k1)]
