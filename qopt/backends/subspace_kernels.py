@@ -176,6 +176,19 @@ def permutation_partners(m, pos_p, pos_q, out):
                 out[k, s] = s + delta
 
 
+@nb.njit(inline="always", **_OPTS)
+def lower_bound(masks, t, hi):
+    """First index i < hi with ``masks[i] >= t`` in sorted ``masks`` (hi when none)."""
+    lo = 0
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if masks[mid] < t:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
 @nb.njit(parallel=True, **_OPTS)
 def mask_partners(masks, flip, cond, out):
     """Partners in sorted ``masks``: t = s ^ flip, paired when t is in the set and (cond == 0
@@ -187,14 +200,7 @@ def mask_partners(masks, flip, cond, out):
         if cond != 0 and _popcount(x & cond) != 1:
             continue
         t = x ^ flip
-        lo = 0
-        hi = N
-        while lo < hi:
-            mid = (lo + hi) >> 1
-            if masks[mid] < t:
-                lo = mid + 1
-            else:
-                hi = mid
+        lo = lower_bound(masks, t, N)
         if lo < N and masks[lo] == t:
             out[s] = lo
 

@@ -18,6 +18,8 @@ import numba as nb
 import numpy as np
 from numba import prange
 
+from qopt.backends.subspace_kernels import lower_bound
+
 _OPTS = {"cache": True, "nogil": True}
 
 
@@ -41,15 +43,7 @@ def single_flip_partners(masks, bit, out):
                 continue
             t = x ^ bit
             if j < 0:                                  # first pointer of the chunk
-                a = 0
-                b = s
-                while a < b:
-                    mid = (a + b) >> 1
-                    if masks[mid] < t:
-                        a = mid + 1
-                    else:
-                        b = mid
-                j = a
+                j = lower_bound(masks, t, s)
             while masks[j] < t:
                 j += 1
             if masks[j] == t:
