@@ -222,3 +222,44 @@ def alt_sum(typingctx, acc):
 __all__ = ["VECTOR_BITS", "Vector", "alt_sum", "fma", "load", "mul", "splat", "splat_alt",
            "store", "swap_pairs", "swap_xor1", "swap_xor2", "widen_add", "width", "zeros64"]
 
+
+
+@intrinsic
+def rotate_pair(typingctx, v, s, t, c, sn):
+    """``(v[s], v[t]) -> (c v[s] - i sn v[t], c v[t] - i sn v[s])`` for a complex128 array v, each
+    complex as one 2-lane vector (re, im): lanes ``c (re, im) + (sn, -sn) (im', re')``, a
+    multiply and an add per lane (no fused multiply-add), so the result is bit-identical to
+    the scalar ``complex(c a.re + sn b.im, c a.im - sn b.re)``. Half the instructions of the
+    scalar form per pair (numba's LLVM does not pair the real and imaginary parts itself)."""
+    if not (isinstance(v, types.Array) and v.ndim == 1 and v.dtype == types.complex128
+            and isinstance(s, types.Integer) and isinstance(t, types.Integer)):
+        return None
+    part = types.float64
+
+    def codegen(context, builder, sig, args):
+        arr, si, ti, cv, snv = args
+        lane = context.get_value_type(part)
+        vt = ir.VectorType(lane, 2)
+        data = context.make_array(sig.args[0])(context, builder, arr).data
+        cl = context.cast(builder, cv, sig.args[3], part)
+        sl = context.cast(builder, snv, sig.args[4], part)
+        i32 = ir.IntType(32)
+        undef = ir.Constant(vt, ir.Undefined)
+        cvec = builder.insert_element(builder.insert_element(undef, cl, ir.Constant(i32, 0)),
+                                      cl, ir.Constant(i32, 1))
+        svec = builder.insert_element(builder.insert_element(undef, sl, ir.Constant(i32, 0)),
+                                      builder.fneg(sl), ir.Constant(i32, 1))
+        swap = ir.Constant(ir.VectorType(i32, 2), [1, 0])
+        align = part.bitwidth // 8
+        ptrs = []
+        for idx, ty in ((si, sig.args[1]), (ti, sig.args[2])):
+            k = context.cast(builder, idx, ty, types.intp)
+            ptrs.append(builder.bitcast(builder.gep(data, [k]), vt.as_pointer()))
+        a = builder.load(ptrs[0], align=align)
+        b = builder.load(ptrs[1], align=align)
+        for ptr, x, y in ((ptrs[0], a, b), (ptrs[1], b, a)):
+            ys = builder.shuffle_vector(y, undef, swap)
+            builder.store(builder.fadd(builder.fmul(cvec, x), builder.fmul(svec, ys)), ptr,
+                          align=align)
+        return context.get_dummy_value()
+    return types.none(v, s, t, c, sn), codegen
