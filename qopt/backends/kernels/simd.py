@@ -12,6 +12,10 @@ IR builder (the documented ``numba.extending.intrinsic`` route) does the rest, a
 lowers the generic vectors to whatever the host has (AVX2, AVX-512, NEON, or pairs of SSE
 registers).
 
+One operation works on 2-lane vectors instead: :func:`rotate_pair`, the 2x2 rotation of two
+complex128 amplitudes at arbitrary indices (the feasible-subspace simulator's partial mixers),
+each amplitude one (re, im) vector.
+
 Layout: a vector covers ``width(x)`` consecutive floats of an interleaved complex array
 (``psi.view(float32)``): lane 2j is the real part and lane 2j + 1 the imaginary part of
 complex j of the vector. Loads and stores are unaligned (the element's alignment).
@@ -219,18 +223,14 @@ def alt_sum(typingctx, acc):
     return types.float64(acc), codegen
 
 
-__all__ = ["VECTOR_BITS", "Vector", "alt_sum", "fma", "load", "mul", "splat", "splat_alt",
-           "store", "swap_pairs", "swap_xor1", "swap_xor2", "widen_add", "width", "zeros64"]
-
-
-
 @intrinsic
 def rotate_pair(typingctx, v, s, t, c, sn):
     """``(v[s], v[t]) -> (c v[s] - i sn v[t], c v[t] - i sn v[s])`` for a complex128 array v, each
     complex as one 2-lane vector (re, im): lanes ``c (re, im) + (sn, -sn) (im', re')``, a
     multiply and an add per lane (no fused multiply-add), so the result is bit-identical to
     the scalar ``complex(c a.re + sn b.im, c a.im - sn b.re)``. Half the instructions of the
-    scalar form per pair (numba's LLVM does not pair the real and imaginary parts itself)."""
+    scalar form per pair (numba's LLVM does not pair the real and imaginary parts itself).
+    No bounds or negative-index check: s and t must be valid indices."""
     if not (isinstance(v, types.Array) and v.ndim == 1 and v.dtype == types.complex128
             and isinstance(s, types.Integer) and isinstance(t, types.Integer)):
         return None
@@ -263,3 +263,8 @@ def rotate_pair(typingctx, v, s, t, c, sn):
                           align=align)
         return context.get_dummy_value()
     return types.none(v, s, t, c, sn), codegen
+
+
+__all__ = ["VECTOR_BITS", "Vector", "alt_sum", "fma", "load", "mul", "rotate_pair", "splat",
+           "splat_alt", "store", "swap_pairs", "swap_xor1", "swap_xor2", "widen_add", "width",
+           "zeros64"]
