@@ -12,9 +12,10 @@ numba is already imported, ``numba.config.CACHE_DIR`` too.
 
 **Stale kernels.** numba checks a cached kernel against its own source file only, but the
 statevector kernels (:mod:`qopt.backends.kernels`) inline helpers from other modules of their
-package: an edit of a helper would leave the kernels built from the old one in the cache. So
+package, and the subspace and histogram kernels inline helpers of their ``*_kernels`` module:
+an edit of a helper would leave the kernels built from the old one in the cache. So
 qopt's kernels live in a subfolder ``qopt-<digest>`` of that directory, the digest taken over
-the sources of :data:`SHARED_KERNEL_PACKAGES` (any edit there starts a fresh folder; folders of
+the sources of :data:`SHARED_KERNEL_SOURCES` (any edit there starts a fresh folder; folders of
 other digests unused for :data:`STALE_DAYS` days are removed when a new one is made).
 
 **Compile clock.** numba compiles (or loads from its cache) a kernel on its first call with a
@@ -58,20 +59,23 @@ def _writable(path: Path) -> bool:
     return os.access(path, os.W_OK | os.X_OK)
 
 
-#: packages (relative to qopt's folder) whose kernels call compiled helpers of other modules
-SHARED_KERNEL_PACKAGES = ("backends/kernels",)
+#: sources (globs relative to qopt's folder) of compiled helpers that kernels of other modules
+#: inline: the statevector kernels' package (its helpers and the SIMD intrinsics, which the
+#: subspace kernels use too) and the helper modules of the subspace and histogram kernels
+SHARED_KERNEL_SOURCES = ("backends/kernels/*.py", "backends/subspace_kernels.py",
+                         "backends/histogram_kernels.py")
 #: folders of other digests unused this long are removed when a new one is made
 STALE_DAYS = 30
 _DIGEST_DIR = re.compile(r"qopt-[0-9a-f]{12}")
 
 
 def kernel_digest() -> str:
-    """12 hex digits of a SHA-256 over the sources of :data:`SHARED_KERNEL_PACKAGES`."""
+    """12 hex digits of a SHA-256 over the sources of :data:`SHARED_KERNEL_SOURCES`."""
     root = Path(__file__).resolve().parent
     h = hashlib.sha256()
-    for pkg in SHARED_KERNEL_PACKAGES:
-        for f in sorted((root / pkg).glob("*.py")):
-            h.update(f.name.encode() + b"\0" + f.read_bytes())
+    for pattern in SHARED_KERNEL_SOURCES:
+        for f in sorted(root.glob(pattern)):
+            h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes())
     return h.hexdigest()[:12]
 
 
@@ -225,6 +229,6 @@ def hooks(on_start: Callable[[], None] | None, on_end: Callable[[float], None] |
 
 
 __all__ = [
-    "CACHE_ENV", "SHARED_KERNEL_PACKAGES", "CompileClock", "clock", "configure_cache",
+    "CACHE_ENV", "SHARED_KERNEL_SOURCES", "CompileClock", "clock", "configure_cache",
     "default_cache_dir", "hooks", "kernel_digest",
 ]

@@ -74,9 +74,18 @@ def test_kernel_cache_folder_follows_the_shared_kernel_sources(tmp_path, monkeyp
     helper = root / "backends" / "kernels" / "tiles.py"
     helper.write_text("X = 1\n")
     monkeypatch.setattr(compilation, "__file__", str(root / "compilation.py"))
+    shared = root / "backends" / "subspace_kernels.py"
+    shared.write_text("Y = 1\n")
+    (root / "backends" / "subspace.py").write_text("Z = 1\n")
     first = compilation.kernel_digest()
     helper.write_text("X = 2\n")
     assert compilation.kernel_digest() != first
+    second = compilation.kernel_digest()
+    shared.write_text("Y = 2\n")                   # a helper module the subspace kernels inline
+    assert compilation.kernel_digest() != second
+    third = compilation.kernel_digest()
+    (root / "backends" / "subspace.py").write_text("Z = 2\n")   # no kernel inlines it
+    assert compilation.kernel_digest() == third
     assert len(first) == 12 and int(first, 16) >= 0
 
     base = tmp_path / "cache"

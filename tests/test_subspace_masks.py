@@ -1,6 +1,6 @@
 """Sorted mask subspaces (qopt.backends.subspace_masks): single-flip partners by merge against
-the binary search of subspace_kernels.mask_partners, and the block levels of the blocked runs
-against numpy's view of the same masks."""
+numpy's searchsorted (and the binary search of subspace_kernels.mask_partners), and the block
+levels of the blocked runs against numpy's view of the same masks."""
 
 import numpy as np
 import pytest
@@ -24,11 +24,16 @@ def test_merge_partners_equal_the_binary_search(size, bits):
     masks = random_masks(np.random.default_rng(size), size, bits)
     for q in [*sorted(set(bits))[::3], max(bits), 1 if 1 not in bits else 2]:
         flip = np.uint64(1) << np.uint64(q)
-        want = np.empty(masks.size, np.uint32)
         got = np.full(masks.size, 7, np.uint32)
-        K.mask_partners(masks, flip, np.uint64(0), want)
         M.single_flip_partners(masks, flip, got)
+        # references: numpy's searchsorted, and the binary search of mask_partners
+        t = masks ^ flip
+        pos = np.minimum(np.searchsorted(masks, t), masks.size - 1)
+        want = np.where(masks[pos] == t, pos, np.arange(masks.size)).astype(np.uint32)
         assert np.array_equal(got, want), q
+        searched = np.empty(masks.size, np.uint32)
+        K.mask_partners(masks, flip, np.uint64(0), searched)
+        assert np.array_equal(searched, want), q
         paired = got != np.arange(masks.size)
         assert np.all(masks[got[paired]] == masks[paired] ^ flip)
 
@@ -68,3 +73,16 @@ def test_mask_runs_keep_partners_in_blocks_within_the_limit():
             M.longest_blocks(masks, longest)
             assert longest[top + 1] > limit
         assert [r[:2] for r in runs[1:]] == [(k, k + 1) for k in range(k1, mixer.num_partials)]
+
+
+def test_merge_partners_refuse_a_flip_of_other_than_one_bit():
+    masks = np.array([0, 1, 2, 3], dtype=np.uint64)
+    out = np.empty(4, np.uint32)
+    for bad in (0, 3):
+        with pytest.raises(ValueError, match="exactly one bit"):
+            M.single_flip_partners(masks, np.uint64(bad), out)
+    M.single_flip_partners(masks, 2, out)              # a Python int is taken as uint64
+    assert list(out) == [2, 3, 0, 1]
+    high = np.array([1, 1 << 63, (1 << 63) | 1], dtype=np.uint64)
+    M.single_flip_partners(high, 1, out[:3])
+    assert list(out[:3]) == [0, 2, 1]

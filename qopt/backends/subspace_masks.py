@@ -29,6 +29,9 @@ def single_flip_partners(masks, bit, out):
     ``masks[t] == masks[s] ^ bit``, unpaired states their own partner. ``out`` (N,) uint32.
     Each chunk of states with the bit set walks a pointer through the masks below it (found
     once by binary search), so the pass streams."""
+    bit = np.uint64(bit)
+    if bit == 0 or bit & (bit - np.uint64(1)):
+        raise ValueError("single_flip_partners: bit must have exactly one bit set")
     N = masks.size
     for s in prange(N):
         out[s] = s

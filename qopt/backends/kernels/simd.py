@@ -230,8 +230,9 @@ def rotate_pair(typingctx, v, s, t, c, sn):
     multiply and an add per lane (no fused multiply-add), so the result is bit-identical to
     the scalar ``complex(c a.re + sn b.im, c a.im - sn b.re)``. Half the instructions of the
     scalar form per pair (numba's LLVM does not pair the real and imaginary parts itself).
-    No bounds or negative-index check: s and t must be valid indices."""
-    if not (isinstance(v, types.Array) and v.ndim == 1 and v.dtype == types.complex128
+    Contiguous arrays only; no bounds or negative-index check: s and t must be valid indices."""
+    if not (isinstance(v, types.Array) and v.ndim == 1 and v.layout == "C"
+            and v.dtype == types.complex128
             and isinstance(s, types.Integer) and isinstance(t, types.Integer)):
         return None
     part = types.float64
