@@ -283,24 +283,18 @@ def apply_phase(psi, diag, gamma):
         psi[s] *= complex(math.cos(a), -math.sin(a))
 
 
-@nb.njit(inline="always", **_OPTS)
-def _rotate_pair(v, s, t, c, sn):
-    """(v_s, v_t) -> (c v_s - i sn v_t, c v_t - i sn v_s): exp(-i beta B) on one pair, each
-    complex as one 2-lane vector (:func:`qopt.backends.kernels.simd.rotate_pair`: the scalar
-    formula's multiplies and adds, half its instructions; 1.3-2.2x faster per pair)."""
-    rotate_pair(v, s, t, c, sn)
-
-
 @nb.njit(parallel=True, **_OPTS)
 def rotate_pairs(psi, partner, beta):
     """exp(-i beta B) of a partial involution: (psi_s, psi_t) -> (c psi_s - i s psi_t,
-    c psi_t - i s psi_s) for each pair s < t = partner[s]; unpaired states unchanged."""
+    c psi_t - i s psi_s) for each pair s < t = partner[s]; unpaired states unchanged. Every
+    pass here rotates a pair with :func:`qopt.backends.kernels.simd.rotate_pair` (the scalar
+    formula's multiplies and adds as 2-lane vectors: half the instructions, same bits)."""
     c = math.cos(beta)
     sn = math.sin(beta)
     for s in prange(psi.size):
         t = partner[s]
         if t > s:
-            _rotate_pair(psi, s, t, c, sn)
+            rotate_pair(psi, s, t, c, sn)
 
 
 @nb.njit(parallel=True, **_OPTS)
@@ -323,13 +317,13 @@ def rotate_two(psi, partner1, partner2, beta1, beta2):
         t3 = partner2[t1] if t1 != s else t1
         corner = t3 != t1 and t2 != s
         if t1 != s:
-            _rotate_pair(psi, s, t1, c1, s1)
+            rotate_pair(psi, s, t1, c1, s1)
         if corner:
-            _rotate_pair(psi, t2, t3, c1, s1)
+            rotate_pair(psi, t2, t3, c1, s1)
         if t2 != s:
-            _rotate_pair(psi, s, t2, c2, s2)
+            rotate_pair(psi, s, t2, c2, s2)
         if corner:
-            _rotate_pair(psi, t1, t3, c2, s2)
+            rotate_pair(psi, t1, t3, c2, s2)
 
 
 # Scalar reductions sum fixed chunks (their number depends on the size only) in order, so a
@@ -433,7 +427,7 @@ def rotate_blocked(psi, tables, k0, k1, betas, bounds, sign, levels, table):
             for s in range(lo, hi):
                 t = tables[k, s]
                 if t > s:
-                    _rotate_pair(psi, s, t, c, sn)
+                    rotate_pair(psi, s, t, c, sn)
 
 
 @nb.njit(parallel=True, **_OPTS)
@@ -458,8 +452,8 @@ def backward_blocked(phi, lam, tables, k0, k1, betas, bounds, overlaps):
             for s in range(lo, hi):
                 t = tables[k, s]
                 if t > s:
-                    _rotate_pair(phi, s, t, c, sn)
-                    _rotate_pair(lam, s, t, c, sn)
+                    rotate_pair(phi, s, t, c, sn)
+                    rotate_pair(lam, s, t, c, sn)
 
 
 @nb.njit(parallel=True, **_OPTS)

@@ -81,7 +81,8 @@ def longest_blocks(masks, out):
 def block_bounds(masks: np.ndarray, b: int) -> np.ndarray:
     """Bounds (int64: first state of each block, then the size) of the blocks of states
     sharing all bits from b up."""
-    starts = np.flatnonzero((masks[1:] >> np.uint64(b)) != (masks[:-1] >> np.uint64(b))) + 1
+    high = masks >> np.uint64(b)
+    starts = np.flatnonzero(high[1:] != high[:-1]) + 1
     return np.concatenate([[0], starts, [masks.size]]).astype(np.int64)
 
 

@@ -20,7 +20,7 @@ import numpy as np
 from numba import prange
 
 from qopt.backends import subspace_kernels as K
-from qopt.backends.subspace_kernels import _rotate_pair
+from qopt.backends.kernels.simd import rotate_pair
 
 _OPTS = {"cache": True, "nogil": True}
 
@@ -115,7 +115,7 @@ def rotate_blocked_pairs(psi, first, second, offs, k0, k1, betas, bounds, sign, 
             c = math.cos(beta)
             sn = math.sin(beta)
             for q in range(offs[bi * K + j], offs[bi * K + j + 1]):
-                _rotate_pair(psi, first[q], second[q], c, sn)
+                rotate_pair(psi, first[q], second[q], c, sn)
 
 
 __all__ = ["add_pair_lists", "count_pairs", "pair_lists", "rotate_blocked_pairs", "rotate_run"]

@@ -235,15 +235,13 @@ def rotate_pair(typingctx, v, s, t, c, sn):
             and v.dtype == types.complex128
             and isinstance(s, types.Integer) and isinstance(t, types.Integer)):
         return None
-    part = types.float64
 
     def codegen(context, builder, sig, args):
         arr, si, ti, cv, snv = args
-        lane = context.get_value_type(part)
-        vt = ir.VectorType(lane, 2)
+        vt = ir.VectorType(ir.DoubleType(), 2)
         data = context.make_array(sig.args[0])(context, builder, arr).data
-        cl = context.cast(builder, cv, sig.args[3], part)
-        sl = context.cast(builder, snv, sig.args[4], part)
+        cl = context.cast(builder, cv, sig.args[3], types.float64)
+        sl = context.cast(builder, snv, sig.args[4], types.float64)
         i32 = ir.IntType(32)
         undef = ir.Constant(vt, ir.Undefined)
         cvec = builder.insert_element(builder.insert_element(undef, cl, ir.Constant(i32, 0)),
@@ -251,17 +249,16 @@ def rotate_pair(typingctx, v, s, t, c, sn):
         svec = builder.insert_element(builder.insert_element(undef, sl, ir.Constant(i32, 0)),
                                       builder.fneg(sl), ir.Constant(i32, 1))
         swap = ir.Constant(ir.VectorType(i32, 2), [1, 0])
-        align = part.bitwidth // 8
         ptrs = []
         for idx, ty in ((si, sig.args[1]), (ti, sig.args[2])):
             k = context.cast(builder, idx, ty, types.intp)
             ptrs.append(builder.bitcast(builder.gep(data, [k]), vt.as_pointer()))
-        a = builder.load(ptrs[0], align=align)
-        b = builder.load(ptrs[1], align=align)
+        a = builder.load(ptrs[0], align=8)
+        b = builder.load(ptrs[1], align=8)
         for ptr, x, y in ((ptrs[0], a, b), (ptrs[1], b, a)):
             ys = builder.shuffle_vector(y, undef, swap)
             builder.store(builder.fadd(builder.fmul(cvec, x), builder.fmul(svec, ys)), ptr,
-                          align=align)
+                          align=8)
         return context.get_dummy_value()
     return types.none(v, s, t, c, sn), codegen
 
